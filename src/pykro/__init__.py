@@ -1,0 +1,3 @@
+"""pykro: Kube Resource Orchestrator in Python."""
+
+__version__ = "0.1.0"
