@@ -1,0 +1,70 @@
+"""Spec §4.4 vectors. `X->Y` in the spec means Y depends on X."""
+
+import pytest
+
+from pykro.graph.dag import DAG, CycleError, build_dag
+
+
+def dag_from_arrows(nodes: str, arrows: list[str]) -> DAG:
+    deps: dict[str, list[str]] = {}
+    for arrow in arrows:
+        src, dst = arrow.split("->")
+        deps.setdefault(dst, []).append(src)
+    return build_dag(list(nodes), deps)
+
+
+@pytest.mark.parametrize(
+    ("nodes", "arrows", "expected"),
+    [
+        ("AB", [], "AB"),
+        ("AB", ["A->B"], "AB"),
+        ("AB", ["B->A"], "BA"),
+        ("ABCDEF", ["C->D"], "ABCDEF"),
+        ("ABCDEF", ["D->C"], "ABDCEF"),
+        ("ABCDEF", ["F->A", "F->B", "B->A"], "CDEFBA"),
+        ("ABCDEF", ["B->A", "C->A", "D->B", "D->C", "F->E", "A->E"], "DBCAFE"),
+        ("ABCD", ["A->B", "C->B", "C->D"], "ACBD"),
+    ],
+)
+def test_topological_order_vectors(nodes: str, arrows: list[str], expected: str) -> None:
+    assert "".join(dag_from_arrows(nodes, arrows).topological_order()) == expected
+
+
+def test_builder_vector_order_and_apply_waves() -> None:
+    ids = ["vpc", "clusterpolicy", "clusterrole", "subnet1", "subnet2", "cluster"]
+    deps = {"clusterrole": ["clusterpolicy"], "subnet1": ["vpc"], "subnet2": ["vpc"],
+            "cluster": ["clusterrole", "subnet1", "subnet2"]}
+    dag = build_dag(ids, deps)
+    assert dag.topological_order() == ids
+    assert dag.apply_order() == {"vpc": 1, "clusterpolicy": 1, "clusterrole": 2, "subnet1": 2, "subnet2": 2, "cluster": 3}
+
+
+@pytest.mark.parametrize(
+    ("nodes", "arrows", "expected"),
+    [
+        ("", [], []),
+        ("ABC", [], [["A", "B", "C"]]),
+        ("ABC", ["A->B", "B->C"], [["C"], ["B"], ["A"]]),
+        ("ABCD", ["A->B", "A->C", "B->D", "C->D"], [["D"], ["B", "C"], ["A"]]),
+        ("ABCDE", ["A->B", "A->C", "B->D"], [["C", "D", "E"], ["B"], ["A"]]),
+    ],
+)
+def test_reverse_topological_layers_vectors(nodes: str, arrows: list[str], expected: list[list[str]]) -> None:
+    assert dag_from_arrows(nodes, arrows).reverse_topological_layers() == expected
+
+
+def test_cycle_names_the_cycle_and_leaves_graph_unchanged() -> None:
+    dag = build_dag(["a", "b"], {"b": ["a"]})
+    with pytest.raises(CycleError) as err:
+        dag.add_dependencies("a", ["b"])
+    assert str(err.value) == "graph contains a cycle: a -> b -> a"
+    assert dag.deps["a"] == []
+    assert dag.topological_order() == ["a", "b"]
+
+
+def test_self_and_unknown_edges_rejected() -> None:
+    dag = build_dag(["a"], {})
+    with pytest.raises(ValueError, match="self references are not allowed"):
+        dag.add_dependencies("a", ["a"])
+    with pytest.raises(ValueError, match="node x does not exist"):
+        dag.add_dependencies("a", ["x"])
