@@ -1,0 +1,58 @@
+"""Kubernetes regex library: `s.find(re)`, `s.findAll(re)`, `s.findAll(re, n)`.
+
+Patterns run on RE2 (package google-re2), the engine Go's regexp implements, so matching is linear
+in the input and hostile patterns cannot backtrack catastrophically. `findAll` follows Go's
+FindAllString: an empty match right after the previous match is skipped.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import re2  # type: ignore[import-untyped]
+
+from pykro.cel.library._base import MAX_STRING_BYTES, Fn, LibraryError, T, check_list_size, member
+
+_OPTIONS = re2.Options()
+_OPTIONS.log_errors = False  # errors are reported as CEL errors, not on stderr
+
+
+@functools.lru_cache(maxsize=256)
+def _compile(pattern: str) -> Any:
+    if len(pattern) > MAX_STRING_BYTES:
+        raise LibraryError("regex pattern too long")
+    try:
+        return re2.compile(pattern, options=_OPTIONS)
+    except re2.error as err:
+        detail = err.args[0].decode() if err.args and isinstance(err.args[0], bytes) else str(err)
+        raise LibraryError(f"error parsing regexp: {detail}") from None
+
+
+def _find(text: str, pattern: str) -> str:
+    match = _compile(pattern).search(text)
+    return str(match.group(0)) if match is not None else ""
+
+
+def _find_all(text: str, pattern: str, limit: int = -1) -> list[str]:
+    results: list[str] = []
+    previous_end = -1
+    for match in _compile(pattern).finditer(text):
+        if limit >= 0 and len(results) >= limit:
+            break
+        start, end = match.span()
+        if start == end and start == previous_end:
+            continue
+        results.append(str(match.group(0)))
+        previous_end = end
+    check_list_size("findAll", len(results), MAX_STRING_BYTES)
+    return results
+
+
+def functions() -> list[Fn]:
+    S = T.STRING
+    return [
+        *member("find", "kro_string_find_string", S, [S, S], _find),
+        *member("findAll", "kro_string_find_all_string", T.List(S), [S, S], _find_all),
+        *member("findAll", "kro_string_find_all_string_int", T.List(S), [S, S, T.INT], _find_all),
+    ]
