@@ -1,0 +1,155 @@
+"""One place where every API request goes: rate limit, timeout, retry, metrics, error mapping."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx2 as httpx
+
+from pykro.kube.backoff import Backoff
+from pykro.kube.clock import DEFAULT_CLOCK, Clock
+from pykro.kube.config import ClientConfig
+from pykro.kube.errors import ConnectionFailed, error_from_status, status_from_body
+from pykro.kube.metrics import ClientMetrics
+from pykro.kube.ratelimit import TokenBucket
+
+JSON = "application/json"
+_RETRYABLE_5XX = frozenset({500, 502, 503, 504})
+_MAX_RETRY_AFTER = 60.0
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return min(_MAX_RETRY_AFTER, max(0.0, float(value)))
+    except ValueError:
+        return None
+
+
+class Transport:
+    """Sends requests with a client-side token bucket and bounded retries.
+
+    Retries: 429 for any verb (the server did not act on it; `Retry-After` honoured); 5xx and
+    connection loss only when `idempotent` (GET, PUT, DELETE, server-side apply), because a
+    POST or merge patch may have been applied before the failure.
+    """
+
+    def __init__(
+        self, config: ClientConfig, *, http: httpx.AsyncClient | None = None,
+        metrics: ClientMetrics | None = None, clock: Clock = DEFAULT_CLOCK,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.config = config
+        self.http = http if http is not None else config.http_client()
+        self.metrics = metrics if metrics is not None else ClientMetrics()
+        self.clock = clock
+        self.limiter = TokenBucket(config.qps, config.burst, clock=clock)
+        self._backoff_template = backoff or Backoff(initial=0.1, maximum=5.0)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def _throttle(self) -> None:
+        waited = await self.limiter.acquire()
+        self.metrics.rate_limiter_wait.observe(waited)
+
+    async def request(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+        body: Any = None, content_type: str = JSON, accept: str = JSON, idempotent: bool | None = None,
+    ) -> httpx.Response:
+        """Send one request (retrying when safe); return the 2xx response or raise a typed error."""
+        if idempotent is None:
+            idempotent = method in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS")
+        content = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+        headers = {"Accept": accept}
+        if content is not None:
+            headers["Content-Type"] = content_type
+        clean = {k: v for k, v in (params or {}).items() if v is not None}
+        backoff = Backoff(
+            initial=self._backoff_template.initial, maximum=self._backoff_template.maximum,
+            factor=self._backoff_template.factor, jitter=self._backoff_template.jitter,
+        )
+        attempt = 0
+        while True:
+            attempt += 1
+            await self._throttle()
+            started = time.perf_counter()
+            try:
+                response = await self.http.request(method, path, params=clean, content=content, headers=headers)
+            except httpx.TransportError as err:
+                self.metrics.requests.labels(method, "error").inc()
+                # A refused connection never reached the server, so retrying is safe for any verb.
+                safe = idempotent or isinstance(err, httpx.ConnectError)
+                if not safe or attempt > self.config.max_retries:
+                    raise ConnectionFailed(f"{method} {path}: {type(err).__name__}: {err}") from err
+                self.metrics.retries.labels(method, "connection").inc()
+                await self.clock.sleep(backoff.next_delay())
+                continue
+            finally:
+                self.metrics.latency.labels(method).observe(time.perf_counter() - started)
+            code = response.status_code
+            self.metrics.requests.labels(method, str(code)).inc()
+            if code < 400:
+                return response
+            retry = attempt <= self.config.max_retries and (
+                code == 429 or (idempotent and code in _RETRYABLE_5XX)
+            )
+            if not retry:
+                raise error_from_status(status_from_body(code, response.content, f"{method} {path}"))
+            self.metrics.retries.labels(method, str(code)).inc()
+            delay = _retry_after(response)
+            await self.clock.sleep(delay if delay is not None else backoff.next_delay())
+
+    async def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self.request(method, path, **kwargs)
+        return response.json() if response.content else None
+
+    @asynccontextmanager
+    async def stream(
+        self, path: str, *, params: Mapping[str, Any], read_timeout: float, accept: str = JSON,
+    ) -> AsyncIterator[AsyncIterator[bytes]]:
+        """A long-lived GET (watch): yields an iterator over its newline-delimited lines.
+
+        Not retried here: the caller (an informer) owns reconnection and resumption.
+        """
+        await self._throttle()
+        timeout = httpx.Timeout(self.config.timeout, read=read_timeout)
+        clean = {k: v for k, v in params.items() if v is not None}
+        request = self.http.build_request("GET", path, params=clean, headers={"Accept": accept}, timeout=timeout)
+        try:
+            response = await self.http.send(request, stream=True)
+        except httpx.TransportError as err:
+            self.metrics.requests.labels("WATCH", "error").inc()
+            raise ConnectionFailed(f"WATCH {path}: {type(err).__name__}: {err}") from err
+        try:
+            self.metrics.requests.labels("WATCH", str(response.status_code)).inc()
+            if response.status_code >= 400:
+                body = await response.aread()
+                raise error_from_status(status_from_body(response.status_code, body, f"WATCH {path}"))
+            yield _lines(response, path)
+        finally:
+            await response.aclose()
+
+
+async def _lines(response: httpx.Response, path: str) -> AsyncIterator[bytes]:
+    buffer = b""
+    try:
+        async for chunk in response.aiter_bytes():
+            buffer += chunk
+            while True:
+                idx = buffer.find(b"\n")
+                if idx < 0:
+                    break
+                line, buffer = buffer[:idx], buffer[idx + 1:]
+                if line.strip():
+                    yield line
+    except httpx.TransportError as err:
+        raise ConnectionFailed(f"WATCH {path}: {type(err).__name__}: {err}") from err
+    if buffer.strip():
+        yield buffer
