@@ -1,4 +1,4 @@
-"""The runner against pykro's embedded API server (runs once `EmbeddedAPIServer` exists)."""
+"""The `EmbeddedServer` backend: it starts its own embedded API server (and controller hook) per suite."""
 
 from __future__ import annotations
 
@@ -6,15 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import pytest
-
 from pykro.testing.backend import EmbeddedServer
 from pykro.testing.chainsaw import load_suite, run_suite, summary
 from pykro.testing.runner import RunOptions
-
-apiserver = pytest.importorskip("pykro.apiserver")
-if not hasattr(apiserver, "EmbeddedAPIServer"):
-    pytest.skip("pykro.apiserver.EmbeddedAPIServer is not written yet", allow_module_level=True)
 
 DATA = Path(__file__).parent / "data"
 

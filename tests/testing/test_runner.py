@@ -1,122 +1,274 @@
-"""The Chainsaw runner end to end, over HTTP, against a small fake API server."""
+"""The Chainsaw runner end to end against pykro's embedded API server.
+
+One server serves the whole module (starting one per test would dominate the run time); tests stay
+independent because the runner gives every test its own namespace, and each test checks that what
+it created is gone afterwards. Cluster-scoped objects the scenarios create (a Namespace, a CRD) are
+deleted by the runner's cleanup before the next test runs.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
+from pykro.apiserver import EmbeddedAPIServer
+from pykro.kube.client import KubeClient
+from pykro.kube.errors import NotFound
+from pykro.schema.gvk import GVK
 from pykro.testing.backend import ExistingCluster
 from pykro.testing.chainsaw import load_suite, run_suite, summary
 from pykro.testing.model import load_test
 from pykro.testing.runner import RunOptions, TestResult, run_tests
 from pykro.testing.skips import Skips
-from tests.testing.fake_apiserver import serve
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 DATA = Path(__file__).parent / "data"
 FAST = RunOptions(max_sleep=0.05, poll_interval=0.05)
+CONFIGMAP = GVK("", "v1", "ConfigMap")
+NAMESPACE = GVK("", "v1", "Namespace")
+CRD = GVK("apiextensions.k8s.io", "v1", "CustomResourceDefinition")
+HEADER = "apiVersion: chainsaw.kyverno.io/v1alpha1\nkind: Test\nmetadata: {name: %s}\nspec:\n"
 
 
-async def _run(tmp_path: Path, name: str, options: RunOptions = FAST) -> tuple[TestResult, list[str], dict]:  # type: ignore[type-arg]
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def server() -> AsyncIterator[EmbeddedAPIServer]:
+    async with EmbeddedAPIServer(data_dir=None, port=0) as api:
+        yield api
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def kube(server: EmbeddedAPIServer) -> AsyncIterator[KubeClient]:
+    async with KubeClient.from_kubeconfig(str(server.kubeconfig_path)) as client:
+        yield client
+
+
+async def _run(
+    server: EmbeddedAPIServer, folder: Path, options: RunOptions = FAST
+) -> tuple[TestResult, list[str]]:
     lines: list[str] = []
-    async with serve(tmp_path) as (fake, kubeconfig):
-        [result] = await run_tests(kubeconfig, [load_test(DATA / name)], options, lines.append)
-        return result, lines, dict(fake.objects)
+    [result] = await run_tests(server.kubeconfig_path, [load_test(folder)], options, lines.append)
+    return result, lines
 
 
-async def test_basic_scenario_passes_and_cleans_up(tmp_path: Path) -> None:
-    result, lines, left = await _run(tmp_path, "basic")
+async def _exists(kube: KubeClient, gvk: GVK, name: str, namespace: str | None = None) -> bool:
+    try:
+        await kube.get(gvk, name, namespace=namespace)
+    except NotFound:
+        return False
+    return True
+
+
+async def _leftovers(kube: KubeClient, namespace: str) -> list[str]:
+    """What of a finished test is still in the cluster: its namespace and the objects in it."""
+    left = [f"namespace {namespace}"] if await _exists(kube, NAMESPACE, namespace) else []
+    configmaps = (await kube.list_all(CONFIGMAP, namespace=namespace)).items
+    return left + [f"ConfigMap {cm['metadata']['name']}" for cm in configmaps]
+
+
+def _scenario(tmp_path: Path, name: str, body: str, files: dict[str, str] | None = None) -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    for file, text in (files or {}).items():
+        (folder / file).parent.mkdir(parents=True, exist_ok=True)
+        (folder / file).write_text(text)
+    (folder / "chainsaw-test.yaml").write_text(HEADER % name + body)
+    return folder
+
+
+async def test_basic_scenario_passes_and_cleans_up(server: EmbeddedAPIServer, kube: KubeClient) -> None:
+    result, lines = await _run(server, DATA / "basic")
     assert result.status == "passed", "\n".join(lines)
     assert [s.name for s in result.steps] == ["apply-and-assert", "update", "errors", "wait", "delete"]
     assert result.namespace is not None and result.namespace.startswith("chainsaw-")
     assert lines[0] == f"RUN  basic (namespace {result.namespace})"
     assert lines[-1].startswith("PASS basic (")
-    # Everything the test created is gone: ConfigMaps, the cluster-scoped Namespace, the test namespace.
-    assert left == {}
+    # Everything the test created is gone: ConfigMaps, the Widget and its CRD, the extra Namespace,
+    # and the test namespace itself.
+    assert await _leftovers(kube, result.namespace) == []
+    assert not await _exists(kube, NAMESPACE, "chainsaw-runner-extra")
+    assert not await _exists(kube, CRD, "widgets.runner.pykro.test")
 
 
-async def test_failing_assert_reports_the_diff_and_stops(tmp_path: Path) -> None:
-    result, lines, left = await _run(tmp_path, "failing")
+async def test_failing_assert_reports_the_diff_and_stops(server: EmbeddedAPIServer, kube: KubeClient) -> None:
+    result, lines = await _run(server, DATA / "failing")
     assert result.status == "failed"
     assert [(s.name, s.status) for s in result.steps] == [("mismatch", "failed")]
     [message] = result.steps[0].messages
-    assert (
-        message.startswith("assert (inline resource) [spec.steps[0].try[1]]")
-        or "spec.steps[0].try[1]" in message
+    assert message.startswith("assert (inline resource) [spec.steps[0].try[1]]") or (
+        "spec.steps[0].try[1]" in message
     )
-    assert "ConfigMap 'left'" in message and "does not match" in message
+    assert f"ConfigMap 'left' in namespace {result.namespace} does not match" in message
     assert 'data.color: expected "blue", found "red"' in message and "after 1.0s" in message
     assert any(line.startswith("  FAIL step mismatch") for line in lines)
     assert lines[-1].startswith("FAIL failing (")
-    assert left == {}  # cleanup ran despite the failure
+    assert result.namespace is not None
+    assert await _leftovers(kube, result.namespace) == []  # cleanup ran despite the failure
 
 
-async def test_timeout_override_from_options(tmp_path: Path) -> None:
+async def test_timeout_override_from_options(server: EmbeddedAPIServer) -> None:
     test = load_test(DATA / "failing")
     assert test.timeouts.assert_ == 1.0  # the test's own value wins over the option default
-    result, _lines, _ = await _run(tmp_path, "failing", RunOptions(max_sleep=0.0, poll_interval=0.05))
+    result, _lines = await _run(server, DATA / "failing", RunOptions(max_sleep=0.0, poll_interval=0.05))
     assert "after 1.0s" in result.steps[0].messages[0]
 
 
-async def test_step_and_test_skips_state_their_reason(tmp_path: Path) -> None:
+async def test_step_and_test_skips_state_their_reason(server: EmbeddedAPIServer) -> None:
     skips = Skips({"basic/update": "updates are tested elsewhere", "basic/errors": "depends on update"})
-    result, lines, _ = await _run(
-        tmp_path, "basic", RunOptions(max_sleep=0.0, poll_interval=0.05, skips=skips)
+    result, lines = await _run(
+        server, DATA / "basic", RunOptions(max_sleep=0.0, poll_interval=0.05, skips=skips)
     )
-    assert result.status == "passed"
+    assert result.status == "passed", "\n".join(lines)
     assert "  SKIP step update: updates are tested elsewhere" in lines
     assert [s.status for s in result.steps] == ["passed", "skipped", "skipped", "passed", "passed"]
 
     whole = RunOptions(skips=Skips({"basic": "not today"}))
-    result, lines, _ = await _run(tmp_path, "basic", whole)
+    result, lines = await _run(server, DATA / "basic", whole)
     assert (result.status, lines) == ("skipped", ["SKIP basic: not today"])
 
 
-async def test_rejected_apply_fails_with_server_message(tmp_path: Path) -> None:
-    folder = tmp_path / "invalid"
-    folder.mkdir()
-    (folder / "chainsaw-test.yaml").write_text(
-        "apiVersion: chainsaw.kyverno.io/v1alpha1\nkind: Test\nmetadata: {name: invalid}\nspec:\n  steps:\n"
-        "  - try:\n    - apply:\n        resource: {apiVersion: v1, kind: ConfigMap, metadata: {name: x}, data: {invalid: 'true'}}\n"
-        "    - apply:\n        file: missing.yaml\n"
+@pytest.mark.parametrize(
+    ("resource", "name", "cause"),
+    [
+        pytest.param(
+            "{apiVersion: v1, kind: ConfigMap, metadata: {name: Bad_Name}}",
+            "Bad_Name",
+            'metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain',
+            id="invalid-name",
+        ),
+        pytest.param(
+            "{apiVersion: v1, kind: ConfigMap, metadata: {name: x}, data: {'bad key!': v}}",
+            "x",
+            'data[bad key!]: Invalid value: "bad key!"',
+            id="invalid-data-key",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="embedded API server: built-in kind validation (builtin_validation.validate_builtin, "
+                "e.g. ConfigMap data keys) is not wired into its write path yet; only metadata is validated",
+            ),
+        ),
+    ],
+)
+async def test_rejected_apply_fails_with_server_message(
+    server: EmbeddedAPIServer, kube: KubeClient, tmp_path: Path, resource: str, name: str, cause: str
+) -> None:
+    folder = _scenario(
+        tmp_path,
+        "invalid",
+        f"  steps:\n  - try:\n    - apply:\n        resource: {resource}\n"
+        "    - apply:\n        file: missing.yaml\n",
     )
-    lines: list[str] = []
-    async with serve(tmp_path) as (_fake, kubeconfig):
-        [result] = await run_tests(kubeconfig, [load_test(folder)], FAST, lines.append)
-    assert result.status == "failed" and result.steps[0].name == "step-1"
-    [message] = result.steps[0].messages
-    assert (
-        "creating ConfigMap 'x'" in message
-        and "422 Invalid" in message
-        and "data.invalid: Forbidden" in message
-    )
+    result, _lines = await _run(server, folder)
+    assert result.namespace is not None
+    try:
+        assert result.status == "failed" and result.steps[0].name == "step-1"
+        [message] = result.steps[0].messages
+        assert f"creating ConfigMap '{name}' in namespace {result.namespace} failed" in message
+        assert "422 Invalid" in message and cause in message
+        assert "missing.yaml" not in message  # the step stopped at the first failure
+    finally:
+        assert await _leftovers(kube, result.namespace) == []
 
 
-async def test_unknown_kind_fails_assert_and_passes_error(tmp_path: Path) -> None:
-    folder = tmp_path / "unknown"
-    folder.mkdir()
-    (folder / "chainsaw-test.yaml").write_text(
-        "apiVersion: chainsaw.kyverno.io/v1alpha1\nkind: Test\nmetadata: {name: unknown}\nspec:\n  steps:\n"
-        "  - name: error-passes\n    try:\n    - error:\n        resource: {apiVersion: kro.run/v1alpha1, kind: Nope, metadata: {name: x}}\n"
-        "  - name: assert-fails\n    try:\n    - assert:\n        timeout: 200ms\n"
-        "        resource: {apiVersion: kro.run/v1alpha1, kind: Nope, metadata: {name: x}}\n"
+async def test_unknown_kind_fails_assert_and_passes_error(server: EmbeddedAPIServer, tmp_path: Path) -> None:
+    nope = "{apiVersion: kro.run/v1alpha1, kind: Nope, metadata: {name: x}}"
+    folder = _scenario(
+        tmp_path,
+        "unknown",
+        "  steps:\n"
+        f"  - name: error-passes\n    try:\n    - error:\n        resource: {nope}\n"
+        "    - error:\n        resource: {apiVersion: v1, kind: Nope, metadata: {name: x}}\n"
+        f"  - name: assert-fails\n    try:\n    - assert:\n        timeout: 200ms\n        resource: {nope}\n",
     )
-    lines: list[str] = []
-    async with serve(tmp_path) as (_fake, kubeconfig):
-        [result] = await run_tests(kubeconfig, [load_test(folder)], FAST, lines.append)
+    result, _lines = await _run(server, folder)
     assert [s.status for s in result.steps] == ["passed", "failed"]
-    assert "does not serve kind Nope" in result.steps[1].messages[0]
+    assert "the cluster does not serve kind Nope in kro.run/v1alpha1" in result.steps[1].messages[0]
 
 
-async def test_run_suite_with_existing_cluster_backend(tmp_path: Path) -> None:
-    async with serve(tmp_path) as (_fake, kubeconfig):
-        results = await run_suite(
-            ExistingCluster(kubeconfig), load_suite([DATA / "basic", DATA / "failing"]), FAST
-        )
+async def test_run_suite_with_existing_cluster_backend(server: EmbeddedAPIServer) -> None:
+    results = await run_suite(
+        ExistingCluster(server.kubeconfig_path), load_suite([DATA / "basic", DATA / "failing"]), FAST
+    )
     assert [(r.id, r.status) for r in results] == [("basic", "passed"), ("failing", "failed")]
     assert summary(results) == "1 passed, 1 failed"
+
+
+async def test_delete_waits_for_finalizers_and_cleanup_failures_fail_the_test(
+    server: EmbeddedAPIServer, kube: KubeClient, tmp_path: Path
+) -> None:
+    finalizer = "example.com/hold"
+    folder = _scenario(
+        tmp_path,
+        "stuck",
+        "  timeouts: {cleanup: 200ms}\n  steps:\n"
+        "  - name: create\n    try:\n    - apply: {file: cm.yaml}\n"
+        "  - name: delete\n    try:\n    - delete: {file: cm.yaml, timeout: 200ms}\n",
+        {
+            "cm.yaml": f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: stuck, finalizers: [{finalizer}]}}\n"
+        },
+    )
+    result, lines = await _run(server, folder)
+    assert [(s.name, s.status) for s in result.steps] == [("create", "passed"), ("delete", "failed")]
+    assert "still present 0.2s after deletion: ConfigMap 'stuck'" in result.steps[1].messages[0]
+    [cleanup] = result.messages
+    assert cleanup.startswith("cleanup of ConfigMap 'stuck'") and "still present" in cleanup
+    assert any(line.startswith("  FAIL cleanup of ConfigMap 'stuck'") for line in lines)
+    assert result.status == "failed"
+
+    # The finalizer really held the object: it is marked for deletion, and so is its namespace.
+    namespace = result.namespace
+    assert namespace is not None
+    stuck = await kube.get(CONFIGMAP, "stuck", namespace=namespace)
+    assert stuck["metadata"]["deletionTimestamp"] and stuck["metadata"]["finalizers"] == [finalizer]
+    assert (await kube.get(NAMESPACE, namespace))["metadata"].get("deletionTimestamp")
+    # Releasing the finalizer lets both go, leaving nothing behind for the next test.
+    await kube.remove_finalizer(CONFIGMAP, "stuck", finalizer, namespace=namespace)
+    for _ in range(50):
+        if not await _leftovers(kube, namespace):
+            break
+        await asyncio.sleep(0.05)
+    assert await _leftovers(kube, namespace) == []
+
+
+async def test_file_patterns_and_bad_resource_files(
+    server: EmbeddedAPIServer, kube: KubeClient, tmp_path: Path
+) -> None:
+    files = {
+        f"manifests/{n}.yaml": f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {n}}}\n" for n in "ab"
+    }
+    files["broken.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [\n"
+    folder = _scenario(
+        tmp_path,
+        "globbed",
+        "  steps:\n"
+        "  - name: pattern\n    try:\n    - apply: {file: 'manifests/*.yaml'}\n    - assert: {file: 'manifests/*.yaml'}\n"
+        "    - assert: {resource: {apiVersion: v1, kind: ConfigMap, (length(@) > `0`): true}}\n"
+        "  - name: broken\n    try:\n    - apply: {file: broken.yaml}\n"
+        "  - name: never-run\n    try:\n    - apply: {file: 'nothing/*.yaml'}\n",
+        files,
+    )
+    result, _lines = await _run(server, folder)
+    assert [(s.name, s.status) for s in result.steps] == [("pattern", "passed"), ("broken", "failed")]
+    [message] = result.steps[1].messages
+    assert (
+        "apply broken.yaml [spec.steps[1].try[0]]" in message and "broken.yaml:4:1: invalid YAML" in message
+    )
+    assert result.namespace is not None
+    assert await _leftovers(kube, result.namespace) == []
+
+
+async def test_pattern_matching_no_file_fails_the_step(server: EmbeddedAPIServer, tmp_path: Path) -> None:
+    folder = _scenario(
+        tmp_path, "nomatch", "  steps:\n  - name: empty\n    try:\n    - apply: {file: 'nothing/*.yaml'}\n"
+    )
+    result, _lines = await _run(server, folder)
+    assert [(s.name, s.status) for s in result.steps] == [("empty", "failed")]
+    assert "nothing/*.yaml: no file matches this pattern" in result.steps[0].messages[0]
 
 
 async def _cli(*args: str) -> tuple[int, str, str]:
@@ -129,20 +281,21 @@ async def _cli(*args: str) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), err.decode()
 
 
-async def test_cli_runs_and_prints_summary(tmp_path: Path) -> None:
+async def test_cli_runs_and_prints_summary(server: EmbeddedAPIServer, tmp_path: Path) -> None:
+    kubeconfig = str(server.kubeconfig_path)
     skip_file = tmp_path / "skips.yaml"
     skip_file.write_text("failing: demonstrates a failure\n")
-    async with serve(tmp_path) as (_fake, kubeconfig):
-        code, out, err = await _cli(
-            str(DATA / "basic"), str(DATA / "failing"), "--kubeconfig", str(kubeconfig),
-            "--skip-file", str(skip_file), "--max-sleep", "0s",
-        )  # fmt: skip
-        assert (code, err) == (0, ""), out
-        assert out.splitlines()[-1] == "1 passed, 0 failed, 1 skipped"
-        assert "SKIP failing: demonstrates a failure" in out
+    code, out, err = await _cli(
+        str(DATA / "basic"), str(DATA / "failing"), "--kubeconfig", kubeconfig,
+        "--skip-file", str(skip_file), "--max-sleep", "0s",
+    )  # fmt: skip
+    assert (code, err) == (0, ""), out
+    assert out.splitlines()[-1] == "1 passed, 0 failed, 1 skipped"
+    assert "SKIP failing: demonstrates a failure" in out
 
-        code, out, _ = await _cli(str(DATA / "failing"), "--kubeconfig", str(kubeconfig), "--timeout", "1s")
-        assert code == 1 and out.splitlines()[-1] == "0 passed, 1 failed"
+    code, out, _ = await _cli(str(DATA / "failing"), "--kubeconfig", kubeconfig, "--timeout", "1s")
+    assert code == 1 and out.splitlines()[-1] == "0 passed, 1 failed"
+    assert 'data.color: expected "blue", found "red"' in out
 
 
 @pytest.mark.parametrize(
@@ -158,52 +311,3 @@ async def test_cli_user_errors_are_clean(args: list[str], expected: str) -> None
     code, out, err = await _cli(*args)
     assert code == 2 and "Traceback" not in err + out
     assert err.startswith("error: ") and expected in err
-
-
-async def test_delete_waits_for_finalizers_and_cleanup_failures_fail_the_test(tmp_path: Path) -> None:
-    folder = tmp_path / "stuck"
-    folder.mkdir()
-    (folder / "cm.yaml").write_text(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: stuck, finalizers: [example.com/hold]}\n"
-    )
-    (folder / "chainsaw-test.yaml").write_text(
-        "apiVersion: chainsaw.kyverno.io/v1alpha1\nkind: Test\nmetadata: {name: stuck}\nspec:\n"
-        "  timeouts: {cleanup: 200ms}\n  steps:\n"
-        "  - name: create\n    try:\n    - apply: {file: cm.yaml}\n"
-        "  - name: delete\n    try:\n    - delete: {file: cm.yaml, timeout: 200ms}\n"
-    )
-    lines: list[str] = []
-    async with serve(tmp_path) as (fake, kubeconfig):
-        [result] = await run_tests(kubeconfig, [load_test(folder)], FAST, lines.append)
-        [(key, obj)] = [(k, v) for k, v in fake.objects.items() if k[0] == "configmaps"]
-    assert key[2] == "stuck" and obj["metadata"]["deletionTimestamp"]
-    assert [(s.name, s.status) for s in result.steps] == [("create", "passed"), ("delete", "failed")]
-    assert "still present 0.2s after deletion: ConfigMap 'stuck'" in result.steps[1].messages[0]
-    [cleanup] = result.messages
-    assert cleanup.startswith("cleanup of ConfigMap 'stuck'") and "still present" in cleanup
-    assert any(line.startswith("  FAIL cleanup of ConfigMap 'stuck'") for line in lines)
-
-
-async def test_file_patterns_and_bad_resource_files(tmp_path: Path) -> None:
-    folder = tmp_path / "globbed"
-    (folder / "manifests").mkdir(parents=True)
-    for name in ("a", "b"):
-        (folder / "manifests" / f"{name}.yaml").write_text(
-            f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\n"
-        )
-    (folder / "broken.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [\n")
-    (folder / "chainsaw-test.yaml").write_text(
-        "apiVersion: chainsaw.kyverno.io/v1alpha1\nkind: Test\nmetadata: {name: globbed}\nspec:\n  steps:\n"
-        "  - name: pattern\n    try:\n    - apply: {file: 'manifests/*.yaml'}\n    - assert: {file: 'manifests/*.yaml'}\n"
-        "    - assert: {resource: {apiVersion: v1, kind: ConfigMap, (length(@) > `0`): true}}\n"
-        "  - name: broken\n    try:\n    - apply: {file: broken.yaml}\n"
-    )
-    lines: list[str] = []
-    async with serve(tmp_path) as (fake, kubeconfig):
-        [result] = await run_tests(kubeconfig, [load_test(folder)], FAST, lines.append)
-        assert not fake.objects
-    assert [(s.name, s.status) for s in result.steps] == [("pattern", "passed"), ("broken", "failed")]
-    [message] = result.steps[1].messages
-    assert (
-        "apply broken.yaml [spec.steps[1].try[0]]" in message and "broken.yaml:4:1: invalid YAML" in message
-    )
