@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+import yaml
 
 from pykro.apiserver import EmbeddedAPIServer
 from pykro.kube.client import KubeClient
@@ -311,3 +312,30 @@ async def test_cli_user_errors_are_clean(args: list[str], expected: str) -> None
     code, out, err = await _cli(*args)
     assert code == 2 and "Traceback" not in err + out
     assert err.startswith("error: ") and expected in err
+
+
+UPSTREAM = Path("/work/shared/kro/e2e")
+
+
+@pytest.mark.skipif(not UPSTREAM.is_dir(), reason="upstream kro e2e scenarios not present")
+async def test_upstream_instance_crd_asserts_match_what_the_server_serves(
+    server: EmbeddedAPIServer, kube: KubeClient, tmp_path: Path
+) -> None:
+    """Each upstream `instancecrd-assert.yaml` (exact `NamesAccepted` then `Established` conditions,
+    `generation: 1`, defaulted `conversion`, `storedVersions`) passes against a CRD created from its
+    own spec: once the controller writes that CRD, these asserts hinge on the controller alone."""
+    asserts = sorted(UPSTREAM.glob("*/instancecrd-assert.yaml"))
+    assert asserts
+    for path in asserts:
+        expected = yaml.safe_load(path.read_text())
+        crd = {"apiVersion": expected["apiVersion"], "kind": expected["kind"], "spec": expected["spec"]}
+        crd["metadata"] = {"name": expected["metadata"]["name"]}
+        folder = _scenario(
+            tmp_path,
+            path.parent.name,
+            "  steps:\n  - name: crd\n    try:\n    - apply: {file: crd.yaml}\n    - assert: {file: assert.yaml}\n",
+            {"crd.yaml": yaml.safe_dump(crd), "assert.yaml": path.read_text()},
+        )
+        result, lines = await _run(server, folder)
+        assert result.status == "passed", "\n".join(lines)
+        assert not await _exists(kube, CRD, crd["metadata"]["name"])  # cleaned up for the next test
