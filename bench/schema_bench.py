@@ -15,7 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-EXAMPLES = Path("/work/shared/kro/examples")
+from _paths import KRO
+
+EXAMPLES = KRO / "examples"
 
 _COLD_SCRIPT = """
 import time

@@ -15,8 +15,9 @@ from pykro.api.crd import rgd_crd_manifest
 from pykro.api.rgd import is_rgd_document, load_documents, parse_rgd
 from pykro.errors import PykroError
 from tests.api.test_rgd import BASE
+from tests.paths import KRO_EXAMPLES
 
-EXAMPLES = sorted(glob.glob("/work/shared/kro/examples/**/*.yaml", recursive=True))
+EXAMPLES = sorted(glob.glob(f"{KRO_EXAMPLES}/**/*.yaml", recursive=True))
 
 
 def root_schema() -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +17,9 @@ from pykro.apiserver.builtin_defaults import (
 from pykro.apiserver.crvalidation import default_and_prune
 from pykro.schema.gvk import GVK
 from pykro.schema.simpleschema import to_openapi
+from tests.paths import KRO_E2E
 
-E2E = Path("/work/shared/kro/e2e")
+E2E = KRO_E2E
 EXPR = re.compile(r"\$\{([^}]*)\}")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,8 +16,9 @@ from pykro.apiserver.crvalidation import (
     validate,
 )
 from pykro.schema.simpleschema import to_openapi
+from tests.paths import KRO_E2E
 
-E2E = Path("/work/shared/kro/e2e/check-validation-markers")
+E2E = KRO_E2E / "check-validation-markers"
 
 
 def crd_schema(spec: dict[str, Any]) -> dict[str, Any]:
@@ -267,7 +267,7 @@ def test_cel_reason_duplicate_and_required() -> None:
     assert got == ["spec: Required value: a is needed", 'spec.a: Duplicate value: "object"']
 
 
-REQ_DEFAULTS = Path("/work/shared/kro/e2e/check-required-default-interactions")
+REQ_DEFAULTS = KRO_E2E / "check-required-default-interactions"
 
 
 def _matches(actual: Any, expected: Any) -> bool:

@@ -15,9 +15,10 @@ from click.testing import CliRunner
 
 from pykro.cli.generate import command
 from pykro.cli.main import main
+from tests.paths import KRO_E2E, KRO_EXAMPLES
 
-EXAMPLES = Path("/work/shared/kro/examples")
-E2E = Path("/work/shared/kro/e2e")
+EXAMPLES = KRO_EXAMPLES
+E2E = KRO_E2E
 PYKRO = Path(sys.executable).parent / "pykro"
 ATOMIC = {"string": "string", "integer": "integer", "boolean": "boolean", "float": "number", "object": "object"}
 
@@ -59,7 +60,8 @@ def test_there_are_examples() -> None:
 @pytest.mark.parametrize("path", example_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_example_generates_a_valid_crd(path: Path) -> None:
     docs = rgd_docs(path)
-    crds = generate(path)
+    siblings = [str(p) for p in sorted(path.parent.glob("*.yaml")) if p != path and "assert" not in p.name]
+    crds = generate(path, *(arg for sibling in siblings for arg in ("--schemas", sibling)))
     assert len(crds) == len(docs)
     for rgd, crd in zip(docs, crds, strict=True):
         kubernetes_validate.validate(crd, "1.32", strict=True)
@@ -155,14 +157,17 @@ BAD_INPUTS = {
     "marker.yaml": ("apiVersion: kro.run/v1alpha1\nkind: ResourceGraphDefinition\nmetadata: {name: x}\n"
                     "spec: {schema: {apiVersion: v1, kind: App, spec: {name: 'string | optional=true',"
                     " size: 'integer | minimum=abc'}}}\n",
-                    [': spec.schema.spec.name: invalid marker key "optional": unknown marker',
-                     ": spec.schema.spec.size: minimum value 'abc' must be a valid number"]),
+                    [': x: failed to build OpenAPI schema for instance: spec.schema.spec.name: invalid marker key'
+                     ' "optional": unknown marker',
+                     ": x: failed to build OpenAPI schema for instance: spec.schema.spec.size: minimum value 'abc'"
+                     " must be a valid number"]),
     "type.yaml": ("apiVersion: kro.run/v1alpha1\nkind: ResourceGraphDefinition\nmetadata: {name: x}\n"
                   "spec: {schema: {apiVersion: v1, kind: App, spec: {port: Prot}}}\n",
-                  [": spec.schema.spec.port: unknown type: Prot"]),
+                  [": x: failed to build OpenAPI schema for instance: spec.schema.spec.port: unknown type: Prot"]),
     "cycle.yaml": ("apiVersion: kro.run/v1alpha1\nkind: ResourceGraphDefinition\nmetadata: {name: x}\n"
                    "spec: {schema: {apiVersion: v1, kind: App, types: {A: {b: B}, B: '[]A'}, spec: {a: A}}}\n",
-                   [": spec.schema.types.A: cyclic dependency in type A: graph contains a cycle: A -> B -> A"]),
+                   [": x: failed to build OpenAPI schema for instance: spec.schema.types.A: cyclic dependency in type A:"
+                    " graph contains a cycle: A -> B -> A"]),
     "norgd.yaml": ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", [": no ResourceGraphDefinition document found"]),
 }
 
@@ -206,7 +211,7 @@ def test_problems_from_several_documents_are_all_reported(tmp_path: Path) -> Non
     result = CliRunner().invoke(command, ["crd", str(path)])
     assert result.exit_code != 0
     lines = result.exception.lines()  # type: ignore[union-attr]
-    assert lines == [f"{path} (document 2): spec.schema.kind: kind 'app' must match ^[A-Z][a-zA-Z0-9]{{0,62}}$"]
+    assert lines == [f"{path}: spec.schema.kind: kind 'app' must match ^[A-Z][a-zA-Z0-9]{{0,62}}$"]
 
 
 def test_missing_file_argument_is_a_usage_error() -> None:

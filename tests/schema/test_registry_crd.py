@@ -13,8 +13,9 @@ from pykro.api.frozen import freeze
 from pykro.errors import PykroError
 from pykro.schema.gvk import GVK
 from pykro.schema.registry import SchemaRegistry, UnknownKindError
+from tests.paths import KRO, KRO_E2E
 
-ALLOW_UNKNOWN_CRD = Path("/work/shared/kro/e2e/check-unknown-fields/allow-unknown-crd.yaml")
+ALLOW_UNKNOWN_CRD = KRO_E2E / "check-unknown-fields/allow-unknown-crd.yaml"
 
 
 def widget_crd() -> dict[str, Any]:
@@ -205,7 +206,7 @@ def test_value_validations_inside_logic_need_no_types() -> None:
     assert SchemaRegistry().add_crd(crd)
 
 
-KRO = Path("/work/shared/kro")
+KRO = KRO
 E2E_CRDS = sorted(p for p in (KRO / "e2e").rglob("*.yaml") if "kind: CustomResourceDefinition" in p.read_text())
 EXAMPLE_RGDS = sorted(
     p for p in (KRO / "examples").rglob("*.yaml") if "kind: ResourceGraphDefinition" in p.read_text()

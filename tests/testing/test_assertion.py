@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from pykro.errors import PykroError
 from pykro.testing.assertion import match, matches, substitute_bindings, values_equal
+from tests.paths import KRO_E2E
 
-E2E = Path("/work/shared/kro/e2e")
+E2E = KRO_E2E
 
 READY_CONDITIONS = [
     {"type": "GraphVerified", "status": "True", "observedGeneration": 1},

@@ -21,8 +21,9 @@ from pykro.testing.model import (
     parse_duration,
     parse_test,
 )
+from tests.paths import KRO_E2E
 
-E2E = Path("/work/shared/kro/e2e")
+E2E = KRO_E2E
 UPSTREAM = sorted(p.parent for p in E2E.glob("*/chainsaw-test.yaml"))
 
 

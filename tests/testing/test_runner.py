@@ -26,6 +26,7 @@ from pykro.testing.chainsaw import load_suite, run_suite, summary
 from pykro.testing.model import load_test
 from pykro.testing.runner import RunOptions, TestResult, run_tests
 from pykro.testing.skips import Skips
+from tests.paths import KRO_E2E
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -314,7 +315,7 @@ async def test_cli_user_errors_are_clean(args: list[str], expected: str) -> None
     assert err.startswith("error: ") and expected in err
 
 
-UPSTREAM = Path("/work/shared/kro/e2e")
+UPSTREAM = KRO_E2E
 
 
 @pytest.mark.skipif(not UPSTREAM.is_dir(), reason="upstream kro e2e scenarios not present")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,45 +11,34 @@ import click
 import yaml
 
 from pykro import __version__
-from pykro.api.rgd import ResourceGraphDefinition, is_rgd_document, load_documents, parse_rgd
+from pykro.api.frozen import thaw
+from pykro.cli.compile_files import compile_files
+from pykro.cli.validate import format_error
 from pykro.errors import Problem, PykroError
-from pykro.schema.crd import rgd_instance_crd
 
 CLI_VERSION_ANNOTATION = "kro.run/cli-version"
 
 
-def _status_schema_for(rgd: ResourceGraphDefinition) -> dict[str, Any] | None:
-    """Inferred instance status schema; HOOK: replace with the graph builder's inferred schema.
+def generate_crds(path: Path, schema_files: Sequence[Path] = ()) -> list[dict[str, Any]]:
+    """The instance CRD of every ResourceGraphDefinition document in `path` (all problems reported together).
 
-    Until `pykro.graph.build_graph` exists the status holds only the defaults (`state`, `conditions`).
+    Each RGD is compiled, so the CRD carries the status schema inferred from its expressions; an
+    RGD that does not compile has no CRD to print. `schema_files` supply the kinds the RGD reads
+    that are not built in: their CustomResourceDefinitions and the instance CRDs of their RGDs.
     """
-    return None
-
-
-def _with_source(err: PykroError, source: str) -> PykroError:
-    problems = tuple(Problem(p.path, p.message, p.source or source) for p in err.problems)
-    if not problems:
-        problems = (Problem("", str(err), source),)
-    return PykroError(str(problems[0]), problems)
-
-
-def generate_crds(path: Path) -> list[dict[str, Any]]:
-    """The instance CRD of every ResourceGraphDefinition document in `path` (all problems reported together)."""
     source = str(path)
-    docs = [doc for doc in load_documents(path) if is_rgd_document(doc)]
-    if not docs:
+    entries = [e for e in compile_files([path, *schema_files]) if e.source == source]
+    if not entries:
         raise PykroError(f"{source}: no ResourceGraphDefinition document found",
                          (Problem("", "no ResourceGraphDefinition document found", source),))
     crds: list[dict[str, Any]] = []
     problems: list[Problem] = []
-    for index, doc in enumerate(docs):
-        where = source if len(docs) == 1 else f"{source} (document {index + 1})"
-        try:
-            rgd = parse_rgd(doc, source=where)
-            crd = rgd_instance_crd(rgd, status_schema=_status_schema_for(rgd))
-        except PykroError as err:
-            problems.extend(_with_source(err, where).problems)
+    for entry in entries:
+        if entry.graph is None:
+            assert entry.error is not None
+            problems.extend(Problem("", line) for line in format_error(source, entry.error, entry.rgd.name))
             continue
+        crd = thaw(entry.graph.crd)
         crd["metadata"].setdefault("annotations", {})[CLI_VERSION_ANNOTATION] = __version__
         crds.append(crd)
     if problems:
@@ -65,12 +55,14 @@ def command() -> None:
 @click.argument("rgd_file", required=False, type=click.Path(path_type=Path))
 @click.option("-f", "--file", "file_option", type=click.Path(path_type=Path), help="RGD file (alternative to the argument).")
 @click.option("-o", "--output", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
-def crd(rgd_file: Path | None, file_option: Path | None, output: str) -> None:
+@click.option("-s", "--schemas", "schema_files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A file of CRDs or RGDs defining kinds the RGD reads (repeatable).")
+def crd(rgd_file: Path | None, file_option: Path | None, output: str, schema_files: tuple[Path, ...]) -> None:
     """Print the instance CRD generated from RGD_FILE (one per ResourceGraphDefinition document)."""
     path = rgd_file or file_option
     if path is None or (rgd_file is not None and file_option is not None):
         raise click.UsageError("give the RGD file exactly once: `pykro generate crd RGD.yaml` or `-f RGD.yaml`")
-    crds = generate_crds(path)
+    crds = generate_crds(path, schema_files)
     if output == "json":
         for crd in crds:
             click.echo(json.dumps(crd, indent=2))

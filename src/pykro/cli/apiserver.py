@@ -1,0 +1,33 @@
+"""`pykro apiserver`: run the embedded Kubernetes API server in the foreground."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+import click
+
+
+async def _serve(data_dir: Path, port: int, bind: str) -> None:
+    from pykro.apiserver import EmbeddedAPIServer
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with EmbeddedAPIServer(data_dir, port=port, bind=bind) as server:
+        click.echo(f"serving {server.url}", err=True)
+        click.echo(f"kubeconfig: {server.kubeconfig_path}", err=True)
+        await stop.wait()
+        click.echo("shutting down", err=True)
+
+
+@click.command("apiserver")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory for state.db, TLS credentials and the admin kubeconfig.")
+@click.option("--port", type=int, default=0, show_default=True, help="TCP port; 0 picks a free one.")
+@click.option("--bind", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
+def command(data_dir: Path, port: int, bind: str) -> None:
+    """Serve a Kubernetes API (HTTPS) backed by SQLite in DATA_DIR; writes DATA_DIR/kubeconfig."""
+    asyncio.run(_serve(data_dir, port, bind))

@@ -1,0 +1,257 @@
+"""`pykro up`: a local Kubernetes API server with pykro's controller beside it, in the foreground.
+
+`--demo` then walks through examples/config-rollout: the RGD goes Active, an instance creates its
+Secret, ConfigMap and Deployment, and a password rotation rolls the Deployment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import yaml
+from rich.console import Console
+from rich.panel import Panel
+
+from pykro.cli.run import log_options, setup_logging, until_signalled
+from pykro.errors import Problem, PykroError
+
+T = TypeVar("T")
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "config-rollout"
+DEMO_FIELD_MANAGER = "pykro-demo"
+
+
+def example_dir() -> Path:
+    """examples/config-rollout of the source tree pykro runs from (`make run` uses an editable install)."""
+    if not (EXAMPLE / "rgd.yaml").is_file() or not (EXAMPLE / "instance.yaml").is_file():
+        message = f"{EXAMPLE}: the config-rollout example is not there (run --demo from a source checkout)"
+        raise PykroError(message, (Problem("--demo", message, str(EXAMPLE)),))
+    return EXAMPLE
+
+
+def server_kwargs(server_cls: type, workload_delay: float) -> dict[str, Any]:
+    """Pass the workload delay only to a server that simulates workloads with a delay."""
+    accepted = inspect.signature(server_cls).parameters
+    return {"workload_delay": workload_delay} if "workload_delay" in accepted else {}
+
+
+class Timeline:
+    """Prints demo milestones with the time since the demo started."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.started = asyncio.get_running_loop().time()
+
+    def mark(self, message: str, style: str = "green") -> None:
+        elapsed = asyncio.get_running_loop().time() - self.started
+        self.console.print(f"[dim]{elapsed:7.2f}s[/dim]  [{style}]{message}[/{style}]")
+
+
+async def poll(probe: Callable[[], Awaitable[T | None]], timeout: float) -> T | None:
+    """`probe()` until it is truthy, or None after `timeout` (a missing object counts as not yet)."""
+    from pykro.kube.errors import NotFound
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        try:
+            found = await probe()
+        except NotFound:
+            found = None
+        if found:
+            return found
+        await asyncio.sleep(0.05)
+    return None
+
+
+async def run_demo(kubeconfig: Path, console: Console, *, timeout: float = 60.0) -> None:
+    """Apply the config-rollout example and narrate what the controller does."""
+    from pykro.kube import KubeClient, load_kubeconfig
+    from pykro.schema.gvk import GVK
+
+    crd_gvk = GVK("apiextensions.k8s.io", "v1", "CustomResourceDefinition")
+    rgd_gvk = GVK("kro.run", "v1alpha1", "ResourceGraphDefinition")
+    where = example_dir()
+    rgd = yaml.safe_load((where / "rgd.yaml").read_text())
+    instance = yaml.safe_load((where / "instance.yaml").read_text())
+    kind_gvk = GVK.from_api_version(instance["apiVersion"], instance["kind"])
+    name, ns = instance["metadata"]["name"], instance["metadata"].get("namespace", "default")
+    timeline = Timeline(console)
+    async with KubeClient(load_kubeconfig(kubeconfig)) as client:
+        await client.apply(rgd, field_manager=DEMO_FIELD_MANAGER, force=True)
+        timeline.mark(f"applied ResourceGraphDefinition {rgd['metadata']['name']}", "cyan")
+
+        async def rgd_status() -> dict[str, Any] | None:
+            obj = await client.get(rgd_gvk, rgd["metadata"]["name"])
+            return obj if (obj.get("status") or {}).get("state") == "Active" else None
+
+        crd_name = f"{kind_gvk.kind.lower()}s.{kind_gvk.group}"
+
+        async def crd_ready() -> bool:
+            crd = await client.get(crd_gvk, crd_name)
+            return any(c.get("type") == "Established" and c.get("status") == "True"
+                       for c in (crd.get("status") or {}).get("conditions") or [])
+
+        if await poll(crd_ready, timeout):
+            timeline.mark(f"CRD {crd_name} established")
+        active = await poll(rgd_status, timeout)
+        if active is None:
+            timeline.mark("the RGD did not become Active; see `kubectl get rgd -o yaml`", "red")
+            return
+        timeline.mark(f"RGD Active, topological order {' → '.join(active['status']['topologicalOrder'])}")
+
+        await client.apply(instance, field_manager=DEMO_FIELD_MANAGER, force=True)
+        timeline.mark(f"applied {kind_gvk.kind} {ns}/{name}", "cyan")
+        children = [(GVK("", "v1", "Secret"), f"{name}-credentials"), (GVK("", "v1", "ConfigMap"), f"{name}-config"),
+                    (GVK("apps", "v1", "Deployment"), name)]
+        for gvk, child in children:
+            if await poll(_getter(client, gvk, child, ns), timeout):
+                timeline.mark(f"{gvk.kind} {child} created")
+        await _wait_instance_active(client, kind_gvk, name, ns, timeline, timeout)
+
+        secret_gvk, deploy_gvk = children[0][0], children[2][0]
+        secret = await client.get(secret_gvk, f"{name}-credentials", namespace=ns)
+        replica_sets = await _replica_sets(client, ns, name)
+        await client.patch(kind_gvk, name, {"spec": {"password": secrets.token_hex(8)}}, namespace=ns)
+        timeline.mark("rotated the password in the instance spec", "cyan")
+
+        async def secret_changed() -> dict[str, Any] | None:
+            now = await client.get(secret_gvk, f"{name}-credentials", namespace=ns)
+            return now if now["metadata"]["resourceVersion"] != secret["metadata"]["resourceVersion"] else None
+
+        new_secret = await poll(secret_changed, timeout)
+        if new_secret is None:
+            timeline.mark("the Secret did not change", "red")
+            return
+        version = new_secret["metadata"]["resourceVersion"]
+        timeline.mark(f"Secret updated (resourceVersion {version})")
+
+        async def deployment_follows() -> bool:
+            d = await client.get(deploy_gvk, name, namespace=ns)
+            notes = ((d["spec"]["template"].get("metadata") or {}).get("annotations") or {})
+            return bool(notes.get("example.com/secret-version") == version)
+
+        if await poll(deployment_follows, timeout):
+            timeline.mark(f"Deployment pod template now carries secret-version {version}")
+
+        async def new_replica_set() -> list[str] | None:
+            now = await _replica_sets(client, ns, name)
+            fresh = [rs for rs in now if rs not in replica_sets]
+            return fresh or None
+
+        fresh = await poll(new_replica_set, min(timeout, 15.0))
+        if fresh:
+            timeline.mark(f"new ReplicaSet {', '.join(fresh)}: the Deployment rolled out")
+        else:
+            timeline.mark("no new ReplicaSet (this server does not simulate workloads)", "yellow")
+        await _wait_instance_active(client, kind_gvk, name, ns, timeline, timeout)
+    console.print("[bold]demo done[/bold]: try `kubectl get configrollouts,deploy,rs,secrets -n default`")
+
+
+def _getter(client: Any, gvk: Any, name: str, namespace: str) -> Callable[[], Awaitable[dict[str, Any]]]:
+    async def get() -> dict[str, Any]:
+        obj: dict[str, Any] = await client.get(gvk, name, namespace=namespace)
+        return obj
+
+    return get
+
+
+async def _replica_sets(client: Any, namespace: str, app: str) -> list[str]:
+    from pykro.schema.gvk import GVK
+
+    page = await client.list(GVK("apps", "v1", "ReplicaSet"), namespace=namespace, label_selector=f"app={app}")
+    return [str(rs["metadata"]["name"]) for rs in page.items]
+
+
+async def _wait_instance_active(client: Any, gvk: Any, name: str, ns: str, timeline: Timeline, timeout: float) -> None:
+    last: dict[str, Any] = {}
+
+    async def active() -> bool:
+        last.update(await client.get(gvk, name, namespace=ns))
+        return bool((last.get("status") or {}).get("state") == "ACTIVE")
+
+    if await poll(active, timeout):
+        timeline.mark(f"{gvk.kind} {name} is ACTIVE")
+        return
+    ready: dict[str, Any] = next((c for c in (last.get("status") or {}).get("conditions") or [] if c.get("type") == "Ready"), {})
+    state = (last.get("status") or {}).get("state", "unknown")
+    timeline.mark(f"{gvk.kind} {name} is {state}: {ready.get('message', '')}", "yellow")
+
+
+def next_steps(kubeconfig: Path, url: str, metrics: str | None) -> Panel:
+    lines = [
+        f"API server  [bold]{url}[/bold]",
+        *([f"metrics     [bold]{metrics}/metrics[/bold]"] if metrics else []),
+        "",
+        "In another terminal:",
+        f"  [bold cyan]export KUBECONFIG={kubeconfig}[/bold cyan]",
+        "  kubectl apply -f examples/config-rollout/rgd.yaml",
+        "  kubectl get rgd",
+        "  kubectl apply -f examples/config-rollout/instance.yaml",
+        "  kubectl get configrollouts,deploy,secrets,configmaps",
+        "",
+        "Ctrl-C stops the server and the controller; state persists in the data directory.",
+    ]
+    return Panel("\n".join(lines), title="pykro is up", expand=False)
+
+
+async def _up(data_dir: Path, port: int, bind: str, demo: bool, workload_delay: float, options: Any,
+              console: Console) -> None:
+    from pykro.apiserver import EmbeddedAPIServer
+    from pykro.controller.manager import Manager
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+
+    async def body(stop: asyncio.Event) -> None:
+        kwargs = server_kwargs(EmbeddedAPIServer, workload_delay)
+        async with EmbeddedAPIServer(data_dir, port=port, bind=bind, workloads=True, **kwargs) as server:
+            kubeconfig = Path(server.kubeconfig_path).resolve()
+            async with Manager(kubeconfig, options) as manager:
+                metrics = manager.metrics_endpoint.url if manager.metrics_endpoint is not None else None
+                click.echo(f"export KUBECONFIG={kubeconfig}")
+                console.print(next_steps(kubeconfig, server.url, metrics))
+                demo_task = asyncio.create_task(run_demo(kubeconfig, console)) if demo else None
+                await stop.wait()
+                console.print("shutting down…")
+                if demo_task is not None and not demo_task.done():
+                    demo_task.cancel()
+                    await asyncio.gather(demo_task, return_exceptions=True)
+                elif demo_task is not None and demo_task.exception() is not None:
+                    logging.getLogger("pykro.up").error("demo failed: %s", demo_task.exception())
+
+    await until_signalled(body)
+
+
+@click.command("up")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path(".pykro"),
+              show_default=True, help="Where the server keeps state.db, credentials and the kubeconfig.")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 picks a free port.")
+@click.option("--bind", default="127.0.0.1", show_default=True, help="Address the API server listens on.")
+@click.option("--demo", is_flag=True, help="Apply examples/config-rollout and narrate what happens.")
+@click.option("--workload-delay", type=click.FloatRange(min=0), default=0.3, show_default=True,
+              help="Seconds the simulated workloads (Deployments, ReplicaSets) take to become ready.")
+@click.option("--workers", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Concurrent instance reconciles.")
+@click.option("--allow-crd-deletion", is_flag=True, help="Delete an RGD's CRD when the RGD is deleted.")
+@click.option("--metrics-bind-address", default="0", show_default=True, help="HOST:PORT serving /metrics; 0 disables.")
+@log_options
+def command(
+    data_dir: Path, port: int, bind: str, demo: bool, workload_delay: float, workers: int, allow_crd_deletion: bool,
+    metrics_bind_address: str, log_format: str, log_level: str,
+) -> None:
+    """Run a local API server and the pykro controller together until Ctrl-C."""
+    from pykro.controller.manager import ManagerOptions, parse_bind_address
+
+    setup_logging(log_format, "warning" if log_level == "info" and demo else log_level)
+    parse_bind_address(metrics_bind_address, "--metrics-bind-address")
+    if demo:
+        example_dir()  # fail before starting anything
+    options = ManagerOptions(workers=workers, allow_crd_deletion=allow_crd_deletion,
+                             metrics_bind_address=metrics_bind_address)
+    asyncio.run(_up(data_dir, port, bind, demo, workload_delay, options, Console()))

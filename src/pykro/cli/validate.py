@@ -1,0 +1,67 @@
+"""`pykro validate FILE...`: compile every ResourceGraphDefinition offline (spec §7).
+
+Kinds are resolved as `pykro.cli.compile_files` explains.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import yaml
+
+from pykro.api.frozen import thaw
+from pykro.cli.compile_files import compile_files
+from pykro.errors import PykroError
+from pykro.graph import GraphError
+
+
+def caret_lines(expression: str, offset: int | None) -> list[str]:
+    """The expression's line holding `offset`, and a caret under that character."""
+    if offset is None or not expression:
+        return [f"    {expression}"] if expression else []
+    offset = max(0, min(offset, len(expression)))
+    start = expression.rfind("\n", 0, offset) + 1
+    end = expression.find("\n", offset)
+    line = expression[start: end if end >= 0 else len(expression)]
+    return [f"    {line}", "    " + " " * (offset - start) + "^"]
+
+
+def format_error(source: str, err: PykroError, rgd_name: str = "") -> list[str]:
+    """Lines describing one failed RGD: file, resource, field path, message, expression with a caret."""
+    if not isinstance(err, GraphError):
+        return [str(p) if p.source else f"{source}: {p}" for p in err.problems] or [f"{source}: {err}"]
+    # The message names the resource and field path already (kro's wording).
+    where = ": ".join([source, rgd_name] if rgd_name else [source])
+    if len(err.problems) > 1:
+        return [f"{where}: {p.message.replace(': ', f': {p.path}: ', 1) if p.path else p.message}" for p in err.problems]
+    lines = [f"{where}: {err.message}"]
+    lines.extend(caret_lines(err.expression, err.offset))
+    return lines
+
+
+@click.command(name="validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--show-status-schema", is_flag=True, help="Also print each RGD's inferred status schema (YAML).")
+def command(files: tuple[Path, ...], show_status_schema: bool) -> None:
+    """Compile the ResourceGraphDefinitions in FILES offline and report every problem."""
+    entries = compile_files(list(files))
+    if not entries:
+        raise PykroError("no ResourceGraphDefinition document found in " + ", ".join(str(f) for f in files))
+    failed = False
+    for entry in entries:
+        if entry.graph is not None:
+            order = ", ".join(entry.graph.topological_order)
+            count = len(entry.graph.nodes)
+            noun = "resource" if count == 1 else "resources"
+            click.echo(f"{entry.source}: {entry.rgd.name}: valid ({count} {noun}, order: {order})")
+            if show_status_schema:
+                click.echo(yaml.safe_dump(thaw(entry.graph.status_schema), sort_keys=False), nl=False)
+            continue
+        failed = True
+        assert entry.error is not None
+        for line in format_error(entry.source, entry.error, entry.rgd.name):
+            click.echo(line, err=True)
+    if failed:
+        sys.exit(1)
