@@ -23,6 +23,7 @@ from pykro.api.model import (
 )
 from pykro.api.yamlio import load_documents, parse_yaml_documents, shape_problem
 from pykro.errors import Problem, PykroError
+from pykro.jsontypes import json_type
 
 __all__ = [
     "ExternalRef",
@@ -73,22 +74,6 @@ def _error(problems: tuple[Problem, ...]) -> PykroError:
     return PykroError(summary, problems)
 
 
-def _type_name(value: object) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, Mapping):
-        return "object"
-    if isinstance(value, list | tuple):
-        return "array"
-    return "null" if value is None else type(value).__name__
-
-
 class _Parser:
     def __init__(self, source: str) -> None:
         self.source = source
@@ -105,11 +90,11 @@ class _Parser:
                 self.fail(path, "required field is missing")
             return None
         if not isinstance(value, Mapping):
-            self.fail(path, f"must be an object, got {_type_name(value)}")
+            self.fail(path, f"must be an object, got {json_type(value)}")
             return None
         for key in value:
             if not isinstance(key, str):
-                self.fail(path, f"keys must be strings, got {_type_name(key)} {key!r}")
+                self.fail(path, f"keys must be strings, got {json_type(key)} {key!r}")
         return value
 
     def string(self, value: object, path: str, *, required: bool = False) -> str | None:
@@ -118,7 +103,7 @@ class _Parser:
                 self.fail(path, "required field is missing")
             return None
         if not isinstance(value, str):
-            self.fail(path, f"must be a string, got {_type_name(value)}")
+            self.fail(path, f"must be a string, got {json_type(value)}")
             return None
         if required and not value:
             self.fail(path, "must not be empty")
@@ -129,7 +114,7 @@ class _Parser:
         if value is None:
             return ()
         if not isinstance(value, list | tuple):
-            self.fail(path, f"must be a list of strings, got {_type_name(value)}")
+            self.fail(path, f"must be a list of strings, got {json_type(value)}")
             return ()
         out: list[str] = []
         for index, item in enumerate(value):
@@ -146,7 +131,7 @@ class _Parser:
             return FrozenDict()
         for key, item in data.items():
             if not isinstance(item, str):
-                self.fail(f"{path}.{key}", f"must be a string, got {_type_name(item)}")
+                self.fail(f"{path}.{key}", f"must be a string, got {json_type(item)}")
         return FrozenDict({k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)})
 
     def unknown_fields(self, data: Mapping[str, Any], allowed: Iterable[str], path: str) -> None:
@@ -178,7 +163,7 @@ class _Parser:
         uid = self.string(metadata.get("uid"), "metadata.uid") or ""
         generation = metadata.get("generation", 0)
         if not isinstance(generation, int) or isinstance(generation, bool):
-            self.fail("metadata.generation", f"must be an integer, got {_type_name(generation)}")
+            self.fail("metadata.generation", f"must be an integer, got {json_type(generation)}")
             generation = 0
         labels = self.string_map(metadata.get("labels"), "metadata.labels")
         annotations = self.string_map(metadata.get("annotations"), "metadata.annotations")
@@ -261,7 +246,7 @@ class _Parser:
         if value is None:
             return ()
         if not isinstance(value, list | tuple):
-            self.fail(path, f"must be a list, got {_type_name(value)}")
+            self.fail(path, f"must be a list, got {json_type(value)}")
             return ()
         columns: list[FrozenDict[str, Any]] = []
         for index, item in enumerate(value):
@@ -279,7 +264,7 @@ class _Parser:
                 self.fail(f"{item_path}.type", f"type {column_type!r} must be one of {', '.join(_PRINTER_COLUMN_TYPES)}")
             priority = column.get("priority")
             if priority is not None and (not isinstance(priority, int) or isinstance(priority, bool)):
-                self.fail(f"{item_path}.priority", f"must be an integer, got {_type_name(priority)}")
+                self.fail(f"{item_path}.priority", f"must be an integer, got {json_type(priority)}")
             columns.append(freeze(column))
         return tuple(columns)
 
@@ -290,7 +275,7 @@ class _Parser:
         if value is None:
             return ()
         if not isinstance(value, list | tuple):
-            self.fail(path, f"must be a list, got {_type_name(value)}")
+            self.fail(path, f"must be a list, got {json_type(value)}")
             return ()
         resources: list[tuple[int, Resource]] = []
         first_index: dict[str, int] = {}
@@ -392,21 +377,21 @@ class _Parser:
         if value is None:
             return ()
         if not isinstance(value, list | tuple):
-            self.fail(path, f"must be a list of single-entry maps, got {_type_name(value)}")
+            self.fail(path, f"must be a list of single-entry maps, got {json_type(value)}")
             return ()
         dimensions: list[ForEachDimension] = []
         for index, item in enumerate(value):
             item_path = f"{path}[{index}]"
             if not isinstance(item, Mapping) or len(item) != 1:
-                found = f"{len(item)} entries" if isinstance(item, Mapping) else _type_name(item)
+                found = f"{len(item)} entries" if isinstance(item, Mapping) else json_type(item)
                 self.fail(item_path, f"each forEach item must be a map with exactly one entry, got {found}")
                 continue
             ((name, expression),) = item.items()
             if not isinstance(name, str):
-                self.fail(item_path, f"iterator name must be a string, got {_type_name(name)}")
+                self.fail(item_path, f"iterator name must be a string, got {json_type(name)}")
                 continue
             if not isinstance(expression, str):
-                self.fail(f"{item_path}.{name}", f"must be a string expression, got {_type_name(expression)}")
+                self.fail(f"{item_path}.{name}", f"must be a string expression, got {json_type(expression)}")
                 continue
             dimensions.append(ForEachDimension(name, expression))
         return tuple(dimensions)

@@ -15,6 +15,7 @@ from typing import Any
 from pykro.cel.errors import ScanError
 from pykro.cel.scanner import Literal, Match, Standalone, Template, go_quote, parse_value
 from pykro.graph.model import FieldPath, format_path
+from pykro.jsontypes import json_type
 
 MAX_DEPTH = 64
 
@@ -107,22 +108,6 @@ def types_of(schema: Mapping[str, Any] | None) -> frozenset[str] | None:
             found |= sub
         return frozenset(found)
     return None
-
-
-def json_type(value: object) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, Mapping):
-        return "object"
-    if isinstance(value, list | tuple):
-        return "array"
-    return type(value).__name__
 
 
 def _expect(schema: Mapping[str, Any] | None, value: object, path: FieldPath) -> None:
