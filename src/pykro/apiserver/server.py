@@ -1,0 +1,173 @@
+"""`EmbeddedAPIServer`: a Kubernetes-compatible API server in this process, over HTTPS."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import tempfile
+from pathlib import Path
+from types import TracebackType
+
+from aiohttp import web
+
+from pykro.apiserver import kubeconfig, tls
+from pykro.apiserver.handlers import MAX_BODY, ApiHandler
+from pykro.apiserver.kinds import CRD_GR, Catalog
+from pykro.apiserver.openapi import OpenAPI
+from pykro.apiserver.persistence import SqliteBackend
+from pykro.apiserver.pipeline import WritePipeline
+from pykro.apiserver.resources import Resources
+from pykro.apiserver.schemas import Schemas
+from pykro.apiserver.store import Store
+
+INITIAL_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"]
+DB_NAME = "state.db"
+
+
+def _url_host(bind: str) -> str:
+    if bind in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    if bind == "::":
+        return "[::1]"
+    return f"[{bind}]" if ":" in bind else bind
+
+
+class EmbeddedAPIServer:
+    """Serves the Kubernetes REST API for built-in kinds and CRDs.
+
+    `data_dir=None` keeps everything in memory (credentials and kubeconfig go to a
+    temporary directory removed on stop). With a directory, objects live in
+    `DIR/state.db` and survive restarts and crashes; `DIR/kubeconfig` grants admin access.
+    `watch_window` is how many recent events a watch can resume from before it gets 410.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path | None = None,
+        *,
+        port: int = 0,
+        bind: str = "127.0.0.1",
+        workloads: bool = True,
+        watch_window: int = 10_000,
+    ) -> None:
+        self.data_dir = Path(data_dir) if data_dir is not None else None
+        self.port = port
+        self.bind = bind
+        self.workloads = workloads  # reserved for workload simulation (e.g. Deployment readiness)
+        self.watch_window = watch_window
+        self.pipeline = WritePipeline()
+        self._tmp: Path | None = None
+        self._runner: web.AppRunner | None = None
+        self._store: Store | None = None
+        self._handler: ApiHandler | None = None
+        self._catalog: Catalog | None = None
+        self._creds: tls.Credentials | None = None
+        self._url = ""
+
+    # public attributes -----------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        self._require()
+        return self._url
+
+    @property
+    def kubeconfig_path(self) -> Path:
+        return self._dir() / "kubeconfig"
+
+    @property
+    def token(self) -> str:
+        assert self._creds is not None, "server not started"
+        return self._creds.token
+
+    @property
+    def ca_path(self) -> Path:
+        assert self._creds is not None, "server not started"
+        return self._creds.ca_path
+
+    @property
+    def store(self) -> Store:
+        assert self._store is not None, "server not started"
+        return self._store
+
+    @property
+    def catalog(self) -> Catalog:
+        assert self._catalog is not None, "server not started"
+        return self._catalog
+
+    @property
+    def handler(self) -> ApiHandler:
+        assert self._handler is not None, "server not started"
+        return self._handler
+
+    def _require(self) -> None:
+        if not self._url:
+            raise RuntimeError("EmbeddedAPIServer is not started")
+
+    def _dir(self) -> Path:
+        if self.data_dir is not None:
+            return self.data_dir
+        assert self._tmp is not None, "server not started"
+        return self._tmp
+
+    # lifecycle -------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        if self.data_dir is None:
+            self._tmp = Path(tempfile.mkdtemp(prefix="pykro-apiserver-"))
+        directory = self._dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        extra = () if self.bind in ("", "0.0.0.0", "::") else (self.bind,)
+        self._creds = await asyncio.to_thread(tls.load_or_create, directory, extra)
+        backend = SqliteBackend(directory / DB_NAME, self.watch_window) if self.data_dir is not None else None
+        self._store = Store(backend, window=self.watch_window)
+        await self._store.open()
+        self._catalog = await asyncio.to_thread(Catalog)
+        resources = Resources(self._store, self._catalog, self.pipeline)
+        resources.restore_crds()
+        await resources.ensure_namespaces(INITIAL_NAMESPACES)
+        schemas = await asyncio.to_thread(Schemas)
+        for crd in self._store.items(CRD_GR):
+            schemas.crd_changed(crd["metadata"]["name"], crd)
+        resources.on_crd_change.append(schemas.crd_changed)
+        self._handler = ApiHandler(resources, self._catalog, OpenAPI(self._catalog, schemas.registry.kubernetes_version), self._creds.token, schemas)
+        app = web.Application(client_max_size=MAX_BODY * 2)
+        app.router.add_route("*", "/{tail:.*}", self._handler.handle)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+        await self._runner.setup()
+        family = socket.AF_INET6 if ":" in self.bind else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.bind, self.port))
+        site = web.SockSite(self._runner, sock, ssl_context=self._creds.server_context())
+        await site.start()
+        port = sock.getsockname()[1]
+        self._url = f"https://{_url_host(self.bind)}:{port}"
+        self._handler.server_address = f"{_url_host(self.bind)}:{port}"
+        kubeconfig.write(self.kubeconfig_path, self._url, self._creds.ca_path, self._creds.token)
+
+    async def stop(self) -> None:
+        if self._store is not None:
+            self._store.log.close_all()  # ends every watch stream so the HTTP shutdown is quick
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._store is not None:
+            await self._store.close()
+            self._store = None
+        self._url = ""
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    async def __aenter__(self) -> EmbeddedAPIServer:
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
