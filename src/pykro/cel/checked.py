@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from google.protobuf import any_pb2, descriptor_pb2, descriptor_pool, message_factory  # type: ignore[import-untyped]
+from google.protobuf import any_pb2, descriptor_pb2, descriptor_pool, message_factory
 
 _FD = descriptor_pb2.FieldDescriptorProto
 

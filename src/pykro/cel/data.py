@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from google.protobuf import duration_pb2, timestamp_pb2  # type: ignore[import-untyped]
+from google.protobuf import duration_pb2, timestamp_pb2
 
 from pykro.cel.types import TypeNode, normalize
 

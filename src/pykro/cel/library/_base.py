@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cel_expr_python import cel
-from google.protobuf import duration_pb2, timestamp_pb2  # type: ignore[import-untyped]
+from google.protobuf import duration_pb2, timestamp_pb2
 
 T = cel.Type
 DYN_LIST: cel.Type = T.List(T.DYN)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import re2  # type: ignore[import-untyped]
+import re2
 
 from pykro.cel.library._base import MAX_STRING_BYTES, Fn, LibraryError, T, check_list_size, member
 
