@@ -1,0 +1,37 @@
+"""The instance controller: reconciles instances of every registered RGD kind (spec §5).
+
+Entry point used by the RGD controller (`pykro.controller.rgd`) and `pykro up`:
+
+    controllers = InstanceControllers(client, watches, workers=4, requeue_interval=3.0, metrics=None)
+    await controllers.register(graph, rgd_uid)   # start serving graph.instance_gvk, or swap its graph;
+                                                 # every existing instance is enqueued
+    await controllers.mark_unresolved(gvk, rgd_uid, message, retry=False)
+                                                 # no usable graph: instances report GraphResolved=False
+    controllers.instance_count(gvk) -> int       # instances currently known (refuse RGD deletion if > 0)
+    await controllers.unregister(gvk)            # stop serving the kind (instances are left as they are)
+    await controllers.stop()                     # stop everything (workers, informers this owns)
+
+- `client`: `pykro.kube.KubeClient`; `watches`: the shared `pykro.controller.runtime.WatchManager`
+  (metadata-only informers). One work queue serves every instance kind; keys are
+  `ObjectRef(instance_gvk, namespace, name)`.
+- `register` with a graph of the same `spec_hash` and RGD uid as the served one is a no-op.
+- `metrics`: a `RuntimeMetrics`; the queue/reconcile metrics go there, plus
+  `instance_state_transitions_total{gvr,from_state,to_state}`.
+- `requeue_interval`: the delayed requeue after "cluster mutated" / data pending (0 disables it).
+  Propagation never depends on it: every object an instance reads or writes is watched and its
+  events re-queue the instance at once.
+"""
+
+from pykro.controller.instance.controllers import InstanceControllers
+from pykro.controller.instance.reconciler import (
+    APPLYSET_MANAGER,
+    FINALIZER,
+    LABELLER_MANAGER,
+    PARENT_MANAGER,
+    SUSPEND_ANNOTATION,
+)
+
+__all__ = [
+    "APPLYSET_MANAGER", "FINALIZER", "LABELLER_MANAGER", "PARENT_MANAGER", "SUSPEND_ANNOTATION",
+    "InstanceControllers",
+]

@@ -1,0 +1,100 @@
+"""Instance conditions and the status write (spec §5.6, §5.7)."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pykro.controller.runtime import ObjectRef
+from pykro.kube import Conflict, KubeClient, NotFound
+from pykro.runtime.compare import canonical_json
+from pykro.runtime.conditions import ConditionSet
+from pykro.runtime.metadata import meta
+from pykro.runtime.state import InstanceState
+from pykro.schema.gvk import GVK
+
+log = logging.getLogger(__name__)
+
+READY, MANAGED, RESOLVED, RESOURCES = "Ready", "InstanceManaged", "GraphResolved", "ResourcesReady"
+DEPENDENTS = (MANAGED, RESOLVED, RESOURCES)
+_BUILT_IN_KEYS = ("conditions", "state")
+
+
+def now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def conditions_of(instance: Mapping[str, Any]) -> ConditionSet:
+    """The instance's persisted conditions as a set rooted at `Ready`, stamped with its generation."""
+    m = meta(instance)
+    status = instance.get("status")
+    existing = status.get("conditions") if isinstance(status, Mapping) else None
+    return ConditionSet(
+        READY, DEPENDENTS, existing if isinstance(existing, list) else [],
+        generation=int(m.get("generation") or 0), now=now(), created=str(m.get("creationTimestamp") or now()),
+    )
+
+
+def previous_projections(instance: Mapping[str, Any]) -> dict[str, Any]:
+    """The persisted user status fields (everything but kro's `state` and `conditions`)."""
+    status = instance.get("status")
+    if not isinstance(status, Mapping):
+        return {}
+    return {k: v for k, v in status.items() if k not in _BUILT_IN_KEYS}
+
+
+def previous_state(instance: Mapping[str, Any], default: InstanceState) -> InstanceState:
+    status = instance.get("status")
+    text = status.get("state") if isinstance(status, Mapping) else None
+    try:
+        return InstanceState(text)
+    except ValueError:
+        return default
+
+
+Transition = Callable[[GVK, str, str], None]
+
+
+class StatusWriter:
+    """Writes `.status` through the status subresource, only when its canonical JSON changed,
+    so kro's own reconciles never produce an event of their own."""
+
+    def __init__(self, client: KubeClient, on_transition: Transition | None = None) -> None:
+        self.client = client
+        self.on_transition = on_transition
+        self.transitions: dict[tuple[str, str], int] = {}
+
+    async def write(
+        self, key: ObjectRef, instance: Mapping[str, Any], projected: Mapping[str, Any], conditions: ConditionSet,
+        computed: InstanceState, *, attempts: int = 5,
+    ) -> None:
+        # The written state is ACTIVE whenever Ready is True for this generation (§5.3).
+        ready = conditions.is_true(READY) and computed is not InstanceState.DELETING
+        state = InstanceState.ACTIVE if ready else computed
+        status: dict[str, Any] = {k: v for k, v in projected.items() if k not in _BUILT_IN_KEYS}
+        status["conditions"] = conditions.as_list()
+        status["state"] = state.value
+        current: Mapping[str, Any] = instance
+        for _ in range(attempts):
+            persisted = current.get("status") if isinstance(current.get("status"), Mapping) else {}
+            if canonical_json(persisted or {}) == canonical_json(status):
+                return
+            old_state = str((persisted or {}).get("state") or "")
+            try:
+                await self.client.replace_status({**current, "status": status})
+            except Conflict:
+                try:
+                    current = await self.client.get(key.gvk, key.name, namespace=key.namespace or None)
+                except NotFound:
+                    return
+                continue
+            except NotFound:
+                return
+            if old_state != state.value:
+                self.transitions[(old_state, state.value)] = self.transitions.get((old_state, state.value), 0) + 1
+                if self.on_transition is not None:
+                    self.on_transition(key.gvk, old_state, state.value)
+            return
+        log.warning("instance %s: status write kept conflicting; the next reconcile retries", key)
