@@ -63,14 +63,16 @@ async def test_up_demo_narrates_the_config_rollout(tmp_path: Path) -> None:
         async def milestone() -> bool:
             line = (await proc.stdout.readline()).decode()  # type: ignore[union-attr]
             seen.append(line)
-            return "Secret demo-credentials created" in line
+            return "Deployment pod template now carries secret-version" in line
 
-        await wait_for(milestone, timeout=30, what="the demo to create the Secret")
+        await wait_for(milestone, timeout=40, what="the demo's rotation to reach the Deployment")
         proc.send_signal(signal.SIGINT)
         out, err = await finish(proc)
     text = "".join(seen) + out
     assert proc.returncode == 0, err
     assert "Traceback" not in text + err
     for step in ("applied ResourceGraphDefinition configrollout.kro.run", "CRD configrollouts.kro.run established",
-                 "RGD Active, topological order secret → config → deployment", "applied ConfigRollout default/demo"):
+                 "RGD Active, topological order secret → config → deployment", "applied ConfigRollout default/demo",
+                 "Secret demo-credentials created", "ConfigMap demo-config created", "Deployment demo created",
+                 "rotated the password in the instance spec", "Secret updated (resourceVersion"):
         assert step in text

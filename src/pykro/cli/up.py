@@ -7,7 +7,6 @@ Secret, ConfigMap and Deployment, and a password rotation rolls the Deployment.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -33,12 +32,6 @@ def example_dir() -> Path:
         message = f"{EXAMPLE}: the config-rollout example is not there (run --demo from a source checkout)"
         raise PykroError(message, (Problem("--demo", message, str(EXAMPLE)),))
     return EXAMPLE
-
-
-def server_kwargs(server_cls: type, workload_delay: float) -> dict[str, Any]:
-    """Pass the workload delay only to a server that simulates workloads with a delay."""
-    accepted = inspect.signature(server_cls).parameters
-    return {"workload_delay": workload_delay} if "workload_delay" in accepted else {}
 
 
 class Timeline:
@@ -113,7 +106,12 @@ async def run_demo(kubeconfig: Path, console: Console, *, timeout: float = 60.0)
         for gvk, child in children:
             if await poll(_getter(client, gvk, child, ns), timeout):
                 timeline.mark(f"{gvk.kind} {child} created")
-        await _wait_instance_active(client, kind_gvk, name, ns, timeline, timeout)
+        workloads = bool(await poll(_lister(client, ns, name), 3.0))
+        if workloads:
+            await _wait_instance_active(client, kind_gvk, name, ns, timeline, timeout)
+        else:
+            timeline.mark("no ReplicaSet: this server does not simulate workloads, so the instance stays "
+                          "IN_PROGRESS (its Deployment never becomes available)", "yellow")
 
         secret_gvk, deploy_gvk = children[0][0], children[2][0]
         secret = await client.get(secret_gvk, f"{name}-credentials", namespace=ns)
@@ -145,11 +143,12 @@ async def run_demo(kubeconfig: Path, console: Console, *, timeout: float = 60.0)
             fresh = [rs for rs in now if rs not in replica_sets]
             return fresh or None
 
-        fresh = await poll(new_replica_set, min(timeout, 15.0))
+        if not workloads:
+            console.print("[bold]demo done[/bold]: try `kubectl get configrollouts,deploy,secrets -n default`")
+            return
+        fresh = await poll(new_replica_set, timeout)
         if fresh:
             timeline.mark(f"new ReplicaSet {', '.join(fresh)}: the Deployment rolled out")
-        else:
-            timeline.mark("no new ReplicaSet (this server does not simulate workloads)", "yellow")
         await _wait_instance_active(client, kind_gvk, name, ns, timeline, timeout)
     console.print("[bold]demo done[/bold]: try `kubectl get configrollouts,deploy,rs,secrets -n default`")
 
@@ -160,6 +159,13 @@ def _getter(client: Any, gvk: Any, name: str, namespace: str) -> Callable[[], Aw
         return obj
 
     return get
+
+
+def _lister(client: Any, namespace: str, app: str) -> Callable[[], Awaitable[list[str]]]:
+    async def names() -> list[str]:
+        return await _replica_sets(client, namespace, app)
+
+    return names
 
 
 async def _replica_sets(client: Any, namespace: str, app: str) -> list[str]:
@@ -209,8 +215,9 @@ async def _up(data_dir: Path, port: int, bind: str, demo: bool, workload_delay: 
     data_dir.mkdir(parents=True, exist_ok=True)
 
     async def body(stop: asyncio.Event) -> None:
-        kwargs = server_kwargs(EmbeddedAPIServer, workload_delay)
-        async with EmbeddedAPIServer(data_dir, port=port, bind=bind, workloads=True, **kwargs) as server:
+        async with EmbeddedAPIServer(
+            data_dir, port=port, bind=bind, workloads=True, workload_delay=workload_delay,
+        ) as server:
             kubeconfig = Path(server.kubeconfig_path).resolve()
             async with Manager(kubeconfig, options) as manager:
                 metrics = manager.metrics_endpoint.url if manager.metrics_endpoint is not None else None

@@ -1,0 +1,249 @@
+"""Controller benchmarks: config propagation latency and instance scale.
+
+    .venv/bin/python bench/controller_bench.py [--rotations 100] [--instances 1000] [--steady-seconds 60]
+
+Prints:
+- propagation: p50/p99 from a Secret write to the Deployment's pod template carrying the Secret's
+  new resourceVersion (examples/config-rollout), over `--rotations` rotations (goal p99 <= 250 ms),
+  next to the floor measured in the same run: a bare watcher's event latency plus one apply;
+- scale: `--instances` instances of a 3-ConfigMap RGD created at once: time until all are ACTIVE,
+  controller API writes per instance next to the minimum (3 applies + 1 status), controller RSS,
+  and controller writes during `--steady-seconds` of steady state (goal 0).
+
+The API server runs in a child process; the controller (a `Manager`) runs in this one, so the RSS
+figure is the controller's (plus this script's small measuring client).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pykro.controller.manager import Manager, ManagerOptions
+from pykro.kube import KubeClient, load_kubeconfig
+from pykro.schema.gvk import GVK
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _paths import REPO
+
+SECRET = GVK("", "v1", "Secret")
+DEPLOYMENT = GVK("apps", "v1", "Deployment")
+CONFIGMAP = GVK("", "v1", "ConfigMap")
+ROLLOUT = GVK("kro.run", "v1alpha1", "ConfigRollout")
+CHAIN = GVK("kro.run", "v1alpha1", "BenchChain")
+RGD = GVK("kro.run", "v1alpha1", "ResourceGraphDefinition")
+READS = frozenset({"GET", "LIST", "WATCH"})
+SERVER_SCRIPT = """
+import asyncio, sys
+from pykro.apiserver import EmbeddedAPIServer
+
+async def main() -> None:
+    async with EmbeddedAPIServer(data_dir=None, port=0) as server:
+        print(server.kubeconfig_path, flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+asyncio.run(main())
+"""
+
+
+def rss_mib() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+
+
+def ms(values: list[float]) -> str:
+    return f"p50 {percentile(values, 50) * 1000:.1f} ms, p99 {percentile(values, 99) * 1000:.1f} ms"
+
+
+@asynccontextmanager
+async def api_server() -> AsyncIterator[Path]:
+    proc = subprocess.Popen([sys.executable, "-c", SERVER_SCRIPT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout is not None and proc.stdin is not None
+    try:
+        line = await asyncio.get_running_loop().run_in_executor(None, proc.stdout.readline)
+        yield Path(line.strip())
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)
+
+
+def controller_writes(manager: Manager) -> int:
+    total = 0.0
+    for metric in manager.registry.collect():
+        if metric.name == "rest_client_requests":
+            total += sum(s.value for s in metric.samples
+                         if s.name.endswith("_total") and s.labels.get("verb", "").upper() not in READS)
+    return int(total)
+
+
+async def wait_until(probe: Any, timeout: float, what: str) -> None:
+    deadline = time.perf_counter() + timeout
+    while not await probe():
+        if time.perf_counter() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def rgd_active(client: KubeClient, name: str) -> None:
+    async def active() -> bool:
+        try:
+            return bool(((await client.get(RGD, name)).get("status") or {}).get("state") == "Active")
+        except Exception:
+            return False
+
+    await wait_until(active, 30, f"RGD {name} to be Active")
+
+
+# -- propagation ----------------------------------------------------------------------------------
+async def bench_propagation(client: KubeClient, rotations: int) -> None:
+    rgd = yaml.safe_load((REPO / "examples" / "config-rollout" / "rgd.yaml").read_text())
+    await client.apply(rgd, field_manager="bench", force=True)
+    await rgd_active(client, rgd["metadata"]["name"])
+    instance = yaml.safe_load((REPO / "examples" / "config-rollout" / "instance.yaml").read_text())
+    instance["spec"].update(logLevel="info", image="nginx:1.27")  # explicit: don't depend on server defaulting
+    await client.apply(instance, field_manager="bench", force=True)
+
+    async def deployed() -> bool:
+        try:
+            await client.get(DEPLOYMENT, "demo", namespace="default")
+            return True
+        except Exception:
+            return False
+
+    await wait_until(deployed, 30, "the Deployment")
+    seen_template: dict[str, float] = {}  # secret resourceVersion -> when the Deployment carried it
+    seen_secret: dict[str, float] = {}  # secret resourceVersion -> when a bare watcher saw it
+
+    async def watch_deployments() -> None:
+        start = (await client.list(DEPLOYMENT, namespace="default")).resource_version
+        async for ev in client.watch(DEPLOYMENT, namespace="default", resource_version=start, timeout_seconds=3600):
+            notes = ((ev.object.get("spec") or {}).get("template") or {}).get("metadata", {}).get("annotations") or {}
+            version = notes.get("example.com/secret-version")
+            if version and version not in seen_template:
+                seen_template[version] = time.perf_counter()
+
+    async def watch_secrets() -> None:
+        start = (await client.list(SECRET, namespace="default")).resource_version
+        async for ev in client.watch(SECRET, namespace="default", resource_version=start, timeout_seconds=3600):
+            seen_secret.setdefault(ev.object["metadata"]["resourceVersion"], time.perf_counter())
+
+    watchers = [asyncio.create_task(watch_deployments()), asyncio.create_task(watch_secrets())]
+    await asyncio.sleep(0.5)
+    latencies, floor = [], []
+    probe = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "bench-floor", "namespace": "default"}}
+    for i in range(rotations):
+        started = time.perf_counter()
+        written = await client.patch(SECRET, "demo-credentials", {"stringData": {"password": f"p{i}"}},
+                                     namespace="default")
+        version = written["metadata"]["resourceVersion"]
+        deadline = started + 10
+        while version not in seen_template or version not in seen_secret:
+            if time.perf_counter() > deadline:
+                raise SystemExit(f"rotation {i}: the Deployment never carried secret-version {version}")
+            await asyncio.sleep(0.001)
+        latencies.append(seen_template[version] - started)
+        apply_started = time.perf_counter()
+        await client.apply({**probe, "data": {"v": version}}, field_manager="bench-floor", force=True)
+        floor.append(seen_secret[version] - started + time.perf_counter() - apply_started)
+        await asyncio.sleep(0.02)
+    for task in watchers:
+        task.cancel()
+    await asyncio.gather(*watchers, return_exceptions=True)
+    print(f"propagation Secret write -> Deployment template ({rotations} rotations): {ms(latencies)} "
+          f"(goal p99 <= 250 ms)")
+    print(f"  floor (bare watcher event + one apply, same run): {ms(floor)}; "
+          f"mean overhead over floor {statistics.mean(latencies) * 1000 - statistics.mean(floor) * 1000:.1f} ms")
+
+
+# -- scale ----------------------------------------------------------------------------------------
+CHAIN_RGD: dict[str, Any] = {
+    "apiVersion": "kro.run/v1alpha1",
+    "kind": "ResourceGraphDefinition",
+    "metadata": {"name": "bench-chain"},
+    "spec": {
+        "schema": {"apiVersion": "v1alpha1", "kind": "BenchChain", "spec": {"value": "string"}},
+        "resources": [
+            {"id": "a", "template": {"apiVersion": "v1", "kind": "ConfigMap",
+                                     "metadata": {"name": "${schema.metadata.name}-a"},
+                                     "data": {"v": "${schema.spec.value}"}}},
+            {"id": "b", "template": {"apiVersion": "v1", "kind": "ConfigMap",
+                                     "metadata": {"name": "${schema.metadata.name}-b"},
+                                     "data": {"v": "${a.data.v}"}}},
+            {"id": "c", "template": {"apiVersion": "v1", "kind": "ConfigMap",
+                                     "metadata": {"name": "${schema.metadata.name}-c"},
+                                     "data": {"v": "${b.data.v}"}}},
+        ],
+    },
+}
+
+
+async def bench_scale(client: KubeClient, manager: Manager, instances: int, steady_seconds: float) -> None:
+    await client.apply(CHAIN_RGD, field_manager="bench", force=True)
+    await rgd_active(client, "bench-chain")
+    await asyncio.sleep(0.5)
+    writes_before = controller_writes(manager)
+    rss_before = rss_mib()
+    started = time.perf_counter()
+    sem = asyncio.Semaphore(64)
+
+    async def create(i: int) -> None:
+        async with sem:
+            await client.create({"apiVersion": "kro.run/v1alpha1", "kind": "BenchChain",
+                                 "metadata": {"name": f"chain-{i:05d}", "namespace": "default"},
+                                 "spec": {"value": str(i)}})
+
+    await asyncio.gather(*(create(i) for i in range(instances)))
+    created = time.perf_counter() - started
+
+    async def all_active() -> bool:
+        items = (await client.list_all(CHAIN, namespace="default")).items
+        return sum((o.get("status") or {}).get("state") == "ACTIVE" for o in items) >= instances
+
+    await wait_until(all_active, 600, f"{instances} instances to be ACTIVE")
+    elapsed = time.perf_counter() - started
+    writes = controller_writes(manager) - writes_before
+    print(f"scale: {instances} instances of a 3-resource RGD: created in {created:.1f} s, all ACTIVE after "
+          f"{elapsed:.1f} s ({instances / elapsed:.0f} instances/s)")
+    print(f"  controller API writes per instance: {writes / instances:.2f} (minimum 4: 3 applies + 1 status)")
+    print(f"  controller RSS: {rss_mib():.0f} MiB ({rss_mib() - rss_before:+.0f} MiB for the instances)")
+    steady_start = controller_writes(manager)
+    await asyncio.sleep(steady_seconds)
+    print(f"  controller writes during {steady_seconds:.0f} s of steady state: "
+          f"{controller_writes(manager) - steady_start} (goal 0)")
+
+
+async def main(args: argparse.Namespace) -> None:
+    async with api_server() as kubeconfig:
+        options = ManagerOptions(workers=args.workers, qps=1000, burst=2000)
+        async with Manager(kubeconfig, options) as manager:
+            async with KubeClient(load_kubeconfig(kubeconfig, qps=2000, burst=4000)) as client:
+                if args.rotations:
+                    await bench_propagation(client, args.rotations)
+                if args.instances:
+                    await bench_scale(client, manager, args.instances, args.steady_seconds)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rotations", type=int, default=100)
+    parser.add_argument("--instances", type=int, default=1000)
+    parser.add_argument("--steady-seconds", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=4)
+    asyncio.run(main(parser.parse_args()))

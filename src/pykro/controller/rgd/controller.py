@@ -1,0 +1,343 @@
+"""The RGD controller (spec §6): compile each ResourceGraphDefinition, ensure its instance CRD,
+serve its instances, and report all of it in the RGD's status.
+
+Deviation from kro: no GraphRevision objects. The controller compiles the RGD itself and keeps
+the last graph that compiled *and* whose CRD was accepted; an invalid update leaves that graph
+serving (and says so in `ControllerReady`), exactly the behaviour revisions give upstream.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pykro.api.frozen import thaw
+from pykro.controller.rgd.compiler import GraphCompiler, error_message
+from pykro.controller.rgd.crds import (
+    ALLOW_BREAKING_CHANGES,
+    CRD,
+    CRDError,
+    delete_crd,
+    ensure_crd,
+    owner_of,
+    stamp,
+    wait_established,
+)
+from pykro.controller.rgd.metrics import RGDMetrics
+from pykro.controller.rgd.status import (
+    CONTROLLER_READY,
+    FALSE,
+    GRAPH_ACCEPTED,
+    KIND_READY,
+    TRUE,
+    UNKNOWN,
+    StatusBuilder,
+    differs,
+)
+from pykro.controller.runtime import (
+    ADDED,
+    DELETED,
+    MODIFIED,
+    Controller,
+    Informer,
+    InformerEvent,
+    Result,
+    RuntimeMetrics,
+    Subscription,
+    WatchManager,
+    drop_managed_fields,
+)
+from pykro.errors import PykroError
+from pykro.graph.model import CompiledGraph
+from pykro.kube.client import KubeClient
+from pykro.kube.errors import KubeError, NotFound
+from pykro.schema.crd import LABEL_RGD_NAME
+from pykro.schema.gvk import GVK
+
+log = logging.getLogger(__name__)
+
+RGD = GVK("kro.run", "v1alpha1", "ResourceGraphDefinition")
+FINALIZER = "kro.run/finalizer"
+
+
+class InstanceServing(Protocol):
+    """What the RGD controller needs from the instance controllers (`pykro.controller.instance`)."""
+
+    async def register(self, graph: CompiledGraph, rgd_uid: str) -> None: ...
+
+    async def unregister(self, gvk: GVK) -> None: ...
+
+
+@dataclass(frozen=True)
+class RGDControllerOptions:
+    workers: int = 1
+    allow_crd_deletion: bool = False
+    established_timeout: float = 120.0
+    deletion_recheck: float = 2.0  # while instances block a CRD deletion
+    kubernetes_version: str | None = None
+
+
+@dataclass(frozen=True)
+class Served:
+    """The graph currently serving an RGD's instances."""
+
+    uid: str
+    generation: int
+    graph: CompiledGraph
+    crd_name: str
+
+    @property
+    def gvk(self) -> GVK:
+        return self.graph.instance_gvk
+
+
+def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    meta = obj.get("metadata")
+    return meta if isinstance(meta, Mapping) else {}
+
+
+def _allows_breaking(obj: Mapping[str, Any]) -> bool:
+    return str((_meta(obj).get("annotations") or {}).get(ALLOW_BREAKING_CHANGES, "")).lower() == "true"
+
+
+def _needs_reconcile(event: InformerEvent) -> bool:
+    """Spec §6.1: generation changes, deletion, the breaking-changes switch; not status-only updates."""
+    if event.type != MODIFIED or event.old is None:
+        return True
+    new, old = _meta(event.object), _meta(event.old)
+    return (
+        new.get("generation") != old.get("generation")
+        or new.get("uid") != old.get("uid")
+        or bool(new.get("deletionTimestamp")) != bool(old.get("deletionTimestamp"))
+        or _allows_breaking(event.object) != _allows_breaking(event.old)
+    )
+
+
+class RGDController:
+    """Watches RGDs (and kro-owned CRDs) and reconciles each by name. `start()`, `stop()`."""
+
+    def __init__(
+        self, client: KubeClient, watches: WatchManager, instances: InstanceServing, *,
+        options: RGDControllerOptions | None = None, metrics: RGDMetrics | None = None,
+        runtime_metrics: RuntimeMetrics | None = None,
+    ) -> None:
+        self.client = client
+        self.watches = watches
+        self.instances = instances
+        self.options = options or RGDControllerOptions()
+        self.metrics = metrics
+        self.compiler = GraphCompiler(client, kubernetes_version=self.options.kubernetes_version)
+        self.informer = Informer(client, RGD, transform=drop_managed_fields, metrics=runtime_metrics)
+        self.controller: Controller[str] = Controller(
+            "resourcegraphdefinition", self.reconcile, workers=self.options.workers, metrics=runtime_metrics,
+        )
+        self._served: dict[str, Served] = {}
+        self._failing: set[str] = set()  # RGDs whose graph did not compile: retried when kinds appear
+        self._crd_sub: Subscription | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    async def start(self, *, sync_timeout: float = 30.0) -> None:
+        self.informer.add_handler(self._on_rgd)
+        self.informer.start()
+        self.controller.start()
+        self._crd_sub = await self.watches.subscribe(CRD, self._on_crd, metadata_only=True, sync_timeout=sync_timeout)
+        if not await self.informer.wait_for_sync(sync_timeout):
+            raise KubeError(f"the ResourceGraphDefinition informer did not sync: {self.informer.last_error}")
+
+    async def stop(self) -> None:
+        if self._crd_sub is not None:
+            await self.watches.unsubscribe(self._crd_sub)
+            self._crd_sub = None
+        await self.informer.stop()
+        await self.controller.stop(drain=False, timeout=5.0)
+
+    @property
+    def has_synced(self) -> bool:
+        return self.informer.has_synced
+
+    def served(self, name: str) -> Served | None:
+        """The graph serving RGD `name`'s instances, if any."""
+        return self._served.get(name)
+
+    # -- event routing ---------------------------------------------------------------------------
+    def _on_rgd(self, event: InformerEvent) -> None:
+        if _needs_reconcile(event):
+            self.controller.enqueue(str(_meta(event.object).get("name", "")))
+
+    def _on_crd(self, event: InformerEvent) -> None:
+        # The old state counts too: an edit that strips kro's labels must still reach the owner.
+        owners = {owner_of(obj) for obj in (event.object, event.old) if obj is not None} - {None, ""}
+        changed = event.type in (ADDED, DELETED) or event.old is None or (
+            _meta(event.object).get("generation") != _meta(event.old).get("generation")
+            or _meta(event.object).get("labels") != _meta(event.old).get("labels")
+        )
+        if changed:
+            for owner in owners:
+                self.controller.enqueue(str(owner))
+        # A new or changed kind may be the one a failing RGD was waiting for.
+        for name in list(self._failing):
+            self.controller.enqueue(name)
+
+    # -- reconcile -------------------------------------------------------------------------------
+    async def reconcile(self, name: str) -> Result:
+        obj = self.informer.cache.get_by_name(name)
+        if obj is None:
+            await self._forget(name)
+            return Result.done()
+        if _meta(obj).get("deletionTimestamp"):
+            return await self._finalize(obj)
+        if FINALIZER not in (_meta(obj).get("finalizers") or []):
+            await self.client.add_finalizer(RGD, name, FINALIZER)
+        status = StatusBuilder.for_object(obj)
+        result = await self._serve(obj, status)
+        await self._write_status(obj, status)
+        return result
+
+    async def _serve(self, obj: Mapping[str, Any], status: StatusBuilder) -> Result:
+        meta = _meta(obj)
+        name, uid, generation = str(meta["name"]), str(meta.get("uid", "")), int(meta.get("generation") or 0)
+        served = self._served.get(name)
+        if served is not None and served.uid == uid and served.generation == generation:
+            graph = served.graph  # same spec: no need to compile again
+        else:
+            try:
+                graph = await self._compile(name, obj)
+            except PykroError as err:
+                self._failing.add(name)
+                status.set(GRAPH_ACCEPTED, FALSE, "InvalidResourceGraph", error_message(err))
+                self._keep_serving(served, status, "the new graph is invalid")
+                return Result.again()
+        self._failing.discard(name)
+        status.set(GRAPH_ACCEPTED, TRUE, "Valid", "resource graph and schema are valid")
+
+        crd = stamp(thaw(graph.crd), name, uid)
+        crd_name = str(crd["metadata"]["name"])
+        try:
+            await ensure_crd(self.client, crd, rgd_name=name, allow_breaking=_allows_breaking(obj))
+            await wait_established(self.client, crd_name, timeout=self.options.established_timeout)
+        except (CRDError, KubeError) as err:
+            status.set(KIND_READY, FALSE, "Failed", str(err))
+            self._keep_serving(served, status, "the instance CRD could not be updated")
+            return Result.again()
+        status.set(KIND_READY, TRUE, "Ready", f"kind {graph.instance_gvk.kind} has been accepted and ready")
+
+        if served is None or served.graph is not graph or served.uid != uid:
+            try:
+                await self.instances.register(graph, uid)
+            except Exception as err:  # any failure to start is reported and retried, never fatal
+                log.warning("RGD %s: instance controller for %s failed to start", name, graph.instance_gvk,
+                            exc_info=True)
+                status.set(CONTROLLER_READY, FALSE, "FailedToStart", str(err) or type(err).__name__)
+                status.graph = graph
+                return Result.again()
+            if served is not None and served.gvk != graph.instance_gvk:
+                await self.instances.unregister(served.gvk)
+            self._served[name] = Served(uid, generation, graph, crd_name)
+        status.set(CONTROLLER_READY, TRUE, "Running", "controller is running")
+        status.graph = graph
+        return Result.done()
+
+    def _keep_serving(self, served: Served | None, status: StatusBuilder, why: str) -> None:
+        """After a failed update, the last good graph keeps serving; the status says so."""
+        if served is None:
+            status.set(CONTROLLER_READY, UNKNOWN, "AwaitingGraph", f"no graph to serve: {why}")
+            return
+        status.graph = served.graph
+        status.set(
+            CONTROLLER_READY, TRUE, "Running",
+            f"controller is running; {why}, so the last accepted graph (generation {served.generation}) keeps serving",
+        )
+        if (status.conditions.get(KIND_READY) or {}).get("status") != FALSE:
+            status.set(KIND_READY, TRUE, "Ready", f"kind {served.gvk.kind} has been accepted and ready")
+
+    async def _compile(self, name: str, obj: Mapping[str, Any]) -> CompiledGraph:
+        started = time.perf_counter()
+        try:
+            rgd = self.compiler.parse(obj)
+            return await self.compiler.compile(rgd)
+        except PykroError:
+            if self.metrics is not None:
+                self.metrics.build_errors.labels(name).inc()
+            raise
+        finally:
+            if self.metrics is not None:
+                self.metrics.builds.labels(name).inc()
+                self.metrics.build_duration.labels(name).observe(time.perf_counter() - started)
+
+    async def _write_status(self, obj: Mapping[str, Any], status: StatusBuilder) -> None:
+        desired = status.render()
+        current = obj.get("status") if isinstance(obj.get("status"), Mapping) else None
+        if not differs(current, desired):
+            return
+        name = str(_meta(obj)["name"])
+        before = (current or {}).get("state")
+        await self.client.patch(RGD, name, {"status": desired}, subresource="status")
+        if self.metrics is not None and before != desired["state"]:
+            self.metrics.state_transitions.labels(name, str(before or ""), desired["state"]).inc()
+
+    # -- deletion --------------------------------------------------------------------------------
+    async def _owned_crds(self, name: str) -> list[dict[str, Any]]:
+        page = await self.client.list(CRD, label_selector=f"{LABEL_RGD_NAME}={name}")
+        return [crd for crd in page.items if owner_of(crd) == name]
+
+    async def _instance_total(self, crds: list[dict[str, Any]]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for crd in crds:
+            spec = crd.get("spec") or {}
+            kind = str((spec.get("names") or {}).get("kind", ""))
+            for version in spec.get("versions") or []:
+                try:
+                    items = await self.client.list_all(GVK(str(spec.get("group", "")), str(version["name"]), kind),
+                                                       metadata_only=True)
+                except NotFound:
+                    continue
+                if items.items:
+                    counts[kind] = len(items.items)
+                break  # every version lists the same objects
+        return counts
+
+    async def _finalize(self, obj: Mapping[str, Any]) -> Result:
+        """Spec §6.5: stop serving; delete the CRD only with --allow-crd-deletion and no instances left."""
+        name = str(_meta(obj)["name"])
+        if FINALIZER not in (_meta(obj).get("finalizers") or []):
+            await self._forget(name)
+            return Result.done()
+        started = time.perf_counter()
+        if self.options.allow_crd_deletion:
+            crds = await self._owned_crds(name)
+            counts = await self._instance_total(crds)
+            if counts:
+                # Keep serving: the instance controller must finish the instances' own deletion.
+                listing = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+                status = StatusBuilder.for_object(obj)
+                served = self._served.get(name)
+                status.graph = served.graph if served is not None else None
+                status.set(
+                    KIND_READY, FALSE, "DeletionBlocked",
+                    f"cannot delete the CRD of ResourceGraphDefinition {name}: instances still exist ({listing}); "
+                    "delete them first",
+                )
+                await self._write_status(obj, status)
+                return Result.after(self.options.deletion_recheck)
+            await self._forget(name)
+            for crd in crds:
+                await delete_crd(self.client, str(_meta(crd)["name"]), rgd_name=name)
+        else:
+            await self._forget(name)
+        try:
+            await self.client.remove_finalizer(RGD, name, FINALIZER)
+        except NotFound:
+            pass
+        if self.metrics is not None:
+            self.metrics.deletions.labels(name).inc()
+            self.metrics.deletion_duration.labels(name).observe(time.perf_counter() - started)
+        return Result.done()
+
+    async def _forget(self, name: str) -> None:
+        self._failing.discard(name)
+        served = self._served.pop(name, None)
+        if served is not None:
+            await self.instances.unregister(served.gvk)

@@ -1,0 +1,79 @@
+"""The RGD status kro writes (spec §1.1, §6.3)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pykro.graph.model import CompiledGraph
+from pykro.runtime.conditions import FALSE, TRUE, UNKNOWN, ConditionSet
+
+READY = "Ready"
+GRAPH_ACCEPTED = "GraphAccepted"
+KIND_READY = "KindReady"
+CONTROLLER_READY = "ControllerReady"
+DEPENDENTS = (GRAPH_ACCEPTED, KIND_READY, CONTROLLER_READY)
+ACTIVE, INACTIVE = "Active", "Inactive"
+# Conditions kro no longer writes; dropped from status when found.
+_STALE = frozenset({"ResourceGraphAccepted", "GraphRevisionsResolved"})
+
+__all__ = [
+    "ACTIVE", "CONTROLLER_READY", "FALSE", "GRAPH_ACCEPTED", "INACTIVE", "KIND_READY", "READY", "TRUE", "UNKNOWN",
+    "StatusBuilder",
+]
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class StatusBuilder:
+    """Accumulates one reconcile's view of an RGD and renders its `.status`."""
+
+    conditions: ConditionSet
+    graph: CompiledGraph | None = None
+
+    @classmethod
+    def for_object(cls, obj: Mapping[str, Any]) -> StatusBuilder:
+        meta = obj.get("metadata") or {}
+        existing = [c for c in (obj.get("status") or {}).get("conditions") or [] if c.get("type") not in _STALE]
+        stamp = now()
+        conditions = ConditionSet(
+            READY, DEPENDENTS, existing, generation=int(meta.get("generation") or 0), now=stamp,
+            created=str(meta.get("creationTimestamp") or stamp),
+        )
+        return cls(conditions)
+
+    def set(self, kind: str, status: str, reason: str, message: str = "") -> None:
+        self.conditions.set(kind, status, reason, message)
+
+    @property
+    def state(self) -> str:
+        return ACTIVE if all(self.conditions.is_true(k) for k in DEPENDENTS) else INACTIVE
+
+    def render(self) -> dict[str, Any]:
+        """The whole status; absent fields are explicit nulls so a merge patch removes them."""
+        status: dict[str, Any] = {"state": self.state, "conditions": self.conditions.as_list()}
+        if self.graph is not None:
+            status["topologicalOrder"] = list(self.graph.topological_order)
+            status["resources"] = self.graph.status_resources() or None
+        else:
+            status["topologicalOrder"] = None
+            status["resources"] = None
+        return status
+
+
+def differs(current: Mapping[str, Any] | None, desired: Mapping[str, Any]) -> bool:
+    """Whether writing `desired` (with nulls meaning "absent") would change `current`."""
+    current = current or {}
+    for key, value in desired.items():
+        have = current.get(key)
+        if value is None:
+            if have is not None:
+                return True
+        elif have != value:
+            return True
+    return False
