@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/pykro up
+	$(BIN)/pykro up --demo
 
 test: $(STAMP) lint typecheck unit
 
