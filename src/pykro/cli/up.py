@@ -7,6 +7,7 @@ Secret, ConfigMap and Deployment, and a password rotation rolls the Deployment.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -114,28 +115,32 @@ async def run_demo(kubeconfig: Path, console: Console, *, timeout: float = 60.0)
                           "IN_PROGRESS (its Deployment never becomes available)", "yellow")
 
         secret_gvk, deploy_gvk = children[0][0], children[2][0]
-        secret = await client.get(secret_gvk, f"{name}-credentials", namespace=ns)
         replica_sets = await _replica_sets(client, ns, name)
-        await client.patch(kind_gvk, name, {"spec": {"password": secrets.token_hex(8)}}, namespace=ns)
+        password = secrets.token_hex(8)
+        await client.patch(kind_gvk, name, {"spec": {"password": password}}, namespace=ns)
         timeline.mark("rotated the password in the instance spec", "cyan")
 
-        async def secret_changed() -> dict[str, Any] | None:
+        # Wait for the rotated value itself: on a re-run the controller may first re-apply an older one.
+        async def secret_rotated() -> dict[str, Any] | None:
             now = await client.get(secret_gvk, f"{name}-credentials", namespace=ns)
-            return now if now["metadata"]["resourceVersion"] != secret["metadata"]["resourceVersion"] else None
+            stored = (now.get("data") or {}).get("password", "")
+            return now if base64.b64decode(stored).decode(errors="replace") == password else None
 
-        new_secret = await poll(secret_changed, timeout)
+        new_secret = await poll(secret_rotated, timeout)
         if new_secret is None:
             timeline.mark("the Secret did not change", "red")
             return
-        version = new_secret["metadata"]["resourceVersion"]
-        timeline.mark(f"Secret updated (resourceVersion {version})")
+        timeline.mark(f"Secret updated (resourceVersion {new_secret['metadata']['resourceVersion']})")
 
-        async def deployment_follows() -> bool:
+        async def deployment_follows() -> str | None:
+            current = await client.get(secret_gvk, f"{name}-credentials", namespace=ns)
             d = await client.get(deploy_gvk, name, namespace=ns)
             notes = ((d["spec"]["template"].get("metadata") or {}).get("annotations") or {})
-            return bool(notes.get("example.com/secret-version") == version)
+            version = current["metadata"]["resourceVersion"]
+            return str(version) if notes.get("example.com/secret-version") == version else None
 
-        if await poll(deployment_follows, timeout):
+        version = await poll(deployment_follows, timeout)
+        if version:
             timeline.mark(f"Deployment pod template now carries secret-version {version}")
 
         async def new_replica_set() -> list[str] | None:
