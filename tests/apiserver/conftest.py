@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
 import ssl
+import subprocess
 import threading
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+import yaml
 
 from pykro.apiserver import EmbeddedAPIServer
 
@@ -112,8 +117,9 @@ WIDGET_CRD: dict[str, Any] = {
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[EmbeddedAPIServer]:
-    async with EmbeddedAPIServer() as srv:
+async def server(request: pytest.FixtureRequest) -> AsyncIterator[EmbeddedAPIServer]:
+    """A test module may set `SERVER_OPTIONS` (e.g. `{"workloads": False}`) for its servers."""
+    async with EmbeddedAPIServer(**getattr(request.module, "SERVER_OPTIONS", {})) as srv:
         yield srv
 
 
@@ -126,8 +132,8 @@ async def api(server: EmbeddedAPIServer) -> AsyncIterator[Api]:
 class ThreadedServer:
     """An EmbeddedAPIServer running on its own event loop thread, for synchronous clients."""
 
-    def __init__(self, data_dir: Path | None = None) -> None:
-        self.server = EmbeddedAPIServer(data_dir)
+    def __init__(self, data_dir: Path | None = None, **options: Any) -> None:
+        self.server = EmbeddedAPIServer(data_dir, **options)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
 
@@ -146,3 +152,51 @@ class ThreadedServer:
 def shared_server() -> Iterator[EmbeddedAPIServer]:
     with ThreadedServer() as srv:
         yield srv
+
+
+@pytest.fixture(scope="session")
+def quiet_server() -> Iterator[EmbeddedAPIServer]:
+    """A shared server without the simulated controllers: nothing but clients writes to it."""
+    with ThreadedServer(workloads=False) as srv:
+        yield srv
+
+
+KUBECTL = os.environ.get("PYKRO_KUBECTL", "kubectl")
+
+
+class KubectlIn:
+    """kubectl against a server, working in one namespace."""
+
+    def __init__(self, server: EmbeddedAPIServer, namespace: str) -> None:
+        self.kubeconfig = str(server.kubeconfig_path)
+        self.namespace = namespace
+
+    def run(self, *args: str, stdin: str | None = None, check: bool = True,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run([KUBECTL, "--kubeconfig", self.kubeconfig, "-n", self.namespace, *args], input=stdin,
+                              text=True, capture_output=True, timeout=60, env={**os.environ, **(env or {})})
+        if check and proc.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} failed: {proc.stderr}")
+        return proc
+
+    def out(self, *args: str, stdin: str | None = None) -> str:
+        return self.run(*args, stdin=stdin).stdout
+
+    def apply(self, obj: dict[str, Any], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.run("apply", "-f", "-", *args, stdin=yaml.safe_dump(obj), check=check)
+
+    def get(self, *args: str) -> Any:
+        return json.loads(self.out("get", *args, "-o", "json"))
+
+
+@contextmanager
+def kubectl_namespace(server: EmbeddedAPIServer, namespace: str) -> Iterator[KubectlIn]:
+    """A fresh namespace driven by kubectl (the test is skipped without kubectl)."""
+    if shutil.which(KUBECTL) is None:
+        pytest.skip(f"{KUBECTL} not found")
+    k = KubectlIn(server, namespace)
+    k.run("create", "namespace", namespace)
+    try:
+        yield k
+    finally:
+        k.run("delete", "namespace", namespace, "--wait=false", check=False)

@@ -8,6 +8,8 @@ from typing import Any
 
 from tests.apiserver.conftest import WIDGET_CRD, Api, cm
 
+# These tests pin API semantics; the simulated controllers would write statuses behind their back.
+SERVER_OPTIONS = {"workloads": False}
 CMS = "/api/v1/namespaces/default/configmaps"
 DEPLOYS = "/apis/apps/v1/namespaces/default/deployments"
 
@@ -353,6 +355,6 @@ async def test_default_columns_for_common_kinds(api: Api) -> None:
     assert [c["name"] for c in t["columnDefinitions"]] == ["Name", "Role", "Age"]
     assert t["rows"][0]["cells"][:2] == ["rb", "Role/r"]
     await api.post("/apis/batch/v1/namespaces/default/jobs",
-                   {"metadata": {"name": "j"}, "spec": {"template": {"spec": {"containers": [], "restartPolicy": "Never"}}}})
+                   {"metadata": {"name": "j"}, "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "busybox"}], "restartPolicy": "Never"}}}})
     _, t = await api.get("/apis/batch/v1/namespaces/default/jobs", headers=table)
     assert t["rows"][0]["cells"][:3] == ["j", "Running", "0/1"]

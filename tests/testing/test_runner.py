@@ -148,11 +148,6 @@ async def test_step_and_test_skips_state_their_reason(server: EmbeddedAPIServer)
             "x",
             'data[bad key!]: Invalid value: "bad key!"',
             id="invalid-data-key",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="embedded API server: built-in kind validation (builtin_validation.validate_builtin, "
-                "e.g. ConfigMap data keys) is not wired into its write path yet; only metadata is validated",
-            ),
         ),
     ],
 )

@@ -9,7 +9,6 @@ untouched (same managedFields times), so the server keeps the resourceVersion an
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -32,6 +31,7 @@ from pykro.apiserver.fieldpath import (
     schema_at,
     to_field_set,
 )
+from pykro.apiserver.jsontree import clone
 from pykro.apiserver.managedfields import (
     APPLY,
     UPDATE,
@@ -124,7 +124,7 @@ def server_side_apply(
         raise ApplyError("fieldManager: Required value: is required for apply patch", 422)
     config = _reset(_clean(without_managed_fields(applied)), subresource, status_subresource)
     _check_declared(config, schema, ())
-    base = without_managed_fields(copy.deepcopy(dict(live))) if live is not None else {}
+    base = without_managed_fields(clone(dict(live))) if live is not None else {}
     entries = _entries(live)
     api_version = str(applied.get("apiVersion", base.get("apiVersion", "")))
     try:
@@ -170,7 +170,7 @@ def server_side_apply(
     object_changed = live is None or not json_equal(base, merged)
     sets_changed = sets_changed or new_mine.fields != mine.fields
     if not object_changed and not sets_changed and new_mine.api_version == mine.api_version:
-        return ApplyResult(copy.deepcopy(dict(live)) if live is not None else merged, False)
+        return ApplyResult(clone(dict(live)) if live is not None else merged, False)
     new_mine = replace(new_mine, time=now)
     return ApplyResult(with_managed_fields(merged, [*others, new_mine]), True)
 
@@ -312,28 +312,28 @@ def _check_declared(value: Any, schema: Mapping[str, Any], path: Path) -> None:
 def _merge(live: Any, applied: Any, schema: Mapping[str, Any]) -> Any:
     if isinstance(applied, Mapping):
         if not isinstance(live, Mapping) or is_atomic_map(schema):
-            return copy.deepcopy(dict(applied))
+            return clone(dict(applied))
         out = dict(live)
         for name, value in applied.items():
             sub = child_schema(schema, name) or _EMPTY
-            out[name] = _merge(live[name], value, sub) if name in live else copy.deepcopy(value)
+            out[name] = _merge(live[name], value, sub) if name in live else clone(value)
         return out
     if isinstance(applied, list):
         kind = list_type(schema)
         if not isinstance(live, list) or kind == "atomic" or is_untyped(schema):
-            return copy.deepcopy(applied)
+            return clone(applied)
         merged = list(live)
         positions = {item_element(item, i, schema): i for i, item in enumerate(merged)}
         for i, item in enumerate(applied):
             element = item_element(item, i, schema)
             if element not in positions:
                 positions[element] = len(merged)
-                merged.append(copy.deepcopy(item))
+                merged.append(clone(item))
             elif kind == "map":
                 at = positions[element]
                 merged[at] = _merge(merged[at], item, item_schema(schema))
         return merged
-    return copy.deepcopy(applied)
+    return clone(applied)
 
 
 def _diff(

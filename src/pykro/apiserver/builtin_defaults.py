@@ -8,10 +8,10 @@ Defaulting never overwrites a value the user set.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from pykro.apiserver.jsontree import clone
 from pykro.schema.gvk import GVK
 
 Obj = dict[str, Any]
@@ -20,7 +20,7 @@ _NO_SPEC = frozenset({"Secret", "Namespace", "PodTemplate"})
 
 def apply_defaults(gvk: GVK, obj: Mapping[str, Any]) -> Obj:
     """A defaulted copy of `obj`; kinds without known defaults come back unchanged."""
-    result = copy.deepcopy(dict(obj))
+    result = clone(dict(obj))
     handler = _HANDLERS.get((gvk.group, gvk.kind))
     if handler is None:
         return result
@@ -48,7 +48,7 @@ def image_pull_policy(image: str) -> str:
 
 def _setdefault(obj: Obj, key: str, value: Any) -> None:
     if obj.get(key) is None:
-        obj[key] = copy.deepcopy(value)
+        obj[key] = clone(value)
 
 
 def _probe(probe: Any) -> None:
@@ -192,23 +192,28 @@ def _pod(obj: Obj) -> None:
     tolerations = spec.setdefault("tolerations", [])
     if isinstance(tolerations, list):
         present = {t.get("key") for t in tolerations if isinstance(t, dict)}
-        tolerations.extend(copy.deepcopy(t) for t in _NOT_READY_TOLERATIONS if t["key"] not in present)
+        tolerations.extend(clone(t) for t in _NOT_READY_TOLERATIONS if t["key"] not in present)
 
 
 # ---------------------------------------------------------------- workloads
 
 
-def _deployment(obj: Obj) -> None:
-    spec = obj["spec"]
-    _setdefault(spec, "replicas", 1)
-    strategy = spec.setdefault("strategy", {})
+def _rolling_update(spec: Obj, key: str, **defaults: Any) -> None:
+    """`spec.<key>` defaults to RollingUpdate, whose parameters get `defaults`."""
+    strategy = spec.setdefault(key, {})
     if isinstance(strategy, dict):
         _setdefault(strategy, "type", "RollingUpdate")
         if strategy["type"] == "RollingUpdate":
             rolling = strategy.setdefault("rollingUpdate", {})
             if isinstance(rolling, dict):
-                _setdefault(rolling, "maxUnavailable", "25%")
-                _setdefault(rolling, "maxSurge", "25%")
+                for name, value in defaults.items():
+                    _setdefault(rolling, name, value)
+
+
+def _deployment(obj: Obj) -> None:
+    spec = obj["spec"]
+    _setdefault(spec, "replicas", 1)
+    _rolling_update(spec, "strategy", maxUnavailable="25%", maxSurge="25%")
     _setdefault(spec, "revisionHistoryLimit", 10)
     _setdefault(spec, "progressDeadlineSeconds", 600)
     default_pod_template(spec.get("template"))
@@ -223,13 +228,7 @@ def _statefulset(obj: Obj) -> None:
     spec = obj["spec"]
     _setdefault(spec, "replicas", 1)
     _setdefault(spec, "podManagementPolicy", "OrderedReady")
-    strategy = spec.setdefault("updateStrategy", {})
-    if isinstance(strategy, dict):
-        _setdefault(strategy, "type", "RollingUpdate")
-        if strategy["type"] == "RollingUpdate":
-            rolling = strategy.setdefault("rollingUpdate", {})
-            if isinstance(rolling, dict):
-                _setdefault(rolling, "partition", 0)
+    _rolling_update(spec, "updateStrategy", partition=0)
     _setdefault(spec, "revisionHistoryLimit", 10)
     retention = spec.setdefault("persistentVolumeClaimRetentionPolicy", {})
     if isinstance(retention, dict):
@@ -245,14 +244,7 @@ def _statefulset(obj: Obj) -> None:
 
 def _daemonset(obj: Obj) -> None:
     spec = obj["spec"]
-    strategy = spec.setdefault("updateStrategy", {})
-    if isinstance(strategy, dict):
-        _setdefault(strategy, "type", "RollingUpdate")
-        if strategy["type"] == "RollingUpdate":
-            rolling = strategy.setdefault("rollingUpdate", {})
-            if isinstance(rolling, dict):
-                _setdefault(rolling, "maxUnavailable", 1)
-                _setdefault(rolling, "maxSurge", 0)
+    _rolling_update(spec, "updateStrategy", maxUnavailable=1, maxSurge=0)
     _setdefault(spec, "revisionHistoryLimit", 10)
     default_pod_template(spec.get("template"))
 
@@ -319,7 +311,7 @@ def allocate_cluster_ip(obj: Mapping[str, Any], allocator: Callable[[str], str])
     Headless (`clusterIP: None`) and ExternalName services, and ones that already have an IP, are
     returned unchanged. The allocator raises to refuse (e.g. range full); that propagates.
     """
-    result = copy.deepcopy(dict(obj))
+    result = clone(dict(obj))
     spec = result.get("spec")
     if not isinstance(spec, dict) or spec.get("type") == "ExternalName":
         return result
@@ -335,7 +327,7 @@ def allocate_cluster_ip(obj: Mapping[str, Any], allocator: Callable[[str], str])
 
 def allocate_node_ports(obj: Mapping[str, Any], allocator: Callable[[], int]) -> Obj:
     """A copy of a NodePort/LoadBalancer Service with missing `nodePort`s filled by `allocator()`."""
-    result = copy.deepcopy(dict(obj))
+    result = clone(dict(obj))
     spec = result.get("spec")
     if not isinstance(spec, dict) or spec.get("type") not in ("NodePort", "LoadBalancer"):
         return result
@@ -405,7 +397,7 @@ def generate_job_selector(obj: Mapping[str, Any], uid: str) -> Obj:
 
     Skipped when `spec.manualSelector` is true; the labels need the object's uid, hence a separate hook.
     """
-    result = copy.deepcopy(dict(obj))
+    result = clone(dict(obj))
     spec = result.get("spec")
     if not isinstance(spec, dict) or spec.get("manualSelector") is True:
         return result

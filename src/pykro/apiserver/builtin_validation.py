@@ -13,14 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from pykro.apiserver.crvalidation import Cause, go_value
+from pykro.apiserver.names import NameCheck, dns1035_label, dns1123_label, dns1123_subdomain
 from pykro.schema.gvk import GVK
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS_LABEL_MSG = (
-    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and "
-    "end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
-    "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
-)
 _CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 _CONFIG_KEY_MSG = (
     "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or "
@@ -210,14 +205,9 @@ def _pod_spec(spec: Mapping[str, Any], path: str, causes: list[Cause]) -> None:
             name = container.get("name")
             if not name:
                 causes.append(Cause("FieldValueRequired", f"{where}.name", "Required value"))
-            elif not isinstance(name, str) or len(name) > 63 or not _DNS_LABEL.match(name):
-                causes.append(
-                    Cause(
-                        "FieldValueInvalid",
-                        f"{where}.name",
-                        f"Invalid value: {go_value(name)}: {_DNS_LABEL_MSG}",
-                    )
-                )
+            elif not isinstance(name, str) or dns1123_label(name):
+                problem = dns1123_label(name) if isinstance(name, str) else dns1123_label("")
+                causes.append(Cause("FieldValueInvalid", f"{where}.name", f"Invalid value: {go_value(name)}: {problem}"))
             elif name in seen:
                 causes.append(
                     Cause("FieldValueDuplicate", f"{where}.name", f"Duplicate value: {go_value(name)}")
@@ -416,18 +406,6 @@ def _config(obj: Mapping[str, Any], old: Mapping[str, Any] | None, causes: list[
 
 # ---------------------------------------------------------------- object metadata (any kind, CRs included)
 
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_DNS_SUBDOMAIN_MSG = (
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must "
-    "start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is "
-    "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-)
-_DNS_1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-_DNS_1035_MSG = (
-    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic "
-    "character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for "
-    "validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
-)
 _NAME_PART = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 _NAME_PART_MSG = (
     "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
@@ -440,11 +418,8 @@ _LABEL_VALUE_MSG = (
     "start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used "
     "for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
 )
-# Kinds whose names are DNS labels rather than subdomains.
-_NAME_RULES = {
-    ("", "Service"): (_DNS_1035, _DNS_1035_MSG, 63),
-    ("", "Namespace"): (_DNS_LABEL, _DNS_LABEL_MSG, 63),
-}
+# Kinds whose names are DNS labels rather than subdomains (the rules are shared with `names`).
+_NAME_RULES: dict[tuple[str, str], NameCheck] = {("", "Service"): dns1035_label, ("", "Namespace"): dns1123_label}
 
 
 def validate_metadata(gvk: GVK, obj: Mapping[str, Any]) -> list[Cause]:
@@ -453,9 +428,7 @@ def validate_metadata(gvk: GVK, obj: Mapping[str, Any]) -> list[Cause]:
     meta = obj.get("metadata")
     meta = meta if isinstance(meta, Mapping) else {}
     name = meta.get("name")
-    pattern, message, limit = _NAME_RULES.get(
-        (gvk.group, gvk.kind), (_DNS_SUBDOMAIN, _DNS_SUBDOMAIN_MSG, 253)
-    )
+    check = _NAME_RULES.get((gvk.group, gvk.kind), dns1123_subdomain)
     if not name:
         if not meta.get("generateName"):
             causes.append(
@@ -463,18 +436,10 @@ def validate_metadata(gvk: GVK, obj: Mapping[str, Any]) -> list[Cause]:
                     "FieldValueRequired", "metadata.name", "Required value: name or generateName is required"
                 )
             )
-    elif not isinstance(name, str) or not pattern.match(name):
-        causes.append(
-            Cause("FieldValueInvalid", "metadata.name", f"Invalid value: {go_value(name)}: {message}")
-        )
-    elif len(name) > limit:
-        causes.append(
-            Cause(
-                "FieldValueInvalid",
-                "metadata.name",
-                f"Invalid value: {go_value(name)}: must be no more than {limit} characters",
-            )
-        )
+    else:
+        problem = check(name) if isinstance(name, str) else check("")
+        if problem:
+            causes.append(Cause("FieldValueInvalid", "metadata.name", f"Invalid value: {go_value(name)}: {problem}"))
     labels = meta.get("labels")
     for key, value in labels.items() if isinstance(labels, Mapping) else ():
         causes.extend(_qualified_name(str(key), "metadata.labels"))
@@ -511,12 +476,7 @@ def _qualified_name(key: str, where: str) -> list[Cause]:
             else "name part must be no more than 63 characters"
         )
         causes.append(Cause("FieldValueInvalid", where, f"Invalid value: {go_value(key)}: {detail}"))
-    if slash and (not prefix or not _DNS_SUBDOMAIN.match(prefix) or len(prefix) > 253):
-        causes.append(
-            Cause(
-                "FieldValueInvalid",
-                where,
-                f"Invalid value: {go_value(key)}: prefix part {_DNS_SUBDOMAIN_MSG}",
-            )
-        )
+    problem = dns1123_subdomain(prefix) if slash else None
+    if problem:
+        causes.append(Cause("FieldValueInvalid", where, f"Invalid value: {go_value(key)}: prefix part {problem}"))
     return causes

@@ -13,7 +13,6 @@ CEL rules run in pykro's untyped runtime environment (`pykro.cel.compiler.compil
 from __future__ import annotations
 
 import base64
-import copy
 import functools
 import ipaddress
 import json
@@ -24,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pykro.apiserver.fieldpath import list_keys, list_type
+from pykro.apiserver.jsontree import clone
 from pykro.cel.compiler import compile_untyped, evaluate
 from pykro.cel.errors import CelError
 from pykro.errors import PykroError
@@ -116,19 +116,31 @@ def _type_name(value: Any) -> str:
 # ---------------------------------------------------------------- defaulting and pruning
 
 
-def default_and_prune(obj: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of `obj` with unknown fields pruned, non-nullable nulls dropped and defaults applied."""
-    result = copy.deepcopy(dict(obj))
-    _prune(result, schema, root=True, unknown=None, path="")
+def default_and_prune(
+    obj: Mapping[str, Any], schema: Mapping[str, Any], unknown: list[str] | None = None
+) -> dict[str, Any]:
+    """A copy of `obj` with unknown fields pruned, non-nullable nulls dropped and defaults applied.
+
+    The paths of pruned unknown fields are appended to `unknown` when given.
+    """
+    result = clone(dict(obj))
+    _prune(result, schema, root=True, unknown=unknown, path="")
     _default(result, schema)
     _prune(result, schema, root=True, unknown=None, path="")  # defaults are pruned too
+    return result
+
+
+def prune(obj: Mapping[str, Any], schema: Mapping[str, Any], unknown: list[str] | None = None) -> dict[str, Any]:
+    """A copy of `obj` without the fields `schema` does not declare (and non-nullable nulls)."""
+    result = clone(dict(obj))
+    _prune(result, schema, root=True, unknown=unknown, path="")
     return result
 
 
 def unknown_fields(obj: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
     """Paths pruning would drop, for `fieldValidation=Strict|Warn` (`unknown field "spec.x"`)."""
     found: list[str] = []
-    _prune(copy.deepcopy(dict(obj)), schema, root=True, unknown=found, path="")
+    _prune(clone(dict(obj)), schema, root=True, unknown=found, path="")
     return found
 
 
@@ -178,7 +190,7 @@ def _default(value: Any, schema: Mapping[str, Any]) -> None:
                 if "default" in sub and (
                     name not in value or (value[name] is None and not sub.get("nullable"))
                 ):
-                    value[name] = copy.deepcopy(sub["default"])
+                    value[name] = clone(sub["default"])
         extra = schema.get("additionalProperties")
         for name, child in value.items():
             sub = props.get(name) if isinstance(props, Mapping) and name in props else extra
@@ -189,7 +201,7 @@ def _default(value: Any, schema: Mapping[str, Any]) -> None:
         if isinstance(items, Mapping):
             for i, item in enumerate(value):
                 if item is None and "default" in items and not items.get("nullable"):
-                    value[i] = copy.deepcopy(items["default"])
+                    value[i] = clone(items["default"])
                 _default(value[i], items)
 
 

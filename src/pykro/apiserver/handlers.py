@@ -16,6 +16,7 @@ from aiohttp import web
 
 from pykro.apiserver import discovery, media, protobuf, reviews
 from pykro.apiserver.apply import ApplyConflict, ApplyError, server_side_apply
+from pykro.apiserver.applymemo import ApplyMemo
 from pykro.apiserver.kinds import Catalog, ServedKind
 from pykro.apiserver.openapi import OpenAPI
 from pykro.apiserver.patch import PatchError, apply_json_patch, apply_merge_patch
@@ -69,7 +70,8 @@ def _json(body: Any, status: int = 200, content_type: str = "application/json",
     if ";" in content_type:
         resp.headers["Content-Type"] = content_type
     for w in warnings or []:
-        resp.headers.add("Warning", f'299 - "{w}"')
+        quoted = w.replace("\\", "\\\\").replace('"', '\\"')  # an RFC 7230 quoted-string, as kubectl parses it
+        resp.headers.add("Warning", f'299 - "{quoted}"')
     return resp
 
 
@@ -88,6 +90,7 @@ class ApiHandler:
         self.bookmark_interval = 5.0
         self.default_watch_timeout = 1800.0
         self.server_address = ""
+        self.apply_memo = ApplyMemo()
 
     # entry -----------------------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -372,7 +375,7 @@ class ApiHandler:
         for d in dry:
             if d != "All":
                 raise bad_request(f'Unsupported value: "{d}": supported values: "All"')
-        validation = request.query.get("fieldValidation", "Ignore")
+        validation = request.query.get("fieldValidation", "Warn")  # the real server's default since 1.27
         if validation not in ("Ignore", "Warn", "Strict"):
             raise bad_request(f'Unsupported value: "{validation}": supported values: "Ignore", "Strict", "Warn"')
         manager = request.query.get("fieldManager") or request.headers.get("User-Agent", "").split("/")[0]
@@ -400,10 +403,11 @@ class ApiHandler:
             supported.append(media.STRATEGIC_PATCH)
         if ctype not in supported:
             raise unsupported_media_type(ctype, supported)
-        patch = media.decode(await self._body(request), ctype)
+        raw = await self._body(request)
         options = replace(self._write_options(request), patch_type=ctype)
         if ctype == media.APPLY_PATCH:
-            return await self._apply(request, t, patch, options)
+            return await self._apply(request, t, raw, options)
+        patch = media.decode(raw, ctype)
         if ctype == media.JSON_PATCH:
             apply: Callable[[dict[str, Any]], Any] = lambda cur: apply_json_patch(cur, patch)  # noqa: E731
         elif ctype == media.MERGE_PATCH:
@@ -415,40 +419,60 @@ class ApiHandler:
                                                    subresource=t.subresource, options=options)
         return self._render_one(request, t.kind, obj, 200, warnings)
 
-    async def _apply(self, request: web.Request, t: Target, applied: Any, options: WriteOptions) -> web.StreamResponse:
+    async def _apply(self, request: web.Request, t: Target, raw: bytes, options: WriteOptions) -> web.StreamResponse:
         """Server-side apply: merge with field ownership, creating the object when missing."""
         assert t.name is not None
         manager = request.query.get("fieldManager", "")
         force = media.truthy(request.query.get("force")) if "force" in request.query else False
+        memo_key = (t.kind.group, t.kind.plural, t.namespace or "", t.name, t.subresource, manager)
+        digest = ApplyMemo.digest(raw, force, self.catalog.generation)
+        live = self.store.get(t.kind.gr, t.namespace or "", t.name)
+        if live is not None and not options.dry_run and self.apply_memo.unchanged(memo_key, digest, live["metadata"]["resourceVersion"]):
+            return self._render_one(request, t.kind, live)
+        applied = media.decode(raw, media.APPLY_PATCH)
         if not isinstance(applied, dict):
             raise bad_request("the applied configuration must be an object")
         raw_meta = applied.get("metadata")
         meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
         if meta.get("name") not in (None, t.name):
             raise bad_request(f"the name of the object ({meta.get('name')}) does not match the name on the URL ({t.name})")
-        live = self.store.get(t.kind.gr, t.namespace or "", t.name)
+        if applied.get("kind") != t.kind.kind:
+            raise bad_request(f"the kind in the data ({applied.get('kind')}) does not match the expected kind ({t.kind.kind})")
+        api_version = applied.get("apiVersion")
+        if not isinstance(api_version, str) or api_version.rpartition("/")[0] != t.kind.group:
+            raise bad_request(f"the API version in the data ({api_version}) does not match the expected API version "
+                              f"({t.kind.api_version})")
         try:
             result = server_side_apply(live, applied, manager=manager, force=force,
                                        schema=self.schemas.for_kind(t.kind) or {}, now=now_rfc3339(),
-                                       subresource=t.subresource)
+                                       subresource=t.subresource, status_subresource="status" in t.kind.subresources)
         except ApplyConflict as err:
             raise ApiError(409, "Conflict", str(err), {"name": t.name, "kind": t.kind.plural, "group": t.kind.group,
                                                         "causes": err.causes()}) from None
         except ApplyError as err:
-            raise ApiError(422, "Invalid", str(err)) from None
+            # The real server answers 500 for a configuration that does not fit the schema; it is the
+            # client's mistake, so it gets a 4xx here, with the real server's wording.
+            if err.code >= 500:
+                gvk = f"{t.kind.api_version}, Kind={t.kind.kind}"
+                raise ApiError(422, "Invalid", f"failed to create typed patch object ({t.namespace or ''}/{t.name}; {gvk}): {err}") from None
+            raise ApiError(err.code, "BadRequest" if err.code == 400 else "Invalid", str(err)) from None
         if live is None:
             if t.subresource:
                 raise not_found(t.kind.plural, t.kind.group, t.name)
             body = {**result.obj, "metadata": {**result.obj.get("metadata", {}), "name": t.name}}
             obj, warnings = await self.resources.create(t.kind, t.namespace, body, options)
-            return self._render_one(request, t.kind, obj, 201, warnings)
-        if not result.changed:
-            return self._render_one(request, t.kind, live)
-        body = result.obj
-        body.setdefault("metadata", {})["resourceVersion"] = live["metadata"]["resourceVersion"]
-        obj, warnings = await self.resources.update(t.kind, t.namespace or "", t.name, body, subresource=t.subresource,
-                                                    options=options)
-        return self._render_one(request, t.kind, obj, 200, warnings)
+            code = 201
+        elif not result.changed:
+            obj, warnings, code = live, [], 200
+        else:
+            body = result.obj
+            body.setdefault("metadata", {})["resourceVersion"] = live["metadata"]["resourceVersion"]
+            obj, warnings = await self.resources.update(t.kind, t.namespace or "", t.name, body, subresource=t.subresource,
+                                                        options=options)
+            code = 200
+        if not options.dry_run:
+            self.apply_memo.remember(memo_key, digest, obj["metadata"]["resourceVersion"])
+        return self._render_one(request, t.kind, obj, code, warnings)
 
     async def _delete_options(self, request: web.Request) -> dict[str, Any]:
         data = await self._body(request) if request.can_read_body else b""
@@ -459,23 +483,38 @@ class ApiHandler:
             raise bad_request("DeleteOptions must be an object")
         return opts
 
+    @staticmethod
+    def _propagation(request: web.Request, opts: dict[str, Any]) -> str | None:
+        policy = opts.get("propagationPolicy") or request.query.get("propagationPolicy")
+        orphan = opts.get("orphanDependents")
+        if orphan is None and "orphanDependents" in request.query:
+            orphan = media.truthy(request.query.get("orphanDependents"))
+        if orphan is not None and policy:
+            raise ApiError(422, "Invalid", "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Invalid value: "
+                           f'"{policy}": orphanDependents and deletionPropagation cannot be both set')
+        if orphan is not None:
+            return "Orphan" if orphan else "Background"
+        return str(policy) if policy else None
+
     async def _delete(self, request: web.Request, t: Target) -> web.StreamResponse:
         assert t.name is not None
         opts = await self._delete_options(request)
         dry = self._write_options(request, dry_run=bool(opts.get("dryRun"))).dry_run
         obj, removed = await self.resources.delete(t.kind, t.namespace or "", t.name,
-                                                   preconditions=opts.get("preconditions"), dry_run=dry)
+                                                   preconditions=opts.get("preconditions"), dry_run=dry,
+                                                   propagation=self._propagation(request, opts))
         return self._render_one(request, t.kind, obj, 200 if removed or obj["metadata"].get("deletionTimestamp") else 202)
 
     async def _delete_collection(self, request: web.Request, t: Target) -> web.StreamResponse:
         opts = await self._delete_options(request)
         dry = self._write_options(request, dry_run=bool(opts.get("dryRun"))).dry_run
+        propagation = self._propagation(request, opts)
         items, _, _ = self._selected(request, t)
         deleted = []
         for o in items:
             try:
                 obj, _ = await self.resources.delete(t.kind, o["metadata"].get("namespace", ""), o["metadata"]["name"],
-                                                     dry_run=dry)
+                                                     dry_run=dry, propagation=propagation)
             except ApiError as err:
                 if err.code == 404:
                     continue

@@ -6,10 +6,10 @@ Messages follow evanphx/json-patch, which the real API server returns: a malform
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pykro.apiserver.jsontree import clone
 from pykro.errors import PykroError
 
 
@@ -131,18 +131,18 @@ def apply_json_patch(obj: Mapping[str, Any], ops: Any) -> dict[str, Any]:
     """Apply an RFC 6902 patch to a copy of `obj`; the input is never modified."""
     if not isinstance(ops, Sequence) or isinstance(ops, (str, bytes)):
         raise PatchError("json: cannot unmarshal object into Go value of type jsonpatch.Patch", 400)
-    doc: Any = copy.deepcopy(dict(obj))
+    doc: Any = clone(dict(obj))
     for op in ops:
         if not isinstance(op, Mapping):
             raise PatchError(f"json patch operation must be an object, got {op!r}", 400)
         kind = op.get("op")
         path = _field(op, "path", str(kind))
         if kind == "add":
-            doc = _add(doc, path, copy.deepcopy(_field(op, "value", kind)))
+            doc = _add(doc, path, clone(_field(op, "value", kind)))
         elif kind == "remove":
             doc, _ = _remove(doc, path)
         elif kind == "replace":
-            value = copy.deepcopy(_field(op, "value", kind))
+            value = clone(_field(op, "value", kind))
             if parse_pointer(path):
                 _get(doc, path, "replace")
                 doc, _ = _remove(doc, path, "replace")
@@ -158,7 +158,7 @@ def apply_json_patch(obj: Mapping[str, Any], ops: Any) -> dict[str, Any]:
             doc, value = _remove(doc, source, "move")
             doc = _add(doc, path, value, "move")
         elif kind == "copy":
-            value = copy.deepcopy(_get(doc, _field(op, "from", kind), "copy"))
+            value = clone(_get(doc, _field(op, "from", kind), "copy"))
             doc = _add(doc, path, value, "copy")
         elif kind == "test":
             expected = _field(op, "value", kind)
@@ -182,8 +182,8 @@ def apply_json_patch(obj: Mapping[str, Any], ops: Any) -> dict[str, Any]:
 def merge_patch_value(target: Any, patch: Any) -> Any:
     """RFC 7386 MergePatch(target, patch) on plain values; neither argument is modified."""
     if not isinstance(patch, Mapping):
-        return copy.deepcopy(patch)
-    result: dict[str, Any] = copy.deepcopy(dict(target)) if isinstance(target, Mapping) else {}
+        return clone(patch)
+    result: dict[str, Any] = clone(dict(target)) if isinstance(target, Mapping) else {}
     for key, value in patch.items():
         if value is None:
             result.pop(key, None)

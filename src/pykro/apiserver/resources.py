@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import copy
 import datetime
 import secrets
 import uuid
@@ -17,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pykro.apiserver import crds
+from pykro.apiserver.jsontree import clone
 from pykro.apiserver.kinds import CRD_GR, NAMESPACES_GR, Catalog, ServedKind
 from pykro.apiserver.names import name_check, validate_meta
 from pykro.apiserver.pipeline import WriteContext, WriteOptions, WritePipeline
@@ -34,6 +34,9 @@ from pykro.apiserver.status import (
 from pykro.apiserver.store import Store
 
 _DEFAULT = WriteOptions()
+FOREGROUND = "foregroundDeletion"  # finalizers the garbage collector acts on
+ORPHAN = "orphan"
+PROPAGATION = ("Background", "Foreground", "Orphan")
 _GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _GENERATION_EXTRA = {("networking.k8s.io", "networkpolicies")}
 _IGNORED_TOP = ("metadata", "status", "apiVersion", "kind")
@@ -127,7 +130,7 @@ class Resources:
     async def create(
         self, kind: ServedKind, namespace: str | None, body: Any, options: WriteOptions = _DEFAULT,
     ) -> tuple[dict[str, Any], list[str]]:
-        obj = copy.deepcopy(body)
+        obj = clone(body)
         meta = self._body_meta(kind, obj)
         self._check_type(kind, obj)
         obj["apiVersion"] = kind.api_version
@@ -196,7 +199,7 @@ class Resources:
         self, kind: ServedKind, namespace: str, name: str, body: Any, *, subresource: str = "",
         options: WriteOptions = _DEFAULT,
     ) -> tuple[dict[str, Any], list[str]]:
-        new = copy.deepcopy(body)
+        new = clone(body)
         meta = self._body_meta(kind, new)
         self._check_type(kind, new)
         if meta.get("name") not in (None, name):
@@ -210,11 +213,13 @@ class Resources:
         if meta.get("uid") not in (None, "", old["metadata"]["uid"]):
             raise conflict(kind.plural, kind.group, name, f"Precondition failed: UID in precondition: {meta.get('uid')}, UID in object meta: {old['metadata']['uid']}")
         if subresource == "status":
-            merged = copy.deepcopy(old)
+            merged = clone(old)
             if "status" in new:
                 merged["status"] = new["status"]
             else:
                 merged.pop("status", None)
+            if "managedFields" in meta:  # the one part of metadata a status write may change
+                merged["metadata"]["managedFields"] = meta["managedFields"]
             new = merged
         else:
             new["apiVersion"] = kind.api_version
@@ -230,7 +235,7 @@ class Resources:
                     meta.pop(f, None)
             if "status" in kind.subresources:
                 if "status" in old:
-                    new["status"] = copy.deepcopy(old["status"])
+                    new["status"] = clone(old["status"])
                 else:
                     new.pop("status", None)
             self._normalize_secret(kind, new)
@@ -275,7 +280,7 @@ class Resources:
         """Apply `apply(current)` then update; retried when a concurrent write wins the race."""
         for _ in range(5):
             old = self.current(kind, namespace, name)
-            patched = apply(copy.deepcopy(old))
+            patched = apply(clone(old))
             if not isinstance(patched, dict):
                 raise bad_request("the patched object is not a JSON object")
             meta = patched.get("metadata")
@@ -292,15 +297,25 @@ class Resources:
     # delete ----------------------------------------------------------------------------------------
     async def delete(
         self, kind: ServedKind, namespace: str, name: str, *, preconditions: dict[str, Any] | None = None,
-        dry_run: bool = False,
+        dry_run: bool = False, propagation: str | None = None,
     ) -> tuple[dict[str, Any], bool]:
-        """Returns (object, gone): gone is False while finalizers (or contents) hold the object."""
+        """Returns (object, gone): gone is False while finalizers (or contents) hold the object.
+
+        `propagation` Foreground or Orphan adds the finalizer the garbage collector acts on
+        (`foregroundDeletion`, `orphan`); Background (the default) leaves dependents to it.
+        """
+        if propagation not in (None, *PROPAGATION):
+            raise bad_request(f'Unsupported value: "{propagation}": supported values: "Background", "Foreground", "Orphan"')
         obj = self.current(kind, namespace, name)
         pre = preconditions or {}
         if pre.get("uid") and pre["uid"] != obj["metadata"]["uid"]:
             raise conflict(kind.plural, kind.group, name, f"Precondition failed: UID in precondition: {pre['uid']}, UID in object meta: {obj['metadata']['uid']}")
         if pre.get("resourceVersion") and pre["resourceVersion"] != obj["metadata"]["resourceVersion"]:
             raise conflict(kind.plural, kind.group, name, f"Precondition failed: ResourceVersion in precondition: {pre['resourceVersion']}, ResourceVersion in object meta: {obj['metadata']['resourceVersion']}")
+        gc_finalizer = {"Foreground": FOREGROUND, "Orphan": ORPHAN}.get(propagation or "")
+        if gc_finalizer and kind.gr not in (NAMESPACES_GR, CRD_GR) and gc_finalizer not in (obj["metadata"].get("finalizers") or ()):
+            obj = clone(obj)
+            obj["metadata"]["finalizers"] = [*(obj["metadata"].get("finalizers") or ()), gc_finalizer]
         if dry_run:
             return obj, not obj["metadata"].get("finalizers")
         futures: list[asyncio.Future[None]] = []
@@ -308,7 +323,7 @@ class Resources:
         if holds:
             if obj["metadata"].get("deletionTimestamp"):
                 return obj, False
-            marked = copy.deepcopy(obj)
+            marked = clone(obj)
             marked["metadata"]["deletionTimestamp"] = now_rfc3339()
             marked["metadata"]["deletionGracePeriodSeconds"] = 0
             if kind.gr == NAMESPACES_GR:
@@ -333,7 +348,7 @@ class Resources:
         for child_kind, child in self._children(kind, obj):
             if child["metadata"].get("finalizers"):
                 if not child["metadata"].get("deletionTimestamp"):
-                    marked = copy.deepcopy(child)
+                    marked = clone(child)
                     marked["metadata"]["deletionTimestamp"] = now_rfc3339()
                     marked["metadata"]["deletionGracePeriodSeconds"] = 0
                     futures.append(self.store.put(child_kind.gr, marked, child))

@@ -12,14 +12,17 @@ from types import TracebackType
 from aiohttp import web
 
 from pykro.apiserver import kubeconfig, tls
+from pykro.apiserver.admission import Admission
+from pykro.apiserver.garbagecollector import GarbageCollector
 from pykro.apiserver.handlers import MAX_BODY, ApiHandler
 from pykro.apiserver.kinds import CRD_GR, Catalog
 from pykro.apiserver.openapi import OpenAPI
 from pykro.apiserver.persistence import SqliteBackend
 from pykro.apiserver.pipeline import WritePipeline
-from pykro.apiserver.resources import Resources
+from pykro.apiserver.resources import Resources, now_rfc3339
 from pykro.apiserver.schemas import Schemas
 from pykro.apiserver.store import Store
+from pykro.apiserver.workloads import Workloads
 
 INITIAL_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"]
 DB_NAME = "state.db"
@@ -50,11 +53,13 @@ class EmbeddedAPIServer:
         bind: str = "127.0.0.1",
         workloads: bool = True,
         watch_window: int = 10_000,
+        workload_delay: float = 0.0,
     ) -> None:
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.port = port
         self.bind = bind
-        self.workloads = workloads  # reserved for workload simulation (e.g. Deployment readiness)
+        self.workloads = workloads  # run the simulated workload controllers (Deployments roll, Pods get Ready, ...)
+        self.workload_delay = workload_delay  # seconds each simulated controller round waits first
         self.watch_window = watch_window
         self.pipeline = WritePipeline()
         self._tmp: Path | None = None
@@ -64,6 +69,8 @@ class EmbeddedAPIServer:
         self._catalog: Catalog | None = None
         self._creds: tls.Credentials | None = None
         self._url = ""
+        self._gc: GarbageCollector | None = None
+        self._workloads: Workloads | None = None
 
     # public attributes -----------------------------------------------------------------------------
     @property
@@ -122,13 +129,19 @@ class EmbeddedAPIServer:
         self._store = Store(backend, window=self.watch_window)
         await self._store.open()
         self._catalog = await asyncio.to_thread(Catalog)
+        schemas = await asyncio.to_thread(Schemas)
+        Admission(self._store, schemas.for_kind, now_rfc3339).install(self.pipeline)
         resources = Resources(self._store, self._catalog, self.pipeline)
         resources.restore_crds()
-        await resources.ensure_namespaces(INITIAL_NAMESPACES)
-        schemas = await asyncio.to_thread(Schemas)
         for crd in self._store.items(CRD_GR):
             schemas.crd_changed(crd["metadata"]["name"], crd)
         resources.on_crd_change.append(schemas.crd_changed)
+        await resources.ensure_namespaces(INITIAL_NAMESPACES)
+        self._gc = GarbageCollector(self._store, self._catalog, resources)
+        self._gc.start()
+        if self.workloads:
+            self._workloads = Workloads(self._store, self._catalog, resources, self.workload_delay)
+            self._workloads.start()
         self._handler = ApiHandler(resources, self._catalog, OpenAPI(self._catalog, schemas.registry.kubernetes_version), self._creds.token, schemas)
         app = web.Application(client_max_size=MAX_BODY * 2)
         app.router.add_route("*", "/{tail:.*}", self._handler.handle)
@@ -145,7 +158,21 @@ class EmbeddedAPIServer:
         self._handler.server_address = f"{_url_host(self.bind)}:{port}"
         kubeconfig.write(self.kubeconfig_path, self._url, self._creds.ca_path, self._creds.token)
 
+    async def settle(self) -> None:
+        """Wait until the garbage collector and the simulated controllers have nothing left to do."""
+        for _ in range(100):
+            queues = [c.queue for c in (self._gc, self._workloads) if c is not None]
+            for q in queues:
+                await q.idle()
+            await asyncio.sleep(0)
+            if all(q.is_idle for q in queues):
+                return
+
     async def stop(self) -> None:
+        for controller in (self._workloads, self._gc):
+            if controller is not None:
+                await controller.stop()
+        self._workloads = self._gc = None
         if self._store is not None:
             self._store.log.close_all()  # ends every watch stream so the HTTP shutdown is quick
         if self._runner is not None:

@@ -113,6 +113,9 @@ class EventLog:
         self._events: collections.deque[Event] = collections.deque(maxlen=window)
         self._watchers: dict[GroupResource, set[Watcher]] = collections.defaultdict(set)
         self.last_rv = 0  # highest published rv
+        # In-process observers of every committed event (the simulated controllers, the garbage
+        # collector); called synchronously in resourceVersion order, so they must only enqueue work.
+        self.listeners: list[Callable[[Event], None]] = []
 
     def seed(self, events: list[Event], rv: int) -> None:
         self._events.extend(events[-self.window :])
@@ -123,6 +126,8 @@ class EventLog:
         self.last_rv = max(self.last_rv, ev.rv)
         for w in tuple(self._watchers.get(ev.gr, ())):
             w.offer(ev)
+        for listener in self.listeners:
+            listener(ev)
 
     def oldest_resumable(self) -> int:
         """The smallest resourceVersion a watch can start from without missing events."""
