@@ -96,11 +96,8 @@ class EmbeddedServer:
 
     @asynccontextmanager
     async def _session(self) -> AsyncIterator[Path]:
-        try:
-            from pykro.apiserver import EmbeddedAPIServer  # type: ignore[attr-defined,unused-ignore]
-        except ImportError:
-            message = "the embedded API server is not available in this build; pass --kubeconfig"
-            raise PykroError(message, (Problem("", message),)) from None
+        from pykro.apiserver import EmbeddedAPIServer
+
         async with EmbeddedAPIServer(data_dir=self._data_dir, port=0) as server:
             kubeconfig = Path(server.kubeconfig_path)
             if self._install_crds:
@@ -115,11 +112,8 @@ class EmbeddedServer:
         return self._session()
 
 
-def default_controller_hook() -> ControllerHook | None:
-    """`pykro.controller.start_controller` when the controller package provides it."""
-    try:
-        import pykro.controller as controller
-    except ImportError:
-        return None
-    hook = getattr(controller, "start_controller", None)
-    return hook if callable(hook) else None
+def default_controller_hook() -> ControllerHook:
+    """pykro's own controller, started against the scenario's cluster."""
+    from pykro.controller import start_controller
+
+    return start_controller

@@ -108,8 +108,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if isinstance(backend, ExistingCluster):
             backend.kubeconfig()  # fail on a missing file before anything runs
-        elif default_controller_hook() is None:
-            print("note: pykro's controller is not available; scenarios that need it will fail", flush=True)
         results = asyncio.run(run_suite(backend, tests, options))
     except PykroError as err:
         for line in err.lines():
