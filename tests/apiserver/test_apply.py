@@ -169,8 +169,10 @@ def test_set_and_atomic_lists() -> None:
 
 def test_update_transfers_ownership() -> None:
     first = server_side_apply(None, deployment(), manager="kro", force=False, schema=DEPLOYMENT, now=T0).obj
+    first["metadata"]["generation"] = 1
     edited = copy.deepcopy(first)
     edited["spec"]["replicas"] = 7
+    edited["metadata"]["generation"] = 2  # the server's bump belongs to no manager
     out = update_managed_fields(first, edited, "kubectl-scale", schema=DEPLOYMENT, now=T1)
     assert "f:replicas" not in entry(out, "kro")["fieldsV1"]["f:spec"]
     assert entry(out, "kubectl-scale")["fieldsV1"] == {"f:spec": {"f:replicas": {}}}

@@ -118,3 +118,35 @@ async def test_cluster_scoped_crd(api: Api) -> None:
     status, g = await api.post("/apis/example.com/v1/gadgets", {"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "g"}})
     assert status == 201 and "namespace" not in g["metadata"]
     assert (await api.get("/apis/example.com/v1/namespaces/default/gadgets"))[0] == 404
+
+
+async def test_crd_defaults_as_kube_apiserver_fills_them(api: Api) -> None:
+    crd = copy.deepcopy(WIDGET_CRD)
+    del crd["spec"]["names"]["singular"]
+    status, created = await api.post(CRDS, crd)
+    assert status == 201
+    assert created["spec"]["conversion"] == {"strategy": "None"}
+    assert created["spec"]["names"]["singular"] == "widget" and created["spec"]["names"]["listKind"] == "WidgetList"
+    # a client re-sending the definition without the defaults changes nothing: same generation
+    crd["metadata"]["resourceVersion"] = created["metadata"]["resourceVersion"]
+    status, updated = await api.put(f"{CRDS}/widgets.example.com", crd)
+    assert status == 200 and updated["metadata"]["generation"] == 1
+    assert updated["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]
+    # a given conversion is kept; a webhook's service port defaults to 443
+    webhook = copy.deepcopy(WIDGET_CRD)
+    webhook["metadata"]["name"] = "gadgets.example.com"
+    webhook["spec"]["names"] = {"plural": "gadgets", "kind": "Gadget"}
+    webhook["spec"]["conversion"] = {"strategy": "Webhook", "webhook": {
+        "conversionReviewVersions": ["v1"], "clientConfig": {"service": {"namespace": "default", "name": "conv"}}}}
+    status, created = await api.post(CRDS, webhook)
+    assert status == 201 and created["spec"]["conversion"]["webhook"]["clientConfig"]["service"]["port"] == 443
+
+
+async def test_crd_conversion_is_validated(api: Api) -> None:
+    bad = copy.deepcopy(WIDGET_CRD)
+    bad["spec"]["conversion"] = {"strategy": "Magic"}
+    status, body = await api.post(CRDS, bad)
+    assert status == 422 and body["details"]["causes"][0]["field"] == "spec.conversion.strategy"
+    bad["spec"]["conversion"] = {"strategy": "Webhook"}
+    status, body = await api.post(CRDS, bad)
+    assert status == 422 and body["details"]["causes"][0]["field"] == "spec.conversion.webhook"

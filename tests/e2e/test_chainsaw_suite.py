@@ -1,7 +1,8 @@
 """Upstream kro's Chainsaw e2e scenarios (../shared/kro/e2e) against the embedded server + controller.
 
 Runs `python -m pykro.testing.chainsaw` as the CI does and reports which scenarios pass (run with
-`-s` to see the list). Every scenario in CORE must pass.
+`-s` to see the list). Every scenario the suite holds must pass, and the eleven known ones (CORE)
+must be among them, so a runner that silently finds nothing cannot pass.
 """
 
 from __future__ import annotations
@@ -19,11 +20,10 @@ from tests.controller.rgd.helpers import REPO
 SUITE = Path(os.environ.get("PYKRO_SHARED_DIR", REPO.parent / "shared")) / "kro" / "e2e"
 CORE = {
     "cel-random-namespaced-function", "check-arbitary-objects", "check-external-references",
-    "check-instance-creation", "check-instance-update", "check-required-default-interactions", "check-rgd-creation",
-    "check-rgd-deletion", "check-unknown-fields", "check-validation-markers",
+    "check-instance-creation", "check-instance-update", "check-multi-resource-rgd",
+    "check-required-default-interactions", "check-rgd-creation", "check-rgd-deletion", "check-unknown-fields",
+    "check-validation-markers",
 }
-# Not required: check-multi-resource-rgd expects the HorizontalPodAutoscaler controller to set the
-# Deployment's replicas, which the embedded server does not simulate.
 RESULT = re.compile(r"^(PASS|FAIL|SKIP)\s+([^\s:]+)")
 
 
@@ -40,5 +40,5 @@ async def test_upstream_chainsaw_scenarios() -> None:
     print("\n".join(f"{status} {name}" for name, status in sorted(results.items())))
     assert proc.returncode in (0, 1), text  # 2 = the suite could not be loaded
     assert CORE <= set(results), f"scenarios missing from the run: {CORE - set(results)}\n{text}"
-    failed_core = {name for name in CORE if results[name] != "PASS"}
-    assert not failed_core, f"core scenarios failed: {sorted(failed_core)}\n{text}"
+    failed = {name for name, status in results.items() if status != "PASS"}
+    assert not failed, f"scenarios failed or skipped: {sorted(failed)}\n{text}"

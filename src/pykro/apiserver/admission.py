@@ -108,6 +108,13 @@ class Admission:
             obj = builtin_defaults.apply_defaults(ctx.kind.gvk, obj)
             if ctx.operation == "CREATE" and ctx.kind.gr == JOBS_GR:
                 obj = builtin_defaults.generate_job_selector(obj, obj["metadata"]["uid"])
+        if ctx.subresource == "status":
+            # Only the status is new; the rest is the stored object, admitted under the version it was
+            # written in (which may not be this request's: a v1 HPA's status written through v2).
+            kept = {k: v for k, v in ctx.obj.items() if k != "status"}
+            if "status" in obj:
+                kept["status"] = obj["status"]
+            obj = kept
         ctx.obj = obj
 
     @staticmethod

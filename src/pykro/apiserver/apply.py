@@ -22,6 +22,7 @@ from pykro.apiserver.fieldpath import (
     get_path,
     has_prefix,
     is_atomic_map,
+    is_untracked,
     is_untyped,
     item_element,
     item_schema,
@@ -342,7 +343,8 @@ def _diff(
     """Paths that differ between `a` and `b`: changed leaves, added and removed members."""
     out: set[Path] = set()
     _diff_into(a, b, schema, path, out, track_maps)
-    return frozenset(p for p in out if p)
+    # from the root, server-owned fields (a generation bump) belong to nobody
+    return frozenset(p for p in out if p and (path or not is_untracked(p)))
 
 
 def _added(value: Any, schema: Mapping[str, Any], path: Path, out: set[Path], track_maps: bool) -> None:

@@ -376,6 +376,8 @@ _SCALE_DOWN = {
 def _hpa(obj: Obj) -> None:
     spec = obj["spec"]
     _setdefault(spec, "minReplicas", 1)
+    if obj.get("apiVersion") == "autoscaling/v1":
+        return  # v1 has no metrics list; its CPU target defaults (80%) only in conversion
     if not spec.get("metrics"):
         spec["metrics"] = [
             {

@@ -1,4 +1,4 @@
-"""CustomResourceDefinition acceptance: validation of the definition and its status conditions."""
+"""CustomResourceDefinition acceptance: defaults, validation of the definition and its status conditions."""
 
 from __future__ import annotations
 
@@ -11,6 +11,52 @@ from pykro.apiserver.status import Cause
 
 def _now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def set_defaults(crd: dict[str, Any]) -> None:
+    """What apiextensions/v1 `SetDefaults_CustomResourceDefinitionSpec` fills, so clients need not send it.
+
+    `names.singular` (the kind, lowercased), `names.listKind` (`<Kind>List`), `conversion`
+    (`{strategy: None}`) and a conversion webhook service's `port` (443). Given values are kept.
+    """
+    spec = crd.get("spec")
+    if not isinstance(spec, dict):
+        return  # validation reports it
+    names = spec.get("names")
+    if isinstance(names, dict) and isinstance(names.get("kind"), str) and names["kind"]:
+        if not names.get("singular"):
+            names["singular"] = names["kind"].lower()
+        if not names.get("listKind"):
+            names["listKind"] = names["kind"] + "List"
+    if spec.get("conversion") is None:
+        spec["conversion"] = {"strategy": "None"}
+    conversion = spec["conversion"]
+    if isinstance(conversion, dict):
+        webhook = conversion.get("webhook")
+        service = ((webhook.get("clientConfig") or {}).get("service") if isinstance(webhook, dict) else None)
+        if isinstance(service, dict) and service.get("port") is None:
+            service["port"] = 443
+
+
+def _validate_conversion(conversion: Any) -> list[Cause]:
+    if not isinstance(conversion, dict):
+        return [Cause("spec.conversion", "Invalid value: must be an object", "FieldValueTypeInvalid")]
+    strategy = conversion.get("strategy")
+    if strategy not in ("None", "Webhook"):
+        return [Cause("spec.conversion.strategy", f'Unsupported value: "{strategy}": supported values: "None", "Webhook"',
+                      "FieldValueNotSupported")]
+    webhook = conversion.get("webhook")
+    if strategy == "None" and webhook is not None:
+        return [Cause("spec.conversion.webhook", "Forbidden: should not be set when strategy is not set to Webhook",
+                      "FieldValueForbidden")]
+    if strategy == "Webhook":
+        if not isinstance(webhook, dict):
+            return [Cause("spec.conversion.webhook", "Required value: required when strategy is set to Webhook",
+                          "FieldValueRequired")]
+        if not webhook.get("conversionReviewVersions"):
+            return [Cause("spec.conversion.webhook.conversionReviewVersions",
+                          "Required value: must contain at least one value", "FieldValueRequired")]
+    return []
 
 
 def validate(crd: dict[str, Any]) -> list[Cause]:
@@ -31,6 +77,8 @@ def validate(crd: dict[str, Any]) -> list[Cause]:
     name = crd.get("metadata", {}).get("name")
     if isinstance(plural, str) and isinstance(group, str) and name != f"{plural}.{group}":
         causes.append(Cause("metadata.name", f'Invalid value: "{name}": must be spec.names.plural+"."+spec.group'))
+    if "conversion" in spec:
+        causes += _validate_conversion(spec["conversion"])
     if spec.get("scope") not in ("Namespaced", "Cluster"):
         causes.append(Cause("spec.scope", f'Unsupported value: "{spec.get("scope")}": supported values: "Cluster", "Namespaced"', "FieldValueNotSupported"))
     versions = spec.get("versions")

@@ -237,10 +237,11 @@ def to_field_set(obj: Any, schema: Mapping[str, Any], *, track_maps: bool = Fals
     """
     out: set[Path] = set()
     _walk(obj, schema, (), out, track_maps)
-    return frozenset(p for p in out if p and not _untracked(p))
+    return frozenset(p for p in out if p and not is_untracked(p))
 
 
-def _untracked(path: Path) -> bool:
+def is_untracked(path: Path) -> bool:
+    """A server-owned field (from the object's root) that no managedFields entry lists."""
     return path[:1] in _UNTRACKED or path[:2] in _UNTRACKED
 
 

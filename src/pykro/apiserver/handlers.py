@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from pykro.apiserver import discovery, media, protobuf, reviews
+from pykro.apiserver import discovery, media, protobuf, reviews, scale
 from pykro.apiserver.apply import ApplyConflict, ApplyError, server_side_apply
 from pykro.apiserver.applymemo import ApplyMemo
 from pykro.apiserver.kinds import Catalog, ServedKind
@@ -298,24 +298,13 @@ class ApiHandler:
         return _json({"kind": t.kind.list_kind, "apiVersion": t.kind.api_version, "metadata": meta,
                       "items": [self._as_version(t.kind, o) for o in items]})
 
-    @staticmethod
-    def _scale_of(obj: dict[str, Any]) -> dict[str, Any]:
-        meta = obj["metadata"]
-        selector = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
-        return {
-            "kind": "Scale", "apiVersion": "autoscaling/v1",
-            "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in meta},
-            "spec": {"replicas": int((obj.get("spec") or {}).get("replicas", 1))},
-            "status": {"replicas": int((obj.get("status") or {}).get("replicas", 0)),
-                       "selector": ",".join(f"{k}={v}" for k, v in sorted(selector.items()))},
-        }
-
     async def _scale(self, request: web.Request, t: Target) -> web.StreamResponse:
         """`/scale`: read or set `spec.replicas` through an autoscaling/v1 Scale."""
         assert t.name is not None
         ns = t.namespace or ""
+        paths = scale.scale_paths(t.kind, self.resources.store)
         if request.method == "GET":
-            return _json(self._scale_of(self.resources.current(t.kind, ns, t.name)))
+            return _json(scale.scale_of(self.resources.current(t.kind, ns, t.name), paths))
         if request.method not in ("PUT", "PATCH"):
             raise method_not_allowed(request.method, request.path)
         ctype = media.content_type(request.headers.get("Content-Type"))
@@ -324,26 +313,27 @@ class ApiHandler:
             raise bad_request("the body must be a Scale object or a patch of one")
 
         def set_replicas(cur: dict[str, Any]) -> dict[str, Any]:
-            scale = self._scale_of(cur)
+            current = scale.scale_of(cur, paths)
             if request.method == "PUT":
                 new = body
             elif ctype == media.JSON_PATCH:
-                new = apply_json_patch(scale, body)
+                new = apply_json_patch(current, body)
             else:
-                new = apply_merge_patch(scale, body)
+                new = apply_merge_patch(current, body)
             if not isinstance(new, dict):
                 raise bad_request("the body must be a Scale object")
             replicas = (new.get("spec") or {}).get("replicas")
             if not isinstance(replicas, int) or replicas < 0:
                 raise ApiError(422, "Invalid", f"Scale.autoscaling \"{t.name}\" is invalid: spec.replicas: Invalid value: {replicas!r}: must be greater than or equal to 0")
             rv = (new.get("metadata") or {}).get("resourceVersion")
-            cur.setdefault("spec", {})["replicas"] = replicas
+            scale.set_replicas(cur, paths, replicas)
             if request.method == "PUT" and rv:
                 cur["metadata"]["resourceVersion"] = rv
             return cur
 
-        obj, _ = await self.resources.patch(t.kind, ns, t.name, set_replicas)
-        return _json(self._scale_of(obj))
+        obj, _ = await self.resources.patch(t.kind, ns, t.name, set_replicas, subresource="scale",
+                                            options=self._write_options(request))
+        return _json(scale.scale_of(obj, paths))
 
     # writes ----------------------------------------------------------------------------------------
     async def _body(self, request: web.Request) -> bytes:

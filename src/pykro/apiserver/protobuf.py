@@ -1,7 +1,7 @@
 """Decoding of Kubernetes protobuf request bodies for the few kinds kubectl creates with typed clients.
 
 kubectl's generator commands (`kubectl create namespace|configmap|secret|serviceaccount|deployment|service`,
-`kubectl run`, `kubectl auth can-i`) send
+`kubectl run`, `kubectl autoscale`, `kubectl auth can-i`) send
 `application/vnd.kubernetes.protobuf`: the magic `k8s\\0` followed by a `runtime.Unknown` envelope
 (1: typeMeta{1: apiVersion, 2: kind}, 2: raw message). Field numbers below are those of the
 Kubernetes wire format for these types. Other kinds are answered with 415 and a hint to use JSON.
@@ -84,6 +84,27 @@ _MESSAGES: dict[str, Spec] = {
                     4: ("type", "string"), 5: ("externalIPs", "*string"), 7: ("sessionAffinity", "string"),
                     11: ("externalName", "string")},
     "Service": {1: ("metadata", "ObjectMeta"), 2: ("spec", "ServiceSpec")},
+    # autoscaling/v1, as `kubectl autoscale` fills it
+    "CrossVersionObjectReference": {1: ("kind", "string"), 2: ("name", "string"), 3: ("apiVersion", "string")},
+    "HorizontalPodAutoscalerSpec": {1: ("scaleTargetRef", "CrossVersionObjectReference"), 2: ("minReplicas", "int"),
+                                    3: ("maxReplicas", "int"), 4: ("targetCPUUtilizationPercentage", "int")},
+    "HorizontalPodAutoscaler": {1: ("metadata", "ObjectMeta"), 2: ("spec", "HorizontalPodAutoscalerSpec")},
+    # autoscaling/v2 (what `kubectl autoscale` sends first); behavior is not decoded
+    "MetricTarget": {1: ("type", "string"), 2: ("value", "quantity"), 3: ("averageValue", "quantity"),
+                     4: ("averageUtilization", "int")},
+    "MetricIdentifier": {1: ("name", "string"), 2: ("selector", "LabelSelector")},
+    "ResourceMetricSource": {1: ("name", "string"), 2: ("target", "MetricTarget")},
+    "ContainerResourceMetricSource": {1: ("name", "string"), 2: ("target", "MetricTarget"), 3: ("container", "string")},
+    "PodsMetricSource": {1: ("metric", "MetricIdentifier"), 2: ("target", "MetricTarget")},
+    "ExternalMetricSource": {1: ("metric", "MetricIdentifier"), 2: ("target", "MetricTarget")},
+    "ObjectMetricSource": {1: ("describedObject", "CrossVersionObjectReference"), 2: ("target", "MetricTarget"),
+                           3: ("metric", "MetricIdentifier")},
+    "MetricSpec": {1: ("type", "string"), 2: ("object", "ObjectMetricSource"), 3: ("pods", "PodsMetricSource"),
+                   4: ("resource", "ResourceMetricSource"), 5: ("external", "ExternalMetricSource"),
+                   7: ("containerResource", "ContainerResourceMetricSource")},
+    "HorizontalPodAutoscalerSpecV2": {1: ("scaleTargetRef", "CrossVersionObjectReference"), 2: ("minReplicas", "int"),
+                                      3: ("maxReplicas", "int"), 4: ("metrics", "*MetricSpec")},
+    "HorizontalPodAutoscalerV2": {1: ("metadata", "ObjectMeta"), 2: ("spec", "HorizontalPodAutoscalerSpecV2")},
     "ResourceAttributes": {1: ("namespace", "string"), 2: ("verb", "string"), 3: ("group", "string"),
                            4: ("version", "string"), 5: ("resource", "string"), 6: ("subresource", "string"),
                            7: ("name", "string")},
@@ -95,11 +116,15 @@ _MESSAGES: dict[str, Spec] = {
     "SelfSubjectRulesReview": {1: ("metadata", "ObjectMeta"), 2: ("spec", "SelfSubjectRulesReviewSpec")},
     "SelfSubjectReview": {1: ("metadata", "ObjectMeta")},
 }
-_TOP_LEVEL = {
-    ("v1", "Namespace"), ("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "ServiceAccount"), ("v1", "Pod"),
-    ("v1", "Service"), ("apps/v1", "Deployment"),
-    ("authorization.k8s.io/v1", "SelfSubjectAccessReview"), ("authorization.k8s.io/v1", "SelfSubjectRulesReview"),
-    ("authentication.k8s.io/v1", "SelfSubjectReview"),
+# (apiVersion, kind) -> message; a kind whose versions differ on the wire gets a message per version
+_TOP_LEVEL: dict[tuple[str, str], str] = {
+    **{(api_version, kind): kind for api_version, kind in (
+        ("v1", "Namespace"), ("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "ServiceAccount"), ("v1", "Pod"),
+        ("v1", "Service"), ("apps/v1", "Deployment"), ("autoscaling/v1", "HorizontalPodAutoscaler"),
+        ("authorization.k8s.io/v1", "SelfSubjectAccessReview"), ("authorization.k8s.io/v1", "SelfSubjectRulesReview"),
+        ("authentication.k8s.io/v1", "SelfSubjectReview"),
+    )},
+    ("autoscaling/v2", "HorizontalPodAutoscaler"): "HorizontalPodAutoscalerV2",
 }
 
 
@@ -213,15 +238,16 @@ def decode(body: bytes) -> dict[str, Any]:
         envelope = _message("Unknown", body[len(_MAGIC) :])
         type_meta = envelope.get("typeMeta", {})
         api_version, kind = type_meta.get("apiVersion", ""), type_meta.get("kind", "")
-        if (api_version, kind) not in _TOP_LEVEL:
+        message = _TOP_LEVEL.get((api_version, kind))
+        if message is None:
             raise ApiError(
                 415, "UnsupportedMediaType",
                 "protobuf bodies are understood only for Namespace, ConfigMap, Secret, ServiceAccount, Pod, Service, "
-                f"Deployment and self-subject reviews "
+                f"Deployment, HorizontalPodAutoscaler and self-subject reviews "
                 f"(got {api_version}/{kind}); send application/json (e.g. kubectl apply -f)",
             )
         raw = base64.b64decode(envelope.get("raw", ""))
-        obj = _message(kind, raw)
+        obj = _message(message, raw)
     except (_Malformed, UnicodeDecodeError, ValueError) as exc:
         raise bad_request(f"the protobuf request body is malformed: {exc}") from None
     return {"apiVersion": api_version, "kind": kind, **obj}

@@ -157,6 +157,8 @@ class Resources:
             if kind.crd is None:
                 obj["status"] = {"phase": "Active"} if kind.gr == NAMESPACES_GR else {"phase": "Pending"} if kind.gr == ("", "pods") else {}
         self._normalize_secret(kind, obj)
+        if kind.gr == CRD_GR:
+            crds.set_defaults(obj)
         self._check_meta(kind, obj)
         if kind.gr == CRD_GR:
             crds.accept(obj)
@@ -239,6 +241,8 @@ class Resources:
                 else:
                     new.pop("status", None)
             self._normalize_secret(kind, new)
+            if kind.gr == CRD_GR:
+                crds.set_defaults(new)  # before the generation check: an omitted default is no change
             if old["metadata"].get("deletionTimestamp"):
                 added = set(meta.get("finalizers") or []) - set(old["metadata"].get("finalizers") or [])
                 if added:

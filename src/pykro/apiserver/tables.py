@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from pykro.apiserver.autoscaler import v2_metrics
 from pykro.apiserver.kinds import ServedKind
 
 Getter = Callable[[Mapping[str, Any]], Any]
@@ -54,6 +55,32 @@ def _col(name: str, getter: Getter, type_: str = "string", description: str = ""
          "priority": priority},
         getter,
     )
+
+
+def _hpa_target(metric: Mapping[str, Any]) -> str:
+    """One metric as kubectl's TARGETS column prints it; no metric ever has a current value here."""
+    kind = metric.get("type")
+    body = metric.get({"Resource": "resource", "ContainerResource": "containerResource", "Pods": "pods",
+                       "Object": "object", "External": "external"}.get(str(kind), "")) or {}
+    target = body.get("target") or {}
+    if kind in ("Resource", "ContainerResource"):
+        if target.get("averageValue") is not None:
+            return f"{body.get('name', '')}: <unknown>/{target['averageValue']}"
+        goal = f"{target['averageUtilization']}%" if target.get("averageUtilization") is not None else "<auto>"
+        return f"{body.get('name', '')}: <unknown>/{goal}"
+    if kind in ("Pods", "Object", "External"):
+        if target.get("averageValue") is not None:
+            return f"<unknown>/{target['averageValue']}" + ("" if kind == "Pods" else " (avg)")
+        return f"<unknown>/{target.get('value', '')}"
+    return "<unknown type>"
+
+
+def _hpa_targets(obj: Mapping[str, Any]) -> str:
+    shown = [_hpa_target(m) for m in v2_metrics(obj)]
+    if not shown:
+        return "<none>"
+    more = f" + {len(shown) - 2} more..." if len(shown) > 2 else ""
+    return ", ".join(shown[:2]) + more
 
 
 def _num(getter: Getter) -> Getter:
@@ -127,6 +154,7 @@ _BUILTIN: dict[tuple[str, str], list[Column]] = {
                                          _col("Ports", lambda o: "80, 443" if _path("spec", "tls")(o) else "80")],
     ("autoscaling", "horizontalpodautoscalers"): [
         _col("Reference", lambda o: f"{_path('spec', 'scaleTargetRef', 'kind')(o)}/{_path('spec', 'scaleTargetRef', 'name')(o)}"),
+        _col("Targets", _hpa_targets),
         _col("MinPods", lambda o: _path("spec", "minReplicas")(o) or 1, "integer"),
         _col("MaxPods", _num(_path("spec", "maxReplicas")), "integer"),
         _col("Replicas", _num(_path("status", "currentReplicas")), "integer")],

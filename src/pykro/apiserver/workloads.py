@@ -2,7 +2,8 @@
 
 Deployments roll out through ReplicaSets named `<deployment>-<pod-template-hash>`, ReplicaSets keep
 their Pods, Pods turn Running and Ready at once, StatefulSets and DaemonSets report their replicas
-ready, Jobs complete, Services get Endpoints and EndpointSlices, and PVCs get Bound. Each change is
+ready, Jobs complete, Services get Endpoints and EndpointSlices, PVCs get Bound, and HorizontalPodAutoscalers
+keep their targets within bounds (`autoscaler.py`). Each change is
 an ordinary write through `Resources` (defaulted, validated, new resourceVersion, watch event), made
 as the field manager `kube-controller-manager`, like the real controllers.
 """
@@ -15,6 +16,7 @@ import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from pykro.apiserver.autoscaler import HPAS, Autoscalers
 from pykro.apiserver.jsontree import clone
 from pykro.apiserver.kinds import Catalog, ServedKind
 from pykro.apiserver.pipeline import WriteOptions
@@ -37,7 +39,7 @@ ENDPOINTS: GroupResource = ("", "endpoints")
 SLICES: GroupResource = ("discovery.k8s.io", "endpointslices")
 JOBS: GroupResource = ("batch", "jobs")
 PVCS: GroupResource = ("", "persistentvolumeclaims")
-WATCHED = (DEPLOYMENTS, REPLICASETS, STATEFULSETS, DAEMONSETS, PODS, SERVICES, JOBS, PVCS)
+WATCHED = (DEPLOYMENTS, REPLICASETS, STATEFULSETS, DAEMONSETS, PODS, SERVICES, JOBS, PVCS, HPAS)
 
 MANAGER = WriteOptions(field_manager="kube-controller-manager")
 HASH_LABEL = "pod-template-hash"
@@ -120,8 +122,9 @@ class Workloads:
         self._handlers: dict[GroupResource, Callable[[str, str], Coroutine[Any, Any, None]]] = {
             DEPLOYMENTS: self._deployment, REPLICASETS: self._replicaset, PODS: self._pod,
             STATEFULSETS: self._statefulset, DAEMONSETS: self._daemonset, JOBS: self._job,
-            SERVICES: self._service, PVCS: self._pvc,
+            SERVICES: self._service, PVCS: self._pvc, HPAS: self._hpa,
         }
+        self.autoscalers = Autoscalers(store, catalog, resources)
         self._next_ip = 0
 
     # wiring ----------------------------------------------------------------------------------------
@@ -140,10 +143,13 @@ class Workloads:
         await self.queue.stop()
 
     def _on_event(self, ev: Event) -> None:
-        if ev.gr not in self._handlers:
-            return
         meta = ev.obj["metadata"]
         ns = meta.get("namespace", "")
+        if ev.gr != HPAS:  # a scale target changed (or went): its autoscalers look again
+            for hpa in self.autoscalers.watching(ev.gr, ns, meta["name"]):
+                self.queue.add((HPAS, ns, hpa))
+        if ev.gr not in self._handlers:
+            return
         if ev.type != "DELETED":
             self.queue.add((ev.gr, ns, meta["name"]))
         if ev.gr in (REPLICASETS, PODS):
@@ -378,6 +384,9 @@ class Workloads:
         if storage is not None:
             status["capacity"] = {"storage": storage}
         await self._set_status(PVCS, pvc, status)
+
+    async def _hpa(self, ns: str, name: str) -> None:
+        await self.autoscalers.reconcile(ns, name)
 
     # Service endpoints -----------------------------------------------------------------------------
     async def _service(self, ns: str, name: str) -> None:
