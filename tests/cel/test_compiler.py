@@ -226,17 +226,6 @@ def test_oversized_expression_is_rejected(compiler: CelCompiler) -> None:
         compiler.check("1 + " * (MAX_EXPRESSION_LENGTH // 4) + "1")
 
 
-def test_evaluation_throughput(compiler: CelCompiler) -> None:
-    checked = compiler.check('schema.spec.name + "-" + string(schema.spec.replicas)')
-    activation = make_activation(DATA)
-    n = 20_000
-    start = time.perf_counter()
-    for _ in range(n):
-        evaluate(checked.program, activation)
-    rate = n / (time.perf_counter() - start)
-    assert rate > 20_000  # generous floor for a loaded CI box; see docs/cel.md for the measured figure
-
-
 def test_runtime_iteration_budget_turns_runaway_loops_into_errors() -> None:
     # Data-dependent sizes escape the static estimate; cel-cpp's built-in iteration budget stops them.
     program = compile_untyped("x.map(i, x.map(j, i * j)).size()")

@@ -65,13 +65,11 @@ GRAMMAR = st.recursive(ATOMS, _extend, max_leaves=12)
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(ANY_TEXT, BRACEY))
 def test_scanner_never_fails_uncleanly(text: str) -> None:
-    start = time.perf_counter()
     try:
         matches = find_expressions(text)
     except ScanError as err:
         assert "nested expressions are not allowed" in str(err)
         return
-    assert time.perf_counter() - start < 2
     cursor = 0
     for m in matches:
         assert m.start >= cursor
