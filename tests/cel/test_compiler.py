@@ -232,7 +232,7 @@ def test_runtime_iteration_budget_turns_runaway_loops_into_errors() -> None:
     start = time.perf_counter()
     with pytest.raises(EvaluationError, match="Iteration budget exceeded"):
         evaluate(program, {"x": list(range(1000))})
-    assert time.perf_counter() - start < 5
+    assert time.perf_counter() - start < 30  # hang guard
 
 
 def test_iterator_declared_with_an_element_type_from_a_previous_check(registry: SchemaRegistry) -> None:

@@ -87,7 +87,7 @@ def test_scanner_is_linear_enough_on_pathological_input() -> None:
             find_expressions(text)
         except ScanError:
             pass
-        assert time.perf_counter() - start < 5
+        assert time.perf_counter() - start < 30  # hang guard: quadratic scanning would not finish
 
 
 @settings(max_examples=150, deadline=None)
@@ -130,7 +130,7 @@ def _pipeline_fuzz() -> None:
             except CelError:
                 pass
             elapsed = time.perf_counter() - start
-            assert elapsed < 5, f"{text!r} took {elapsed:.1f}s"
+            assert elapsed < 30, f"{text!r} took {elapsed:.1f}s"
 
     run()
     print("pipeline fuzz ok")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from pykro.errors import PykroError
@@ -181,6 +182,8 @@ class TestBindingSubstitution:
 
     @given(st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=30))
     def test_any_bound_string_round_trips(self, value: str) -> None:
+        # An expected scalar written `(...)` is itself an expression and `\\...\\` an escape: not literals.
+        assume(not (value.startswith("(") and value.endswith(")")) and not re.fullmatch(r"\\.+\\", value, re.DOTALL))
         assert matches({"($v)": value}, {}, {"v": value})
 
 

@@ -225,9 +225,8 @@ async def test_delete_waits_for_finalizers_and_cleanup_failures_fail_the_test(
     assert (await kube.get(NAMESPACE, namespace))["metadata"].get("deletionTimestamp")
     # Releasing the finalizer lets both go, leaving nothing behind for the next test.
     await kube.remove_finalizer(CONFIGMAP, "stuck", finalizer, namespace=namespace)
-    for _ in range(50):
-        if not await _leftovers(kube, namespace):
-            break
+    deadline = asyncio.get_running_loop().time() + 30  # a hang guard, not a speed requirement
+    while await _leftovers(kube, namespace) and asyncio.get_running_loop().time() < deadline:
         await asyncio.sleep(0.05)
     assert await _leftovers(kube, namespace) == []
 

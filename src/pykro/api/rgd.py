@@ -110,12 +110,17 @@ class _Parser:
             return None
         return value
 
-    def strings(self, value: object, path: str) -> tuple[str, ...]:
+    def sequence(self, value: object, path: str, what: str = "a list") -> list[Any] | tuple[Any, ...]:
+        """The items of an optional list field; reports and returns () for anything else."""
         if value is None:
             return ()
         if not isinstance(value, list | tuple):
-            self.fail(path, f"must be a list of strings, got {json_type(value)}")
+            self.fail(path, f"must be {what}, got {json_type(value)}")
             return ()
+        return value
+
+    def strings(self, value: object, path: str) -> tuple[str, ...]:
+        value = self.sequence(value, path, "a list of strings")
         out: list[str] = []
         for index, item in enumerate(value):
             text = self.string(item, f"{path}[{index}]", required=False)
@@ -243,13 +248,8 @@ class _Parser:
         return items
 
     def parse_printer_columns(self, value: object, path: str) -> tuple[FrozenDict[str, Any], ...]:
-        if value is None:
-            return ()
-        if not isinstance(value, list | tuple):
-            self.fail(path, f"must be a list, got {json_type(value)}")
-            return ()
         columns: list[FrozenDict[str, Any]] = []
-        for index, item in enumerate(value):
+        for index, item in enumerate(self.sequence(value, path)):
             item_path = f"{path}[{index}]"
             column = self.mapping(item, item_path, required=True)
             if column is None:
@@ -272,14 +272,9 @@ class _Parser:
 
     def parse_resources(self, value: object) -> tuple[Resource, ...]:
         path = "spec.resources"
-        if value is None:
-            return ()
-        if not isinstance(value, list | tuple):
-            self.fail(path, f"must be a list, got {json_type(value)}")
-            return ()
         resources: list[tuple[int, Resource]] = []
         first_index: dict[str, int] = {}
-        for index, item in enumerate(value):
+        for index, item in enumerate(self.sequence(value, path)):
             resource = self.parse_resource(item, f"{path}[{index}]")
             if resource is None:
                 continue
@@ -374,13 +369,8 @@ class _Parser:
         )
 
     def parse_for_each(self, value: object, path: str) -> tuple[ForEachDimension, ...]:
-        if value is None:
-            return ()
-        if not isinstance(value, list | tuple):
-            self.fail(path, f"must be a list of single-entry maps, got {json_type(value)}")
-            return ()
         dimensions: list[ForEachDimension] = []
-        for index, item in enumerate(value):
+        for index, item in enumerate(self.sequence(value, path, "a list of single-entry maps")):
             item_path = f"{path}[{index}]"
             if not isinstance(item, Mapping) or len(item) != 1:
                 found = f"{len(item)} entries" if isinstance(item, Mapping) else json_type(item)

@@ -19,17 +19,15 @@ rejected, as are expressions longer than `MAX_EXPRESSION_LENGTH`.
 from __future__ import annotations
 
 import functools
-import importlib
 import re
 import threading
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from cel_expr_python import cel
-from cel_expr_python.ext import ext_bindings, ext_encoders, ext_optional, ext_strings
 
-from pykro.cel import checked
+from pykro.cel import checked, library
 from pykro.cel.checked import AstInfo, CelType
 from pykro.cel.data import plain
 from pykro.cel.errors import CompileError, DataPending, EvaluationError
@@ -60,49 +58,14 @@ or by a `CelType` taken from a previous check (e.g. an iterator's element type).
 # --- environment ingredients ------------------------------------------------------------------
 
 
-def _library() -> Any | None:
-    """`pykro.cel.library` once it provides its environment recipe, else None."""
-    try:
-        library = importlib.import_module("pykro.cel.library")
-    except ModuleNotFoundError as exc:
-        if exc.name != "pykro.cel.library":
-            raise
-        return None
-    if not all(hasattr(library, n) for n in ("function_decls", "extensions")):
-        return None  # the package is still being written
-    return library
-
-
-def _standard_extensions() -> list[Any]:
-    return [
-        ext_optional.ExtOptional(),
-        ext_strings.ExtStrings(),
-        ext_bindings.ExtBindings(),
-        ext_encoders.ExtEncoders(),
-    ]
-
-
 def new_env(pool: Any = None, variables: Mapping[str, Any] | None = None, *, enable_omit: bool = False) -> Any:
     """A cel `Env` with kro's functions and extensions (shared by typed and untyped envs)."""
-    library = _library()
-    declared = dict(variables or {})
-    if library is None:
-        return cel.NewEnv(pool, variables=declared, extensions=_standard_extensions())
-    if hasattr(library, "new_env"):
-        return library.new_env(declared, enable_omit=enable_omit, descriptor_pool=pool)
-    return cel.NewEnv(
-        pool,
-        variables=declared,
-        extensions=list(library.extensions()),
-        functions=list(library.function_decls()),
-    )
+    return library.new_env(dict(variables or {}), enable_omit=enable_omit, descriptor_pool=pool)
 
 
 def prepare_text(expression: str) -> str:
     """The text handed to cel: the library rewrites macros cel-cpp lacks (`transformMap`...)."""
-    library = _library()
-    rewrite = getattr(library, "rewrite_macros", None) if library is not None else None
-    return str(rewrite(expression)) if rewrite is not None else expression
+    return library.rewrite_macros(expression)
 
 
 _runtime_lock = threading.Lock()
@@ -414,11 +377,3 @@ def _check_cost(serialized: bytes, source: str) -> None:
             f"(limit {MAX_ESTIMATED_ITERATIONS}; lists of unknown size count as {UNKNOWN_RANGE_SIZE})",
         )
 
-
-def referenced_variables(items: Sequence[CheckedExpression]) -> tuple[str, ...]:
-    """Union of the variables of several expressions, first-seen order."""
-    seen: dict[str, None] = {}
-    for item in items:
-        for name in item.variables:
-            seen.setdefault(name, None)
-    return tuple(seen)

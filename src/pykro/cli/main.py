@@ -7,7 +7,6 @@ Subcommands live in their own modules and are imported only when invoked, so tha
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 
 import click
@@ -27,11 +26,11 @@ _COMMANDS: dict[str, str] = {
 
 class _LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(name for name, module in _COMMANDS.items() if importlib.util.find_spec(module))
+        return sorted(_COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         module_name = _COMMANDS.get(cmd_name)
-        if module_name is None or importlib.util.find_spec(module_name) is None:
+        if module_name is None:
             return None
         command = importlib.import_module(module_name).command
         assert isinstance(command, click.Command)

@@ -260,10 +260,7 @@ class _Builder:
 
     def iterator_references(self, r: Resource, index: int, name: str, text: str, expression: str) -> AstInfo:
         """References of a forEach expression: `schema` and resources, never other iterators (§4.3)."""
-        try:
-            info = parse_references(expression)
-        except CompileError as exc:
-            raise self.compile_error(r.id, index, "forEach", text, exc, expression, 2) from None
+        info = self.parse(r, index, "forEach", text, expression)
         iterators = {d.name for d in r.for_each}
         others = [i for i in info.identifiers if i in iterators]
         if others:
@@ -271,15 +268,18 @@ class _Builder:
                 f'resource "{r.id}": forEach iterator "{name}" cannot reference other iterators [{", ".join(others)}]',
                 resource_id=r.id, path="forEach", expression=text, yaml_path=f"spec.resources[{index}].forEach",
             )
-        return self.references(r, index, "forEach", text, expression)
+        return self.references(r, index, "forEach", text, expression, parsed=info)
 
-    def references(self, r: Resource, index: int, section: str, text: str, expression: str,
-                   known: frozenset[str] | None = None) -> AstInfo:
-        """Parse-only references of one expression; unknown identifiers are errors (§4.3)."""
+    def parse(self, r: Resource, index: int, section: str, text: str, expression: str) -> AstInfo:
         try:
-            info = parse_references(expression)
+            return parse_references(expression)
         except CompileError as exc:
             raise self.compile_error(r.id, index, section, text, exc, expression, 2) from None
+
+    def references(self, r: Resource, index: int, section: str, text: str, expression: str,
+                   known: frozenset[str] | None = None, *, parsed: AstInfo | None = None) -> AstInfo:
+        """Parse-only references of one expression; unknown identifiers are errors (§4.3)."""
+        info = parsed if parsed is not None else self.parse(r, index, section, text, expression)
         unknown = unknown_identifiers(info, self.known if known is None else known)
         if RUNTIME in unknown:
             raise GraphError(f'resource "{r.id}": {section}: runtime is only available in status.conditions '
@@ -311,12 +311,8 @@ class _Builder:
             dag.add_vertex(p.resource.id)
         for p in pending:
             section = "externalRef" if p.type.is_external else "template"
-            deps: dict[str, None] = {}
+            referencing = [info for _name, _text, _expr, info in p.for_each_refs]
             leaf_known = self.known | p.iterators
-            for _name, _text, _expr, info in p.for_each_refs:
-                for ident in info.identifiers:
-                    if ident in self.known and ident != SCHEMA:
-                        deps.setdefault(ident, None)
             for leaf in p.leaves:
                 infos = []
                 for expression in leaf.expressions:
@@ -336,15 +332,13 @@ class _Builder:
                         )
                     self.check_omit_leaf(p, section, leaf, info)
                     infos.append(info)
-                    for ident in info.identifiers:
-                        if ident in self.known and ident != SCHEMA:
-                            deps.setdefault(ident, None)
+                referencing.extend(infos)
                 p.leaf_refs.append(merge(infos))
-            for _text, info in p.include_refs:
-                for ident in info.identifiers:
-                    if ident in self.known and ident != SCHEMA:
-                        deps.setdefault(ident, None)
-            p.dependencies = list(deps)
+            referencing.extend(info for _text, info in p.include_refs)
+            # First-seen order, so the topological order is stable for a given RGD.
+            p.dependencies = list(dict.fromkeys(
+                ident for info in referencing for ident in info.identifiers if ident in self.known and ident != SCHEMA
+            ))
             self.check_identity(p)
             try:
                 dag.add_dependencies(p.resource.id, p.dependencies)
@@ -461,21 +455,14 @@ class _Builder:
         rid = p.resource.id
         expression = parse_value(text)
         assert isinstance(expression, Standalone)
-        if section == "readyWhen" and p.type.is_collection:
-            others = [i for i in refs.identifiers if i != EACH]
+        if section == "readyWhen":
+            allowed, what = (EACH, "of a collection can only reference each") if p.type.is_collection \
+                else (rid, f"can only reference the resource itself ({rid})")
+            others = [i for i in refs.identifiers if i != allowed]
             if others:
                 raise GraphError(
-                    f'resource "{rid}": readyWhen "{text}": readyWhen expressions of a collection can only '
-                    f"reference each, found [{', '.join(others)}]",
-                    resource_id=rid, path=section, expression=text,
-                    yaml_path=f"spec.resources[{p.index}].{section}[{position}]",
-                )
-        elif section == "readyWhen":
-            others = [i for i in refs.identifiers if i != rid]
-            if others:
-                raise GraphError(
-                    f'resource "{rid}": readyWhen "{text}": readyWhen expressions can only reference the resource '
-                    f"itself ({rid}), found [{', '.join(others)}]",
+                    f'resource "{rid}": readyWhen "{text}": readyWhen expressions {what}, '
+                    f"found [{', '.join(others)}]",
                     resource_id=rid, path=section, expression=text,
                     yaml_path=f"spec.resources[{p.index}].{section}[{position}]",
                 )

@@ -82,11 +82,17 @@ def cel_source(parsed: Standalone | Template) -> tuple[str, tuple[tuple[int, int
 
 def map_offset(anchors: Sequence[tuple[int, int]], cel_offset: int) -> int:
     """The offset in the user's string of a position in the CEL text built by `cel_source`."""
-    best = anchors[0]
-    for anchor in anchors:
+    index = 0
+    for position, anchor in enumerate(anchors):
         if anchor[0] <= cel_offset:
-            best = anchor
-    return best[1] + (cel_offset - best[0])
+            index = position
+    cel_start, text_start = anchors[index]
+    offset = text_start + (cel_offset - cel_start)
+    if index + 1 < len(anchors):
+        # A position past this piece (the ` + ` that joins it to the next, where a type error of the
+        # concatenation is reported) has no text of its own: point at the start of the next piece.
+        offset = min(offset, anchors[index + 1][1])
+    return offset
 
 
 def types_of(schema: Mapping[str, Any] | None) -> frozenset[str] | None:

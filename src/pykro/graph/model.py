@@ -221,10 +221,6 @@ class Node:
     def iterator_names(self) -> tuple[str, ...]:
         return tuple(d.name for d in self.for_each)
 
-    @property
-    def has_expressions(self) -> bool:
-        return bool(self.fields)
-
     def fields_at(self, prefix: FieldPath) -> Iterator[FieldExpression]:
         """The field expressions at or below `prefix` (e.g. `("metadata", "name")`)."""
         n = len(prefix)
@@ -248,15 +244,6 @@ class StatusField:
 
 
 @dataclass(frozen=True, eq=False)
-class ConditionExpression:
-    """A `schema.status.conditions[i]` entry (§4.7): evaluates to a Condition or a list of them."""
-
-    index: int
-    expression: FieldExpression
-    declared_types: tuple[str, ...]  # literal `type`s of `runtime.newCondition(...)` calls in it
-
-
-@dataclass(frozen=True, eq=False)
 class CompiledGraph:
     """An RGD compiled: the instance kind, its nodes and every ordering the runtime needs.
 
@@ -268,7 +255,6 @@ class CompiledGraph:
     - `nodes`: id → Node in declaration order. `topological_order`: apply order of ids (§4.4).
       `deletion_waves`: reverse topological layers (delete wave 0 first).
     - `status_fields`: `.status` projections in document order; `status_dependencies`: node ids they read.
-    - `conditions`: author conditions (§4.7).
     """
 
     rgd_name: str
@@ -284,7 +270,6 @@ class CompiledGraph:
     deletion_waves: tuple[tuple[str, ...], ...] = ()
     status_fields: tuple[StatusField, ...] = ()
     status_dependencies: tuple[str, ...] = ()
-    conditions: tuple[ConditionExpression, ...] = ()
 
     def node(self, node_id: str) -> Node:
         return self.nodes[node_id]
@@ -301,11 +286,6 @@ class CompiledGraph:
             for d in n.dependencies:
                 out[d].append(n.id)
         return FrozenDict({k: tuple(v) for k, v in out.items()})
-
-    @property
-    def resource_ids(self) -> tuple[str, ...]:
-        """Ids in declaration order."""
-        return tuple(self.nodes)
 
     def status_resources(self) -> list[dict[str, Any]]:
         """RGD `status.resources`: `{id, dependencies: [{id}]}` for nodes with dependencies, topological order."""

@@ -8,12 +8,13 @@ from typing import Any
 from pykro.api.frozen import freeze, thaw
 from pykro.cel.compiler import CelCompiler, parse_references
 from pykro.cel.errors import CompileError
+from pykro.cel.openapi import openapi_schema
 from pykro.cel.scanner import Standalone
 from pykro.graph.errors import GraphError, cel_position, offset_in
 from pykro.graph.fields import FieldError, cel_source, collect_leaves, map_offset
 from pykro.graph.model import StatusField, format_path
 from pykro.graph.refs import field_expression, literal_paths, merge, unknown_identifiers
-from pykro.graph.status import StatusSchemaError, merge_status, schema_of_type
+from pykro.graph.status import StatusSchemaError, merge_status
 
 
 def compile_status(
@@ -77,7 +78,7 @@ def compile_status(
         expression_field = field_expression(leaf, checked, refs, ids)
         for d in expression_field.resources:
             deps.setdefault(d, None)
-        fields.append(StatusField(expression_field, freeze(schema_of_type(checked.output_type,
+        fields.append(StatusField(expression_field, freeze(openapi_schema(checked.output_type,
                                                                          compiler.types.messages))))
     try:
         merged = merge_status([(f.path, thaw(f.schema)) for f in fields])

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import copy
 from functools import lru_cache
-from typing import Any
-
-import inflect
+from typing import TYPE_CHECKING, Any
 
 from pykro import __version__
 from pykro.api.frozen import thaw
 from pykro.api.model import ResourceGraphDefinition, SchemaSpec
 from pykro.schema.simpleschema import to_openapi
+
+if TYPE_CHECKING:
+    import inflect
 
 LABEL_OWNED = "kro.run/owned"
 LABEL_KRO_VERSION = "kro.run/kro-version"
@@ -42,6 +43,10 @@ DEFAULT_STATUS_PROPERTIES: dict[str, Any] = {
 
 @lru_cache(maxsize=1)
 def _inflector() -> inflect.engine:
+    # Imported on first use: inflect takes over a second to import (typeguard instruments it), which
+    # every `pykro` command and every process importing the graph builder would otherwise pay.
+    import inflect
+
     return inflect.engine()
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from pykro.api.frozen import thaw
 from pykro.errors import PykroError
 
 _MAX_REF_CHAIN = 32
@@ -101,7 +102,7 @@ class SchemaView(Mapping[str, Any]):
             return True
         if not isinstance(other, Mapping):
             return NotImplemented
-        theirs = materialize(other) if isinstance(other, SchemaView) else _thawed_data(other)
+        theirs = materialize(other) if isinstance(other, SchemaView) else thaw(other)
         return materialize(self) == theirs
 
     __hash__ = None  # type: ignore[assignment]  # mutable-looking like dict: unhashable
@@ -136,15 +137,8 @@ def materialize(schema: Mapping[str, Any], *, max_depth: int = 32) -> dict[str, 
             elif key in _NAME_MAP_KEYS and isinstance(sub, Mapping):
                 out[key] = {name: node(item, depth + 1, inner) for name, item in sub.items()}
             else:
-                out[key] = _thawed_data(sub)
+                out[key] = thaw(sub)
         return out
 
     return node(schema, 0, frozenset())
 
-
-def _thawed_data(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _thawed_data(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_thawed_data(v) for v in value]
-    return value

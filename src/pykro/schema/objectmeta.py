@@ -6,12 +6,12 @@ import copy
 import functools
 from typing import Any
 
-from pykro.schema.builtin import OBJECT_META, REF_PREFIX, builtin_definitions
+from pykro.schema.builtin import OBJECT_META, REF_PREFIX, builtin_definitions, effective_version
 from pykro.schema.lazy import SchemaView, materialize
 
 
 @functools.cache
-def _object_meta(version: str | None) -> dict[str, Any]:
+def _object_meta(version: str) -> dict[str, Any]:
     definitions = builtin_definitions(version)
     return materialize(SchemaView({"$ref": REF_PREFIX + OBJECT_META}, definitions))
 
@@ -20,4 +20,5 @@ def object_meta_schema(kubernetes_version: str | None = None) -> dict[str, Any]:
     """ObjectMeta (name, namespace, uid, resourceVersion, labels, ownerReferences, managedFields, ...) as a
     plain structural schema: `creationTimestamp` is a date-time string, `generation` an int64, and so on.
     A fresh copy each call, free to mutate."""
-    return copy.deepcopy(_object_meta(kubernetes_version))
+    # Keyed by the canonical version so "1.33", "v1.33.0" and None (the default) share one entry.
+    return copy.deepcopy(_object_meta(effective_version(kubernetes_version)))

@@ -96,7 +96,6 @@ class SchemaRegistry:
         self._crds: dict[str, list[GVK]] = {}
         self._crd_kinds: dict[GVK, ResolvedKind] = {}
         self._sources: list[SchemaSource] = []
-        self._builtins: dict[GVK, ResolvedKind] = {}
 
     # -- lookups ---------------------------------------------------------------------------------
 
@@ -109,10 +108,7 @@ class SchemaRegistry:
             found = source.lookup(gvk)
             if found is not None:
                 return found
-        found = self._builtins.get(gvk)
-        if found is None:
-            found = self._builtin(gvk)
-        return found
+        return _builtin_kind(self.kubernetes_version, gvk)
 
     def resolve(self, gvk: GVK) -> ResolvedKind:
         """The kind `gvk`; raises `UnknownKindError` with suggestions when it is unknown."""
@@ -128,12 +124,6 @@ class SchemaRegistry:
     def crd_kinds(self) -> list[KindInfo]:
         """Every kind added with `add_crd`."""
         return [kind.info for kind in self._crd_kinds.values()]
-
-    def _builtin(self, gvk: GVK) -> ResolvedKind | None:
-        resolved = _builtin_kind(self.kubernetes_version, gvk)
-        if resolved is not None:
-            self._builtins[gvk] = resolved
-        return resolved
 
     # -- changes ---------------------------------------------------------------------------------
 

@@ -53,10 +53,6 @@ class OpenAPIComponents:
                 entry = gvks[0]
                 self._by_gvk[GVK(entry.get("group", ""), entry["version"], entry["kind"])] = name
 
-    def definition_name(self, gvk: GVK) -> str | None:
-        """The component name describing `gvk`, if the document has one."""
-        return self._by_gvk.get(gvk)
-
     def kind(self, info: KindInfo) -> ResolvedKind | None:
         """`info`'s kind with its schema from this document, or None if the document lacks it."""
         name = self._by_gvk.get(info.gvk)

@@ -13,7 +13,7 @@ The rules are those of kyverno-json, which Chainsaw uses for `assert` and `error
 - a scalar written `(expr)` is evaluated against the actual value and the result must equal it.
 
 `$name` bindings (such as `$namespace`) are available inside expressions. The module is pure:
-no I/O. JMESPath is imported only when an expression is met.
+no I/O.
 """
 
 from __future__ import annotations
@@ -24,7 +24,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import jmespath
+import jmespath.exceptions
+
 from pykro.errors import Problem, PykroError
+from pykro.jsontypes import json_type
 
 _FOREACH = re.compile(r"^~(\w+)?\.(.*)$", re.DOTALL)
 _BINDING = re.compile(r"^(.*?)\s*->\s*(\w+)$", re.DOTALL)
@@ -118,14 +122,6 @@ def substitute_bindings(expression: str, bindings: Mapping[str, Any]) -> str:
 
 def evaluate(expression: str, value: Any, bindings: Mapping[str, Any]) -> Any:
     """Evaluate a JMESPath expression (with `$bindings`) against `value`."""
-    try:
-        import jmespath
-        import jmespath.exceptions
-    except ImportError:  # pragma: no cover - depends on the installation
-        raise PykroError(
-            f"expression ({expression}) needs the 'jmespath' package: pip install jmespath",
-            (Problem("", f"expression ({expression}) needs the 'jmespath' package"),),
-        ) from None
     text = substitute_bindings(expression, bindings)
     try:
         return jmespath.search(text, value)
@@ -135,19 +131,9 @@ def evaluate(expression: str, value: Any, bindings: Mapping[str, Any]) -> Any:
 
 
 def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list | tuple):
-        return "array"
-    if isinstance(value, Mapping):
-        return "object"
-    return type(value).__name__
+    """The JSON type of `value` as JMESPath sees it: integers and floats are both numbers."""
+    name = json_type(value)
+    return "number" if name == "integer" else name
 
 
 def _show(value: Any) -> str:

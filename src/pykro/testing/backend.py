@@ -14,7 +14,9 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Protocol
 
+from pykro.api.crd import rgd_crd_manifest
 from pykro.errors import Problem, PykroError
+from pykro.testing._cluster import Cluster, ClusterError, UnknownKind
 
 # Starts a controller against the cluster in `kubeconfig_path`; runs until the context exits.
 ControllerHook = Callable[[Path], AbstractAsyncContextManager[object]]
@@ -54,9 +56,6 @@ class ExistingCluster:
 
 async def install_kro_crds(kubeconfig: Path, *, timeout: float = 30.0) -> None:
     """Create the ResourceGraphDefinition CRD (as kro's Helm chart does) and wait until it is served."""
-    from pykro.api.crd import rgd_crd_manifest
-    from pykro.testing._cluster import Cluster, ClusterError, UnknownKind
-
     manifest = rgd_crd_manifest()
     spec = manifest["spec"]
     api_version = f"{spec['group']}/{spec['versions'][0]['name']}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,13 +53,8 @@ class Timeouts:
 
     def over(self, base: Timeouts) -> Timeouts:
         """These timeouts, falling back to `base` for the unset ones."""
-        return Timeouts(
-            apply=self.apply if self.apply is not None else base.apply,
-            assert_=self.assert_ if self.assert_ is not None else base.assert_,
-            cleanup=self.cleanup if self.cleanup is not None else base.cleanup,
-            delete=self.delete if self.delete is not None else base.delete,
-            error=self.error if self.error is not None else base.error,
-        )
+        mine = {f.name: getattr(self, f.name) for f in fields(self)}
+        return replace(base, **{name: value for name, value in mine.items() if value is not None})
 
 
 @dataclass(frozen=True)

@@ -36,4 +36,4 @@ def test_catastrophic_backtracking_pattern_runs_in_linear_time() -> None:
     hostile = (cel.Type.STRING, "a" * 200_000 + "!")
     start = time.monotonic()
     assert evaluate("s.find('(a+)+$')", s=hostile) == ""
-    assert time.monotonic() - start < 5
+    assert time.monotonic() - start < 30  # hang guard: backtracking would take hours

@@ -31,7 +31,7 @@ def test_hostile_inputs_fail_fast_with_a_clear_error(expr: str, fragment: str) -
     start = time.monotonic()
     message = error(expr, s=BIG, deep=(cel.Type.STRING, "[" * 100_000))
     assert fragment in message
-    assert time.monotonic() - start < 10
+    assert time.monotonic() - start < 30  # hang guard
 
 
 def test_deeply_nested_values_are_a_clean_error() -> None:

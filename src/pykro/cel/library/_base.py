@@ -88,6 +88,19 @@ def guarded(name: str, impl: Impl) -> Impl:
     return wrapper
 
 
+def validator(parse: Callable[..., object]) -> Callable[..., bool]:
+    """An `isX(text, ...)` implementation: whether `parse` accepts the arguments (a LibraryError means no)."""
+
+    def accepts(*args: Any) -> bool:
+        try:
+            parse(*args)
+        except LibraryError:
+            return False
+        return True
+
+    return accepts
+
+
 def to_cel_value(value: Any) -> Any:
     """`to_cel` for callers outside the library: too deeply nested data is a `LibraryError`."""
     try:

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from pykro.cel.library import _opaque
-from pykro.cel.library._base import Fn, LibraryError, T, fn, member
+from pykro.cel.library._base import Fn, LibraryError, T, fn, member, validator
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -40,12 +40,7 @@ def _ip_value(value: Any, function: str) -> Address:
     return parse_ip(_opaque.unwrap("ip", value, function))
 
 
-def _is_ip(text: str) -> bool:
-    try:
-        parse_ip(text)
-    except LibraryError:
-        return False
-    return True
+_is_ip = validator(parse_ip)
 
 
 def _is_link_local_multicast(address: Address) -> bool:
@@ -95,12 +90,7 @@ def _cidr_value(value: Any, function: str) -> tuple[Address, int]:
     return parse_cidr(_opaque.unwrap("cidr", value, function))
 
 
-def _is_cidr(text: str) -> bool:
-    try:
-        parse_cidr(text)
-    except LibraryError:
-        return False
-    return True
+_is_cidr = validator(parse_cidr)
 
 
 def _contains_ip(cidr: Any, other: Any) -> bool:
@@ -184,12 +174,7 @@ def _query(value: Any) -> dict[str, list[str]]:
     return result
 
 
-def _is_url(text: str) -> bool:
-    try:
-        parse_url(text)
-    except LibraryError:
-        return False
-    return True
+_is_url = validator(parse_url)
 
 
 def functions() -> list[Fn]:

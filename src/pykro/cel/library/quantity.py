@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from pykro.cel.library import _opaque
-from pykro.cel.library._base import Fn, LibraryError, T, fn, member
+from pykro.cel.library._base import Fn, LibraryError, T, fn, member, validator
 
 _QUANTITY = re.compile(
     r"^([+-]?)([0-9]*)(?:\.([0-9]*))?(Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?[0-9]+|[numkMGTPE]?)$"
@@ -67,12 +67,7 @@ def from_value(value: Any, function: str) -> Fraction:
     return Fraction(_opaque.unwrap("quantity", value, function))
 
 
-def _is_quantity(text: str) -> bool:
-    try:
-        parse_quantity(text)
-    except LibraryError:
-        return False
-    return True
+_is_quantity = validator(parse_quantity)
 
 
 def _as_integer(q: Any) -> int:

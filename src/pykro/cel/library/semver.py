@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pykro.cel.library import _opaque
-from pykro.cel.library._base import Fn, LibraryError, T, fn, member
+from pykro.cel.library._base import Fn, LibraryError, T, fn, member, validator
 
 _SEMVER = re.compile(
     r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)"
@@ -86,12 +86,7 @@ def compare(a: Any, b: Any, function: str) -> int:
     return compare_versions(from_value(a, function), from_value(b, function))
 
 
-def _is_semver(text: str, normalize: bool = False) -> bool:
-    try:
-        parse_semver(text, normalize)
-    except LibraryError:
-        return False
-    return True
+_is_semver = validator(parse_semver)
 
 
 def functions() -> list[Fn]:
