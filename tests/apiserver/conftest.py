@@ -165,15 +165,16 @@ KUBECTL = os.environ.get("PYKRO_KUBECTL", "kubectl")
 
 
 class KubectlIn:
-    """kubectl against a server, working in one namespace."""
+    """kubectl against a server, working in one namespace (or the kubeconfig's, `default`, when None)."""
 
-    def __init__(self, server: EmbeddedAPIServer, namespace: str) -> None:
+    def __init__(self, server: EmbeddedAPIServer, namespace: str | None = None) -> None:
         self.kubeconfig = str(server.kubeconfig_path)
         self.namespace = namespace
 
     def run(self, *args: str, stdin: str | None = None, check: bool = True,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run([KUBECTL, "--kubeconfig", self.kubeconfig, "-n", self.namespace, *args], input=stdin,
+        scope = ["-n", self.namespace] if self.namespace is not None else []
+        proc = subprocess.run([KUBECTL, "--kubeconfig", self.kubeconfig, *scope, *args], input=stdin,
                               text=True, capture_output=True, timeout=60, env={**os.environ, **(env or {})})
         if check and proc.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed: {proc.stderr}")

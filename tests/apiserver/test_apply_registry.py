@@ -12,14 +12,14 @@ from pykro.apiserver.apply import ApplyConflict, server_side_apply, update_manag
 from pykro.apiserver.builtin_defaults import apply_defaults
 from pykro.apiserver.strategicmerge import apply_strategic_merge_patch
 from pykro.schema.gvk import GVK
+from pykro.schema.registry import SchemaRegistry
 
-registry = pytest.importorskip("pykro.schema.registry")
 DEPLOY = GVK("apps", "v1", "Deployment")
 
 
 @pytest.fixture(scope="module")
 def schema() -> Any:
-    return registry.SchemaRegistry().resolve(DEPLOY).schema
+    return SchemaRegistry().resolve(DEPLOY).schema
 
 
 def config(image: str = "nginx:1.25", replicas: int = 2) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -77,8 +76,7 @@ def test_watch_stream(k8s: client.ApiClient) -> None:
                 w.stop()
 
     t = threading.Thread(target=consume)
-    t.start()
-    time.sleep(0.3)
+    t.start()  # the watch replays from `rv`, so it needn't be open before the writes
     v1.create_namespaced_config_map("py", client.V1ConfigMap(metadata=client.V1ObjectMeta(name="w")))
     v1.delete_namespaced_config_map("w", "py")
     t.join(10)

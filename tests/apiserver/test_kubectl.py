@@ -7,7 +7,6 @@ set PYKRO_KUBECTL (e.g. to a kubectl 1.32 binary) to pin one.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import time
@@ -18,37 +17,29 @@ import pytest
 import yaml
 
 from pykro.apiserver import EmbeddedAPIServer
-from tests.apiserver.conftest import WIDGET_CRD
+from tests.apiserver.conftest import KUBECTL, WIDGET_CRD, KubectlIn
 
-KUBECTL = os.environ.get("PYKRO_KUBECTL", "kubectl")
 pytestmark = pytest.mark.skipif(shutil.which(KUBECTL) is None, reason=f"{KUBECTL} not found")
 
 
-class Kubectl:
-    def __init__(self, server: EmbeddedAPIServer) -> None:
-        self.kubeconfig = str(server.kubeconfig_path)
-
-    def run(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run([KUBECTL, "--kubeconfig", self.kubeconfig, *args], input=stdin, text=True,
-                              capture_output=True, timeout=60)
-        if check and proc.returncode != 0:
-            raise AssertionError(f"kubectl {' '.join(args)} failed: {proc.stderr}")
-        return proc
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self.run(*args, "-o", "json").stdout)
-
-
 @pytest.fixture(scope="module")
-def kubectl(shared_server: EmbeddedAPIServer) -> Kubectl:
-    return Kubectl(shared_server)
+def kubectl(shared_server: EmbeddedAPIServer) -> KubectlIn:
+    return KubectlIn(shared_server)
 
 
 def manifest(*docs: dict[str, Any]) -> str:
     return yaml.safe_dump_all(docs)
 
 
-def test_api_resources_lists_builtins_with_scope(kubectl: Kubectl) -> None:
+def deployment(name: str, *, replicas: int) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "default"},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                 "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}}},
+    }
+
+
+def test_api_resources_lists_builtins_with_scope(kubectl: KubectlIn) -> None:
     out = kubectl.run("api-resources", "-o", "wide").stdout
     rows = {line.split()[0]: line for line in out.splitlines()[1:]}
     for plural in ("deployments", "configmaps", "namespaces", "customresourcedefinitions", "leases"):
@@ -56,12 +47,12 @@ def test_api_resources_lists_builtins_with_scope(kubectl: Kubectl) -> None:
     assert " false " in rows["namespaces"] and " true " in rows["configmaps"]
 
 
-def test_apply_get_label_annotate_patch_delete(kubectl: Kubectl) -> None:
+def test_apply_get_label_annotate_patch_delete(kubectl: KubectlIn) -> None:
     ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kc-apply"}}
     cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": "kc-apply"}, "data": {"a": "1"}}
     out = kubectl.run("apply", "-f", "-", stdin=manifest(ns, cm)).stdout
     assert "configmap/cfg created" in out
-    got = kubectl.json("get", "cm", "cfg", "-n", "kc-apply")
+    got = kubectl.get("cm", "cfg", "-n", "kc-apply")
     assert got["data"] == {"a": "1"} and "kubectl.kubernetes.io/last-applied-configuration" in got["metadata"]["annotations"]
     as_yaml = yaml.safe_load(kubectl.run("get", "cm", "cfg", "-n", "kc-apply", "-o", "yaml").stdout)
     assert as_yaml["metadata"]["uid"] == got["metadata"]["uid"]
@@ -69,14 +60,14 @@ def test_apply_get_label_annotate_patch_delete(kubectl: Kubectl) -> None:
     kubectl.run("label", "cm", "cfg", "-n", "kc-apply", "tier=web")
     kubectl.run("annotate", "cm", "cfg", "-n", "kc-apply", "note=hi")
     kubectl.run("patch", "cm", "cfg", "-n", "kc-apply", "--type=merge", "-p", '{"data":{"b":"2"}}')
-    got = kubectl.json("get", "cm", "cfg", "-n", "kc-apply")
+    got = kubectl.get("cm", "cfg", "-n", "kc-apply")
     assert got["metadata"]["labels"] == {"tier": "web"} and got["metadata"]["annotations"]["note"] == "hi"
     assert got["data"] == {"a": "1", "b": "2"}
 
     cm["data"] = {"a": "changed"}
     out = kubectl.run("apply", "-f", "-", stdin=manifest(cm)).stdout  # update path: strategic merge patch
     assert "configured" in out
-    assert kubectl.json("get", "cm", "cfg", "-n", "kc-apply")["data"]["a"] == "changed"
+    assert kubectl.get("cm", "cfg", "-n", "kc-apply")["data"]["a"] == "changed"
 
     table = kubectl.run("get", "cm", "-n", "kc-apply").stdout.split()
     assert table[:3] == ["NAME", "DATA", "AGE"] and "cfg" in table
@@ -85,13 +76,8 @@ def test_apply_get_label_annotate_patch_delete(kubectl: Kubectl) -> None:
     assert kubectl.run("get", "cm", "cfg", "-n", "kc-apply", check=False).returncode != 0
 
 
-def test_deployment_columns_describe_and_explain(kubectl: Kubectl) -> None:
-    deploy = {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "default"},
-        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
-                 "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}}},
-    }
-    kubectl.run("apply", "-f", "-", stdin=manifest(deploy))
+def test_deployment_columns_describe_and_explain(kubectl: KubectlIn) -> None:
+    kubectl.run("apply", "-f", "-", stdin=manifest(deployment("web", replicas=2)))
     header = kubectl.run("get", "deploy", "web").stdout.splitlines()[0].split()
     assert header == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
     described = kubectl.run("describe", "deploy", "web").stdout
@@ -100,19 +86,24 @@ def test_deployment_columns_describe_and_explain(kubectl: Kubectl) -> None:
     assert "KIND:       Deployment" in explained and "replicas" in explained
 
 
-def test_get_watch_streams_changes(kubectl: Kubectl, tmp_path: Path) -> None:
+def test_get_watch_streams_changes(kubectl: KubectlIn, tmp_path: Path) -> None:
     kubectl.run("create", "-f", "-", stdin=manifest({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kc-watch"}}))
     out = tmp_path / "watch.txt"
     with out.open("w") as fh:
         proc = subprocess.Popen([KUBECTL, "--kubeconfig", kubectl.kubeconfig, "get", "cm", "-n", "kc-watch", "-w",
                                  "--output-watch-events"], stdout=fh, stderr=subprocess.STDOUT, text=True)
-        try:
-            time.sleep(1.0)
+        def create_and_wait(name: str) -> None:
             kubectl.run("create", "-f", "-", stdin=manifest(
-                {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "seen", "namespace": "kc-watch"}}))
-            deadline = time.time() + 10
-            while time.time() < deadline and "seen" not in out.read_text():
+                {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "kc-watch"}}))
+            deadline = time.monotonic() + 10  # hang guard
+            while time.monotonic() < deadline and name not in out.read_text():
                 time.sleep(0.1)
+
+        try:
+            # Once "first" is printed kubectl's initial LIST is behind it, so "seen" can only come
+            # through the watch stream (no sleep needed to let the watch start).
+            create_and_wait("first")
+            create_and_wait("seen")
         finally:
             proc.terminate()
             proc.wait(5)
@@ -120,7 +111,7 @@ def test_get_watch_streams_changes(kubectl: Kubectl, tmp_path: Path) -> None:
     assert any(line.split()[:2] == ["ADDED", "seen"] for line in lines), lines
 
 
-def test_crd_wait_custom_resources_columns_short_names(kubectl: Kubectl) -> None:
+def test_crd_wait_custom_resources_columns_short_names(kubectl: KubectlIn) -> None:
     kubectl.run("apply", "-f", "-", stdin=manifest(WIDGET_CRD))
     kubectl.run("wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=10s")
     w = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w1", "namespace": "default"}, "spec": {"size": 4}}
@@ -131,9 +122,9 @@ def test_crd_wait_custom_resources_columns_short_names(kubectl: Kubectl) -> None
     assert "widget.example.com/w1" in kubectl.run("get", "all").stdout
     w["spec"]["size"] = 6
     kubectl.run("apply", "-f", "-", stdin=manifest(w))  # custom resources update with a merge patch
-    assert kubectl.json("get", "widget", "w1")["spec"]["size"] == 6
+    assert kubectl.get("widget", "w1")["spec"]["size"] == 6
     kubectl.run("patch", "wd", "w1", "--type=merge", "-p", '{"spec":{"size":7}}')
-    assert kubectl.json("get", "widgets.example.com", "w1")["spec"]["size"] == 7
+    assert kubectl.get("widgets.example.com", "w1")["spec"]["size"] == 7
     explained = kubectl.run("explain", "widget.spec").stdout
     assert "size" in explained and "How big." in explained
     kubectl.run("label", "wd", "w1", "team=a")
@@ -143,49 +134,44 @@ def test_crd_wait_custom_resources_columns_short_names(kubectl: Kubectl) -> None
     described = kubectl.run("describe", "wd", "w1").stdout
     assert "Name:" in described and "w1" in described and "Size:" in described
     kubectl.run("delete", "wd", "w1")
-    assert kubectl.json("get", "wd")["items"] == []
+    assert kubectl.get("wd")["items"] == []
 
 
-def test_server_side_apply(kubectl: Kubectl) -> None:
+def test_server_side_apply(kubectl: KubectlIn) -> None:
     cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa", "namespace": "default"}, "data": {"a": "1"}}
     kubectl.run("apply", "--server-side", "-f", "-", stdin=manifest(cm))
-    got = kubectl.json("get", "cm", "ssa", "--show-managed-fields")
+    got = kubectl.get("cm", "ssa", "--show-managed-fields")
     assert got["data"] == {"a": "1"}
     assert got["metadata"]["managedFields"][0]["manager"] == "kubectl" and got["metadata"]["managedFields"][0]["operation"] == "Apply"
 
 
-def test_create_namespace(kubectl: Kubectl) -> None:
+def test_create_namespace(kubectl: KubectlIn) -> None:
     kubectl.run("create", "namespace", "kc-created")
-    got = kubectl.json("get", "ns", "kc-created")
+    got = kubectl.get("ns", "kc-created")
     assert got["status"]["phase"] == "Active"
     kubectl.run("delete", "namespace", "kc-created")
     assert kubectl.run("get", "ns", "kc-created", check=False).returncode != 0
 
 
-def test_typed_create_commands_send_protobuf(kubectl: Kubectl) -> None:
+def test_typed_create_commands_send_protobuf(kubectl: KubectlIn) -> None:
     kubectl.run("create", "namespace", "kc-typed")
     kubectl.run("create", "configmap", "c", "-n", "kc-typed", "--from-literal=a=b")
     kubectl.run("create", "secret", "generic", "s", "-n", "kc-typed", "--from-literal=p=q")
     kubectl.run("create", "serviceaccount", "robot", "-n", "kc-typed")
-    assert kubectl.json("get", "cm", "c", "-n", "kc-typed")["data"] == {"a": "b"}
-    secret = kubectl.json("get", "secret", "s", "-n", "kc-typed")
+    assert kubectl.get("cm", "c", "-n", "kc-typed")["data"] == {"a": "b"}
+    secret = kubectl.get("secret", "s", "-n", "kc-typed")
     assert secret["data"] == {"p": "cQ=="} and secret["type"] == "Opaque"
-    assert kubectl.json("get", "sa", "robot", "-n", "kc-typed")["metadata"]["name"] == "robot"
-    assert "generateName" not in kubectl.json("get", "ns", "kc-typed")["metadata"]
+    assert kubectl.get("sa", "robot", "-n", "kc-typed")["metadata"]["name"] == "robot"
+    assert "generateName" not in kubectl.get("ns", "kc-typed")["metadata"]
 
 
-def test_scale(kubectl: Kubectl) -> None:
-    deploy = {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "scaled", "namespace": "default"},
-        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "s"}},
-                 "template": {"metadata": {"labels": {"app": "s"}}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}}},
-    }
-    kubectl.run("apply", "-f", "-", stdin=manifest(deploy))
+def test_scale(kubectl: KubectlIn) -> None:
+    kubectl.run("apply", "-f", "-", stdin=manifest(deployment("scaled", replicas=1)))
     kubectl.run("scale", "deploy", "scaled", "--replicas=3")
-    assert kubectl.json("get", "deploy", "scaled")["spec"]["replicas"] == 3
+    assert kubectl.get("deploy", "scaled")["spec"]["replicas"] == 3
 
 
-def test_auth_reviews(kubectl: Kubectl) -> None:
+def test_auth_reviews(kubectl: KubectlIn) -> None:
     assert kubectl.run("auth", "can-i", "create", "pods").stdout.strip() == "yes"
     assert "admin" in kubectl.run("auth", "whoami").stdout
 
@@ -215,7 +201,7 @@ def _missing(meant: Any, stored: Any, path: str = "") -> list[str]:
 
 
 @pytest.mark.parametrize("cmd", GENERATORS, ids=lambda c: " ".join(c[:3]))
-def test_protobuf_generators_store_what_kubectl_meant(kubectl: Kubectl, cmd: list[str]) -> None:
+def test_protobuf_generators_store_what_kubectl_meant(kubectl: KubectlIn, cmd: list[str]) -> None:
     """Typed generator commands send protobuf; what is stored holds kubectl's own JSON rendering plus defaults."""
     kubectl.run("create", "namespace", "kc-gen", check=False)
     meant = json.loads(kubectl.run(*cmd[:3], "-n", "kc-gen", "--dry-run=client", "-o", "json", *cmd[3:]).stdout)

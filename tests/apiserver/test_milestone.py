@@ -36,7 +36,6 @@ async def test_watch_sees_changes_in_order(api: Api) -> None:
     _, listed = await api.get(CMS)
     rv = listed["metadata"]["resourceVersion"]
     watch = asyncio.create_task(api.watch(f"{CMS}?watch=true&resourceVersion={rv}", until=3))
-    await asyncio.sleep(0.1)
     _, created = await api.post(CMS, cm("w", {"a": "1"}))
     created["data"]["a"] = "2"
     await api.put(f"{CMS}/w", created)

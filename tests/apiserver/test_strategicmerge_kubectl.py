@@ -9,10 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
 from pykro.apiserver.strategicmerge import apply_strategic_merge_patch
 from pykro.schema.gvk import GVK
+from pykro.schema.registry import SchemaRegistry
 from tests.apiserver.test_strategicmerge import DEPLOYMENT
 
 LAST_APPLIED_V2 = json.dumps(
@@ -108,6 +107,5 @@ def test_kubectl_patch_with_hand_schema() -> None:
 
 
 def test_kubectl_patch_with_registry_schema() -> None:
-    registry = pytest.importorskip("pykro.schema.registry")
-    schema = registry.SchemaRegistry().resolve(GVK("apps", "v1", "Deployment")).schema
+    schema = SchemaRegistry().resolve(GVK("apps", "v1", "Deployment")).schema
     check(apply_strategic_merge_patch(LIVE, KUBECTL_PATCH, schema))

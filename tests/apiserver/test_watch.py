@@ -63,7 +63,6 @@ async def test_label_selector_transitions(api: Api) -> None:
     _, listed = await api.get(CMS)
     rv = listed["metadata"]["resourceVersion"]
     watch = asyncio.create_task(api.watch(f"{CMS}?watch=true&labelSelector=app%3Dx&resourceVersion={rv}", until=3))
-    await asyncio.sleep(0.1)
     _, o = await api.post(CMS, cm("sel"))  # not matching: invisible
     _, o = await api.patch(f"{CMS}/sel", {"metadata": {"labels": {"app": "x"}}})  # enters: ADDED
     _, o = await api.patch(f"{CMS}/sel", {"data": {"k": "v"}})  # MODIFIED

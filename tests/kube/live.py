@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from pykro.kube import KubeClient, load_kubeconfig
 from pykro.schema.gvk import GVK
 
@@ -30,6 +32,19 @@ def client_for(server: Any, **options: Any) -> KubeClient:
     options.setdefault("burst", 1000)
     options.setdefault("max_retries", 3)
     return KubeClient(load_kubeconfig(server.kubeconfig_path, **options))
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[Any]:
+    """A fresh in-memory embedded API server (a fixture: conftest.py files import it)."""
+    async with embedded_server() as srv:
+        yield srv
+
+
+@pytest.fixture
+async def client(server: Any) -> AsyncIterator[KubeClient]:
+    async with client_for(server) as c:
+        yield c
 
 
 def configmap(name: str, namespace: str = "default", **data: str) -> dict[str, Any]:

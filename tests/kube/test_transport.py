@@ -6,7 +6,7 @@ embedded API server never answers 429/503 on purpose; everything else is tested 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import httpx2 as httpx
 import pytest
@@ -173,3 +173,21 @@ async def test_client_side_token_bucket_spaces_requests() -> None:
     assert len(clock.slept) == 4
     assert clock.now() == pytest.approx(0.8), "2 burst tokens, then 4 more at 5/s"
     assert registry.get_sample_value("rest_client_requests_total", {"verb": "GET", "code": "200"}) == 6
+
+
+async def test_watch_lines_split_across_chunks_and_an_endless_line_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("pykro.kube.transport.MAX_WATCH_LINE", 64)
+    chunks = [b'{"type":"ADD', b'ED"}\n\n{"type":"MODIFIED"}\n{"ty', b'pe":"DELETED"}', b"x" * 100]
+    # An async iterator as the body arrives chunk by chunk, so lines must be reassembled.
+    transport, _, _ = make_transport(lambda r: httpx.Response(200, content=_chunked(chunks)))
+    seen: list[bytes] = []
+    with pytest.raises(ConnectionFailed, match="exceeds 64 bytes"):
+        async with transport.stream("/api/v1/configmaps", params={"watch": "true"}, read_timeout=5) as lines:
+            async for line in lines:
+                seen.append(line)
+    assert seen == [b'{"type":"ADDED"}', b'{"type":"MODIFIED"}']
+
+
+async def _chunked(chunks: list[bytes]) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        yield chunk

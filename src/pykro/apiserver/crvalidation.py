@@ -24,9 +24,10 @@ from typing import Any
 
 from pykro.apiserver.fieldpath import list_keys, list_type
 from pykro.apiserver.jsontree import clone
+from pykro.apiserver.status import invalid_message as invalid_message  # the message the server sends
 from pykro.cel.compiler import compile_untyped, evaluate
 from pykro.cel.errors import CelError
-from pykro.errors import PykroError
+from pykro.jsontypes import json_type
 
 _EMPTY: Mapping[str, Any] = {}
 _ROOT_META = ("apiVersion", "kind", "metadata")
@@ -42,24 +43,6 @@ class Cause:
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}" if self.field else self.message
-
-    def as_status_cause(self) -> dict[str, str]:
-        return {"reason": self.type, "message": self.message, "field": self.field}
-
-
-def invalid_message(kind: str, group: str, name: str, causes: list[Cause]) -> str:
-    """`<Kind>.<group> "<name>" is invalid: ...` with one cause bare and several in brackets."""
-    qualified = f"{kind}.{group}" if group else kind
-    body = str(causes[0]) if len(causes) == 1 else "[" + ", ".join(str(c) for c in causes) + "]"
-    return f'{qualified} "{name}" is invalid: {body}'
-
-
-class InvalidObject(PykroError, ValueError):
-    """A 422 Invalid with its causes."""
-
-    def __init__(self, kind: str, group: str, name: str, causes: list[Cause]) -> None:
-        super().__init__(invalid_message(kind, group, name, causes))
-        self.causes = causes
 
 
 # ---------------------------------------------------------------- Go-style value printing
@@ -98,19 +81,8 @@ def _join(path: str, name: str) -> str:
 
 
 def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
+    """The JSON type of a decoded value as the real server names it (a whole float is an integer)."""
+    return "integer" if isinstance(value, float) and value.is_integer() else json_type(value)
 
 
 # ---------------------------------------------------------------- defaulting and pruning

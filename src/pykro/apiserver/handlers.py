@@ -264,7 +264,7 @@ class ApiHandler:
 
     def _list(self, request: web.Request, t: Target) -> web.Response:
         rv = self.store.rv
-        items, _, _ = self._selected(request, t)
+        items, labels, fields = self._selected(request, t)
         meta: dict[str, Any] = {"resourceVersion": str(rv)}
         token = request.query.get("continue")
         if token:
@@ -285,7 +285,8 @@ class ApiHandler:
                 last = items[limit - 1]["metadata"]
                 state = {"rv": int(meta["resourceVersion"]), "ns": last.get("namespace", ""), "name": last["name"]}
                 meta["continue"] = base64.urlsafe_b64encode(json.dumps(state).encode()).decode()
-                meta["remainingItemCount"] = len(items) - limit
+                if labels.empty and not fields.requirements:  # kube-apiserver can't count selected items
+                    meta["remainingItemCount"] = len(items) - limit
                 items = items[:limit]
         out = media.negotiate(request.headers.get("Accept"))
         if out.form == "table":

@@ -159,7 +159,10 @@ class EmbeddedAPIServer:
         kubeconfig.write(self.kubeconfig_path, self._url, self._creds.ca_path, self._creds.token)
 
     async def settle(self) -> None:
-        """Wait until the garbage collector and the simulated controllers have nothing left to do."""
+        """Wait until the garbage collector and the simulated controllers have nothing left to do.
+
+        Gives up after 100 rounds of work begetting work, so controllers that never converge can't hang a test.
+        """
         for _ in range(100):
             queues = [c.queue for c in (self._gc, self._workloads) if c is not None]
             for q in queues:

@@ -7,6 +7,7 @@ official client, lightkube) can turn it into their own typed exceptions.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,9 @@ class Cause:
 
     def as_dict(self) -> dict[str, str]:
         return {"reason": self.reason, "message": self.message, "field": self.field}
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
 
 
 @dataclass
@@ -88,15 +92,19 @@ def conflict(resource: str, group: str, name: str, why: str) -> ApiError:
 STALE = "the object has been modified; please apply your changes to the latest version and try again"
 
 
+def invalid_message(kind: str, group: str, name: str, causes: Sequence[object]) -> str:
+    """`<Kind>.<group> "<name>" is invalid: ...` with one cause bare and several in brackets
+    (each cause printed as `field: message`)."""
+    qualified = f"{kind}.{group}" if group else kind
+    body = str(causes[0]) if len(causes) == 1 else "[" + ", ".join(str(c) for c in causes) + "]"
+    return f'{qualified} "{name}" is invalid: {body}'
+
+
 def invalid(kind: str, group: str, name: str, causes: list[Cause]) -> ApiError:
-    summary = ", ".join(f"{c.field}: {c.message}" if c.field else c.message for c in causes)
-    if len(causes) > 1:
-        summary = f"[{summary}]"
     details: dict[str, Any] = {"name": name, "kind": kind, "causes": [c.as_dict() for c in causes]}
     if group:
         details["group"] = group
-    return ApiError(422, "Invalid", f'{kind}.{group} "{name}" is invalid: {summary}'
-                    if group else f'{kind} "{name}" is invalid: {summary}', details)
+    return ApiError(422, "Invalid", invalid_message(kind, group, name, causes), details)
 
 
 def bad_request(message: str) -> ApiError:
@@ -113,10 +121,6 @@ def forbidden(message: str) -> ApiError:
 
 def method_not_allowed(method: str, what: str) -> ApiError:
     return ApiError(405, "MethodNotAllowed", f"the server does not allow this method on the requested resource: {method} {what}")
-
-
-def not_acceptable(accept: str) -> ApiError:
-    return ApiError(406, "NotAcceptable", f"only the following media types are accepted: application/json (got {accept})")
 
 
 def gone(message: str) -> ApiError:

@@ -63,9 +63,6 @@ class Store:
         keys = sorted(k for k in objs if namespace is None or k[0] == namespace)
         return [objs[k] for k in keys]
 
-    def count_in_namespace(self, namespace: str) -> int:
-        return sum(1 for objs in self._data.values() for (ns, _) in objs if ns == namespace)
-
     def resources(self) -> Iterator[GroupResource]:
         return iter(list(self._data))
 

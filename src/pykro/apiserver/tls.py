@@ -34,9 +34,6 @@ class Credentials:
         ctx.load_cert_chain(str(self.cert_path), str(self.key_path))
         return ctx
 
-    def client_context(self) -> ssl.SSLContext:
-        return ssl.create_default_context(cafile=str(self.ca_path))
-
 
 def _write_private(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -10,11 +10,15 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from pykro.errors import Problem, PykroError
+
+if TYPE_CHECKING:  # imported lazily at run time: `pykro --help` should not load the controller
+    from pykro.controller.manager import ManagerOptions
+    from pykro.kube.config import ClientConfig
 
 LOG_FORMATS = ("text", "json")
 
@@ -61,17 +65,18 @@ async def until_signalled(body: Callable[[asyncio.Event], Awaitable[None]]) -> N
             loop.remove_signal_handler(sig)
 
 
-def client_config(kubeconfig: Path | None, context: str | None, qps: float, burst: int) -> Any:
+def client_config(kubeconfig: Path | None, context: str | None, qps: float, burst: int) -> ClientConfig:
     """The kubeconfig given, else $KUBECONFIG / ~/.kube/config, else the pod's service account."""
     from pykro.kube import in_cluster_config, load_kubeconfig
+    from pykro.kube.config import default_kubeconfig_path
 
-    default = Path(os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or Path.home() / ".kube" / "config")
+    default = default_kubeconfig_path()
     if kubeconfig is None and not default.is_file() and os.environ.get("KUBERNETES_SERVICE_HOST"):
         return in_cluster_config(qps=qps, burst=burst)
     return load_kubeconfig(kubeconfig, context=context, qps=qps, burst=burst)
 
 
-async def _run(config: Any, options: Any) -> None:
+async def _run(config: ClientConfig, options: ManagerOptions) -> None:
     from pykro.controller.manager import Manager
 
     log = logging.getLogger("pykro.run")

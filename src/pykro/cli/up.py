@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import yaml
@@ -21,6 +22,11 @@ from rich.panel import Panel
 
 from pykro.cli.run import log_options, setup_logging, until_signalled
 from pykro.errors import Problem, PykroError
+
+if TYPE_CHECKING:  # imported lazily at run time: `pykro --help` should not load the controller
+    from pykro.controller.manager import ManagerOptions
+    from pykro.kube import KubeClient
+    from pykro.schema.gvk import GVK
 
 T = TypeVar("T")
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "config-rollout"
@@ -67,6 +73,7 @@ async def poll(probe: Callable[[], Awaitable[T | None]], timeout: float) -> T | 
 async def run_demo(kubeconfig: Path, console: Console, *, timeout: float = 60.0) -> None:
     """Apply the config-rollout example and narrate what the controller does."""
     from pykro.kube import KubeClient, load_kubeconfig
+    from pykro.schema.crd import plural_of
     from pykro.schema.gvk import GVK
 
     crd_gvk = GVK("apiextensions.k8s.io", "v1", "CustomResourceDefinition")
@@ -85,7 +92,7 @@ async def run_demo(kubeconfig: Path, console: Console, *, timeout: float = 60.0)
             obj = await client.get(rgd_gvk, rgd["metadata"]["name"])
             return obj if (obj.get("status") or {}).get("state") == "Active" else None
 
-        crd_name = f"{kind_gvk.kind.lower()}s.{kind_gvk.group}"
+        crd_name = f"{plural_of(kind_gvk.kind)}.{kind_gvk.group}"
 
         async def crd_ready() -> bool:
             crd = await client.get(crd_gvk, crd_name)
@@ -105,9 +112,9 @@ async def run_demo(kubeconfig: Path, console: Console, *, timeout: float = 60.0)
         children = [(GVK("", "v1", "Secret"), f"{name}-credentials"), (GVK("", "v1", "ConfigMap"), f"{name}-config"),
                     (GVK("apps", "v1", "Deployment"), name)]
         for gvk, child in children:
-            if await poll(_getter(client, gvk, child, ns), timeout):
+            if await poll(functools.partial(client.get, gvk, child, namespace=ns), timeout):
                 timeline.mark(f"{gvk.kind} {child} created")
-        workloads = bool(await poll(_lister(client, ns, name), 3.0))
+        workloads = bool(await poll(functools.partial(_replica_sets, client, ns, name), 3.0))
         if workloads:
             await _wait_instance_active(client, kind_gvk, name, ns, timeline, timeout)
         else:
@@ -158,29 +165,14 @@ async def run_demo(kubeconfig: Path, console: Console, *, timeout: float = 60.0)
     console.print("[bold]demo done[/bold]: try `kubectl get configrollouts,deploy,rs,secrets -n default`")
 
 
-def _getter(client: Any, gvk: Any, name: str, namespace: str) -> Callable[[], Awaitable[dict[str, Any]]]:
-    async def get() -> dict[str, Any]:
-        obj: dict[str, Any] = await client.get(gvk, name, namespace=namespace)
-        return obj
-
-    return get
-
-
-def _lister(client: Any, namespace: str, app: str) -> Callable[[], Awaitable[list[str]]]:
-    async def names() -> list[str]:
-        return await _replica_sets(client, namespace, app)
-
-    return names
-
-
-async def _replica_sets(client: Any, namespace: str, app: str) -> list[str]:
+async def _replica_sets(client: KubeClient, namespace: str, app: str) -> list[str]:
     from pykro.schema.gvk import GVK
 
     page = await client.list(GVK("apps", "v1", "ReplicaSet"), namespace=namespace, label_selector=f"app={app}")
     return [str(rs["metadata"]["name"]) for rs in page.items]
 
 
-async def _wait_instance_active(client: Any, gvk: Any, name: str, ns: str, timeline: Timeline, timeout: float) -> None:
+async def _wait_instance_active(client: KubeClient, gvk: GVK, name: str, ns: str, timeline: Timeline, timeout: float) -> None:
     last: dict[str, Any] = {}
 
     async def active() -> bool:
@@ -212,7 +204,19 @@ def next_steps(kubeconfig: Path, url: str, metrics: str | None) -> Panel:
     return Panel("\n".join(lines), title="pykro is up", expand=False)
 
 
-async def _up(data_dir: Path, port: int, bind: str, demo: bool, workload_delay: float, options: Any,
+async def _demo(kubeconfig: Path, console: Console) -> None:
+    """`run_demo`, its failure reported as it happens; the server and controller keep running."""
+    from pykro.kube.errors import KubeError
+
+    try:
+        await run_demo(kubeconfig, console)
+    except KubeError as err:  # the cluster refused a step
+        console.print(f"[red]demo failed: {err}[/red]")
+    except Exception:
+        logging.getLogger("pykro.up").exception("demo failed")
+
+
+async def _up(data_dir: Path, port: int, bind: str, demo: bool, workload_delay: float, options: ManagerOptions,
               console: Console) -> None:
     from pykro.apiserver import EmbeddedAPIServer
     from pykro.controller.manager import Manager
@@ -228,14 +232,12 @@ async def _up(data_dir: Path, port: int, bind: str, demo: bool, workload_delay: 
                 metrics = manager.metrics_endpoint.url if manager.metrics_endpoint is not None else None
                 click.echo(f"export KUBECONFIG={kubeconfig}")
                 console.print(next_steps(kubeconfig, server.url, metrics))
-                demo_task = asyncio.create_task(run_demo(kubeconfig, console)) if demo else None
+                demo_task = asyncio.create_task(_demo(kubeconfig, console)) if demo else None
                 await stop.wait()
                 console.print("shutting down…")
-                if demo_task is not None and not demo_task.done():
+                if demo_task is not None:
                     demo_task.cancel()
                     await asyncio.gather(demo_task, return_exceptions=True)
-                elif demo_task is not None and demo_task.exception() is not None:
-                    logging.getLogger("pykro.up").error("demo failed: %s", demo_task.exception())
 
     await until_signalled(body)
 

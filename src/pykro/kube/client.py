@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import json
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -23,6 +23,7 @@ from pykro.kube.transport import Transport
 from pykro.schema.gvk import GVK
 
 Obj = dict[str, Any]
+FinalizerEdit = Callable[[list[str]], list[str]]  # module level: inside KubeClient, `list` is a method
 
 METADATA_LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
 METADATA_ACCEPT = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
@@ -44,6 +45,7 @@ class ObjectList:
     items: list[Obj]
     resource_version: str
     continue_token: str = ""
+    remaining_item_count: int | None = None  # objects after this page, when the server says
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,28 @@ class KubeClient:
         for item in items:
             item.setdefault("apiVersion", api_version)
             item.setdefault("kind", kind)
-        return ObjectList(items, str(meta.get("resourceVersion") or ""), str(meta.get("continue") or ""))
+        remaining = meta.get("remainingItemCount")
+        return ObjectList(
+            items, str(meta.get("resourceVersion") or ""), str(meta.get("continue") or ""),
+            int(remaining) if isinstance(remaining, int) else None,
+        )
+
+    async def count(self, gvk: GVK, *, namespace: str | None = None, label_selector: str | None = None) -> int:
+        """How many objects a LIST would return, without holding them all: one single-item page
+        when the server reports `remainingItemCount`, else every page, metadata only."""
+        page = await self.list(gvk, namespace=namespace, label_selector=label_selector, limit=1, metadata_only=True)
+        if not page.continue_token:
+            return len(page.items)
+        if page.remaining_item_count is not None:
+            return len(page.items) + page.remaining_item_count
+        total = len(page.items)
+        token: str | None = page.continue_token
+        while token:
+            page = await self.list(gvk, namespace=namespace, label_selector=label_selector, limit=500,
+                                   continue_token=token, metadata_only=True)
+            total += len(page.items)
+            token = page.continue_token
+        return total
 
     async def list_all(
         self, gvk: GVK, *, namespace: str | None = None, label_selector: str | None = None,
@@ -311,7 +334,7 @@ class KubeClient:
         return await self._edit_finalizers(gvk, name, namespace, attempts, lambda fs: [f for f in fs if f != finalizer])
 
     async def _edit_finalizers(
-        self, gvk: GVK, name: str, namespace: str | None, attempts: int, edit: Any,
+        self, gvk: GVK, name: str, namespace: str | None, attempts: int, edit: FinalizerEdit,
     ) -> Obj:
         last: Conflict | None = None
         backoff = Backoff(initial=0.01, maximum=0.5, jitter=0.5)

@@ -50,10 +50,6 @@ class ManualClock:
         heapq.heappush(self._sleepers, (self._now + seconds, next(self._seq), fut))
         await fut
 
-    @property
-    def pending_sleepers(self) -> int:
-        return sum(1 for _, _, f in self._sleepers if not f.done())
-
     async def advance(self, seconds: float) -> None:
         """Move time forward, waking every sleeper whose deadline has passed, then let them run."""
         self._now += seconds

@@ -60,6 +60,12 @@ class ClientConfig:
         return client
 
 
+def default_kubeconfig_path() -> Path:
+    """The first file named by `$KUBECONFIG` (merging several is not supported), else `~/.kube/config`."""
+    env = os.environ.get("KUBECONFIG", "")
+    return Path(env.split(os.pathsep)[0]) if env else Path.home() / ".kube" / "config"
+
+
 def load_kubeconfig(
     path: str | os.PathLike[str] | None = None, *, context: str | None = None,
     qps: float = 50.0, burst: int = 100, timeout: float = 30.0, max_retries: int = 5,
@@ -67,8 +73,7 @@ def load_kubeconfig(
     """Read a kubeconfig file (default: `$KUBECONFIG`, then `~/.kube/config`) and select `context`
     (default: its `current-context`)."""
     if path is None:
-        env = os.environ.get("KUBECONFIG", "")
-        path = env.split(os.pathsep)[0] if env else "~/.kube/config"
+        path = default_kubeconfig_path()
     source = str(path)
     try:
         kubeconfig = KubeConfig.from_file(Path(path).expanduser())

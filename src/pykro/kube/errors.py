@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -109,8 +110,6 @@ def error_from_status(status: Mapping[str, Any]) -> ApiError:
 
 def status_from_body(code: int, body: bytes, url: str) -> dict[str, Any]:
     """The `Status` carried by an error response, or a synthetic one when the body isn't a Status."""
-    import json
-
     try:
         doc = json.loads(body) if body else None
     except ValueError:

@@ -15,7 +15,7 @@ from typing import Any
 
 from pykro.kube.client import KubeClient
 from pykro.kube.errors import KubeError
-from pykro.kube.restmapper import APIResource, UnknownKind
+from pykro.kube.restmapper import APIResource, UnknownKind, discovery_path
 from pykro.schema.builtin import builtin_definitions
 from pykro.schema.gvk import GVK
 from pykro.schema.registry_openapi import OpenAPIComponents
@@ -32,7 +32,8 @@ def kind_info(res: APIResource) -> KindInfo:
 
 
 def _index_key(group_version: str) -> str:
-    return f"apis/{group_version}" if "/" in group_version else f"api/{group_version}"
+    """The key `/openapi/v3` lists a group-version under: its discovery path without the leading slash."""
+    return discovery_path(group_version).lstrip("/")
 
 
 class ClusterSchemaSource:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -20,6 +21,8 @@ from pykro.kube.ratelimit import TokenBucket
 JSON = "application/json"
 _RETRYABLE_5XX = frozenset({500, 502, 503, 504})
 _MAX_RETRY_AFTER = 60.0
+# Far above any object the API server stores (etcd's limit is 1.5 MiB), small enough to bound memory.
+MAX_WATCH_LINE = 32 * 1024 * 1024
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -71,10 +74,7 @@ class Transport:
         if content is not None:
             headers["Content-Type"] = content_type
         clean = {k: v for k, v in (params or {}).items() if v is not None}
-        backoff = Backoff(
-            initial=self._backoff_template.initial, maximum=self._backoff_template.maximum,
-            factor=self._backoff_template.factor, jitter=self._backoff_template.jitter,
-        )
+        backoff = dataclasses.replace(self._backoff_template, attempts=0)  # per request: retries start small
         attempt = 0
         while True:
             attempt += 1
@@ -138,18 +138,21 @@ class Transport:
 
 
 async def _lines(response: httpx.Response, path: str) -> AsyncIterator[bytes]:
-    buffer = b""
+    buffer = bytearray()
     try:
         async for chunk in response.aiter_bytes():
+            start = len(buffer)  # only the new bytes can hold the next newline
             buffer += chunk
-            while True:
-                idx = buffer.find(b"\n")
-                if idx < 0:
-                    break
-                line, buffer = buffer[:idx], buffer[idx + 1:]
+            while (idx := buffer.find(b"\n", start)) >= 0:
+                line = bytes(buffer[:idx])
+                del buffer[:idx + 1]
+                start = 0
                 if line.strip():
                     yield line
+            if len(buffer) > MAX_WATCH_LINE:
+                # A stream that never ends its line would grow this buffer without bound.
+                raise ConnectionFailed(f"WATCH {path}: an event exceeds {MAX_WATCH_LINE} bytes")
     except httpx.TransportError as err:
         raise ConnectionFailed(f"WATCH {path}: {type(err).__name__}: {err}") from err
     if buffer.strip():
-        yield buffer
+        yield bytes(buffer)

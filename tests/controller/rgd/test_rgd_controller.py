@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 from collections.abc import AsyncIterator
 
@@ -124,10 +123,25 @@ async def test_status_is_written_only_when_it_changes(env: Env) -> None:
     await env.client.create(simple_rgd())
     obj = await env.wait_active("app-config")
     assert env.manager is not None
-    for _ in range(5):
+    registry = env.manager.registry
+    labels = {"name": "resourcegraphdefinition", "result": "done"}
+
+    def reconciled() -> float:
+        return registry.get_sample_value("controller_reconcile_total", labels) or 0.0
+
+    def patches() -> float:  # no instances exist, so every PATCH would be the RGD's status
+        return registry.get_sample_value("rest_client_requests_total", {"verb": "PATCH", "code": "200"}) or 0.0
+
+    patched = patches()
+    for _ in range(3):
+        before = reconciled()
         env.manager.rgds.controller.enqueue("app-config")
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.3)
+
+        async def ran(before: float = before) -> bool:
+            return reconciled() > before
+
+        await wait_for(ran, what="a reconcile of the unchanged RGD")
+    assert patches() == patched, "an unchanged status is not written"
     again = await env.rgd("app-config")
     assert again["metadata"]["resourceVersion"] == obj["metadata"]["resourceVersion"]
 

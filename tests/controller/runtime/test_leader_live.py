@@ -8,7 +8,7 @@ import pytest
 
 from pykro.controller.runtime import LeaderElector, LeaseConfig
 from pykro.controller.runtime.leader import LEASE
-from pykro.kube import KubeClient
+from pykro.kube import KubeClient, ManualClock
 from tests.kube.live import eventually
 
 
@@ -67,13 +67,14 @@ async def test_exactly_one_leads_and_the_other_takes_over(client: KubeClient) ->
 async def test_a_stalled_leader_is_replaced_after_the_lease_expires(client: KubeClient) -> None:
     a = LeaderElector(client, config("a"))
     assert await a.try_acquire_or_renew()
-    b = LeaderElector(client, config("b"))
+    clock = ManualClock()  # b judges expiry by its own clock, so the test moves it instead of sleeping
+    b = LeaderElector(client, config("b"), clock=clock)
     assert not await b.try_acquire_or_renew(), "the lease is held and fresh"
     # "a" stops renewing (crashed without releasing); "b" may take over once it has watched the
-    # record stay unchanged for a full lease duration.
-    await asyncio.sleep(0.5)
+    # record stay unchanged for a full lease duration (1 s).
+    await clock.advance(0.5)
     assert not await b.try_acquire_or_renew()
-    await asyncio.sleep(0.6)
+    await clock.advance(0.6)
     assert await b.try_acquire_or_renew()
     lease = await client.get(LEASE, "pykro-leader", namespace="default")
     assert lease["spec"]["holderIdentity"] == "b" and lease["spec"]["leaseTransitions"] == 1

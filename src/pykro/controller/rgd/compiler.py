@@ -45,7 +45,7 @@ class GraphCompiler:
 
     def __init__(self, client: KubeClient, *, kubernetes_version: str | None = None) -> None:
         self.registry = SchemaRegistry(kubernetes_version)
-        self.source = ClusterSchemaSource(client)
+        self.source = ClusterSchemaSource(client, kubernetes_version=kubernetes_version)  # same fallback release
         self.registry.add_source(self.source)
 
     def parse(self, obj: Mapping[str, Any]) -> ResourceGraphDefinition:

@@ -22,6 +22,7 @@ from pykro.controller.rgd.crds import (
     CRDError,
     delete_crd,
     ensure_crd,
+    is_established,
     owner_of,
     stamp,
     wait_established,
@@ -216,8 +217,9 @@ class RGDController:
         crd = stamp(thaw(graph.crd), name, uid)
         crd_name = str(crd["metadata"]["name"])
         try:
-            await ensure_crd(self.client, crd, rgd_name=name, allow_breaking=_allows_breaking(obj))
-            await wait_established(self.client, crd_name, timeout=self.options.established_timeout)
+            current = await ensure_crd(self.client, crd, rgd_name=name, allow_breaking=_allows_breaking(obj))
+            if not is_established(current):  # usually it is: an unchanged RGD's reconcile costs one CRD GET
+                await wait_established(self.client, crd_name, timeout=self.options.established_timeout)
         except (CRDError, KubeError) as err:
             status.set(KIND_READY, FALSE, "Failed", str(err))
             self._keep_serving(served, status, "the instance CRD could not be updated")
@@ -290,12 +292,11 @@ class RGDController:
             kind = str((spec.get("names") or {}).get("kind", ""))
             for version in spec.get("versions") or []:
                 try:
-                    items = await self.client.list_all(GVK(str(spec.get("group", "")), str(version["name"]), kind),
-                                                       metadata_only=True)
+                    n = await self.client.count(GVK(str(spec.get("group", "")), str(version["name"]), kind))
                 except NotFound:
                     continue
-                if items.items:
-                    counts[kind] = len(items.items)
+                if n:
+                    counts[kind] = n
                 break  # every version lists the same objects
         return counts
 

@@ -34,7 +34,6 @@ def stamp(crd: Mapping[str, Any], rgd_name: str, rgd_uid: str) -> dict[str, Any]
     labels.update({LABEL_OWNED: "true", LABEL_RGD_NAME: rgd_name, LABEL_RGD_ID: rgd_uid})
     meta["labels"] = labels
     out["metadata"] = meta
-    out["spec"] = {"conversion": {"strategy": "None"}, **dict(out.get("spec") or {})}
     return out
 
 

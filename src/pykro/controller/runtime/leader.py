@@ -21,7 +21,7 @@ from typing import Any
 from pykro.controller.runtime.metrics import RuntimeMetrics
 from pykro.kube.client import KubeClient
 from pykro.kube.clock import DEFAULT_CLOCK, Clock
-from pykro.kube.errors import Conflict, KubeError, NotFound
+from pykro.kube.errors import KubeError, NotFound
 from pykro.schema.gvk import GVK
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ class LeaderElector:
         lease["spec"] = self._spec(acquire_time, now, transitions)
         try:
             updated = await self.client.replace(lease)
-        except (Conflict, KubeError) as err:
+        except KubeError as err:  # Conflict included: another replica wrote first
             log.debug("lease %s: update failed: %s", cfg.name, err)
             return False
         self.transitions = transitions

@@ -240,6 +240,8 @@ class WatchManager:
                 by_reader.get(reader, set()).discard(ref)
                 if reader in by_reader and not by_reader[reader]:
                     del by_reader[reader]
+                    if not by_reader:  # readers come and go with instances: leave no empty maps behind
+                        del self._selector_reads[ref.gvk]
         for ref in new - old:
             if isinstance(ref, ObjectRef):
                 self._readers_of.setdefault(ref, set()).add(reader)
