@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 from pathlib import Path
 
 import click
+
+from pykro.cli.run import until_signalled
 
 
 async def _serve(data_dir: Path, port: int, bind: str) -> None:
     from pykro.apiserver import EmbeddedAPIServer
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    async with EmbeddedAPIServer(data_dir, port=port, bind=bind) as server:
-        click.echo(f"serving {server.url}", err=True)
-        click.echo(f"kubeconfig: {server.kubeconfig_path}", err=True)
-        await stop.wait()
-        click.echo("shutting down", err=True)
+    async def body(stop: asyncio.Event) -> None:
+        async with EmbeddedAPIServer(data_dir, port=port, bind=bind) as server:
+            click.echo(f"serving {server.url}", err=True)
+            click.echo(f"kubeconfig: {server.kubeconfig_path}", err=True)
+            await stop.wait()
+            click.echo("shutting down", err=True)
+
+    await until_signalled(body)
 
 
 @click.command("apiserver")
