@@ -47,3 +47,13 @@ def test_missing_inventory_is_none_and_tampered_one_is_rejected() -> None:
     with pytest.raises(InvalidInventory, match="id label"):
         read_inventory(set_id, {ID_LABEL: "applyset-other-v1"}, annotations)
     assert INVENTORY_HASH_ANNOTATION in annotations
+
+
+def test_inventory_covers_is_a_superset_check_on_kinds_and_namespaces() -> None:
+    recorded = Inventory(frozenset({"ConfigMap", "Deployment.apps"}), frozenset({"team-a"}))
+    assert recorded.covers(Inventory(frozenset({"ConfigMap"}), frozenset()))
+    assert recorded.covers(recorded)
+    assert not recorded.covers(Inventory(frozenset({"Secret"}), frozenset()))
+    assert not recorded.covers(Inventory(frozenset({"ConfigMap"}), frozenset({"team-b"})))
+    wider = recorded.union(Inventory(frozenset({"Secret"}), frozenset({"team-b"})))
+    assert wider.covers(recorded) and not recorded.covers(wider)

@@ -45,6 +45,10 @@ class Inventory:
     def union(self, other: Inventory) -> Inventory:
         return Inventory(self.group_kinds | other.group_kinds, self.namespaces | other.namespaces)
 
+    def covers(self, other: Inventory) -> bool:
+        """Does this inventory already list every group-kind and namespace of `other`?"""
+        return other.group_kinds <= self.group_kinds and other.namespaces <= self.namespaces
+
     @staticmethod
     def of(group_kinds: Iterable[str], namespaces: Iterable[str], parent_namespace: str) -> Inventory:
         return Inventory(frozenset(group_kinds), frozenset(ns for ns in namespaces if ns and ns != parent_namespace))

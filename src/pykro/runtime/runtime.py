@@ -1,9 +1,10 @@
 """One instance's view of its graph during one reconcile (spec §5.2, §5.3, §5.7, §3.8). Pure: no I/O.
 
-The controller feeds it observed objects (`observe`) and asks, node by node in topological
-order, what to do (`resolve`): skip it, wait, or apply a rendered object. Expressions are
-evaluated against what was *observed*, never against what is about to be applied, so the
-graph converges over reconciles (the Secret → Deployment roll of §5.12 relies on this).
+The controller feeds it observed objects (`observe`, `settle`) and asks, node by node in
+topological order, what to do (`resolve`): skip it, wait, or apply a rendered object. Expressions
+are evaluated against what was *observed* (a live object or an apply response), never against
+what is about to be applied; the controller resolves a dependent only after its dependencies'
+applies returned, so the Secret → Deployment roll of §5.12 happens in one step.
 
 Expression results are memoized per runtime by compiled program; observing a new state of a
 node forgets exactly the results that read it.

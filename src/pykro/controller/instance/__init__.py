@@ -17,9 +17,14 @@ Entry point used by the RGD controller (`pykro.controller.rgd`) and `pykro up`:
 - `register` with a graph of the same `spec_hash` and RGD uid as the served one is a no-op.
 - `metrics`: a `RuntimeMetrics`; the queue/reconcile metrics go there, plus
   `instance_state_transitions_total{gvr,from_state,to_state}`.
-- `requeue_interval`: the delayed requeue after "cluster mutated" / data pending (0 disables it).
+- `requeue_interval`: the delayed requeue where no watch event would come (pending data not traced
+  to a watched object, prune UID conflicts, a graph still compiling, deletion waves); 0 disables it.
   Propagation never depends on it: every object an instance reads or writes is watched and its
-  events re-queue the instance at once.
+  events re-queue the instance at once. A reconcile whose apply responses show every node ready
+  reports ACTIVE at once (no upstream "cluster mutated" pass).
+- Writes: one SSA of the instance metadata (finalizer, labels, ApplySet inventory; field manager
+  `LABELLER_MANAGER`) only when something is missing, one apply per child that would change, one
+  status write per real status change; none in steady state.
 """
 
 from pykro.controller.instance.controllers import InstanceControllers

@@ -79,20 +79,31 @@ async def read_external_collection(client: KubeClient, node: Node, reference: Ob
     return listed.items
 
 
-async def apply_child(client: KubeClient, identity: InstanceIdentity, item: Applied) -> None:
-    """SSA one child unless it is already up to date or belongs to another instance's ApplySet."""
+def plan_child(identity: InstanceIdentity, item: Applied) -> bool:
+    """Decide, without a request, whether `item` needs an apply. Refuses (sets `error`) an object
+    that belongs to another instance's ApplySet; an up-to-date object keeps its live state as the
+    result. Returns True when the item must go to the API (an apply, or an error to report)."""
     live = item.live
-    if live is not None:
-        owner = (meta(live).get("labels") or {}).get(PART_OF_LABEL)
-        if owner and owner != identity.applyset_id:
-            namespace, name = _identity(item.desired)
-            where = f"{namespace}/{name}" if namespace else name
-            item.error = (f"resource {item.node_id!r}: resource belongs to a different ApplySet: {where} "
-                          f"({item.gvk}) belongs to ApplySet {owner!r}, cannot reassign to {identity.applyset_id!r}")
-            return
-        if up_to_date(live, item.desired, APPLYSET_MANAGER):
-            item.result = live
-            return
+    if live is None:
+        return True
+    owner = (meta(live).get("labels") or {}).get(PART_OF_LABEL)
+    if owner and owner != identity.applyset_id:
+        namespace, name = _identity(item.desired)
+        where = f"{namespace}/{name}" if namespace else name
+        item.error = (f"resource {item.node_id!r}: resource belongs to a different ApplySet: {where} "
+                      f"({item.gvk}) belongs to ApplySet {owner!r}, cannot reassign to {identity.applyset_id!r}")
+        return True
+    if up_to_date(live, item.desired, APPLYSET_MANAGER):
+        item.result = live
+        return False
+    return True
+
+
+async def apply_child(client: KubeClient, item: Applied) -> None:
+    """SSA one planned child (`plan_child` said it is needed and found no conflict)."""
+    if item.error is not None or item.result is not None:
+        return
+    live = item.live
     try:
         item.result = await client.apply(item.desired, field_manager=APPLYSET_MANAGER, force=True)
     except ApiError as exc:

@@ -1,9 +1,14 @@
 """One reconcile of one instance (spec §5.1): manage, resolve, apply, prune, report; or delete (§5.9).
 
 Every object the reconcile reads or writes is declared to the `WatchManager` as read by the
-instance, so a change to any of them re-queues the instance at once. A reconcile that finds
-nothing to change sends no write at all: children already up to date are not re-applied and
-the status is written only when its canonical JSON differs.
+instance, so a change to any of them re-queues the instance at once. A reconcile sends only the
+writes that change something: children already up to date are not re-applied, the instance
+metadata (finalizer, labels, ApplySet inventory) is one apply sent only when something is missing,
+and the status is written only when its canonical JSON differs.
+
+Nodes are applied in waves: a node whose dependency is being applied waits for that apply's
+response and goes in the next wave, so one reconcile takes a fresh instance to ACTIVE and reports
+it at once (no "cluster mutated" pass, see docs/instance-controller.md).
 """
 
 from __future__ import annotations
@@ -11,23 +16,28 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from pykro.controller.instance.children import (
-    APPLYSET_MANAGER,
-    Applied,
-    apply_child,
-    object_ref,
-    read_collection,
-    read_external_collection,
-    read_one,
-)
+from pykro.controller.instance.children import APPLYSET_MANAGER, Applied, apply_child
 from pykro.controller.instance.members import (
     Member,
     delete_members,
     list_members,
     prune_waves,
+)
+from pykro.controller.instance.nodes import (
+    Outcome,
+    anticipated_kinds,
+    inventory_of,
+    plan_node,
+    settle,
+)
+from pykro.controller.instance.parent import (
+    LABELLER_MANAGER,
+    PARENT_MANAGER,
+    InstanceMetadata,
+    ManagementFailed,
 )
 from pykro.controller.instance.status import (
     MANAGED,
@@ -40,10 +50,9 @@ from pykro.controller.instance.status import (
 )
 from pykro.controller.runtime import ObjectRef, Result, WatchManager
 from pykro.controller.runtime.watches import Read
-from pykro.graph.model import CompiledGraph, NodeType
-from pykro.kube import ApiError, KubeClient, NotFound
+from pykro.graph.model import CompiledGraph, Node
+from pykro.kube import KubeClient, NotFound
 from pykro.runtime.applyset import (
-    ID_LABEL,
     InvalidInventory,
     Inventory,
     group_kind_string,
@@ -57,7 +66,7 @@ from pykro.runtime.metadata import (
     is_suspended,
     meta,
 )
-from pykro.runtime.runtime import Action, NodeFailed, NodePending, Runtime
+from pykro.runtime.runtime import Runtime
 from pykro.runtime.state import InstanceState, NodeState
 from pykro.schema.gvk import GVK
 
@@ -67,11 +76,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-LABELLER_MANAGER = "kro.run/labeller"
-PARENT_MANAGER = "kro.run/applyset-parent"
-
-Obj = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -84,18 +88,7 @@ class Registration:
     retry: bool = False  # requeue unresolved instances (pending compile) or wait for an event (failed)
 
 
-@dataclass
-class _Outcome:
-    """What a reconcile learned, turned into conditions and status at the end."""
-
-    pending: str | None = None
-    error: str | None = None  # a hard error: nothing was applied
-    terminating: str | None = None
-    mutated: bool = False
-    retry: bool = False
-    backoff: bool = False  # an apply failed at the API: retry with exponential backoff
-    reads: set[Read] = field(default_factory=set)
-    instance: Obj | None = None  # the instance as last written by this reconcile (fresh resourceVersion)
+Obj = dict[str, Any]
 
 
 class Reconciler:
@@ -143,76 +136,43 @@ class Reconciler:
         await self.status.write(key, instance, previous_projections(instance), conditions, InstanceState.ERROR)
         return self._requeue() if reg.retry else Result.done()
 
-    # -- managed metadata --------------------------------------------------------------------------
-    async def _ensure_managed(
-        self, instance: Obj, identity: InstanceIdentity, reg: Registration, graph: CompiledGraph,
-    ) -> Obj:
-        """Finalizer + labels (and an empty inventory if none), in one SSA as the labeller (§5.1 step 4)."""
-        m = meta(instance)
-        labels = dict(m.get("labels") or {})
-        annotations = dict(m.get("annotations") or {})
-        wanted = identity.managed_labels(graph.rgd_name, reg.rgd_uid)
-        inventory = read_inventory(identity.applyset_id, labels, annotations)  # raises InvalidInventory
-        has_finalizer = FINALIZER in (m.get("finalizers") or ())
-        if has_finalizer and inventory is not None and all(labels.get(k) == v for k, v in wanted.items()):
-            return instance
-        patch_meta: Obj = {"name": identity.name, "labels": wanted, "finalizers": [FINALIZER]}
-        if identity.namespace:
-            patch_meta["namespace"] = identity.namespace
-        if inventory is None:
-            patch_meta["labels"] = {**wanted, ID_LABEL: identity.applyset_id}
-            patch_meta["annotations"] = Inventory(frozenset(), frozenset()).annotations(identity.applyset_id)
-        patch = {"apiVersion": instance["apiVersion"], "kind": instance["kind"], "metadata": patch_meta}
-        return await self.client.apply(patch, field_manager=LABELLER_MANAGER, force=True)
-
-    async def _ensure_parent(self, instance: Obj, identity: InstanceIdentity, inventory: Inventory) -> Obj:
-        """The ApplySet parent label and inventory annotations, written only when they differ."""
-        wanted = inventory.annotations(identity.applyset_id)
-        m = meta(instance)
-        annotations = m.get("annotations") or {}
-        if (m.get("labels") or {}).get(ID_LABEL) == identity.applyset_id and all(
-            annotations.get(k) == v for k, v in wanted.items()
-        ):
-            return instance
-        patch_meta: Obj = {"name": identity.name, "labels": {ID_LABEL: identity.applyset_id}, "annotations": wanted}
-        if identity.namespace:
-            patch_meta["namespace"] = identity.namespace
-        patch = {"apiVersion": instance["apiVersion"], "kind": instance["kind"], "metadata": patch_meta}
-        return await self.client.apply(patch, field_manager=PARENT_MANAGER, force=True)
-
     # -- reconcile -------------------------------------------------------------------------------
     async def _reconcile(self, key: ObjectRef, reg: Registration, instance: Obj, graph: CompiledGraph) -> Result:
         identity = InstanceIdentity.of(instance, graph.instance_gvk)
         conditions = conditions_of(instance)
         try:
-            instance = await self._ensure_managed(instance, identity, reg, graph)
-        except (InvalidInventory, ApiError) as exc:
-            message = (f"cannot install finalizer with invalid ApplySet inventory: {exc}"
-                       if isinstance(exc, InvalidInventory) else f"failed to manage instance: {exc}")
-            conditions.set(MANAGED, FALSE, "ManagementFailed", message)
+            parent = InstanceMetadata(instance, identity, identity.managed_labels(graph.rgd_name, reg.rgd_uid))
+        except InvalidInventory as exc:
+            conditions.set(MANAGED, FALSE, "ManagementFailed",
+                           f"cannot install finalizer with invalid ApplySet inventory: {exc}")
             await self.status.write(key, instance, previous_projections(instance), conditions, InstanceState.ERROR)
-            if isinstance(exc, InvalidInventory):
-                return Result.done()
+            return Result.done()
+        runtime = Runtime(graph, instance)
+        outcome = Outcome()
+        try:
+            if not is_suspended(instance):
+                await self._reconcile_nodes(key, parent, runtime, outcome)
+            # Managed even when nothing was applied (suspended, pending, hard error): deletion must work.
+            await parent.ensure(self.client, anticipated=anticipated_kinds(graph, runtime))
+        except ManagementFailed as exc:
+            await self._set_reads(key, outcome.reads, commit=False)
+            conditions.set(MANAGED, FALSE, "ManagementFailed", str(exc))
+            await self.status.write(key, parent.instance, previous_projections(instance), conditions,
+                                    InstanceState.ERROR)
             raise
+        except BaseException:
+            await self._set_reads(key, outcome.reads, commit=False)
+            raise
+        instance = parent.instance
         conditions.set(MANAGED, TRUE, "Managed", "instance is properly managed with finalizers and labels")
         conditions.set(RESOLVED, TRUE, "Resolved", "runtime graph created and all resources resolved")
-
         if is_suspended(instance):
             conditions.set(RESOURCES, FALSE, "ReconciliationSuspended", "reconciliation is suspended")
             state = previous_state(instance, InstanceState.IN_PROGRESS)
             await self.status.write(key, instance, previous_projections(instance), conditions, state)
             return Result.done()
-
-        runtime = Runtime(graph, instance)
-        outcome = _Outcome()
-        try:
-            await self._reconcile_nodes(key, instance, identity, runtime, outcome)
-        except BaseException:
-            await self._set_reads(key, outcome.reads, commit=False)
-            raise
         # A completed reconcile commits its watch set; a failed one keeps the previous set too.
         await self._set_reads(key, outcome.reads, commit=outcome.error is None)
-        instance = outcome.instance or instance
 
         state = runtime.instance_state()
         if outcome.terminating is not None:
@@ -220,14 +180,14 @@ class Reconciler:
         elif outcome.error is not None:
             state = InstanceState.ERROR
             conditions.set(RESOURCES, FALSE, "NotReady", f"resource reconciliation failed: {outcome.error}")
-        elif state is InstanceState.ERROR:  # e.g. an apply refused: more useful than "cluster mutated"
+        elif state is InstanceState.ERROR:
             conditions.set(RESOURCES, FALSE, "NotReady", f"resource error: {self._node_summary(runtime, NodeState.ERROR)}")
         elif outcome.pending is not None:
             conditions.set(RESOURCES, FALSE, "NotReady",
                            f"resource reconciliation failed: waiting for unresolved resource: {outcome.pending}")
-        elif outcome.mutated:
-            conditions.set(RESOURCES, FALSE, "NotReady", "resource reconciliation failed: cluster mutated")
         elif state is InstanceState.ACTIVE:
+            # Deliberate deviation from upstream (no "cluster mutated" pass): the apply responses
+            # already show every node ready, so say so now instead of after a delayed no-op reconcile.
             conditions.set(RESOURCES, TRUE, "AllResourcesReady", "all resources are created and ready")
         else:
             conditions.set(RESOURCES, FALSE, "NotReady",
@@ -236,7 +196,9 @@ class Reconciler:
         await self.status.write(key, instance, projected, conditions, state)
         if outcome.backoff:
             return Result.again()
-        if outcome.terminating is not None or outcome.pending is not None or outcome.mutated or outcome.retry:
+        # Readiness, terminating children and pending data all come from watched objects (or the
+        # instance spec): their events re-queue the instance. Only what no event announces polls.
+        if outcome.retry or (outcome.pending is not None and not outcome.pending_is_watched(graph)):
             return self._requeue()
         return Result.done()
 
@@ -246,114 +208,59 @@ class Reconciler:
         return "; ".join(runtime.reasons.get(i, i) for i in ids) or state.value
 
     async def _reconcile_nodes(
-        self, key: ObjectRef, instance: Obj, identity: InstanceIdentity, runtime: Runtime, outcome: _Outcome,
+        self, key: ObjectRef, parent: InstanceMetadata, runtime: Runtime, outcome: Outcome,
     ) -> None:
+        """Plan and apply the graph in waves, then prune (§5.1 step 7)."""
         graph = runtime.graph
-        to_apply: list[Applied] = []
-        targets: dict[ObjectRef, str] = {}
-        for node in graph.ordered_nodes():
-            try:
-                resolution = runtime.resolve(node.id)
-            except NodePending as exc:
-                log.debug("instance %s: %s", key, exc)
-                outcome.pending = outcome.pending or str(exc)
-                continue
-            except NodeFailed as exc:
-                outcome.error = str(exc)
-                return  # a hard error aborts the reconcile before anything is applied
-            if resolution.action is Action.SKIP:
-                continue
-            if node.type is NodeType.EXTERNAL_COLLECTION:
-                try:
-                    runtime.settle(node.id, await read_external_collection(
-                        self.client, node, resolution.desired or {}, outcome.reads))
-                except ValueError as exc:
-                    outcome.error = f"resource {node.id!r}: {exc}"
-                    return
-                continue
-            desired_objects = list(resolution.items) if node.type is NodeType.COLLECTION else [resolution.desired or {}]
-            for desired in desired_objects:
-                ref = object_ref(node, desired)
-                other = targets.get(ref)
-                if other is not None:
-                    outcome.error = (f"found resources with conflicts: resourceID: {other} conflicts with "
-                                     f"resourceID: {node.id}")
-                    return
-                targets[ref] = node.id
-            if node.type is NodeType.COLLECTION:
-                lives = await read_collection(self.client, node, identity, desired_objects, outcome.reads)
-            else:
-                lives = [await read_one(self.client, node, desired_objects[0], outcome.reads)]
-            terminating = [lv for lv in lives if lv is not None and meta(lv).get("deletionTimestamp")]
-            if terminating:
-                runtime.states[node.id] = NodeState.DELETING
-                outcome.terminating = (f"resource {node.id!r} ({node.gvk.kind} {meta(terminating[0]).get('name')}) "
-                                       "is currently being deleted; waiting for deletion to complete")
-                return
-            if resolution.action is Action.READ:
-                live = lives[0]
-                if live is None:
-                    runtime.states[node.id] = NodeState.WAITING_FOR_READINESS
-                    outcome.pending = outcome.pending or f'waiting for external reference "{node.id}": not found'
-                    runtime.observe(node.id, None)
-                else:
-                    runtime.settle(node.id, live)
-                continue
-            # Dependents see the pre-apply state this round.
-            if node.type is NodeType.COLLECTION:
-                runtime.observe(node.id, [lv for lv in lives if lv is not None])
-            else:
-                runtime.observe(node.id, lives[0])
-            to_apply.extend(Applied(node.id, node.gvk, d, lv) for d, lv in zip(desired_objects, lives, strict=True))
-            if not desired_objects:
-                runtime.settle(node.id, [])  # an empty collection is synced at once; orphans are pruned
+        identity = parent.identity
+        remaining: list[Node] = list(graph.ordered_nodes())
+        while remaining:
+            wave: list[tuple[Node, list[Applied]]] = []
+            deferred: list[Node] = []
+            waiting: set[str] = set()
+            for node in remaining:
+                if any(d in waiting for d in node.dependencies):
+                    deferred.append(node)
+                    waiting.add(node.id)
+                    continue
+                items = await plan_node(self.client, node, runtime, identity, outcome)
+                if outcome.stopped:
+                    return  # a hard error or a terminating child: nothing more is applied
+                if items:
+                    wave.append((node, items))
+                    waiting.add(node.id)
+            if not wave:
+                break
+            await self._apply_wave(key, parent, runtime, outcome, wave)
+            remaining = deferred
 
-        # Watch everything before writing, so no event caused after this point is missed.
-        await self._set_reads(key, outcome.reads, commit=False)
-
-        persisted = read_inventory(identity.applyset_id, meta(instance).get("labels") or {},
-                                   meta(instance).get("annotations") or {}) or Inventory(frozenset(), frozenset())
-        batch = Inventory.of(
-            (group_kind_string(a.gvk.group, a.gvk.kind) for a in to_apply),
-            (str(meta(a.desired).get("namespace") or "") for a in to_apply),
-            identity.namespace,
-        )
-        try:
-            instance = outcome.instance = await self._ensure_parent(instance, identity, persisted.union(batch))
-        except ApiError as exc:
-            outcome.error = f"failed to record the ApplySet inventory: {exc}"
+        batch = inventory_of(outcome.members, identity.namespace)
+        if outcome.pending is not None or outcome.failed:
+            await parent.ensure(self.client, batch, anticipated_kinds(graph, runtime))
             return
+        kept = {str(meta(a.result).get("uid") or "") for a in outcome.members if a.result is not None}
+        _, conflicts = await self._prune(identity, graph, parent.inventory.union(batch), kept)
+        outcome.retry = conflicts
+        if conflicts:
+            await parent.ensure(self.client, batch)
+        else:
+            await parent.record(self.client, batch)  # the inventory shrinks to what was applied
 
-        await asyncio.gather(*(apply_child(self.client, identity, a) for a in to_apply))
-        kept: set[str] = set()
-        failed = False
-        by_node: dict[str, list[Applied]] = {}
-        for a in to_apply:
-            by_node.setdefault(a.node_id, []).append(a)
-            if a.result is not None:
-                kept.add(str(meta(a.result).get("uid") or ""))
-            outcome.mutated = outcome.mutated or a.changed
-        for node_id, items in by_node.items():
-            errors = [a.error for a in items if a.error is not None]
-            outcome.backoff = outcome.backoff or any(a.retryable for a in items)
-            if errors:
-                failed = True
-                runtime.settle(node_id, None, error="; ".join(errors))
-            elif graph.node(node_id).type is NodeType.COLLECTION:
-                runtime.settle(node_id, [a.result for a in items if a.result is not None])
-            else:
-                runtime.settle(node_id, items[0].result)
-
-        if outcome.pending is None and not failed:
-            pruned, conflicts = await self._prune(identity, runtime.graph, persisted.union(batch), kept)
-            outcome.mutated = outcome.mutated or pruned
-            outcome.retry = conflicts
-            if not conflicts and persisted.union(batch) != batch:
-                try:
-                    outcome.instance = await self._ensure_parent(instance, identity, batch)
-                except ApiError as exc:
-                    log.warning("instance %s: shrinking the ApplySet inventory failed: %s", key, exc)
-                    outcome.retry = True
+    async def _apply_wave(
+        self, key: ObjectRef, parent: InstanceMetadata, runtime: Runtime, outcome: Outcome,
+        wave: list[tuple[Node, list[Applied]]],
+    ) -> None:
+        items = [a for _, node_items in wave for a in node_items]
+        # Watch everything before writing, so no event caused after this point is missed; and
+        # record the inventory before the children exist, so deletion always finds them.
+        await self._set_reads(key, outcome.reads, commit=False)
+        await parent.ensure(self.client, inventory_of(items, parent.identity.namespace),
+                            anticipated_kinds(runtime.graph, runtime))
+        await asyncio.gather(*(apply_child(self.client, a) for a in items))
+        for node, node_items in wave:
+            outcome.backoff = outcome.backoff or any(a.retryable for a in node_items)
+            if not settle(runtime, node, node_items):
+                outcome.failed = True
 
     async def _prune(
         self, identity: InstanceIdentity, graph: CompiledGraph, inventory: Inventory, kept: set[str],

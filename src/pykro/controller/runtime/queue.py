@@ -55,6 +55,11 @@ class WorkQueue(Generic[K]):
     def __len__(self) -> int:
         return len(self._queue)
 
+    def pending(self) -> list[K]:
+        """The keys waiting for a worker, oldest first (a snapshot: not those being processed,
+        nor delayed ones whose time has not come). `len(queue)` is its length."""
+        return list(self._queue)
+
     @property
     def processing(self) -> frozenset[K]:
         return frozenset(self._processing)
