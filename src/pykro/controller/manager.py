@@ -106,8 +106,7 @@ class _QueueDepthByKind(Collector):
     def collect(self) -> Any:
         family = GaugeMetricFamily("instance_queue_depth", "Instance keys waiting, by kind.", labels=["gvr"])
         counts: dict[str, int] = {}
-        # WorkQueue has no public iterator over waiting keys; reading its deque is safe on the loop's thread.
-        for key in list(getattr(self.controller.queue, "_queue", ())):
+        for key in self.controller.queue.pending():
             counts[_kind_label(key)] = counts.get(_kind_label(key), 0) + 1
         for kind, n in sorted(counts.items()):
             family.add_metric([kind], n)
