@@ -89,8 +89,13 @@ async def run_demo(kubeconfig: Path, console: Console, *, timeout: float = 60.0)
         timeline.mark(f"applied ResourceGraphDefinition {rgd['metadata']['name']}", "cyan")
 
         async def rgd_status() -> dict[str, Any] | None:
+            # Only a status written for the current generation counts: a restarted controller
+            # may not have looked at the RGD yet.
             obj = await client.get(rgd_gvk, rgd["metadata"]["name"])
-            return obj if (obj.get("status") or {}).get("state") == "Active" else None
+            status = obj.get("status") or {}
+            ready = [c for c in status.get("conditions") or [] if c.get("type") == "Ready"]
+            current = bool(ready) and ready[0].get("observedGeneration") == obj["metadata"].get("generation")
+            return obj if current and status.get("state") == "Active" else None
 
         crd_name = f"{plural_of(kind_gvk.kind)}.{kind_gvk.group}"
 
@@ -105,7 +110,7 @@ async def run_demo(kubeconfig: Path, console: Console, *, timeout: float = 60.0)
         if active is None:
             timeline.mark("the RGD did not become Active; see `kubectl get rgd -o yaml`", "red")
             return
-        timeline.mark(f"RGD Active, topological order {' → '.join(active['status']['topologicalOrder'])}")
+        timeline.mark(f"RGD Active, topological order {' → '.join(active['status'].get('topologicalOrder', []))}")
 
         await client.apply(instance, field_manager=DEMO_FIELD_MANAGER, force=True)
         timeline.mark(f"applied {kind_gvk.kind} {ns}/{name}", "cyan")
@@ -212,8 +217,9 @@ async def _demo(kubeconfig: Path, console: Console) -> None:
         await run_demo(kubeconfig, console)
     except KubeError as err:  # the cluster refused a step
         console.print(f"[red]demo failed: {err}[/red]")
-    except Exception:
-        logging.getLogger("pykro.up").exception("demo failed")
+    except Exception as err:  # a bug: say so in one line, keep the details for --log-level debug
+        console.print(f"[red]demo failed unexpectedly: {err!r} (details with --log-level debug)[/red]")
+        logging.getLogger("pykro.up").debug("demo failed", exc_info=True)
 
 
 async def _up(data_dir: Path, port: int, bind: str, demo: bool, workload_delay: float, options: ManagerOptions,
