@@ -480,11 +480,6 @@ def test_crd_templates_only_allow_metadata_expressions(build: Build) -> None:
     assert "CEL expressions in CRDs are only supported for metadata fields" in str(err)
 
 
-def test_status_conditions_not_supported_yet(build: Build) -> None:
-    err = error_of(build, rgd_doc([configmap("cm")], {"conditions": ["${cm.metadata.name}"]}))
-    assert "status.conditions is not supported yet" in str(err)
-
-
 @pytest.mark.parametrize(
     ("iterators", "message"),
     [

@@ -231,10 +231,10 @@ def _runtime_program(text: str, unwrap_optional: bool, source: str) -> Any:
     key = (text, unwrap_optional)
     compiled = _programs.get(key)
     if compiled is None:
-        prepared = prepare_text(text)
-        body = f"({prepared}).orValue(null)" if unwrap_optional else prepared
         with _runtime_lock:
             try:
+                prepared = prepare_text(text)
+                body = f"({prepared}).orValue(null)" if unwrap_optional else prepared
                 compiled = runtime_env().compile(body, disable_check=True)
             except Exception as exc:
                 raise CompileError(source, _clean(str(exc))) from None

@@ -4,6 +4,7 @@ from pykro.graph.builder import build_graph, instance_schema_variable
 from pykro.graph.errors import GraphError
 from pykro.graph.hashing import spec_hash
 from pykro.graph.model import (
+    AuthorCondition,
     CompiledGraph,
     Condition,
     ExpressionKind,
@@ -18,6 +19,7 @@ from pykro.graph.model import (
 )
 
 __all__ = [
+    "AuthorCondition",
     "CompiledGraph",
     "Condition",
     "ExpressionKind",

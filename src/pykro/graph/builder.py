@@ -519,7 +519,7 @@ class _Builder:
                 preparer=preparer_for(p.schema),
             )
 
-        status_fields, inferred, status_deps = compile_status(compiler, self.schema.status, self.known, self.ids)
+        status_fields, inferred, status_deps, conditions = compile_status(compiler, self.schema.status, self.known, self.ids)
         status_schema = status_schema_with_defaults(inferred)
         crd = instance_crd(self.schema, spec_schema=spec_schema, status_schema=status_schema,
                            rgd_name=self.rgd.name, rgd_uid=self.rgd.uid)
@@ -537,4 +537,5 @@ class _Builder:
             deletion_waves=tuple(tuple(w) for w in waves),
             status_fields=tuple(status_fields),
             status_dependencies=status_deps,
+            conditions=conditions,
         )

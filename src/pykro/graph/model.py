@@ -144,6 +144,32 @@ class Condition:
 
 
 @dataclass(frozen=True, eq=False)
+class AuthorCondition:
+    """One `schema.status.conditions` entry (spec §4.7): a standalone `${...}` returning a condition
+    (`runtime.newCondition(...)`) or a list of them.
+
+    `declared_types`: the literal `type`s of its `runtime.newCondition` calls; `schema_lookups`: the
+    literal types it reads with `runtime.condition(schema, '<type>')` (kro's built-ins only).
+    """
+
+    index: int  # position in `status.conditions`
+    text: str  # as written: `${...}`
+    checked: CheckedExpression
+    resources: tuple[str, ...]
+    uses_schema: bool
+    declared_types: tuple[str, ...] = ()
+    schema_lookups: tuple[str, ...] = ()
+
+    @property
+    def program(self) -> Program:
+        return self.checked.program
+
+    @property
+    def references(self) -> tuple[str, ...]:
+        return ((SCHEMA,) if self.uses_schema else ()) + self.resources
+
+
+@dataclass(frozen=True, eq=False)
 class ForEachDimension:
     """One forEach iterator: `name` is bound to each element of `checked` (a list)."""
 
@@ -254,7 +280,10 @@ class CompiledGraph:
       `schema_variable`: the OpenAPI schema of the `schema` variable (instance minus status).
     - `nodes`: id → Node in declaration order. `topological_order`: apply order of ids (§4.4).
       `deletion_waves`: reverse topological layers (delete wave 0 first).
-    - `status_fields`: `.status` projections in document order; `status_dependencies`: node ids they read.
+    - `status_fields`: `.status` projections in document order; `status_dependencies`: node ids they and
+      the author conditions read.
+    - `conditions`: the author-defined `status.conditions` entries (§4.7); empty when the RGD has none,
+      in which case `status.conditions` holds kro's built-ins.
     """
 
     rgd_name: str
@@ -270,6 +299,7 @@ class CompiledGraph:
     deletion_waves: tuple[tuple[str, ...], ...] = ()
     status_fields: tuple[StatusField, ...] = ()
     status_dependencies: tuple[str, ...] = ()
+    conditions: tuple[AuthorCondition, ...] = ()
 
     def node(self, node_id: str) -> Node:
         return self.nodes[node_id]

@@ -10,23 +10,26 @@ from pykro.cel.compiler import CelCompiler, parse_references
 from pykro.cel.errors import CompileError
 from pykro.cel.openapi import openapi_schema
 from pykro.cel.scanner import Standalone
+from pykro.graph.conditions import compile_conditions
 from pykro.graph.errors import GraphError, cel_position, offset_in
 from pykro.graph.fields import FieldError, cel_source, collect_leaves, map_offset
-from pykro.graph.model import StatusField, format_path
+from pykro.graph.model import AuthorCondition, StatusField, format_path
 from pykro.graph.refs import field_expression, literal_paths, merge, unknown_identifiers
 from pykro.graph.status import StatusSchemaError, merge_status
 
 
 def compile_status(
     compiler: CelCompiler, status: Mapping[str, Any], known: frozenset[str], ids: Sequence[str]
-) -> tuple[list[StatusField], dict[str, Any] | None, tuple[str, ...]]:
-    """The status fields, the merged inferred schema (None without status) and the resources they read."""
+) -> tuple[list[StatusField], dict[str, Any] | None, tuple[str, ...], tuple[AuthorCondition, ...]]:
+    """The status fields, the merged inferred schema (None without status fields), the resources read by
+    fields and conditions, and the author conditions (§4.7)."""
     raw = thaw(status)
+    conditions: tuple[AuthorCondition, ...] = ()
+    if isinstance(raw, dict) and "conditions" in raw:
+        conditions = compile_conditions(compiler, raw.pop("conditions"), known, ids)
+    condition_deps = tuple(dict.fromkeys(r for c in conditions for r in c.resources))
     if not raw:
-        return [], None, ()
-    if "conditions" in raw:
-        raise GraphError("status.conditions is not supported yet", path="conditions",
-                         yaml_path="spec.schema.status.conditions")
+        return [], None, condition_deps, conditions
     literals: list[str] = []
     literal_paths(raw, (), literals)
     if literals:
@@ -84,4 +87,6 @@ def compile_status(
         merged = merge_status([(f.path, thaw(f.schema)) for f in fields])
     except StatusSchemaError as exc:
         raise GraphError(str(exc), yaml_path="spec.schema.status") from None
-    return fields, merged, tuple(deps)
+    for d in condition_deps:
+        deps.setdefault(d, None)
+    return fields, merged, tuple(deps), conditions

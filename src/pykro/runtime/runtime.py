@@ -365,6 +365,19 @@ class Runtime:
     def instance_state(self) -> InstanceState:
         return instance_state(self.states.get(i, NodeState.IN_PROGRESS) for i in self.graph.topological_order)
 
+    def evaluate(
+        self, program: Program, references: tuple[str, ...], bindings: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Evaluate a graph program that is not a node's (e.g. an author condition) against this
+        reconcile's observations; `bindings` override variables (`schema`). Raises DataPending/EvaluationError."""
+        return self._evaluate(program, references, bindings)
+
+    @property
+    def schema_data(self) -> Mapping[str, Any]:
+        """The `schema` variable's data: the instance without `.status`, CEL-ready."""
+        data: Mapping[str, Any] = self._schema_data
+        return data
+
     # -- status ----------------------------------------------------------------------------------
     def project_status(self) -> tuple[dict[str, Any], list[str]]:
         """User status fields from the current observations (§5.7) and the hard errors met.

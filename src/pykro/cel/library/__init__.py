@@ -10,7 +10,8 @@ An environment is assembled from four pieces (see `new_env` for the whole recipe
   protobuf Timestamp/Duration, which the engine accepts in `dyn` slots; `bytes` become `bytearray`,
   which the engine does not truncate at NUL bytes);
 - `rewrite_macros(expr)`: must be applied to every expression before `compile`, because
-  `transformMap`, `transformMapEntry` and `sortBy` are rewritten into supported forms.
+  `transformMap`, `transformMapEntry` and `sortBy` are rewritten into supported forms and kro's
+  `runtime.newCondition({type: ...})` macro is applied (see `conditions`).
 """
 
 from __future__ import annotations
@@ -22,19 +23,34 @@ from cel_expr_python.ext.ext_bindings import ExtBindings
 from cel_expr_python.ext.ext_encoders import ExtEncoders
 from cel_expr_python.ext.ext_optional import ExtOptional
 
-from pykro.cel.library import compare, comprehensions, kro, lists, net, quantity, regex, semver, strings
+from pykro.cel.library import (
+    compare,
+    comprehensions,
+    conditions,
+    kro,
+    lists,
+    net,
+    quantity,
+    regex,
+    semver,
+    strings,
+)
 from pykro.cel.library._base import Fn, LibraryError, to_cel_value
 from pykro.cel.library._opaque import kind_of as opaque_kind
-from pykro.cel.library.comprehensions import ENV_CONFIG_YAML, rewrite_macros
+from pykro.cel.library.comprehensions import ENV_CONFIG_YAML
+from pykro.cel.library.conditions import CONDITION_TAG, MacroError, is_condition, rewrite_conditions
 from pykro.cel.library.kro import OMIT_KEY, is_omit
 
 __all__ = [
+    "CONDITION_TAG",
     "ENV_CONFIG_YAML",
     "OMIT_KEY",
     "LibraryError",
+    "MacroError",
     "env_config",
     "extensions",
     "function_decls",
+    "is_condition",
     "is_omit",
     "new_env",
     "opaque_kind",
@@ -46,6 +62,7 @@ __all__ = [
 def _all_functions(enable_omit: bool) -> list[Fn]:
     return [
         *kro.functions(enable_omit=enable_omit),
+        *conditions.functions(),
         *strings.functions(),
         *lists.functions(),
         *comprehensions.functions(),
@@ -55,6 +72,12 @@ def _all_functions(enable_omit: bool) -> list[Fn]:
         *net.functions(),
         *regex.functions(),
     ]
+
+
+def rewrite_macros(expr: str) -> str:
+    """The text to compile: kro's `runtime.newCondition` macro applied (raises `MacroError` when a call
+    breaks its parse-time rules), then `transformMap`, `transformMapEntry` and `sortBy` rewritten."""
+    return comprehensions.rewrite_macros(rewrite_conditions(expr))
 
 
 def function_decls(enable_omit: bool = False) -> list[cel.FunctionDecl]:

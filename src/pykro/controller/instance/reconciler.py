@@ -45,6 +45,7 @@ from pykro.controller.instance.status import (
     RESOURCES,
     StatusWriter,
     conditions_of,
+    conditions_to_write,
     previous_projections,
     previous_state,
 )
@@ -169,7 +170,8 @@ class Reconciler:
         if is_suspended(instance):
             conditions.set(RESOURCES, FALSE, "ReconciliationSuspended", "reconciliation is suspended")
             state = previous_state(instance, InstanceState.IN_PROGRESS)
-            await self.status.write(key, instance, previous_projections(instance), conditions, state)
+            await self.status.write(key, instance, previous_projections(instance), conditions, state,
+                                    written=conditions_to_write(graph, runtime, conditions, instance))
             return Result.done()
         # A completed reconcile commits its watch set; a failed one keeps the previous set too.
         await self._set_reads(key, outcome.reads, commit=outcome.error is None)
@@ -193,7 +195,8 @@ class Reconciler:
             conditions.set(RESOURCES, FALSE, "NotReady",
                            f"awaiting resource readiness: {self._node_summary(runtime, NodeState.WAITING_FOR_READINESS)}")
         projected, _ = runtime.project_status()
-        await self.status.write(key, instance, projected, conditions, state)
+        await self.status.write(key, instance, projected, conditions, state,
+                                written=conditions_to_write(graph, runtime, conditions, instance))
         if outcome.backoff:
             return Result.again()
         # Readiness, terminating children and pending data all come from watched objects (or the

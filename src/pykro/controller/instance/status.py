@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pykro.controller.runtime import ObjectRef
+from pykro.graph.model import CompiledGraph
 from pykro.kube import Conflict, KubeClient, NotFound
+from pykro.runtime.author_conditions import Evaluator, evaluate_author_conditions
 from pykro.runtime.compare import canonical_json
-from pykro.runtime.conditions import ConditionSet
+from pykro.runtime.conditions import Condition, ConditionSet
 from pykro.runtime.metadata import meta
 from pykro.runtime.state import InstanceState
 from pykro.schema.gvk import GVK
@@ -19,6 +22,7 @@ log = logging.getLogger(__name__)
 
 READY, MANAGED, RESOLVED, RESOURCES = "Ready", "InstanceManaged", "GraphResolved", "ResourcesReady"
 DEPENDENTS = (MANAGED, RESOLVED, RESOURCES)
+BUILT_IN_TYPES = frozenset({READY, *DEPENDENTS})
 _BUILT_IN_KEYS = ("conditions", "state")
 
 
@@ -35,6 +39,35 @@ def conditions_of(instance: Mapping[str, Any]) -> ConditionSet:
         READY, DEPENDENTS, existing if isinstance(existing, list) else [],
         generation=int(m.get("generation") or 0), now=now(), created=str(m.get("creationTimestamp") or now()),
     )
+
+
+@dataclass(frozen=True)
+class ConditionsToWrite:
+    """What `status.conditions` gets after a reconcile; `degraded` forces `state: ERROR` (§5.8)."""
+
+    conditions: list[Condition]
+    degraded: bool = False
+
+
+def conditions_to_write(
+    graph: CompiledGraph, evaluator: Evaluator, conditions: ConditionSet, instance: Mapping[str, Any],
+) -> ConditionsToWrite:
+    """kro's built-ins, or (the RGD declares `status.conditions`) the author conditions (§5.7, §5.8).
+
+    Persisted conditions of other types (e.g. left over from a removed conditions block) are dropped."""
+    builtins = [c for c in conditions.as_list() if c.get("type") in BUILT_IN_TYPES]
+    if not graph.conditions:
+        return ConditionsToWrite(builtins)
+    status = instance.get("status")
+    persisted = status.get("conditions") if isinstance(status, Mapping) else None
+    result = evaluate_author_conditions(
+        graph, evaluator, builtins, persisted if isinstance(persisted, list) else [],
+        generation=conditions.generation, now=conditions.now,
+    )
+    if result.errors:
+        log.warning("instance %s/%s: author conditions degraded: %s", meta(instance).get("namespace") or "",
+                    meta(instance).get("name"), "; ".join(result.errors))
+    return ConditionsToWrite(result.conditions, result.degraded)
 
 
 def previous_projections(instance: Mapping[str, Any]) -> dict[str, Any]:
@@ -68,13 +101,18 @@ class StatusWriter:
 
     async def write(
         self, key: ObjectRef, instance: Mapping[str, Any], projected: Mapping[str, Any], conditions: ConditionSet,
-        computed: InstanceState, *, attempts: int = 5,
+        computed: InstanceState, *, attempts: int = 5, written: ConditionsToWrite | None = None,
     ) -> None:
-        # The written state is ACTIVE whenever Ready is True for this generation (§5.3).
+        """`written`: the conditions to write instead of every condition of `conditions` (which keeps
+        unknown types as read: author conditions stay untouched where they are not evaluated)."""
+        # The written state is ACTIVE whenever Ready is True for this generation (§5.3), unless
+        # the author conditions are degraded (§5.8).
         ready = conditions.is_true(READY) and computed is not InstanceState.DELETING
         state = InstanceState.ACTIVE if ready else computed
+        if written is not None and written.degraded and computed is not InstanceState.DELETING:
+            state = InstanceState.ERROR
         status: dict[str, Any] = {k: v for k, v in projected.items() if k not in _BUILT_IN_KEYS}
-        status["conditions"] = conditions.as_list()
+        status["conditions"] = written.conditions if written is not None else conditions.as_list()
         status["state"] = state.value
         current: Mapping[str, Any] = instance
         for _ in range(attempts):
