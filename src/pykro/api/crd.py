@@ -231,3 +231,88 @@ def rgd_crd_manifest() -> dict[str, Any]:
             ],
         },
     }
+
+
+# GraphRevision (§1.2): immutable snapshots of an RGD spec, issued by the RGD controller.
+GR_GROUP = "internal.kro.run"
+GR_VERSION = "v1alpha1"
+GR_KIND = "GraphRevision"
+GR_PLURAL = "graphrevisions"
+LABEL_GRAPH_REVISION_HASH = "kro.run/graph-revision-hash"
+
+GR_PRINTER_COLUMNS: tuple[dict[str, Any], ...] = (
+    {"name": "RGD", "type": "string", "jsonPath": ".spec.snapshot.name", "priority": 1},
+    {"name": "REVISION", "type": "integer", "jsonPath": ".spec.revision"},
+    {"name": "HASH", "type": "string", "jsonPath": ".metadata.labels['kro.run/graph-revision-hash']",
+     "priority": 1},
+    {"name": "READY", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].status'},
+    {"name": "AGE", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+)
+
+
+def _graph_revision_status() -> dict[str, Any]:
+    status = _status()
+    return {
+        "type": "object",
+        "properties": {key: status["properties"][key] for key in ("conditions", "topologicalOrder", "resources")},
+    }
+
+
+def graph_revision_crd_manifest() -> dict[str, Any]:
+    """The CustomResourceDefinition of GraphRevision (a fresh dict each call)."""
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{GR_PLURAL}.{GR_GROUP}"},
+        "spec": {
+            "group": GR_GROUP,
+            "names": {
+                "kind": GR_KIND,
+                "listKind": f"{GR_KIND}List",
+                "plural": GR_PLURAL,
+                "singular": GR_KIND.lower(),
+                "shortNames": ["gr"],
+            },
+            "scope": "Cluster",
+            "versions": [
+                {
+                    "name": GR_VERSION,
+                    "served": True,
+                    "storage": True,
+                    "subresources": {"status": {}},
+                    "additionalPrinterColumns": [dict(col) for col in GR_PRINTER_COLUMNS],
+                    # Lets the RGD controller list one RGD's revisions with a field selector.
+                    "selectableFields": [{"jsonPath": ".spec.snapshot.name"}],
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "required": ["spec"],
+                            "properties": {
+                                "apiVersion": _string(),
+                                "kind": _string(),
+                                "metadata": {"type": "object"},
+                                "spec": {
+                                    "type": "object",
+                                    "required": ["revision", "snapshot"],
+                                    "x-kubernetes-validations": _immutable("spec"),
+                                    "properties": {
+                                        "revision": {"type": "integer", "format": "int64", "minimum": 1},
+                                        "snapshot": {
+                                            "type": "object",
+                                            "required": ["name", "spec"],
+                                            "properties": {
+                                                "name": _string(minLength=1),
+                                                "generation": {"type": "integer", "format": "int64"},
+                                                "spec": _free_form("the full ResourceGraphDefinition spec"),
+                                            },
+                                        },
+                                    },
+                                },
+                                "status": _graph_revision_status(),
+                            },
+                        }
+                    },
+                }
+            ],
+        },
+    }

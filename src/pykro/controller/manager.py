@@ -27,7 +27,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from pykro.api.crd import rgd_crd_manifest
+from pykro.api.crd import graph_revision_crd_manifest, rgd_crd_manifest
+from pykro.controller.graphrevision import GraphRevisionController, RevisionRegistry
 from pykro.controller.rgd import RGDController, RGDControllerOptions, RGDMetrics
 from pykro.controller.rgd.crds import CRD, wait_established
 from pykro.controller.runtime import (
@@ -167,13 +168,15 @@ class Manager:
             requeue_interval=self.options.requeue_interval, metrics=self.runtime_metrics,
         )
         instrument_by_kind(self.instances.controller, self.registry)
+        self.revisions = RevisionRegistry()
+        self.graph_revisions = GraphRevisionController(self.client, self.revisions, runtime_metrics=self.runtime_metrics)
         self.rgds = RGDController(
             self.client, self.watches, self.instances,
             options=RGDControllerOptions(
                 workers=self.options.rgd_workers, allow_crd_deletion=self.options.allow_crd_deletion,
                 established_timeout=self.options.established_timeout,
             ),
-            metrics=self.rgd_metrics, runtime_metrics=self.runtime_metrics,
+            metrics=self.rgd_metrics, runtime_metrics=self.runtime_metrics, revisions=self.revisions,
         )
         self.checks = HealthChecks()
         self.checks.add_liveness("ping", lambda: True)
@@ -241,6 +244,7 @@ class Manager:
 
     async def _start_controllers(self) -> None:
         self._controllers_started = True
+        await self.graph_revisions.start()
         await self.rgds.start()
         self._leading.set()
 
@@ -250,6 +254,7 @@ class Manager:
         self._controllers_started = False
         self._leading.clear()
         await self.rgds.stop()
+        await self.graph_revisions.stop()
         await self.instances.stop()
 
     async def _lead(self) -> None:
@@ -281,15 +286,17 @@ class Manager:
             self.health_endpoint = await serve(self.checks, None, host=host, port=port)
 
     async def install_rgd_crd(self) -> None:
-        """Create the ResourceGraphDefinition CRD unless it exists (as kro's Helm chart would)."""
-        manifest: dict[str, Any] = rgd_crd_manifest()
-        name = str(manifest["metadata"]["name"])
-        try:
-            await self.client.get(CRD, name, metadata_only=True)
-        except NotFound:
-            with contextlib.suppress(AlreadyExists):
-                await self.client.create(manifest)
-        await wait_established(self.client, name, timeout=self.options.established_timeout)
+        """Create the ResourceGraphDefinition and GraphRevision CRDs unless they exist (as kro's Helm chart would)."""
+        manifests: list[dict[str, Any]] = [rgd_crd_manifest(), graph_revision_crd_manifest()]
+        for manifest in manifests:
+            name = str(manifest["metadata"]["name"])
+            try:
+                await self.client.get(CRD, name, metadata_only=True)
+            except NotFound:
+                with contextlib.suppress(AlreadyExists):
+                    await self.client.create(manifest)
+        for manifest in manifests:
+            await wait_established(self.client, str(manifest["metadata"]["name"]), timeout=self.options.established_timeout)
 
 
 @contextlib.asynccontextmanager

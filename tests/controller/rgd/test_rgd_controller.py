@@ -45,7 +45,9 @@ async def test_rgd_becomes_active_with_crd_and_status(env: Env) -> None:
     assert status["resources"] == graph.status_resources()
     assert status["resources"] and all(r["dependencies"] for r in status["resources"])  # type: ignore[union-attr]
     types = [c["type"] for c in status["conditions"]]  # type: ignore[union-attr]
-    assert types[-1] == "Ready" and set(types) == {"GraphAccepted", "KindReady", "ControllerReady", "Ready"}
+    assert types[-1] == "Ready" and set(types) == {
+        "GraphRevisionsResolved", "GraphAccepted", "KindReady", "ControllerReady", "Ready",
+    }
     for kind in types:
         c = condition(obj, kind)
         assert c["status"] == "True" and c["observedGeneration"] == 1, c
@@ -92,7 +94,7 @@ async def test_invalid_update_keeps_serving_the_last_good_graph(env: Env) -> Non
                              and condition(o, "GraphAccepted")["status"] == "False")
     assert _status(obj)["state"] == "Inactive"
     serving = condition(obj, "ControllerReady")
-    assert serving["status"] == "True" and "last accepted graph (generation 1) keeps serving" in serving["message"]
+    assert serving["status"] == "True" and "last accepted graph (generation 1, revision 1) keeps serving" in serving["message"]
     assert _status(obj)["topologicalOrder"] == ["cm"]
     # The generation-1 graph still serves new instances.
     await env.client.create({"apiVersion": "kro.run/v1alpha1", "kind": "AppConfig",
@@ -104,7 +106,8 @@ async def test_invalid_update_keeps_serving_the_last_good_graph(env: Env) -> Non
     fixed["spec"]["resources"][0]["template"]["data"]["value"] = "fixed-${schema.spec.value}"
     await env.client.replace(fixed)
     obj = await env.wait_rgd("app-config", lambda o: condition(o, "Ready").get("observedGeneration") == 3
-                             and _status(o)["state"] == "Active")
+                             and condition(o, "Ready")["status"] == "True")
+    assert _status(obj)["state"] == "Active" and _status(obj)["lastIssuedRevision"] == 2
     assert condition(obj, "ControllerReady")["message"] == "controller is running"
 
 

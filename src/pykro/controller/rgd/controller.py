@@ -1,9 +1,9 @@
-"""The RGD controller (spec §6): compile each ResourceGraphDefinition, ensure its instance CRD,
-serve its instances, and report all of it in the RGD's status.
+"""The RGD controller (spec §6): validate each ResourceGraphDefinition, snapshot every distinct spec
+as an immutable GraphRevision, serve the latest revision the GraphRevision controller compiled
+(`pykro.controller.graphrevision`), ensure its instance CRD, and report all of it in the RGD's status.
 
-Deviation from kro: no GraphRevision objects. The controller compiles the RGD itself and keeps
-the last graph that compiled *and* whose CRD was accepted; an invalid update leaves that graph
-serving (and says so in `ControllerReady`), exactly the behaviour revisions give upstream.
+An invalid update issues no revision, and a revision that fails to compile is never served: in both
+cases the graph already serving keeps serving (and `ControllerReady` says so).
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pykro.api.frozen import thaw
+from pykro.api.model import ResourceGraphDefinition
+from pykro.controller.graphrevision.naming import GRAPH_REVISION
+from pykro.controller.graphrevision.registry import FAILED, PENDING, RevisionRegistry
 from pykro.controller.rgd.compiler import GraphCompiler, error_message
 from pykro.controller.rgd.crds import (
     ALLOW_BREAKING_CHANGES,
@@ -28,10 +31,12 @@ from pykro.controller.rgd.crds import (
     wait_established,
 )
 from pykro.controller.rgd.metrics import RGDMetrics
+from pykro.controller.rgd.revisions import graph_revision, hash_of, owner_reference, revision_of
 from pykro.controller.rgd.status import (
     CONTROLLER_READY,
     FALSE,
     GRAPH_ACCEPTED,
+    GRAPH_REVISIONS_RESOLVED,
     KIND_READY,
     TRUE,
     UNKNOWN,
@@ -52,6 +57,7 @@ from pykro.controller.runtime import (
     drop_managed_fields,
 )
 from pykro.errors import PykroError
+from pykro.graph import spec_hash
 from pykro.graph.model import CompiledGraph
 from pykro.kube.client import KubeClient
 from pykro.kube.errors import KubeError, NotFound
@@ -79,6 +85,8 @@ class RGDControllerOptions:
     established_timeout: float = 120.0
     deletion_recheck: float = 2.0  # while instances block a CRD deletion
     kubernetes_version: str | None = None
+    max_graph_revisions: int = 5  # --rgd-max-graph-revisions
+    progress_requeue_delay: float = 3.0  # --rgd-progress-requeue-delay
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,7 @@ class Served:
     generation: int
     graph: CompiledGraph
     crd_name: str
+    revision: int = 0
 
     @property
     def gvk(self) -> GVK:
@@ -123,9 +132,11 @@ class RGDController:
     def __init__(
         self, client: KubeClient, watches: WatchManager, instances: InstanceServing, *,
         options: RGDControllerOptions | None = None, metrics: RGDMetrics | None = None,
-        runtime_metrics: RuntimeMetrics | None = None,
+        runtime_metrics: RuntimeMetrics | None = None, revisions: RevisionRegistry | None = None,
     ) -> None:
         self.client = client
+        # Filled by a GraphRevisionController sharing it; every change re-queues the RGD it belongs to.
+        self.revisions = revisions if revisions is not None else RevisionRegistry()
         self.watches = watches
         self.instances = instances
         self.options = options or RGDControllerOptions()
@@ -136,8 +147,11 @@ class RGDController:
             "resourcegraphdefinition", self.reconcile, workers=self.options.workers, metrics=runtime_metrics,
         )
         self._served: dict[str, Served] = {}
+        # Per RGD name: (uid, resourceVersion the last status write was based on, the status written).
+        self._written: dict[str, tuple[str, str, dict[str, Any]]] = {}
         self._failing: set[str] = set()  # RGDs whose graph did not compile: retried when kinds appear
         self._crd_sub: Subscription | None = None
+        self.revisions.subscribe(self.controller.enqueue)
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def start(self, *, sync_timeout: float = 30.0) -> None:
@@ -192,28 +206,134 @@ class RGDController:
             return await self._finalize(obj)
         if FINALIZER not in (_meta(obj).get("finalizers") or []):
             await self.client.add_finalizer(RGD, name, FINALIZER)
-        status = StatusBuilder.for_object(obj)
-        result = await self._serve(obj, status)
-        await self._write_status(obj, status)
+        current = self._latest_status(obj)
+        status = StatusBuilder.for_object(current)
+        result = await self._resolve(current, status)
+        await self._write_status(current, status)
         return result
 
-    async def _serve(self, obj: Mapping[str, Any], status: StatusBuilder) -> Result:
+    async def _resolve(self, obj: Mapping[str, Any], status: StatusBuilder) -> Result:
+        """Spec §6.2 steps 3–7: find this RGD's revisions, issue one if the spec changed, serve the latest Active."""
         meta = _meta(obj)
-        name, uid, generation = str(meta["name"]), str(meta.get("uid", "")), int(meta.get("generation") or 0)
+        name, uid = str(meta["name"]), str(meta.get("uid", ""))
         served = self._served.get(name)
-        if served is not None and served.uid == uid and served.generation == generation:
-            graph = served.graph  # same spec: no need to compile again
-        else:
-            try:
-                graph = await self._compile(name, obj)
-            except PykroError as err:
-                self._failing.add(name)
-                status.set(GRAPH_ACCEPTED, FALSE, "InvalidResourceGraph", error_message(err))
-                self._keep_serving(served, status, "the new graph is invalid")
-                return Result.again()
+        if served is not None and served.uid == uid:
+            status.graph = served.graph
+        try:
+            rgd = self.compiler.parse(obj)
+        except PykroError as err:
+            return self._reject(name, served, status, err)
+        wanted_hash = spec_hash(rgd.spec)
+        live, terminating = await self._list_revisions(name, uid)
+        # The high-water mark never goes down, even if the cached status is older than our last write.
+        status.last_issued_revision = max(
+            [status.last_issued_revision, *(revision_of(r) for r in (*live, *terminating))],
+        )
+        if not live and not terminating:
+            self.revisions.purge(name)
+        latest = max(live, key=revision_of) if live else None
+        result = await self._decide(obj, rgd, wanted_hash, latest, terminating, served, status)
+        await self._collect_garbage(name, live)
+        return result
+
+    async def _decide(
+        self, obj: Mapping[str, Any], rgd: ResourceGraphDefinition, wanted_hash: str,
+        latest: Mapping[str, Any] | None, terminating: list[dict[str, Any]], served: Served | None,
+        status: StatusBuilder,
+    ) -> Result:
+        name = str(_meta(obj)["name"])
+        delay = self.options.progress_requeue_delay
+        if terminating:
+            status.set(GRAPH_REVISIONS_RESOLVED, UNKNOWN, "WaitingForGraphRevisionSettlement",
+                       f"waiting for {len(terminating)} terminating graph revision(s) to be deleted")
+            return Result.after(delay)
+        if latest is None or hash_of(latest) != wanted_hash:
+            return await self._issue(obj, rgd, wanted_hash, served, status)
+        revision = revision_of(latest)
+        entry = self.revisions.get(name, revision)
+        if entry is None:
+            status.set(GRAPH_REVISIONS_RESOLVED, UNKNOWN, "WaitingForGraphRevisionWarmup",
+                       f"waiting for graph revision {revision} to be loaded")
+            return Result.after(delay)
+        if entry.state == PENDING:
+            status.set(GRAPH_REVISIONS_RESOLVED, UNKNOWN, "WaitingForGraphRevisionCompilation",
+                       f"waiting for graph revision {revision} to compile")
+            return Result.after(delay)
+        if entry.state == FAILED or entry.graph is None:
+            status.set(GRAPH_REVISIONS_RESOLVED, FALSE, "Failed", f"graph revision {revision} failed: {entry.error}")
+            status.set(GRAPH_ACCEPTED, FALSE, "InvalidResourceGraph",
+                       f"latest graph revision {revision} failed compilation")
+            self._keep_serving(served, status, f"graph revision {revision} failed compilation")
+            return Result.done()
+        status.set(GRAPH_REVISIONS_RESOLVED, TRUE, "Resolved", f"revision {revision} compiled and active")
+        status.set(GRAPH_ACCEPTED, TRUE, "Valid", "resource graph and schema are valid")
+        generation = int(((latest.get("spec") or {}).get("snapshot") or {}).get("generation") or 0)
+        return await self._serve(obj, entry.graph, revision, generation, served, status)
+
+    def _reject(self, name: str, served: Served | None, status: StatusBuilder, err: Exception) -> Result:
+        """An invalid spec issues no revision: whatever serves keeps serving; retried with backoff."""
+        self._failing.add(name)
+        status.set(GRAPH_ACCEPTED, FALSE, "InvalidResourceGraph", error_message(err))
+        self._keep_serving(served, status, "the new graph is invalid")
+        return Result.again()
+
+    async def _issue(
+        self, obj: Mapping[str, Any], rgd: ResourceGraphDefinition, wanted_hash: str, served: Served | None,
+        status: StatusBuilder,
+    ) -> Result:
+        """Spec §6.2 step 5: validate the spec, then snapshot it as the next GraphRevision."""
+        meta = _meta(obj)
+        name = str(meta["name"])
+        try:
+            await self._compile(name, rgd)
+        except PykroError as err:
+            return self._reject(name, served, status, err)
         self._failing.discard(name)
         status.set(GRAPH_ACCEPTED, TRUE, "Valid", "resource graph and schema are valid")
+        revision = status.last_issued_revision + 1
+        await self.client.create(graph_revision(obj, revision, wanted_hash))
+        status.last_issued_revision = revision
+        status.set(GRAPH_REVISIONS_RESOLVED, UNKNOWN, "WaitingForGraphRevisionCompilation",
+                   f"issued graph revision {revision}; waiting for it to compile")
+        return Result.after(self.options.progress_requeue_delay)
 
+    async def _list_revisions(self, name: str, uid: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """This RGD's revisions (a direct read: the next revision number must not come from a stale cache),
+        split into live and terminating; live ones not controlled by this RGD are adopted."""
+        page = await self.client.list_all(GRAPH_REVISION, field_selector=f"spec.snapshot.name={name}")
+        live = [r for r in page.items if not _meta(r).get("deletionTimestamp")]
+        terminating = [r for r in page.items if _meta(r).get("deletionTimestamp")]
+        for rev in live:
+            refs = list(_meta(rev).get("ownerReferences") or [])
+            if any(ref.get("controller") and ref.get("uid") == uid for ref in refs):
+                continue
+            refs = [ref for ref in refs if not ref.get("controller")] + [owner_reference(name, uid)]
+            try:
+                await self.client.patch(GRAPH_REVISION, str(_meta(rev)["name"]),
+                                        {"metadata": {"ownerReferences": refs}})
+            except NotFound:
+                continue
+            rev.setdefault("metadata", {})["ownerReferences"] = refs
+        return live, terminating
+
+    async def _collect_garbage(self, name: str, live: list[dict[str, Any]]) -> None:
+        """Spec §6.2 step 7: keep the newest `max_graph_revisions` (best effort)."""
+        keep = max(1, self.options.max_graph_revisions)
+        for rev in sorted(live, key=revision_of, reverse=True)[keep:]:
+            try:
+                await self.client.delete(GRAPH_REVISION, str(_meta(rev)["name"]))
+            except NotFound:
+                pass
+            except KubeError as err:
+                log.warning("RGD %s: could not delete old graph revision %s: %s", name, _meta(rev).get("name"), err)
+
+    async def _serve(
+        self, obj: Mapping[str, Any], graph: CompiledGraph, revision: int, generation: int, served: Served | None,
+        status: StatusBuilder,
+    ) -> Result:
+        """Spec §6.2 step 6: ensure the instance CRD, then register the instance controller."""
+        meta = _meta(obj)
+        name, uid = str(meta["name"]), str(meta.get("uid", ""))
         crd = stamp(thaw(graph.crd), name, uid)
         crd_name = str(crd["metadata"]["name"])
         try:
@@ -237,7 +357,7 @@ class RGDController:
                 return Result.again()
             if served is not None and served.gvk != graph.instance_gvk:
                 await self.instances.unregister(served.gvk)
-            self._served[name] = Served(uid, generation, graph, crd_name)
+            self._served[name] = Served(uid, generation, graph, crd_name, revision)
         status.set(CONTROLLER_READY, TRUE, "Running", "controller is running")
         status.graph = graph
         return Result.done()
@@ -250,15 +370,15 @@ class RGDController:
         status.graph = served.graph
         status.set(
             CONTROLLER_READY, TRUE, "Running",
-            f"controller is running; {why}, so the last accepted graph (generation {served.generation}) keeps serving",
+            f"controller is running; {why}, so the last accepted graph (generation {served.generation}, "
+            f"revision {served.revision}) keeps serving",
         )
         if (status.conditions.get(KIND_READY) or {}).get("status") != FALSE:
             status.set(KIND_READY, TRUE, "Ready", f"kind {served.gvk.kind} has been accepted and ready")
 
-    async def _compile(self, name: str, obj: Mapping[str, Any]) -> CompiledGraph:
+    async def _compile(self, name: str, rgd: ResourceGraphDefinition) -> CompiledGraph:
         started = time.perf_counter()
         try:
-            rgd = self.compiler.parse(obj)
             return await self.compiler.compile(rgd)
         except PykroError:
             if self.metrics is not None:
@@ -274,11 +394,22 @@ class RGDController:
         current = obj.get("status") if isinstance(obj.get("status"), Mapping) else None
         if not differs(current, desired):
             return
-        name = str(_meta(obj)["name"])
+        meta = _meta(obj)
+        name = str(meta["name"])
         before = (current or {}).get("state")
         await self.client.patch(RGD, name, {"status": desired}, subresource="status")
+        self._written[name] = (str(meta.get("uid", "")), str(meta.get("resourceVersion", "")), desired)
         if self.metrics is not None and before != desired["state"]:
             self.metrics.state_transitions.labels(name, str(before or ""), desired["state"]).inc()
+
+    def _latest_status(self, obj: Mapping[str, Any]) -> Mapping[str, Any]:
+        """`obj` with the status we last wrote if the cache has not seen that write yet: reconciles come
+        in bursts while a revision compiles, and a stale base would rewrite (and re-time) conditions."""
+        meta = _meta(obj)
+        written = self._written.get(str(meta.get("name", "")))
+        if written is None or written[:2] != (str(meta.get("uid", "")), str(meta.get("resourceVersion", ""))):
+            return obj
+        return {**obj, "status": {k: v for k, v in written[2].items() if v is not None}}
 
     # -- deletion --------------------------------------------------------------------------------
     async def _owned_crds(self, name: str) -> list[dict[str, Any]]:
@@ -339,6 +470,7 @@ class RGDController:
 
     async def _forget(self, name: str) -> None:
         self._failing.discard(name)
+        self._written.pop(name, None)
         served = self._served.pop(name, None)
         if served is not None:
             await self.instances.unregister(served.gvk)

@@ -14,13 +14,16 @@ READY = "Ready"
 GRAPH_ACCEPTED = "GraphAccepted"
 KIND_READY = "KindReady"
 CONTROLLER_READY = "ControllerReady"
-DEPENDENTS = (GRAPH_ACCEPTED, KIND_READY, CONTROLLER_READY)
+GRAPH_REVISIONS_RESOLVED = "GraphRevisionsResolved"
+# `state` needs these; `Ready` also needs GraphRevisionsResolved (spec §6.3).
+SERVING = (GRAPH_ACCEPTED, KIND_READY, CONTROLLER_READY)
+DEPENDENTS = (GRAPH_REVISIONS_RESOLVED, *SERVING)
 ACTIVE, INACTIVE = "Active", "Inactive"
 # Conditions kro no longer writes; dropped from status when found.
-_STALE = frozenset({"ResourceGraphAccepted", "GraphRevisionsResolved"})
+_STALE = frozenset({"ResourceGraphAccepted"})
 
 __all__ = [
-    "ACTIVE", "CONTROLLER_READY", "FALSE", "GRAPH_ACCEPTED", "INACTIVE", "KIND_READY", "READY", "TRUE", "UNKNOWN",
+    "ACTIVE", "CONTROLLER_READY", "FALSE", "GRAPH_ACCEPTED", "GRAPH_REVISIONS_RESOLVED", "INACTIVE", "KIND_READY", "READY", "TRUE", "UNKNOWN",
     "StatusBuilder",
 ]
 
@@ -35,6 +38,7 @@ class StatusBuilder:
 
     conditions: ConditionSet
     graph: CompiledGraph | None = None
+    last_issued_revision: int = 0
 
     @classmethod
     def for_object(cls, obj: Mapping[str, Any]) -> StatusBuilder:
@@ -45,14 +49,15 @@ class StatusBuilder:
             READY, DEPENDENTS, existing, generation=int(meta.get("generation") or 0), now=stamp,
             created=str(meta.get("creationTimestamp") or stamp),
         )
-        return cls(conditions)
+        issued = (obj.get("status") or {}).get("lastIssuedRevision")
+        return cls(conditions, last_issued_revision=issued if isinstance(issued, int) else 0)
 
     def set(self, kind: str, status: str, reason: str, message: str = "") -> None:
         self.conditions.set(kind, status, reason, message)
 
     @property
     def state(self) -> str:
-        return ACTIVE if all(self.conditions.is_true(k) for k in DEPENDENTS) else INACTIVE
+        return ACTIVE if all(self.conditions.is_true(k) for k in SERVING) else INACTIVE
 
     def render(self) -> dict[str, Any]:
         """The whole status; absent fields are explicit nulls so a merge patch removes them."""
@@ -63,6 +68,7 @@ class StatusBuilder:
         else:
             status["topologicalOrder"] = None
             status["resources"] = None
+        status["lastIssuedRevision"] = self.last_issued_revision or None
         return status
 
 

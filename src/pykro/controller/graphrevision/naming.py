@@ -1,0 +1,41 @@
+"""GraphRevision kind, names, labels and finalizer (spec §1.2)."""
+
+from __future__ import annotations
+
+from pykro import __version__
+from pykro.api.crd import GR_GROUP, GR_KIND, GR_VERSION, LABEL_GRAPH_REVISION_HASH
+from pykro.schema.crd import LABEL_KRO_VERSION, LABEL_OWNED, LABEL_RGD_NAME
+from pykro.schema.gvk import GVK
+
+GRAPH_REVISION = GVK(GR_GROUP, GR_VERSION, GR_KIND)
+FINALIZER = "kro.run/finalizer"
+MAX_NAME_LENGTH = 253
+_FNV32_OFFSET = 0x811C9DC5
+_FNV32_PRIME = 0x01000193
+
+
+def fnv32a(data: bytes) -> int:
+    h = _FNV32_OFFSET
+    for byte in data:
+        h = ((h ^ byte) * _FNV32_PRIME) & 0xFFFFFFFF
+    return h
+
+
+def revision_name(rgd_name: str, revision: int) -> str:
+    """`{rgd}-r{revision:05d}`; too long for a name → truncated RGD name plus a hash of the full one,
+    so two long RGD names sharing a prefix still get distinct revision names."""
+    name = f"{rgd_name}-r{revision:05d}"
+    if len(name) <= MAX_NAME_LENGTH:
+        return name
+    suffix = f"-r{revision:05d}-{fnv32a(rgd_name.encode('utf-8')):08x}"
+    prefix = rgd_name[: MAX_NAME_LENGTH - len(suffix)].rstrip(".-") or "gr"
+    return prefix + suffix
+
+
+def revision_labels(rgd_name: str, spec_hash: str) -> dict[str, str]:
+    return {
+        LABEL_OWNED: "true",
+        LABEL_KRO_VERSION: __version__.replace("+", "-"),
+        LABEL_RGD_NAME: rgd_name,
+        LABEL_GRAPH_REVISION_HASH: spec_hash,
+    }
