@@ -7,9 +7,11 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from pykro.cli.main import cli
+from pykro.controller.manager import ManagerOptions
 from tests.controller.rgd.helpers import cluster, simple_rgd, wait_for
 
 PYKRO = [sys.executable, "-m", "pykro.cli.main"]
@@ -52,3 +54,23 @@ async def test_cli_exits_1_with_one_line_error(tmp_path: Path) -> None:
     _, err = await proc.communicate()
     assert proc.returncode == 1
     assert err.decode() == f"error: {tmp_path / 'missing'}: --kubeconfig: file not found\n"
+
+
+def test_graph_revision_flags_reach_the_manager(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import pykro.cli.run as run
+
+    seen: list[ManagerOptions] = []
+
+    async def capture(config: object, options: ManagerOptions) -> None:
+        seen.append(options)
+
+    monkeypatch.setattr(run, "_run", capture)
+    monkeypatch.setattr(run, "client_config", lambda *args: None)
+    result = CliRunner().invoke(cli, [
+        "run", "--rgd-max-graph-revisions", "9", "--rgd-progress-requeue-delay", "0.5", "--graph-revision-workers", "2",
+    ], standalone_mode=False)
+    assert result.exception is None, result.output
+    (options,) = seen
+    assert (options.max_graph_revisions, options.progress_requeue_delay, options.graph_revision_workers) == (9, 0.5, 2)
+    bad = CliRunner().invoke(cli, ["run", "--rgd-max-graph-revisions", "0"], standalone_mode=False)
+    assert "0 is not in the range x>=1" in str(bad.exception)

@@ -118,14 +118,21 @@ def log_options(func: Callable[..., Any]) -> Callable[..., Any]:
               help="Concurrent ResourceGraphDefinition reconciles.")
 @click.option("--instance-requeue-interval", type=click.FloatRange(min=0), default=3.0, show_default=True,
               help="Seconds before an unsettled instance is reconciled again (0 disables).")
+@click.option("--rgd-max-graph-revisions", type=click.IntRange(min=1), default=5, show_default=True,
+              help="GraphRevisions kept per RGD; older ones are deleted.")
+@click.option("--rgd-progress-requeue-delay", type=click.FloatRange(min=0.1), default=3.0, show_default=True,
+              help="Seconds before an RGD waiting on its revisions is looked at again.")
+@click.option("--graph-revision-workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Concurrent GraphRevision compilations.")
 @click.option("--client-qps", type=click.FloatRange(min=0.1), default=100.0, show_default=True)
 @click.option("--client-burst", type=click.IntRange(min=1), default=150, show_default=True)
 @log_options
 def command(
     kubeconfig: Path | None, context: str | None, leader_elect: bool, leader_election_namespace: str | None,
     metrics_bind_address: str, health_probe_bind_address: str, allow_crd_deletion: bool, workers: int,
-    rgd_workers: int, instance_requeue_interval: float, client_qps: float, client_burst: int, log_format: str,
-    log_level: str,
+    rgd_workers: int, instance_requeue_interval: float, rgd_max_graph_revisions: int,
+    rgd_progress_requeue_delay: float, graph_revision_workers: int, client_qps: float, client_burst: int,
+    log_format: str, log_level: str,
 ) -> None:
     """Run the pykro controller against a cluster until SIGINT/SIGTERM."""
     from pykro.controller.manager import ManagerOptions, parse_bind_address
@@ -140,5 +147,7 @@ def command(
         requeue_interval=instance_requeue_interval, leader_elect=leader_elect,
         leader_election_namespace=leader_election_namespace, metrics_bind_address=metrics_bind_address,
         health_probe_bind_address=health_probe_bind_address, qps=client_qps, burst=client_burst,
+        max_graph_revisions=rgd_max_graph_revisions, progress_requeue_delay=rgd_progress_requeue_delay,
+        graph_revision_workers=graph_revision_workers,
     )
     asyncio.run(_run(client_config(kubeconfig, context, client_qps, client_burst), options))

@@ -70,6 +70,9 @@ class ManagerOptions:
     metrics_bind_address: str | None = None
     health_probe_bind_address: str | None = None
     established_timeout: float = 120.0
+    max_graph_revisions: int = 5
+    progress_requeue_delay: float = 3.0
+    graph_revision_workers: int = 1
     qps: float = 100.0
     burst: int = 150
 
@@ -169,12 +172,17 @@ class Manager:
         )
         instrument_by_kind(self.instances.controller, self.registry)
         self.revisions = RevisionRegistry()
-        self.graph_revisions = GraphRevisionController(self.client, self.revisions, runtime_metrics=self.runtime_metrics)
+        self.graph_revisions = GraphRevisionController(
+            self.client, self.revisions, workers=self.options.graph_revision_workers,
+            runtime_metrics=self.runtime_metrics,
+        )
         self.rgds = RGDController(
             self.client, self.watches, self.instances,
             options=RGDControllerOptions(
                 workers=self.options.rgd_workers, allow_crd_deletion=self.options.allow_crd_deletion,
                 established_timeout=self.options.established_timeout,
+                max_graph_revisions=self.options.max_graph_revisions,
+                progress_requeue_delay=self.options.progress_requeue_delay,
             ),
             metrics=self.rgd_metrics, runtime_metrics=self.runtime_metrics, revisions=self.revisions,
         )
