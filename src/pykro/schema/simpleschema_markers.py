@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from pykro.goregexp import PatternError, compile_pattern
 from pykro.schema.simpleschema_types import SimpleSchemaError
 
 MARKER_KEYS = (
@@ -258,6 +259,6 @@ def _pattern(schema_type: str, value: str) -> None:
     if schema_type != "string":
         raise SimpleSchemaError(f"pattern is only supported for string types, not {schema_type or 'untyped'}")
     try:
-        re.compile(value)
-    except (re.error, OverflowError, RecursionError, ValueError) as err:
+        compile_pattern(value)
+    except PatternError as err:
         raise SimpleSchemaError(f"invalid pattern {value!r}: {err}") from None

@@ -7,26 +7,19 @@ FindAllString: an empty match right after the previous match is skipped.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
-import re2
-
 from pykro.cel.library._base import MAX_STRING_BYTES, Fn, LibraryError, T, check_list_size, member
-
-_OPTIONS = re2.Options()
-_OPTIONS.log_errors = False  # errors are reported as CEL errors, not on stderr
+from pykro.goregexp import PatternError, compile_pattern
 
 
-@functools.lru_cache(maxsize=256)
 def _compile(pattern: str) -> Any:
     if len(pattern) > MAX_STRING_BYTES:
         raise LibraryError("regex pattern too long")
     try:
-        return re2.compile(pattern, options=_OPTIONS)
-    except re2.error as err:
-        detail = err.args[0].decode() if err.args and isinstance(err.args[0], bytes) else str(err)
-        raise LibraryError(f"error parsing regexp: {detail}") from None
+        return compile_pattern(pattern)
+    except PatternError as err:
+        raise LibraryError(str(err)) from None
 
 
 def _find(text: str, pattern: str) -> str:
