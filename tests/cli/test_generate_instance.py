@@ -227,10 +227,21 @@ def test_regex_sampler_matches_random_regexes(seed: int, body: str, anchored: bo
     assert re.fullmatch(pattern, text), (pattern, text)
 
 
-@pytest.mark.parametrize("pattern", [r"(?=a)b", r"(a)\1", r"\bword", r"a)", r"(a", r"[a", r"*a", r"\p{L}"])
+@pytest.mark.parametrize("pattern", [r"(?=a)b", r"(a)\1", r"\bword", r"a)", r"(a", r"[a", r"*a", r"\p{L}",
+                                     "[a\\", "[a-\\", r"\x{41", r"a\x{"])
 def test_regex_sampler_rejects_what_it_cannot_model(pattern: str) -> None:
     with pytest.raises(UnsupportedPattern):
         compile_pattern(pattern)
+
+
+@settings(max_examples=300, deadline=2000)
+@given(pattern=st.text(alphabet=r"ab-^$.*+?|()[]{}\:,0129xdPp<=!>i", max_size=16))
+def test_regex_sampler_parses_or_rejects_any_text(pattern: str) -> None:
+    """Arbitrary text either parses or raises `UnsupportedPattern`, never another exception."""
+    try:
+        compile_pattern(pattern)
+    except UnsupportedPattern:
+        pass
 
 
 @pytest.mark.parametrize("fmt", ["date-time", "date", "uuid", "ipv4", "ipv6", "cidr", "email", "hostname",

@@ -159,10 +159,11 @@ def render_svg(graph: CompiledGraph) -> str:
                      f"<title>{e(edge.target)} depends on {e(edge.source)}</title></path>")
     for p in sorted(box.nodes.values(), key=lambda p: p.index):
         node = p.node
-        classes = ["node"] + (["conditional"] if node.include_when else []) + (
-            ["external"] if node.is_external else []) + (["collection"] if node.is_collection else [])
-        notes = [f"#{p.index}"] + (["includeWhen"] if node.include_when else []) + (
-            ["external"] if node.is_external else []) + (["forEach"] if node.is_collection else [])
+        traits = [(css, note) for present, css, note in (
+            (node.include_when, "conditional", "includeWhen"), (node.is_external, "external", "external"),
+            (node.is_collection, "collection", "forEach")) if present]
+        classes = ["node", *(css for css, _ in traits)]
+        notes = [f"#{p.index}", *(note for _, note in traits)]
         parts.append(f'<g class="{" ".join(classes)}" data-id="{e(node.id)}" data-kind="{e(node.gvk.kind)}" '
                      f'data-index="{p.index}" data-layer="{p.layer}">')
         parts.append(f"<title>{e(node.gvk.api_version)} {e(node.gvk.kind)}"

@@ -141,8 +141,8 @@ def _integer(schema: Mapping[str, Any], rng: random.Random) -> int:
     if schema.get("exclusiveMinimum") and low == low_f:
         low += 1
     high = max(math.ceil(high_f) - 1, low)  # [min, max): the maximum itself is excluded, as upstream's rand.Intn
-    step = schema.get("multipleOf")
-    if isinstance(step, int) and step > 0:
+    step = _int_field(schema, "multipleOf")
+    if step is not None and step > 0:
         first = math.ceil(low / step) * step
         return first + step * rng.randint(0, max((high - first) // step, 0))
     return rng.randint(low, high)

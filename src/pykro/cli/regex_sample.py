@@ -185,6 +185,8 @@ class _Parser:
     def hex_char(self) -> str:
         if self.peek() == "{":
             end = self.text.find("}", self.pos)
+            if end < 0:
+                raise self.fail("unterminated \\x{...} escape")
             digits, self.pos = self.text[self.pos + 1 : end], end + 1
         else:
             digits, self.pos = self.text[self.pos : self.pos + 2], self.pos + 2
@@ -215,26 +217,17 @@ class _Parser:
                 chosen.extend(_POSIX[name])
                 self.pos = end + 2
                 continue
-            self.pos += 1
-            if char == "\\":
-                escaped = self.peek()
-                self.pos += 1
-                members = self.class_escape(escaped)
-                if len(members) > 1:
-                    chosen.extend(members)
-                    continue
-                char = members[0]
+            members = self._class_member()
+            if len(members) > 1:
+                chosen.extend(members)
+                continue
+            char = members[0]
             if self.peek() == "-" and self.peek(1) not in ("]", ""):
                 self.pos += 1
-                high = self.peek()
-                self.pos += 1
-                if high == "\\":
-                    escaped = self.peek()
-                    self.pos += 1
-                    members = self.class_escape(escaped)
-                    if len(members) > 1:
-                        raise self.fail("a class escape cannot end a range")
-                    high = members[0]
+                ends = self._class_member()
+                if len(ends) > 1:
+                    raise self.fail("a class escape cannot end a range")
+                high = ends[0]
                 if ord(high) < ord(char):
                     raise self.fail("reversed range")
                 chosen.extend(chr(c) for c in range(ord(char), ord(high) + 1))
@@ -246,6 +239,18 @@ class _Parser:
         if not chosen:
             raise self.fail("empty character class")
         return tuple(dict.fromkeys(chosen))
+
+    def _class_member(self) -> tuple[str, ...]:
+        """One literal character or escape inside `[...]`: the characters it stands for."""
+        char = self.peek()
+        self.pos += 1
+        if char != "\\":
+            return (char,)
+        escaped = self.peek()
+        if not escaped:
+            raise self.fail("trailing backslash")
+        self.pos += 1
+        return self.class_escape(escaped)
 
     def _quantifier_at(self, pos: int) -> tuple[int, int | None, int] | None:
         """`{m}`, `{m,}` or `{m,n}` at `pos`: (low, high, end offset); None if it is a literal brace."""
@@ -260,7 +265,7 @@ class _Parser:
     def quantified(self, atom: _Node) -> _Node:
         while True:
             char = self.peek()
-            if char in ("*", "+", "?") and char:
+            if char in ("*", "+", "?"):
                 low, high = {"*": (0, None), "+": (1, None), "?": (0, 1)}[char]
                 self.pos += 1
             elif char == "{" and (bounds := self._quantifier_at(self.pos)) is not None:
@@ -269,7 +274,7 @@ class _Parser:
                     raise self.fail("bad repetition bounds")
             else:
                 return atom
-            if self.peek() in ("?", "+") and self.peek():
+            if self.peek() in ("?", "+"):
                 self.pos += 1  # lazy or possessive: same set of strings
             atom = _Repeat(atom, low, high)
 

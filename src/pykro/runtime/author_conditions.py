@@ -18,6 +18,7 @@ named `Ready` is what the wire shows. The result replaces `status.conditions` on
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -80,9 +81,7 @@ def evaluate_author_conditions(
     produced: list[Condition] = []
     for entry in graph.conditions:
         produced.extend(_evaluate_entry(entry, evaluator, {SCHEMA: schema}, result))
-    counts: dict[str, int] = {}
-    for c in produced:
-        counts[c["type"]] = counts.get(c["type"], 0) + 1
+    counts = Counter(str(c["type"]) for c in produced)
     for condition_type, count in counts.items():
         if count > 1:
             result.errors.append(f'condition type "{condition_type}" was produced {count} times; dropped')
@@ -90,12 +89,12 @@ def evaluate_author_conditions(
     for c in produced:
         if counts[c["type"]] > 1:
             continue
-        before = previous.get(c["type"])
-        unchanged = before is not None and before.get("status") == c["status"] and "lastTransitionTime" in before
+        before = previous.get(c["type"]) or {}
+        unchanged = before.get("status") == c["status"] and "lastTransitionTime" in before
         result.conditions.append({
             **c,
             "observedGeneration": generation,
-            "lastTransitionTime": before["lastTransitionTime"] if unchanged and before is not None else now,
+            "lastTransitionTime": before["lastTransitionTime"] if unchanged else now,
         })
     if result.incomplete or result.degraded:
         declared = {t for entry in graph.conditions for t in entry.declared_types}
@@ -127,4 +126,5 @@ def _evaluate_entry(entry: AuthorCondition, evaluator: Evaluator, bindings: Mapp
 
 
 def _plain(condition: Mapping[str, Any]) -> dict[str, Any]:
+    """The string and integer fields of `condition`, the only ones `schema.status.conditions` exposes to CEL."""
     return {k: v for k, v in condition.items() if isinstance(v, str | int)}

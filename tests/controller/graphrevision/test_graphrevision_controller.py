@@ -63,7 +63,8 @@ async def test_revision_spec_is_immutable(env: Env) -> None:
         await env.client.patch(GRAPH_REVISION, "app-config-r00001", {"spec": {"revision": 9}})
     assert "spec is immutable" in str(refused.value)
     # Status and metadata stay writable.
-    await env.client.patch(GRAPH_REVISION, "app-config-r00001", {"metadata": {"labels": {"team": "a"}}})
+    patched = await env.client.patch(GRAPH_REVISION, "app-config-r00001", {"metadata": {"labels": {"team": "a"}}})
+    assert patched["metadata"]["labels"]["team"] == "a" and patched["spec"]["revision"] == 1
 
 
 async def test_a_revision_that_does_not_compile_is_failed(env: Env) -> None:

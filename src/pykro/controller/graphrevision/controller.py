@@ -11,11 +11,11 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from pykro.api.crd import LABEL_GRAPH_REVISION_HASH
 from pykro.controller.graphrevision.naming import FINALIZER, GRAPH_REVISION
 from pykro.controller.graphrevision.registry import RevisionRegistry
 from pykro.controller.graphrevision.status import differs, render_status
 from pykro.controller.rgd.compiler import GraphCompiler, error_message
+from pykro.controller.rgd.revisions import hash_of, revision_of
 from pykro.controller.runtime import (
     ADDED,
     DELETED,
@@ -44,10 +44,8 @@ def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def identity(obj: Mapping[str, Any]) -> tuple[str, int, str]:
     """(RGD name, revision, spec hash) of a GraphRevision object."""
-    spec = obj.get("spec") or {}
-    snapshot = spec.get("snapshot") or {}
-    labels = _meta(obj).get("labels") or {}
-    return str(snapshot.get("name", "")), int(spec.get("revision") or 0), str(labels.get(LABEL_GRAPH_REVISION_HASH, ""))
+    snapshot = (obj.get("spec") or {}).get("snapshot") or {}
+    return str(snapshot.get("name", "")), revision_of(obj), hash_of(obj)
 
 
 def snapshot_document(obj: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pykro.controller.rgd.status import READY, differs, now
+from pykro.controller.rgd.status import READY, differs, graph_fields, now
 from pykro.graph.model import CompiledGraph
 from pykro.runtime.conditions import FALSE, TRUE, ConditionSet
 
@@ -25,10 +25,6 @@ def render_status(obj: Mapping[str, Any], graph: CompiledGraph | None, error: st
     )
     if graph is not None:
         conditions.set(GRAPH_VERIFIED, TRUE, "Verified", VERIFIED_MESSAGE)
-        return {
-            "conditions": conditions.as_list(),
-            "topologicalOrder": list(graph.topological_order),
-            "resources": graph.status_resources() or None,
-        }
-    conditions.set(GRAPH_VERIFIED, FALSE, "InvalidGraph", error)
-    return {"conditions": conditions.as_list(), "topologicalOrder": None, "resources": None}
+    else:
+        conditions.set(GRAPH_VERIFIED, FALSE, "InvalidGraph", error)
+    return {"conditions": conditions.as_list(), **graph_fields(graph)}

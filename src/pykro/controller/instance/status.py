@@ -35,9 +35,10 @@ def conditions_of(instance: Mapping[str, Any]) -> ConditionSet:
     m = meta(instance)
     status = instance.get("status")
     existing = status.get("conditions") if isinstance(status, Mapping) else None
+    stamp = now()
     return ConditionSet(
         READY, DEPENDENTS, existing if isinstance(existing, list) else [],
-        generation=int(m.get("generation") or 0), now=now(), created=str(m.get("creationTimestamp") or now()),
+        generation=int(m.get("generation") or 0), now=stamp, created=str(m.get("creationTimestamp") or stamp),
     )
 
 

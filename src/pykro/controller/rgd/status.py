@@ -61,15 +61,19 @@ class StatusBuilder:
 
     def render(self) -> dict[str, Any]:
         """The whole status; absent fields are explicit nulls so a merge patch removes them."""
-        status: dict[str, Any] = {"state": self.state, "conditions": self.conditions.as_list()}
-        if self.graph is not None:
-            status["topologicalOrder"] = list(self.graph.topological_order)
-            status["resources"] = self.graph.status_resources() or None
-        else:
-            status["topologicalOrder"] = None
-            status["resources"] = None
-        status["lastIssuedRevision"] = self.last_issued_revision or None
-        return status
+        return {
+            "state": self.state,
+            "conditions": self.conditions.as_list(),
+            **graph_fields(self.graph),
+            "lastIssuedRevision": self.last_issued_revision or None,
+        }
+
+
+def graph_fields(graph: CompiledGraph | None) -> dict[str, Any]:
+    """`topologicalOrder` and `resources` (nodes with dependencies) of `graph`; nulls without one."""
+    if graph is None:
+        return {"topologicalOrder": None, "resources": None}
+    return {"topologicalOrder": list(graph.topological_order), "resources": graph.status_resources() or None}
 
 
 def differs(current: Mapping[str, Any] | None, desired: Mapping[str, Any]) -> bool:
