@@ -125,13 +125,11 @@ class FieldExpression:
         return format_path(self.path, prefix)
 
 
-@dataclass(frozen=True, eq=False)
-class Condition:
-    """An includeWhen / readyWhen entry (always one standalone `${...}`); bool or optional(bool)."""
+class _StandaloneExpression:
+    """What a whole-expression entry (includeWhen, readyWhen, author condition) reads and runs."""
 
-    text: str  # as written: `${...}`
     checked: CheckedExpression
-    resources: tuple[str, ...]  # node ids read (includeWhen: ⊆ the node's dependencies; readyWhen: own id)
+    resources: tuple[str, ...]
     uses_schema: bool
 
     @property
@@ -144,7 +142,17 @@ class Condition:
 
 
 @dataclass(frozen=True, eq=False)
-class AuthorCondition:
+class Condition(_StandaloneExpression):
+    """An includeWhen / readyWhen entry (always one standalone `${...}`); bool or optional(bool)."""
+
+    text: str  # as written: `${...}`
+    checked: CheckedExpression
+    resources: tuple[str, ...]  # node ids read (includeWhen: ⊆ the node's dependencies; readyWhen: own id)
+    uses_schema: bool
+
+
+@dataclass(frozen=True, eq=False)
+class AuthorCondition(_StandaloneExpression):
     """One `schema.status.conditions` entry (spec §4.7): a standalone `${...}` returning a condition
     (`runtime.newCondition(...)`) or a list of them.
 
@@ -159,14 +167,6 @@ class AuthorCondition:
     uses_schema: bool
     declared_types: tuple[str, ...] = ()
     schema_lookups: tuple[str, ...] = ()
-
-    @property
-    def program(self) -> Program:
-        return self.checked.program
-
-    @property
-    def references(self) -> tuple[str, ...]:
-        return ((SCHEMA,) if self.uses_schema else ()) + self.resources
 
 
 @dataclass(frozen=True, eq=False)
