@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from pykro.graph.model import CompiledGraph
 from pykro.kube import Conflict, KubeClient, NotFound
 from pykro.runtime.author_conditions import Evaluator, evaluate_author_conditions
 from pykro.runtime.compare import canonical_json
-from pykro.runtime.conditions import Condition, ConditionSet
+from pykro.runtime.conditions import Condition, ConditionSet, now
 from pykro.runtime.metadata import meta
 from pykro.runtime.state import InstanceState
 from pykro.schema.gvk import GVK
@@ -25,9 +24,6 @@ DEPENDENTS = (MANAGED, RESOLVED, RESOURCES)
 BUILT_IN_TYPES = frozenset({READY, *DEPENDENTS})
 _BUILT_IN_KEYS = ("conditions", "state")
 
-
-def now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def conditions_of(instance: Mapping[str, Any]) -> ConditionSet:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from pykro.graph.model import CompiledGraph
-from pykro.runtime.conditions import FALSE, TRUE, UNKNOWN, ConditionSet
+from pykro.runtime.conditions import FALSE, TRUE, UNKNOWN, ConditionSet, now
 
 READY = "Ready"
 GRAPH_ACCEPTED = "GraphAccepted"
@@ -27,9 +26,6 @@ __all__ = [
     "StatusBuilder",
 ]
 
-
-def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
