@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from _paths import KRO
+from _common import KRO
 
 from pykro.api.rgd import is_rgd_document, load_documents, parse_rgd
 from pykro.cel.compiler import CelCompiler, make_activation

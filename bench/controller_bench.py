@@ -18,24 +18,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import yaml
+from _common import api_server, rss_bytes
 
 from pykro.controller.manager import Manager, ManagerOptions
 from pykro.kube import KubeClient, load_kubeconfig
 from pykro.schema.gvk import GVK
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _paths import REPO
+from _common import REPO
 
 SECRET = GVK("", "v1", "Secret")
 DEPLOYMENT = GVK("apps", "v1", "Deployment")
@@ -44,22 +41,10 @@ ROLLOUT = GVK("kro.run", "v1alpha1", "ConfigRollout")
 CHAIN = GVK("kro.run", "v1alpha1", "BenchChain")
 RGD = GVK("kro.run", "v1alpha1", "ResourceGraphDefinition")
 READS = frozenset({"GET", "LIST", "WATCH"})
-SERVER_SCRIPT = """
-import asyncio, sys
-from pykro.apiserver import EmbeddedAPIServer
-
-async def main() -> None:
-    async with EmbeddedAPIServer(data_dir=None, port=0) as server:
-        print(server.kubeconfig_path, flush=True)
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-
-asyncio.run(main())
-"""
 
 
 def rss_mib() -> float:
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return rss_bytes() / 2**20
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -69,19 +54,6 @@ def percentile(values: list[float], p: float) -> float:
 
 def ms(values: list[float]) -> str:
     return f"p50 {percentile(values, 50) * 1000:.1f} ms, p99 {percentile(values, 99) * 1000:.1f} ms"
-
-
-@asynccontextmanager
-async def api_server() -> AsyncIterator[Path]:
-    proc = subprocess.Popen([sys.executable, "-c", SERVER_SCRIPT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True)
-    assert proc.stdout is not None and proc.stdin is not None
-    try:
-        line = await asyncio.get_running_loop().run_in_executor(None, proc.stdout.readline)
-        yield Path(line.strip())
-    finally:
-        proc.stdin.close()
-        proc.wait(timeout=30)
 
 
 def controller_requests(manager: Manager, *, writes: bool) -> int:

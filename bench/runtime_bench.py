@@ -19,15 +19,15 @@ import asyncio
 import copy
 import gc
 import json
-import os
 import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+
+from _common import api_server, rss_bytes
 
 from pykro.controller.runtime import Controller, Informer, InformerEvent
 from pykro.controller.runtime.cache import copy_json
@@ -35,23 +35,6 @@ from pykro.kube import KubeClient, WatchEvent, load_kubeconfig
 from pykro.schema.gvk import GVK
 
 CONFIGMAP = GVK("", "v1", "ConfigMap")
-SERVER_SCRIPT = """
-import asyncio, sys
-from pathlib import Path
-from pykro.apiserver import EmbeddedAPIServer
-
-async def main() -> None:
-    async with EmbeddedAPIServer(data_dir=None, port=0) as server:
-        print(server.kubeconfig_path, flush=True)
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-
-asyncio.run(main())
-"""
-
-
-def rss_bytes() -> int:
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def configmap(i: int) -> dict[str, Any]:
@@ -197,23 +180,13 @@ async def main() -> None:
 
     bench_copies()
     await bench_queue(args.keys)
-    with tempfile.TemporaryDirectory():
-        server = subprocess.Popen([sys.executable, "-c", SERVER_SCRIPT], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True)
-        try:
-            assert server.stdout is not None
-            kubeconfig = Path(server.stdout.readline().strip())
-            async with KubeClient(load_kubeconfig(kubeconfig, qps=5000, burst=5000)) as client:
-                started = time.perf_counter()
-                await populate(client, args.objects)
-                print(f"(created {args.objects} ConfigMaps in {time.perf_counter() - started:.1f} s)")
-                await bench_informer_sync(client, args.objects)
-                bench_metadata_rss(kubeconfig)
-                await bench_dispatch(client, args.events)
-        finally:
-            assert server.stdin is not None
-            server.stdin.close()
-            server.wait(timeout=30)
+    async with api_server() as kubeconfig, KubeClient(load_kubeconfig(kubeconfig, qps=5000, burst=5000)) as client:
+        started = time.perf_counter()
+        await populate(client, args.objects)
+        print(f"(created {args.objects} ConfigMaps in {time.perf_counter() - started:.1f} s)")
+        await bench_informer_sync(client, args.objects)
+        bench_metadata_rss(kubeconfig)
+        await bench_dispatch(client, args.events)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _paths import KRO
+from _common import KRO
 
 EXAMPLES = KRO / "examples"
 

@@ -181,14 +181,15 @@ def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
     return int(info.value.code or 0), out, err
 
 
+@pytest.mark.parametrize("subcommand", ["crd", "instance", "diagram"])
 @pytest.mark.parametrize("name", sorted(BAD_INPUTS))
 def test_bad_input_exits_1_with_one_line_per_problem(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str, subcommand: str
 ) -> None:
     text, expected = BAD_INPUTS[name]
     path = tmp_path / name
     path.write_text(text)
-    code, out, err = run_main(monkeypatch, capsys, "generate", "crd", str(path))
+    code, out, err = run_main(monkeypatch, capsys, "generate", subcommand, str(path))
     assert (code, out) == (1, "")
     assert err.splitlines() == [f"error: {path}{suffix}" for suffix in expected]
 

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from pykro.cli.diagram import layout
 from pykro.cli.generate import command, compile_graphs
 from pykro.graph import CompiledGraph
-from tests.cli.test_generate import BAD_INPUTS, example_files, run_main
+from tests.cli.test_generate import example_files, run_main
 
 
 class Diagram(HTMLParser):
@@ -206,18 +206,6 @@ def test_several_rgds_in_one_file_get_one_section_each(tmp_path: Path) -> None:
     page.feed(invoke("diagram", str(path)))
     assert page.sections == ["first", "second"] and set(page.nodes) == {("first", "cm"), ("second", "cm")}
     assert page.edges == []
-
-
-@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
-def test_bad_input_exits_1_with_one_line_per_problem(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str
-) -> None:
-    text, expected = BAD_INPUTS[name]
-    path = tmp_path / name
-    path.write_text(text)
-    code, out, err = run_main(monkeypatch, capsys, "generate", "diagram", str(path))
-    assert (code, out) == (1, "")
-    assert err.splitlines() == [f"error: {path}{suffix}" for suffix in expected]
 
 
 def test_unwritable_output_is_a_clean_error(

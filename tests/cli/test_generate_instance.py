@@ -20,7 +20,7 @@ from pykro.cli.emulator import sample_value
 from pykro.cli.generate import command
 from pykro.cli.regex_sample import UnsupportedPattern, compile_pattern, sample
 from tests.apiserver.conftest import Api
-from tests.cli.test_generate import BAD_INPUTS, example_files, run_main
+from tests.cli.test_generate import example_files
 
 RGD_HEAD = "apiVersion: kro.run/v1alpha1\nkind: ResourceGraphDefinition\nmetadata: {name: sample}\n"
 
@@ -251,18 +251,6 @@ def test_formats_validate(fmt: str) -> None:
     for seed in range(20):
         value = sample_value(schema, random.Random(seed))
         assert validate({"v": value}, None, {"type": "object", "properties": {"v": schema}}) == [], value
-
-
-@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
-def test_bad_input_exits_1_with_one_line_per_problem(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str
-) -> None:
-    text, expected = BAD_INPUTS[name]
-    path = tmp_path / name
-    path.write_text(text)
-    code, out, err = run_main(monkeypatch, capsys, "generate", "instance", str(path), "--seed", "1")
-    assert (code, out) == (1, "")
-    assert err.splitlines() == [f"error: {path}{suffix}" for suffix in expected]
 
 
 def test_file_given_twice_or_not_at_all_is_a_usage_error(tmp_path: Path) -> None:

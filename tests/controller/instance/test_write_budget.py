@@ -76,6 +76,15 @@ async def versions(env: Env, graph: Any) -> dict[str, str]:
     return out
 
 
+async def settled_chain(env: Env) -> Any:
+    """The CHAIN graph served with instance `x` ready and the controller idle."""
+    graph = await env.serve(CHAIN)
+    await env.create(graph, "x", {"value": "v1"})
+    await env.wait_ready(graph, "x")
+    await env.idle()
+    return graph
+
+
 async def test_creation_to_active_costs_one_metadata_apply_three_applies_and_one_status_write(env: Env) -> None:
     graph = await env.serve(CHAIN)
     await env.idle()
@@ -102,10 +111,7 @@ async def test_creation_to_active_costs_one_metadata_apply_three_applies_and_one
 
 
 async def test_forced_resyncs_in_steady_state_write_nothing(env: Env) -> None:
-    graph = await env.serve(CHAIN)
-    await env.create(graph, "x", {"value": "v1"})
-    await env.wait_ready(graph, "x")
-    await env.idle()
+    graph = await settled_chain(env)
     before, rvs, reconciles = writes_by_verb(env), await versions(env, graph), env.reconciles()
     for _ in range(5):
         env.enqueue(graph, "x")
@@ -117,10 +123,7 @@ async def test_forced_resyncs_in_steady_state_write_nothing(env: Env) -> None:
 
 
 async def test_spec_change_costs_the_changed_children_and_one_status_write(env: Env) -> None:
-    graph = await env.serve(CHAIN)
-    await env.create(graph, "x", {"value": "v1"})
-    await env.wait_ready(graph, "x")
-    await env.idle()
+    graph = await settled_chain(env)
     before = writes_by_verb(env)
     await env.client.patch(graph.instance_gvk, "x", {"spec": {"value": "v2"}}, namespace="default")
     inst = await env.wait_status(graph, "x", lambda o: is_ready(o) and o["status"].get("last") == "v2")
@@ -134,10 +137,7 @@ async def test_spec_change_costs_the_changed_children_and_one_status_write(env: 
 
 
 async def test_out_of_band_edit_is_corrected_with_one_apply(env: Env) -> None:
-    graph = await env.serve(CHAIN)
-    await env.create(graph, "x", {"value": "v1"})
-    await env.wait_ready(graph, "x")
-    await env.idle()
+    await settled_chain(env)
     before = writes_by_verb(env)
     await env.client.patch(CONFIGMAP, "x-c", {"data": {"v": "drift"}}, namespace="default")
 
