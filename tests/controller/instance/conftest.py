@@ -42,9 +42,10 @@ class Env:
         self.client_metrics = client_metrics
         self.runtime_metrics = runtime_metrics
 
-    async def serve(self, rgd: str, rgd_uid: str = "rgd-uid") -> CompiledGraph:
-        """Compile an RGD, install its CRD, wait until it is served and register it."""
-        graph = compile_rgd(rgd)
+    async def serve(self, rgd: str, rgd_uid: str = "rgd-uid", *, after: tuple[CompiledGraph, ...] = ()) -> CompiledGraph:
+        """Compile an RGD (it may use the kinds of the graphs `after`), install its CRD, wait until it is
+        served and register it."""
+        graph = compile_rgd(rgd, after=after)
         await self.client.create(thaw(graph.crd))
 
         async def served() -> bool:

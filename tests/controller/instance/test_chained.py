@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pykro.api.frozen import thaw
 from tests.controller.instance.conftest import CONFIGMAP, DEPLOYMENT, SECRET, Env
 from tests.kube.live import eventually
-from tests.runtime.graphs import WEBAPP, compile_rgd
+from tests.runtime.graphs import WEBAPP
 
 PLATFORM = """
 apiVersion: kro.run/v1alpha1
@@ -38,20 +37,7 @@ spec:
 
 async def test_outer_instance_drives_inner_instance_and_deletion_cascades(env: Env) -> None:
     inner = await env.serve(WEBAPP)
-    outer_graph = compile_rgd(PLATFORM, after=(inner,))
-    await env.client.create(thaw(outer_graph.crd))
-
-    async def served() -> bool:
-        try:
-            await env.client.list(outer_graph.instance_gvk, namespace="default", limit=1)
-        except Exception:
-            env.client.mapper.invalidate()
-            env.metered.mapper.invalidate()
-            return False
-        return True
-
-    await eventually(served)
-    await env.controllers.register(outer_graph, "outer-uid")
+    outer_graph = await env.serve(PLATFORM, "outer-uid", after=(inner,))
     await env.create(outer_graph, "p", {"token": "s1"})
 
     outer = await env.wait_ready(outer_graph, "p", timeout=15)
