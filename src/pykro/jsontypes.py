@@ -1,8 +1,17 @@
-"""JSON Schema type names of Python values, for error messages that say what was found."""
+"""JSON-shaped values (what every Kubernetes object is): their JSON Schema type names, and deep copies."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import msgspec
+
+T = TypeVar("T")
+
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder().decode
 
 
 def json_type(value: object) -> str:
@@ -22,3 +31,32 @@ def json_type(value: object) -> str:
     if isinstance(value, list | tuple):
         return "array"
     return type(value).__name__
+
+
+def _copy_tree(value: Any) -> Any:
+    kind = type(value)
+    if kind is dict:
+        return {k: _copy_tree(v) for k, v in value.items()}
+    if kind is list:
+        return [_copy_tree(v) for v in value]
+    if kind in (str, int, float, bool) or value is None:
+        return value
+    return copy.deepcopy(value)  # rare: read-only schema views, tuples
+
+
+def copy_json(value: T) -> T:
+    """A deep copy of decoded JSON (dicts, lists, scalars): the one copy of the hot paths.
+
+    A msgspec encode/decode round trip is ~3x faster than `copy.deepcopy` on Kubernetes objects
+    (bench/runtime_bench.py). Values it can't represent the same way (ints beyond 64 bits, NaN,
+    tuples, non-JSON objects) take an exact tree copy instead.
+    """
+    kind = type(value)
+    if kind is dict or kind is list:
+        try:
+            copied = _decode(_encode(value))
+        except (TypeError, ValueError, OverflowError):
+            return _copy_tree(value)  # type: ignore[no-any-return]
+        if copied == value:  # NaN and tuples do not survive a round trip unchanged
+            return copied  # type: ignore[no-any-return]
+    return _copy_tree(value)  # type: ignore[no-any-return]
