@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from pykro.controller.manager import ManagerOptions
-from pykro.controller.runtime import ObjectRef
 from pykro.schema.gvk import GVK
+from pykro.toolkit import ObjectRef
 from tests.controller.rgd.helpers import EXAMPLES, Env, cluster, wait_for
 
 ROLLOUT = GVK("kro.run", "v1alpha1", "ConfigRollout")

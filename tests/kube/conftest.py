@@ -1,1 +1,1 @@
-from tests.kube.live import client, server  # noqa: F401  (fixtures shared with tests/controller/runtime)
+from tests.kube.live import client, server  # noqa: F401  (fixtures shared with tests/toolkit)

@@ -1,4 +1,4 @@
-"""Helpers for tests against `pykro.apiserver.EmbeddedAPIServer` (shared with tests/controller/runtime)."""
+"""Helpers for tests against `pykro.apiserver.EmbeddedAPIServer` (shared with tests/toolkit)."""
 
 from __future__ import annotations
 

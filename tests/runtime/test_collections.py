@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pykro.runtime.metadata import COLLECTION_INDEX_LABEL, COLLECTION_SIZE_LABEL
+from pykro.api.conventions import COLLECTION_INDEX_LABEL, COLLECTION_SIZE_LABEL
 from pykro.runtime.runtime import Action, NodeFailed, NodePending, Runtime
 from pykro.runtime.state import NodeState
 from tests.runtime.graphs import FLEET, compile_rgd, instance

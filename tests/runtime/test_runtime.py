@@ -7,8 +7,13 @@ from typing import Any
 
 import pytest
 
-from pykro.runtime.applyset import PART_OF_LABEL, applyset_id
-from pykro.runtime.metadata import APPLY_ORDER_ANNOTATION, INSTANCE_ID_LABEL, NODE_ID_LABEL
+from pykro.api.conventions import (
+    APPLY_ORDER_ANNOTATION,
+    APPLYSET_PART_OF_LABEL,
+    INSTANCE_ID_LABEL,
+    NODE_ID_LABEL,
+    applyset_id,
+)
 from pykro.runtime.runtime import Action, NodeFailed, NodePending, Runtime
 from pykro.runtime.state import InstanceState, NodeState, instance_state
 from tests.runtime.graphs import GATED, WEBAPP, compile_rgd, instance
@@ -35,7 +40,7 @@ def test_renders_template_with_kro_metadata_and_default_namespace() -> None:
     assert res.desired["stringData"] == {"token": "abc"}
     assert meta["labels"][INSTANCE_ID_LABEL] == "uid-demo"
     assert meta["labels"][NODE_ID_LABEL] == "secret"
-    assert meta["labels"][PART_OF_LABEL] == applyset_id("demo", "team-a", "WebApp", "kro.run")
+    assert meta["labels"][APPLYSET_PART_OF_LABEL] == applyset_id("demo", "team-a", "WebApp", "kro.run")
     assert meta["labels"]["kro.run/instance-namespace"] == "team-a"
     assert meta["annotations"][APPLY_ORDER_ANNOTATION] == str(WEB.node("secret").apply_order)
 

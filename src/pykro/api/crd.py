@@ -238,7 +238,6 @@ GR_GROUP = "internal.kro.run"
 GR_VERSION = "v1alpha1"
 GR_KIND = "GraphRevision"
 GR_PLURAL = "graphrevisions"
-LABEL_GRAPH_REVISION_HASH = "kro.run/graph-revision-hash"
 
 GR_PRINTER_COLUMNS: tuple[dict[str, Any], ...] = (
     {"name": "RGD", "type": "string", "jsonPath": ".spec.snapshot.name", "priority": 1},

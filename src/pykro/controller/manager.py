@@ -31,7 +31,11 @@ from pykro.api.crd import graph_revision_crd_manifest, rgd_crd_manifest
 from pykro.controller.graphrevision import GraphRevisionController, RevisionRegistry
 from pykro.controller.rgd import RGDController, RGDControllerOptions, RGDMetrics
 from pykro.controller.rgd.crds import CRD, wait_established
-from pykro.controller.runtime import (
+from pykro.errors import Problem, PykroError
+from pykro.kube import ClientConfig, ClientMetrics, KubeClient, load_kubeconfig
+from pykro.kube.errors import AlreadyExists, NotFound
+from pykro.kube.metrics import DURATION_BUCKETS
+from pykro.toolkit import (
     Controller,
     Endpoint,
     HealthChecks,
@@ -41,10 +45,6 @@ from pykro.controller.runtime import (
     WatchManager,
     serve,
 )
-from pykro.errors import Problem, PykroError
-from pykro.kube import ClientConfig, ClientMetrics, KubeClient, load_kubeconfig
-from pykro.kube.errors import AlreadyExists, NotFound
-from pykro.kube.metrics import DURATION_BUCKETS
 
 log = logging.getLogger(__name__)
 

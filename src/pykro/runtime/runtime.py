@@ -21,18 +21,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pykro.api.conventions import (
+    COLLECTION_INDEX_LABEL,
+    COLLECTION_SIZE_LABEL,
+    InstanceIdentity,
+    decorate_child,
+)
 from pykro.api.frozen import thaw
 from pykro.cel.compiler import Program, evaluate
 from pykro.cel.data import DataPreparer
 from pykro.cel.errors import DataPending, EvaluationError
 from pykro.cel.library import is_omit
 from pykro.graph.model import SCHEMA, CompiledGraph, Condition, Node, NodeType
-from pykro.runtime.metadata import (
-    COLLECTION_INDEX_LABEL,
-    COLLECTION_SIZE_LABEL,
-    InstanceIdentity,
-    decorate_child,
-)
 from pykro.runtime.resolver import PathError, drop_omitted, set_at
 from pykro.runtime.state import InstanceState, NodeState, instance_state
 

@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pykro import __version__
+from pykro.api.conventions import KRO_VERSION_LABEL, OWNED_LABEL, RGD_ID_LABEL, RGD_NAME_LABEL
 from pykro.api.frozen import thaw
 from pykro.api.model import ResourceGraphDefinition, SchemaSpec
 from pykro.schema.simpleschema import to_openapi
@@ -14,10 +15,6 @@ from pykro.schema.simpleschema import to_openapi
 if TYPE_CHECKING:
     import inflect
 
-LABEL_OWNED = "kro.run/owned"
-LABEL_KRO_VERSION = "kro.run/kro-version"
-LABEL_RGD_ID = "kro.run/resource-graph-definition-id"
-LABEL_RGD_NAME = "kro.run/resource-graph-definition-name"
 
 DEFAULT_PRINTER_COLUMNS: tuple[dict[str, Any], ...] = (
     {"name": "State", "type": "string", "jsonPath": ".status.state",
@@ -108,12 +105,12 @@ def instance_crd(
     }
     # kro's ownership labels win over same-named user labels: the RGD controller relies on them.
     labels: dict[str, str] = dict(schema.crd_labels)
-    labels[LABEL_OWNED] = "true"
-    labels[LABEL_KRO_VERSION] = __version__
+    labels[OWNED_LABEL] = "true"
+    labels[KRO_VERSION_LABEL] = __version__
     if rgd_uid:
-        labels[LABEL_RGD_ID] = rgd_uid
+        labels[RGD_ID_LABEL] = rgd_uid
     if rgd_name:
-        labels[LABEL_RGD_NAME] = rgd_name
+        labels[RGD_NAME_LABEL] = rgd_name
     metadata: dict[str, Any] = {"name": crd_name(schema), "labels": labels}
     if schema.crd_annotations:
         metadata["annotations"] = dict(schema.crd_annotations)

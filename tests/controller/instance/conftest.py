@@ -11,10 +11,10 @@ from prometheus_client import CollectorRegistry
 
 from pykro.api.frozen import thaw
 from pykro.controller.instance import InstanceControllers
-from pykro.controller.runtime import ObjectRef, RuntimeMetrics, WatchManager
 from pykro.graph.model import CompiledGraph
 from pykro.kube import ClientMetrics, KubeClient, NotFound, load_kubeconfig
 from pykro.schema.gvk import GVK
+from pykro.toolkit import ObjectRef, RuntimeMetrics, WatchManager
 from tests.kube.live import embedded_server, eventually
 from tests.runtime.graphs import compile_rgd
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pykro.runtime.metadata import COLLECTION_INDEX_LABEL, NODE_ID_LABEL
+from pykro.api.conventions import COLLECTION_INDEX_LABEL, NODE_ID_LABEL
 from tests.controller.instance.conftest import CONFIGMAP, Env
 from tests.kube.live import eventually
 from tests.runtime.graphs import FLEET, TEAMS

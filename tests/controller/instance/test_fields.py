@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pykro.controller.instance import APPLYSET_MANAGER
+from pykro.api.conventions import APPLYSET_MANAGER
 from pykro.controller.instance.fields import up_to_date
 
 

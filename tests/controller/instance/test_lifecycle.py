@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from pykro.controller.instance import FINALIZER
+from pykro.api.conventions import (
+    APPLY_ORDER_ANNOTATION,
+    APPLYSET_GROUP_KINDS_ANNOTATION,
+    APPLYSET_ID_LABEL,
+    APPLYSET_PART_OF_LABEL,
+    FINALIZER,
+    INSTANCE_ID_LABEL,
+    NODE_ID_LABEL,
+    applyset_id,
+)
 from pykro.kube import PatchType
-from pykro.runtime.applyset import GROUP_KINDS_ANNOTATION, ID_LABEL, PART_OF_LABEL, applyset_id
-from pykro.runtime.metadata import APPLY_ORDER_ANNOTATION, INSTANCE_ID_LABEL, NODE_ID_LABEL
 from tests.controller.instance.conftest import CONFIGMAP, DEPLOYMENT, SECRET, Env, condition
 from tests.kube.live import eventually
 from tests.runtime.graphs import GATED, WEBAPP
@@ -25,8 +32,8 @@ async def test_create_reaches_active_with_labelled_children(env: Env) -> None:
     assert FINALIZER in meta["finalizers"]
     assert meta["labels"]["kro.run/resource-graph-definition-id"] == "rgd-1"
     assert meta["labels"]["kro.run/resource-graph-definition-name"] == "webapp"
-    assert meta["labels"][ID_LABEL] == set_id
-    assert meta["annotations"][GROUP_KINDS_ANNOTATION] == "ConfigMap,Deployment.apps,Secret"
+    assert meta["labels"][APPLYSET_ID_LABEL] == set_id
+    assert meta["annotations"][APPLYSET_GROUP_KINDS_ANNOTATION] == "ConfigMap,Deployment.apps,Secret"
     for gvk, name, node in ((SECRET, "web-secret", "secret"), (CONFIGMAP, "web-config", "config"),
                             (DEPLOYMENT, "web", "deployment")):
         child = await env.get(gvk, name)
@@ -34,7 +41,7 @@ async def test_create_reaches_active_with_labelled_children(env: Env) -> None:
         labels = child["metadata"]["labels"]
         assert labels[NODE_ID_LABEL] == node
         assert labels[INSTANCE_ID_LABEL] == created["metadata"]["uid"]
-        assert labels[PART_OF_LABEL] == set_id
+        assert labels[APPLYSET_PART_OF_LABEL] == set_id
         assert child["metadata"]["annotations"][APPLY_ORDER_ANNOTATION] == str(graph.node(node).apply_order)
         assert not child["metadata"].get("ownerReferences")
 
@@ -77,7 +84,7 @@ async def test_include_when_false_prunes_the_child(env: Env) -> None:
     await eventually(pruned, timeout=10)
     # The inventory shrinks, and the projection of the skipped resource disappears from status.
     await env.wait_status(graph, "web", lambda o: (
-        o["metadata"]["annotations"][GROUP_KINDS_ANNOTATION] == "Deployment.apps,Secret"
+        o["metadata"]["annotations"][APPLYSET_GROUP_KINDS_ANNOTATION] == "Deployment.apps,Secret"
         and "configName" not in o["status"] and "secretVersion" in o["status"]
     ))
     assert await env.get(SECRET, "web-secret") is not None
@@ -281,7 +288,7 @@ async def test_external_reference_is_read_never_written_and_changes_propagate(en
     copy = await env.get(CONFIGMAP, "e-copy")
     assert copy is not None and copy["data"] == {"color": "red"}
     settings = await env.get(CONFIGMAP, "settings")
-    assert settings is not None and PART_OF_LABEL not in (settings["metadata"].get("labels") or {})
+    assert settings is not None and APPLYSET_PART_OF_LABEL not in (settings["metadata"].get("labels") or {})
 
     await env.client.patch(CONFIGMAP, "settings", {"data": {"color": "blue"}}, namespace="default")
 
@@ -318,7 +325,7 @@ async def test_invalid_inventory_refuses_management(env: Env) -> None:
     graph = await env.serve(WEBAPP)
     await env.client.create({
         "apiVersion": graph.instance_gvk.api_version, "kind": "WebApp",
-        "metadata": {"name": "web", "namespace": "default", "labels": {ID_LABEL: "applyset-someone-else-v1"}},
+        "metadata": {"name": "web", "namespace": "default", "labels": {APPLYSET_ID_LABEL: "applyset-someone-else-v1"}},
         "spec": SPEC,
     })
     inst = await env.wait_status(graph, "web", lambda o: condition(o, "InstanceManaged").get("status") == "False")

@@ -8,8 +8,14 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from pykro.controller.instance import LABELLER_MANAGER, PARENT_MANAGER
-from pykro.runtime.applyset import GROUP_KINDS_ANNOTATION, ID_LABEL, Inventory, applyset_id, read_inventory
+from pykro.api.conventions import (
+    APPLYSET_GROUP_KINDS_ANNOTATION,
+    APPLYSET_ID_LABEL,
+    APPLYSET_PARENT_MANAGER,
+    LABELLER_MANAGER,
+    applyset_id,
+)
+from pykro.controller.instance.applyset import Inventory, read_inventory
 from tests.controller.instance.conftest import CONFIGMAP, DEPLOYMENT, SECRET, Env, condition, is_ready
 from tests.kube.live import eventually
 from tests.runtime.graphs import GATED, WEBAPP
@@ -101,8 +107,8 @@ async def test_creation_to_active_costs_one_metadata_apply_three_applies_and_one
     assert condition(inst, "ResourcesReady")["reason"] == "AllResourcesReady"
     assert inst["metadata"]["uid"] == created["metadata"]["uid"]
     managers = [m["manager"] for m in inst["metadata"]["managedFields"] if not m.get("subresource")]
-    assert LABELLER_MANAGER in managers and PARENT_MANAGER not in managers
-    assert inst["metadata"]["annotations"][GROUP_KINDS_ANNOTATION] == "ConfigMap"
+    assert LABELLER_MANAGER in managers and APPLYSET_PARENT_MANAGER not in managers
+    assert inst["metadata"]["annotations"][APPLYSET_GROUP_KINDS_ANNOTATION] == "ConfigMap"
     # Nothing left to poll: no delayed requeue is waiting.
     assert env.controllers.controller.queue.delayed == 0
     for name in CHILDREN:
@@ -163,7 +169,7 @@ async def test_skipped_node_at_creation_is_never_recorded_in_the_inventory(env: 
     # ACTIVE at once; a second status write only if the simulated Deployment's availableReplicas
     # (a status projection) arrived after that reconcile: one write per real change.
     assert 1 <= written["PUT"] <= 2 and set(written) == {"PATCH", "PUT"}
-    assert inst["metadata"]["annotations"][GROUP_KINDS_ANNOTATION] == "Deployment.apps,Secret"
+    assert inst["metadata"]["annotations"][APPLYSET_GROUP_KINDS_ANNOTATION] == "Deployment.apps,Secret"
     assert await env.get(CONFIGMAP, "web-config") is None
 
 
@@ -221,7 +227,7 @@ async def test_suspended_instance_costs_one_metadata_apply_and_one_status_write(
     await env.idle()
     assert delta(writes_by_verb(env), before) == {"PATCH": 1, "PUT": 1}
     assert "kro.run/finalizer" in inst["metadata"]["finalizers"]
-    assert inst["metadata"]["annotations"][GROUP_KINDS_ANNOTATION] == "ConfigMap"
+    assert inst["metadata"]["annotations"][APPLYSET_GROUP_KINDS_ANNOTATION] == "ConfigMap"
     for name in CHILDREN:
         assert await env.get(CONFIGMAP, name) is None, name
 
@@ -236,13 +242,13 @@ async def test_metadata_written_by_upstream_managers_is_taken_over_and_shrunk(en
     stale = Inventory(frozenset({"ConfigMap", "Secret"}), frozenset())
     await env.client.apply({
         "apiVersion": created["apiVersion"], "kind": created["kind"],
-        "metadata": {"name": "x", "namespace": "default", "labels": {ID_LABEL: set_id},
+        "metadata": {"name": "x", "namespace": "default", "labels": {APPLYSET_ID_LABEL: set_id},
                      "annotations": stale.annotations(set_id)},
-    }, field_manager=PARENT_MANAGER, force=True)
+    }, field_manager=APPLYSET_PARENT_MANAGER, force=True)
     await env.client.patch(graph.instance_gvk, "x", {"metadata": {"annotations": {"kro.run/reconcile": None}}},
                            namespace="default")
     inst = await env.wait_status(
-        graph, "x", lambda o: is_ready(o) and o["metadata"]["annotations"][GROUP_KINDS_ANNOTATION] == "ConfigMap")
+        graph, "x", lambda o: is_ready(o) and o["metadata"]["annotations"][APPLYSET_GROUP_KINDS_ANNOTATION] == "ConfigMap")
     await env.idle()
     assert read_inventory(set_id, inst["metadata"]["labels"], inst["metadata"]["annotations"]) == Inventory(
         frozenset({"ConfigMap"}), frozenset())

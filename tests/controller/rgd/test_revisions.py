@@ -8,12 +8,11 @@ from typing import Any
 
 import pytest
 
-from pykro.api.crd import LABEL_GRAPH_REVISION_HASH
+from pykro.api.conventions import GRAPH_REVISION_HASH_LABEL, OWNED_LABEL, RGD_NAME_LABEL
 from pykro.api.rgd import parse_rgd
 from pykro.controller.graphrevision import GRAPH_REVISION
 from pykro.controller.manager import Manager, ManagerOptions
 from pykro.graph import spec_hash
-from pykro.schema.crd import LABEL_OWNED, LABEL_RGD_NAME
 from tests.controller.rgd.helpers import CM, RGD, Env, cluster, condition, simple_rgd, wait_for
 
 
@@ -63,8 +62,8 @@ async def test_the_first_revision_is_issued_owned_and_served(env: Env) -> None:
     [gr] = await revisions(env, "app-config")
     meta = gr["metadata"]
     assert meta["name"] == "app-config-r00001"
-    assert meta["labels"][LABEL_OWNED] == "true" and meta["labels"][LABEL_RGD_NAME] == "app-config"
-    assert meta["labels"][LABEL_GRAPH_REVISION_HASH] == spec_hash(parse_rgd(obj).spec)
+    assert meta["labels"][OWNED_LABEL] == "true" and meta["labels"][RGD_NAME_LABEL] == "app-config"
+    assert meta["labels"][GRAPH_REVISION_HASH_LABEL] == spec_hash(parse_rgd(obj).spec)
     assert meta["labels"]["kro.run/kro-version"]
     assert meta["finalizers"] == ["kro.run/finalizer"]
     [owner] = meta["ownerReferences"]
@@ -130,7 +129,7 @@ async def test_a_failed_latest_revision_is_reported_while_the_older_active_one_s
     await env.client.create({
         "apiVersion": "internal.kro.run/v1alpha1", "kind": "GraphRevision",
         "metadata": {"name": "app-config-r00002",
-                     "labels": {LABEL_GRAPH_REVISION_HASH: spec_hash(parse_rgd(obj).spec)}},
+                     "labels": {GRAPH_REVISION_HASH_LABEL: spec_hash(parse_rgd(obj).spec)}},
         "spec": {"revision": 2, "snapshot": {"name": "app-config", "generation": 1, "spec": broken}},
     })
     obj = await env.wait_rgd("app-config", lambda o: condition(o, "GraphRevisionsResolved").get("status") == "False")

@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator
 import pytest
 import yaml
 
+from pykro.api.conventions import OWNED_LABEL, RGD_ID_LABEL, RGD_NAME_LABEL
 from pykro.api.rgd import parse_rgd
 from pykro.controller.manager import ManagerOptions
 from pykro.controller.rgd.compiler import error_message
 from pykro.errors import PykroError
 from pykro.graph import build_graph
-from pykro.schema.crd import LABEL_OWNED, LABEL_RGD_ID, LABEL_RGD_NAME
 from pykro.schema.gvk import GVK
 from pykro.schema.registry import SchemaRegistry
 from tests.controller.rgd.helpers import CM, CRD, EXAMPLES, RGD, Env, cluster, condition, simple_rgd, wait_for
@@ -55,9 +55,9 @@ async def test_rgd_becomes_active_with_crd_and_status(env: Env) -> None:
 
     crd = await env.client.get(CRD, str(graph.crd["metadata"]["name"]))
     labels = crd["metadata"]["labels"]
-    assert labels[LABEL_OWNED] == "true"
-    assert labels[LABEL_RGD_NAME] == name
-    assert labels[LABEL_RGD_ID] == created["metadata"]["uid"]
+    assert labels[OWNED_LABEL] == "true"
+    assert labels[RGD_NAME_LABEL] == name
+    assert labels[RGD_ID_LABEL] == created["metadata"]["uid"]
     assert any(c["type"] == "Established" and c["status"] == "True" for c in crd["status"]["conditions"])
 
 
@@ -119,7 +119,7 @@ async def test_second_rgd_for_the_same_kind_is_refused(env: Env) -> None:
     assert condition(obj, "KindReady")["message"] == "CRD is owned by another ResourceGraphDefinition first"
     assert _status(obj)["state"] == "Inactive"
     crd = await env.client.get(CRD, "appconfigs.kro.run")
-    assert crd["metadata"]["labels"][LABEL_RGD_NAME] == "first"
+    assert crd["metadata"]["labels"][RGD_NAME_LABEL] == "first"
 
 
 async def test_status_is_written_only_when_it_changes(env: Env) -> None:
@@ -207,10 +207,10 @@ async def test_a_deleted_instance_crd_is_recreated(env: Env) -> None:
 async def test_stripped_ownership_labels_are_put_back(env: Env) -> None:
     created = await env.client.create(simple_rgd())
     await env.wait_active("app-config")
-    await env.client.patch(CRD, "appconfigs.kro.run", {"metadata": {"labels": {LABEL_RGD_ID: None}}})
+    await env.client.patch(CRD, "appconfigs.kro.run", {"metadata": {"labels": {RGD_ID_LABEL: None}}})
 
     async def repaired() -> bool:
         crd = await env.client.get(CRD, "appconfigs.kro.run")
-        return bool(crd["metadata"]["labels"].get(LABEL_RGD_ID) == created["metadata"]["uid"])
+        return bool(crd["metadata"]["labels"].get(RGD_ID_LABEL) == created["metadata"]["uid"])
 
     await wait_for(repaired, what="the rgd-id label to be restored")

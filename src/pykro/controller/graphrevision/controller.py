@@ -11,12 +11,17 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from pykro.controller.graphrevision.naming import FINALIZER, GRAPH_REVISION
+from pykro.api.conventions import FINALIZER
+from pykro.controller.graphrevision.naming import GRAPH_REVISION
 from pykro.controller.graphrevision.registry import RevisionRegistry
 from pykro.controller.graphrevision.status import differs, render_status
 from pykro.controller.rgd.compiler import GraphCompiler, error_message
 from pykro.controller.rgd.revisions import hash_of, revision_of
-from pykro.controller.runtime import (
+from pykro.errors import PykroError
+from pykro.graph.model import CompiledGraph
+from pykro.kube.client import KubeClient
+from pykro.kube.errors import KubeError, NotFound
+from pykro.toolkit import (
     ADDED,
     DELETED,
     MODIFIED,
@@ -27,10 +32,6 @@ from pykro.controller.runtime import (
     RuntimeMetrics,
     drop_managed_fields,
 )
-from pykro.errors import PykroError
-from pykro.graph.model import CompiledGraph
-from pykro.kube.client import KubeClient
-from pykro.kube.errors import KubeError, NotFound
 
 log = logging.getLogger(__name__)
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from pykro import __version__
-from pykro.api.crd import GR_GROUP, GR_KIND, GR_VERSION, LABEL_GRAPH_REVISION_HASH
-from pykro.schema.crd import LABEL_KRO_VERSION, LABEL_OWNED, LABEL_RGD_NAME
+from pykro.api.conventions import GRAPH_REVISION_HASH_LABEL, KRO_VERSION_LABEL, OWNED_LABEL, RGD_NAME_LABEL
+from pykro.api.crd import GR_GROUP, GR_KIND, GR_VERSION
 from pykro.schema.gvk import GVK
 
 GRAPH_REVISION = GVK(GR_GROUP, GR_VERSION, GR_KIND)
-FINALIZER = "kro.run/finalizer"
 MAX_NAME_LENGTH = 253
 _FNV32_OFFSET = 0x811C9DC5
 _FNV32_PRIME = 0x01000193
@@ -34,8 +33,8 @@ def revision_name(rgd_name: str, revision: int) -> str:
 
 def revision_labels(rgd_name: str, spec_hash: str) -> dict[str, str]:
     return {
-        LABEL_OWNED: "true",
-        LABEL_KRO_VERSION: __version__.replace("+", "-"),
-        LABEL_RGD_NAME: rgd_name,
-        LABEL_GRAPH_REVISION_HASH: spec_hash,
+        OWNED_LABEL: "true",
+        KRO_VERSION_LABEL: __version__.replace("+", "-"),
+        RGD_NAME_LABEL: rgd_name,
+        GRAPH_REVISION_HASH_LABEL: spec_hash,
     }

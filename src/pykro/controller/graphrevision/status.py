@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pykro.controller.conditions import FALSE, TRUE, ConditionSet, now
 from pykro.controller.rgd.status import READY, differs, graph_fields
 from pykro.graph.model import CompiledGraph
-from pykro.runtime.conditions import FALSE, TRUE, ConditionSet, now
 
 GRAPH_VERIFIED = "GraphVerified"
 VERIFIED_MESSAGE = "graph revision compiled and verified"

@@ -11,7 +11,7 @@ Entry point used by the RGD controller (`pykro.controller.rgd`) and `pykro up`:
     await controllers.unregister(gvk)            # stop serving the kind (instances are left as they are)
     await controllers.stop()                     # stop everything (workers, informers this owns)
 
-- `client`: `pykro.kube.KubeClient`; `watches`: the shared `pykro.controller.runtime.WatchManager`
+- `client`: `pykro.kube.KubeClient`; `watches`: the shared `pykro.toolkit.WatchManager`
   (metadata-only informers). One work queue serves every instance kind; keys are
   `ObjectRef(instance_gvk, namespace, name)`.
 - `register` with a graph of the same `spec_hash` and RGD uid as the served one is a no-op.
@@ -23,20 +23,10 @@ Entry point used by the RGD controller (`pykro.controller.rgd`) and `pykro up`:
   events re-queue the instance at once. A reconcile whose apply responses show every node ready
   reports ACTIVE at once (no upstream "cluster mutated" pass).
 - Writes: one SSA of the instance metadata (finalizer, labels, ApplySet inventory; field manager
-  `LABELLER_MANAGER`) only when something is missing, one apply per child that would change, one
+  `kro.run/labeller`) only when something is missing, one apply per child that would change, one
   status write per real status change; none in steady state.
 """
 
 from pykro.controller.instance.controllers import InstanceControllers
-from pykro.controller.instance.reconciler import (
-    APPLYSET_MANAGER,
-    FINALIZER,
-    LABELLER_MANAGER,
-    PARENT_MANAGER,
-    SUSPEND_ANNOTATION,
-)
 
-__all__ = [
-    "APPLYSET_MANAGER", "FINALIZER", "LABELLER_MANAGER", "PARENT_MANAGER", "SUSPEND_ANNOTATION",
-    "InstanceControllers",
-]
+__all__ = ["InstanceControllers"]

@@ -5,17 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pykro.api.conventions import (
+    APPLYSET_MANAGER,
+    APPLYSET_PART_OF_LABEL,
+    INSTANCE_ID_LABEL,
+    NODE_ID_LABEL,
+    InstanceIdentity,
+    meta,
+)
 from pykro.controller.instance.fields import up_to_date
 from pykro.controller.instance.selectors import label_selector
-from pykro.controller.runtime import ObjectRef, SelectorRef
-from pykro.controller.runtime.watches import Read
 from pykro.graph.model import Node
 from pykro.kube import ApiError, KubeClient, NotFound
-from pykro.runtime.applyset import PART_OF_LABEL
-from pykro.runtime.metadata import INSTANCE_ID_LABEL, NODE_ID_LABEL, InstanceIdentity, meta
 from pykro.schema.gvk import GVK
-
-APPLYSET_MANAGER = "kro.run/applyset"
+from pykro.toolkit import ObjectRef, SelectorRef
+from pykro.toolkit.watches import Read
 
 Obj = dict[str, Any]
 
@@ -86,7 +90,7 @@ def plan_child(identity: InstanceIdentity, item: Applied) -> bool:
     live = item.live
     if live is None:
         return True
-    owner = (meta(live).get("labels") or {}).get(PART_OF_LABEL)
+    owner = (meta(live).get("labels") or {}).get(APPLYSET_PART_OF_LABEL)
     if owner and owner != identity.applyset_id:
         namespace, name = _identity(item.desired)
         where = f"{namespace}/{name}" if namespace else name

@@ -8,8 +8,12 @@ from typing import Any
 
 from prometheus_client import Counter
 
+from pykro.api.conventions import is_suspended, meta
 from pykro.controller.instance.reconciler import Reconciler, Registration
-from pykro.controller.runtime import (
+from pykro.graph.model import CompiledGraph
+from pykro.kube import KubeClient
+from pykro.schema.gvk import GVK
+from pykro.toolkit import (
     ADDED,
     DELETED,
     Controller,
@@ -20,10 +24,6 @@ from pykro.controller.runtime import (
     Subscription,
     WatchManager,
 )
-from pykro.graph.model import CompiledGraph
-from pykro.kube import KubeClient
-from pykro.runtime.metadata import is_suspended, meta
-from pykro.schema.gvk import GVK
 
 log = logging.getLogger(__name__)
 

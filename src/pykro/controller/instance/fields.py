@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pykro.runtime.compare import comparable, contains
+from pykro.controller.instance.compare import comparable, contains
 
 
 def owned_fields(live: Mapping[str, Any], manager: str) -> Mapping[str, Any]:

@@ -8,9 +8,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pykro.api.conventions import APPLY_ORDER_ANNOTATION, APPLYSET_PART_OF_LABEL, NODE_ID_LABEL
+from pykro.controller.instance.applyset import Inventory
 from pykro.kube import Conflict, KubeClient, NotFound
-from pykro.runtime.applyset import PART_OF_LABEL, Inventory
-from pykro.runtime.metadata import APPLY_ORDER_ANNOTATION, NODE_ID_LABEL
 from pykro.schema.gvk import GVK
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ async def list_members(
     """Every object labelled as part of `set_id`, among the inventory's kinds and namespaces.
     Kinds the server no longer serves are skipped."""
     namespaces = sorted({parent_namespace or "default", *inventory.namespaces})
-    selector = f"{PART_OF_LABEL}={set_id}"
+    selector = f"{APPLYSET_PART_OF_LABEL}={set_id}"
     members: dict[str, Member] = {}
     for group_kind in sorted(inventory.group_kinds):
         gvk = await _gvk_for(client, group_kind, known)

@@ -11,6 +11,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from pykro.api.conventions import InstanceIdentity, meta
+from pykro.controller.instance.applyset import Inventory, group_kind_string
 from pykro.controller.instance.children import (
     Applied,
     object_ref,
@@ -19,14 +21,12 @@ from pykro.controller.instance.children import (
     read_external_collection,
     read_one,
 )
-from pykro.controller.runtime import ObjectRef
-from pykro.controller.runtime.watches import Read
 from pykro.graph.model import CompiledGraph, Node, NodeType
 from pykro.kube import KubeClient
-from pykro.runtime.applyset import Inventory, group_kind_string
-from pykro.runtime.metadata import InstanceIdentity, meta
 from pykro.runtime.runtime import Action, NodeFailed, NodePending, Runtime
 from pykro.runtime.state import NodeState
+from pykro.toolkit import ObjectRef
+from pykro.toolkit.watches import Read
 
 log = logging.getLogger(__name__)
 

@@ -17,13 +17,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pykro.api.conventions import APPLYSET_ID_LABEL, FINALIZER, LABELLER_MANAGER, InstanceIdentity, meta
+from pykro.controller.instance.applyset import Inventory, read_inventory
 from pykro.kube import ApiError, KubeClient
-from pykro.runtime.applyset import ID_LABEL, Inventory, read_inventory
-from pykro.runtime.metadata import FINALIZER, InstanceIdentity, meta
 
-LABELLER_MANAGER = "kro.run/labeller"
-# Upstream's manager for the ApplySet parent metadata; pykro writes it as LABELLER_MANAGER.
-PARENT_MANAGER = "kro.run/applyset-parent"
+# Upstream writes the ApplySet parent metadata as APPLYSET_PARENT_MANAGER; pykro writes it as
+# LABELLER_MANAGER, in the same apply as the finalizer and labels.
 
 EMPTY = Inventory(frozenset(), frozenset())
 
@@ -43,7 +42,7 @@ class InstanceMetadata:
     def __init__(self, instance: Obj, identity: InstanceIdentity, labels: Mapping[str, str]) -> None:
         self.instance = instance
         self.identity = identity
-        self.labels = {**labels, ID_LABEL: identity.applyset_id}
+        self.labels = {**labels, APPLYSET_ID_LABEL: identity.applyset_id}
         m = meta(instance)
         self.recorded: Inventory | None = read_inventory(
             identity.applyset_id, m.get("labels") or {}, m.get("annotations") or {},

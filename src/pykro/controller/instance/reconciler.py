@@ -19,7 +19,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pykro.controller.instance.children import APPLYSET_MANAGER, Applied, apply_child
+from pykro.api.conventions import (
+    FINALIZER,
+    InstanceIdentity,
+    is_suspended,
+    meta,
+)
+from pykro.controller.conditions import FALSE, TRUE, UNKNOWN
+from pykro.controller.instance.applyset import InvalidInventory, Inventory, group_kind_string, read_inventory
+from pykro.controller.instance.children import Applied, apply_child
 from pykro.controller.instance.members import (
     Member,
     delete_members,
@@ -33,12 +41,7 @@ from pykro.controller.instance.nodes import (
     plan_node,
     settle,
 )
-from pykro.controller.instance.parent import (
-    LABELLER_MANAGER,
-    PARENT_MANAGER,
-    InstanceMetadata,
-    ManagementFailed,
-)
+from pykro.controller.instance.parent import InstanceMetadata, ManagementFailed
 from pykro.controller.instance.status import (
     MANAGED,
     RESOLVED,
@@ -49,32 +52,15 @@ from pykro.controller.instance.status import (
     previous_projections,
     previous_state,
 )
-from pykro.controller.runtime import ObjectRef, Result, WatchManager
-from pykro.controller.runtime.watches import Read
 from pykro.graph.model import CompiledGraph, Node
 from pykro.kube import KubeClient, NotFound
-from pykro.runtime.applyset import (
-    InvalidInventory,
-    Inventory,
-    group_kind_string,
-    read_inventory,
-)
-from pykro.runtime.conditions import FALSE, TRUE, UNKNOWN
-from pykro.runtime.metadata import (
-    FINALIZER,
-    SUSPEND_ANNOTATION,
-    InstanceIdentity,
-    is_suspended,
-    meta,
-)
 from pykro.runtime.runtime import Runtime
 from pykro.runtime.state import InstanceState, NodeState
 from pykro.schema.gvk import GVK
+from pykro.toolkit import ObjectRef, Result, WatchManager
+from pykro.toolkit.watches import Read
 
-__all__ = [
-    "APPLYSET_MANAGER", "FINALIZER", "LABELLER_MANAGER", "PARENT_MANAGER", "SUSPEND_ANNOTATION", "Reconciler",
-    "Registration",
-]
+__all__ = ["Reconciler", "Registration"]
 
 log = logging.getLogger(__name__)
 

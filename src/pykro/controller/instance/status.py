@@ -7,15 +7,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pykro.controller.runtime import ObjectRef
+from pykro.api.conventions import meta
+from pykro.controller.conditions import Condition, ConditionSet, now
+from pykro.controller.instance.compare import canonical_json
 from pykro.graph.model import CompiledGraph
 from pykro.kube import Conflict, KubeClient, NotFound
 from pykro.runtime.author_conditions import Evaluator, evaluate_author_conditions
-from pykro.runtime.compare import canonical_json
-from pykro.runtime.conditions import Condition, ConditionSet, now
-from pykro.runtime.metadata import meta
 from pykro.runtime.state import InstanceState
 from pykro.schema.gvk import GVK
+from pykro.toolkit import ObjectRef
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,6 @@ the newest N revisions → write status (`state`, conditions, `topologicalOrder`
 
 from pykro.controller.rgd.compat import breaking_changes
 from pykro.controller.rgd.controller import (
-    FINALIZER,
     RGD,
     InstanceServing,
     RGDController,
@@ -26,6 +25,6 @@ from pykro.controller.rgd.controller import (
 from pykro.controller.rgd.metrics import RGDMetrics
 
 __all__ = [
-    "FINALIZER", "RGD", "InstanceServing", "RGDController", "RGDControllerOptions", "RGDMetrics", "Served",
+    "RGD", "InstanceServing", "RGDController", "RGDControllerOptions", "RGDMetrics", "Served",
     "breaking_changes",
 ]

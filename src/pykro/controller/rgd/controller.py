@@ -14,13 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pykro.api.conventions import ALLOW_BREAKING_CHANGES_ANNOTATION, FINALIZER, RGD_NAME_LABEL
 from pykro.api.frozen import thaw
 from pykro.api.model import ResourceGraphDefinition
 from pykro.controller.graphrevision.naming import GRAPH_REVISION
 from pykro.controller.graphrevision.registry import FAILED, PENDING, RevisionRegistry
 from pykro.controller.rgd.compiler import GraphCompiler, error_message
 from pykro.controller.rgd.crds import (
-    ALLOW_BREAKING_CHANGES,
     CRD,
     CRDError,
     delete_crd,
@@ -43,7 +43,13 @@ from pykro.controller.rgd.status import (
     StatusBuilder,
     differs,
 )
-from pykro.controller.runtime import (
+from pykro.errors import PykroError
+from pykro.graph import spec_hash
+from pykro.graph.model import CompiledGraph
+from pykro.kube.client import KubeClient
+from pykro.kube.errors import KubeError, NotFound
+from pykro.schema.gvk import GVK
+from pykro.toolkit import (
     ADDED,
     DELETED,
     MODIFIED,
@@ -56,18 +62,10 @@ from pykro.controller.runtime import (
     WatchManager,
     drop_managed_fields,
 )
-from pykro.errors import PykroError
-from pykro.graph import spec_hash
-from pykro.graph.model import CompiledGraph
-from pykro.kube.client import KubeClient
-from pykro.kube.errors import KubeError, NotFound
-from pykro.schema.crd import LABEL_RGD_NAME
-from pykro.schema.gvk import GVK
 
 log = logging.getLogger(__name__)
 
 RGD = GVK("kro.run", "v1alpha1", "ResourceGraphDefinition")
-FINALIZER = "kro.run/finalizer"
 
 
 class InstanceServing(Protocol):
@@ -110,7 +108,7 @@ def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _allows_breaking(obj: Mapping[str, Any]) -> bool:
-    return str((_meta(obj).get("annotations") or {}).get(ALLOW_BREAKING_CHANGES, "")).lower() == "true"
+    return str((_meta(obj).get("annotations") or {}).get(ALLOW_BREAKING_CHANGES_ANNOTATION, "")).lower() == "true"
 
 
 def _needs_reconcile(event: InformerEvent) -> bool:
@@ -413,7 +411,7 @@ class RGDController:
 
     # -- deletion --------------------------------------------------------------------------------
     async def _owned_crds(self, name: str) -> list[dict[str, Any]]:
-        page = await self.client.list(CRD, label_selector=f"{LABEL_RGD_NAME}={name}")
+        page = await self.client.list(CRD, label_selector=f"{RGD_NAME_LABEL}={name}")
         return [crd for crd in page.items if owner_of(crd) == name]
 
     async def _instance_total(self, crds: list[dict[str, Any]]) -> dict[str, int]:

@@ -6,16 +6,15 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
+from pykro.api.conventions import OWNED_LABEL, RGD_ID_LABEL, RGD_NAME_LABEL
 from pykro.controller.rgd.compat import breaking_changes, summarize
 from pykro.errors import Problem, PykroError
 from pykro.kube.client import KubeClient
 from pykro.kube.errors import NotFound
-from pykro.schema.crd import LABEL_OWNED, LABEL_RGD_ID, LABEL_RGD_NAME
 from pykro.schema.gvk import GVK
 
 CRD = GVK("apiextensions.k8s.io", "v1", "CustomResourceDefinition")
 LEGACY_MANAGED_BY = "app.kubernetes.io/managed-by"
-ALLOW_BREAKING_CHANGES = "kro.run/allow-breaking-changes"
 _SPEC_KEYS = ("group", "names", "scope", "versions")
 
 
@@ -31,7 +30,7 @@ def stamp(crd: Mapping[str, Any], rgd_name: str, rgd_uid: str) -> dict[str, Any]
     out = dict(crd)
     meta = dict(out.get("metadata") or {})
     labels = dict(meta.get("labels") or {})
-    labels.update({LABEL_OWNED: "true", LABEL_RGD_NAME: rgd_name, LABEL_RGD_ID: rgd_uid})
+    labels.update({OWNED_LABEL: "true", RGD_NAME_LABEL: rgd_name, RGD_ID_LABEL: rgd_uid})
     meta["labels"] = labels
     out["metadata"] = meta
     return out
@@ -40,9 +39,9 @@ def stamp(crd: Mapping[str, Any], rgd_name: str, rgd_uid: str) -> dict[str, Any]
 def owner_of(crd: Mapping[str, Any]) -> str | None:
     """The RGD name a kro-owned CRD belongs to (None if the CRD is not kro's)."""
     labels = (crd.get("metadata") or {}).get("labels") or {}
-    if labels.get(LABEL_OWNED) != "true" and labels.get(LEGACY_MANAGED_BY) != "kro":
+    if labels.get(OWNED_LABEL) != "true" and labels.get(LEGACY_MANAGED_BY) != "kro":
         return None
-    return str(labels.get(LABEL_RGD_NAME, ""))
+    return str(labels.get(RGD_NAME_LABEL, ""))
 
 
 def _subset(want: Any, have: Any) -> bool:

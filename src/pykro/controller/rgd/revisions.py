@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pykro.api.crd import GR_GROUP, GR_KIND, GR_VERSION, LABEL_GRAPH_REVISION_HASH
-from pykro.controller.graphrevision.naming import FINALIZER, revision_labels, revision_name
+from pykro.api.conventions import FINALIZER, GRAPH_REVISION_HASH_LABEL
+from pykro.api.crd import GR_GROUP, GR_KIND, GR_VERSION
+from pykro.controller.graphrevision.naming import revision_labels, revision_name
 
 
 def revision_of(obj: Mapping[str, Any]) -> int:
@@ -14,7 +15,7 @@ def revision_of(obj: Mapping[str, Any]) -> int:
 
 
 def hash_of(obj: Mapping[str, Any]) -> str:
-    return str(((obj.get("metadata") or {}).get("labels") or {}).get(LABEL_GRAPH_REVISION_HASH, ""))
+    return str(((obj.get("metadata") or {}).get("labels") or {}).get(GRAPH_REVISION_HASH_LABEL, ""))
 
 
 def owner_reference(rgd_name: str, rgd_uid: str) -> dict[str, Any]:

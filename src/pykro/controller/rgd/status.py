@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pykro.controller.conditions import FALSE, TRUE, UNKNOWN, ConditionSet, now
 from pykro.graph.model import CompiledGraph
-from pykro.runtime.conditions import FALSE, TRUE, UNKNOWN, ConditionSet, now
 
 READY = "Ready"
 GRAPH_ACCEPTED = "GraphAccepted"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry
 
 from pykro.controller.manager import instrument_by_kind
-from pykro.controller.runtime import Controller, ObjectRef, Result
-from pykro.controller.runtime.queue import WorkQueue
 from pykro.kube.clock import ManualClock
 from pykro.kube.ratelimit import default_controller_rate_limiter
 from pykro.schema.gvk import GVK
+from pykro.toolkit import Controller, ObjectRef, Result
+from pykro.toolkit.queue import WorkQueue
 
 
 def make_queue(clock: ManualClock) -> WorkQueue[str]:

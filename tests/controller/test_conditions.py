@@ -1,4 +1,4 @@
-from pykro.runtime.conditions import ConditionSet
+from pykro.controller.conditions import ConditionSet
 
 DEPS = ("InstanceManaged", "GraphResolved", "ResourcesReady")
 

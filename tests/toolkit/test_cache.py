@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pykro.controller.runtime.cache import NAMESPACE_INDEX, OWNER_UID_INDEX, Indexer, copy_json, label_index
+from pykro.toolkit.cache import NAMESPACE_INDEX, OWNER_UID_INDEX, Indexer, copy_json, label_index
 
 INSTANCE = "kro.run/instance-id"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx2 as httpx
 from prometheus_client import CollectorRegistry
 
-from pykro.controller.runtime import (
+from pykro.kube import KubeClient
+from pykro.toolkit import (
     Controller,
     HealthChecks,
     RuntimeMetrics,
@@ -13,7 +14,6 @@ from pykro.controller.runtime import (
     informers_synced,
     serve,
 )
-from pykro.kube import KubeClient
 from tests.kube.live import CONFIGMAP, eventually
 
 

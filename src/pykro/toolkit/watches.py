@@ -15,11 +15,11 @@ from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pykro.controller.runtime.informer import Handler, Informer, InformerEvent
-from pykro.controller.runtime.metrics import RuntimeMetrics
 from pykro.kube.client import KubeClient
 from pykro.kube.errors import KubeError
 from pykro.schema.gvk import GVK
+from pykro.toolkit.informer import Handler, Informer, InformerEvent
+from pykro.toolkit.metrics import RuntimeMetrics
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The controller runtime: informers, an indexed cache, a work queue, controllers, shared watches,
+"""The controller toolkit: informers, an indexed cache, a work queue, controllers, shared watches,
 leader election and metrics.
 
     informer = Informer(client, GVK("", "v1", "ConfigMap"), metadata_only=True)
@@ -7,7 +7,7 @@ leader election and metrics.
     informer.start(); controller.start()
 """
 
-from pykro.controller.runtime.cache import (
+from pykro.toolkit.cache import (
     NAMESPACE_INDEX,
     OWNER_UID_INDEX,
     Indexer,
@@ -15,9 +15,9 @@ from pykro.controller.runtime.cache import (
     label_index,
     object_key,
 )
-from pykro.controller.runtime.controller import Controller, Result
-from pykro.controller.runtime.health import Endpoint, HealthChecks, informers_synced, serve
-from pykro.controller.runtime.informer import (
+from pykro.toolkit.controller import Controller, Result
+from pykro.toolkit.health import Endpoint, HealthChecks, informers_synced, serve
+from pykro.toolkit.informer import (
     ADDED,
     DELETED,
     MODIFIED,
@@ -25,10 +25,10 @@ from pykro.controller.runtime.informer import (
     InformerEvent,
     drop_managed_fields,
 )
-from pykro.controller.runtime.leader import LeaderElector, LeaseConfig
-from pykro.controller.runtime.metrics import RuntimeMetrics
-from pykro.controller.runtime.queue import ShutDown, WorkQueue
-from pykro.controller.runtime.watches import (
+from pykro.toolkit.leader import LeaderElector, LeaseConfig
+from pykro.toolkit.metrics import RuntimeMetrics
+from pykro.toolkit.queue import ShutDown, WorkQueue
+from pykro.toolkit.watches import (
     ObjectRef,
     SelectorRef,
     Subscription,

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from pykro.controller.runtime import LeaderElector, LeaseConfig
-from pykro.controller.runtime.leader import LEASE
 from pykro.kube import KubeClient, ManualClock
+from pykro.toolkit import LeaderElector, LeaseConfig
+from pykro.toolkit.leader import LEASE
 from tests.kube.live import eventually
 
 

@@ -1,16 +1,24 @@
-"""The labels and annotations kro writes on instances and their children (spec §5.4)."""
+"""kro's wire conventions: the finalizer, labels, annotations and field managers that kro writes and
+reads on RGDs, generated CRDs, instances and their children (spec §5.4, §6). One definition each,
+so pykro and upstream kro recognise each other's objects.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from pykro import __version__
-from pykro.runtime.applyset import PART_OF_LABEL, applyset_id
-from pykro.schema.gvk import GVK
+
+# Label values may not contain '+' (semver build metadata).
+KRO_VERSION = __version__.replace("+", "-")
 
 FINALIZER = "kro.run/finalizer"
+
+# Labels on instances, generated CRDs and children.
 OWNED_LABEL = "kro.run/owned"
 KRO_VERSION_LABEL = "kro.run/kro-version"
 RGD_ID_LABEL = "kro.run/resource-graph-definition-id"
@@ -25,41 +33,82 @@ NODE_ID_LABEL = "kro.run/node-id"
 COLLECTION_INDEX_LABEL = "kro.run/collection-index"
 COLLECTION_SIZE_LABEL = "kro.run/collection-size"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+GRAPH_REVISION_HASH_LABEL = "kro.run/graph-revision-hash"
+
+# Annotations.
 APPLY_ORDER_ANNOTATION = "internal.kro.run/apply-order"
 SUSPEND_ANNOTATION = "kro.run/reconcile"
 SUSPEND_VALUES = frozenset({"suspended", "disabled"})
+ALLOW_BREAKING_CHANGES_ANNOTATION = "kro.run/allow-breaking-changes"
 
-# Label values may not contain '+' (semver build metadata).
-KRO_VERSION = __version__.replace("+", "-")
+# ApplySet (KEP-3659) keys on the instance (the parent) and its children.
+APPLYSET_ID_LABEL = "applyset.kubernetes.io/id"
+APPLYSET_PART_OF_LABEL = "applyset.kubernetes.io/part-of"
+APPLYSET_TOOLING_ANNOTATION = "applyset.kubernetes.io/tooling"
+APPLYSET_GROUP_KINDS_ANNOTATION = "applyset.kubernetes.io/contains-group-kinds"
+APPLYSET_NAMESPACES_ANNOTATION = "applyset.kubernetes.io/additional-namespaces"
+APPLYSET_INVENTORY_HASH_ANNOTATION = "internal.kro.run/applyset-inventory-hash"
+APPLYSET_TOOLING = f"kro/{__version__}"
+
+# Server-side apply field managers.
+LABELLER_MANAGER = "kro.run/labeller"  # finalizer and labels on the instance
+APPLYSET_PARENT_MANAGER = "kro.run/applyset-parent"  # ApplySet metadata on the instance
+APPLYSET_MANAGER = "kro.run/applyset"  # children
 
 
 def meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    """An object's `metadata`, or an empty mapping."""
     m = obj.get("metadata")
     return m if isinstance(m, Mapping) else {}
 
 
 def is_suspended(obj: Mapping[str, Any]) -> bool:
+    """True when the instance carries `kro.run/reconcile: suspended|disabled` (any case)."""
     annotations = meta(obj).get("annotations") or {}
     return str(annotations.get(SUSPEND_ANNOTATION, "")).strip().lower() in SUSPEND_VALUES
 
 
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def applyset_id(name: str, namespace: str, kind: str, group: str) -> str:
+    """The instance's ApplySet id (KEP-3659: `applyset-<base64url(sha256(name.namespace.Kind.group))>-v1`)."""
+    digest = hashlib.sha256(f"{name}.{namespace}.{kind}.{group}".encode()).digest()
+    return f"applyset-{b64url(digest)}-v1"
+
+
+class _GroupVersionKind(Protocol):
+    @property
+    def group(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class InstanceIdentity:
-    """Who an instance is: what children are labelled with and its ApplySet id."""
+    """Who an instance is: what its children are labelled with, and its ApplySet id."""
 
-    gvk: GVK
+    group: str
+    version: str
+    kind: str
     name: str
     namespace: str  # "" for cluster-scoped instances
     uid: str
 
     @classmethod
-    def of(cls, instance: Mapping[str, Any], gvk: GVK) -> InstanceIdentity:
+    def of(cls, instance: Mapping[str, Any], gvk: _GroupVersionKind) -> InstanceIdentity:
         m = meta(instance)
-        return cls(gvk, str(m.get("name") or ""), str(m.get("namespace") or ""), str(m.get("uid") or ""))
+        return cls(
+            gvk.group, gvk.version, gvk.kind,
+            str(m.get("name") or ""), str(m.get("namespace") or ""), str(m.get("uid") or ""),
+        )
 
     @property
     def applyset_id(self) -> str:
-        return applyset_id(self.name, self.namespace, self.gvk.kind, self.gvk.group)
+        return applyset_id(self.name, self.namespace, self.kind, self.group)
 
     def managed_labels(self, rgd_name: str, rgd_uid: str) -> dict[str, str]:
         """Labels `ensureManaged` puts on the instance itself."""
@@ -74,14 +123,14 @@ class InstanceIdentity:
         labels = {
             INSTANCE_ID_LABEL: self.uid,
             INSTANCE_NAME_LABEL: self.name,
-            INSTANCE_GROUP_LABEL: self.gvk.group,
-            INSTANCE_VERSION_LABEL: self.gvk.version,
-            INSTANCE_KIND_LABEL: self.gvk.kind,
+            INSTANCE_GROUP_LABEL: self.group,
+            INSTANCE_VERSION_LABEL: self.version,
+            INSTANCE_KIND_LABEL: self.kind,
             MANAGED_BY_LABEL: "kro",
             OWNED_LABEL: "true",
             KRO_VERSION_LABEL: KRO_VERSION,
             NODE_ID_LABEL: node_id,
-            PART_OF_LABEL: self.applyset_id,
+            APPLYSET_PART_OF_LABEL: self.applyset_id,
         }
         if self.namespace:
             labels[INSTANCE_NAMESPACE_LABEL] = self.namespace

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pykro.controller.runtime import (
+from pykro.kube import KubeClient
+from pykro.schema.gvk import GVK
+from pykro.toolkit import (
     ObjectRef,
     SelectorRef,
     WatchManager,
     enqueue_label,
     enqueue_owners,
 )
-from pykro.kube import KubeClient
-from pykro.schema.gvk import GVK
 from tests.kube.live import CONFIGMAP, configmap, eventually
 
 SECRET = GVK("", "v1", "Secret")

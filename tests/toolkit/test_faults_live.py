@@ -9,10 +9,10 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
-from pykro.controller.runtime import DELETED, Controller, Informer, InformerEvent, Result, RuntimeMetrics
 from pykro.kube import KubeClient, load_kubeconfig
 from pykro.kube.backoff import Backoff
 from pykro.schema.gvk import GVK
+from pykro.toolkit import DELETED, Controller, Informer, InformerEvent, Result, RuntimeMetrics
 from tests.kube.live import (
     CONFIGMAP,
     CRD,

@@ -7,12 +7,12 @@ from collections import Counter
 
 from prometheus_client import CollectorRegistry
 
-from pykro.controller.runtime.controller import Controller, Result
-from pykro.controller.runtime.metrics import RuntimeMetrics
-from pykro.controller.runtime.queue import WorkQueue
 from pykro.kube.clock import ManualClock
 from pykro.kube.errors import NotFound
 from pykro.kube.ratelimit import ItemExponentialRateLimiter
+from pykro.toolkit.controller import Controller, Result
+from pykro.toolkit.metrics import RuntimeMetrics
+from pykro.toolkit.queue import WorkQueue
 
 
 async def wait_until(cond: object, timeout: float = 2.0) -> None:

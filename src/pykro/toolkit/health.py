@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from pykro.controller.runtime.watches import WatchManager
+from pykro.toolkit.watches import WatchManager
 
 Check = Callable[[], "bool | Awaitable[bool]"]
 

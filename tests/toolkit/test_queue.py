@@ -7,10 +7,10 @@ import asyncio
 import pytest
 from prometheus_client import CollectorRegistry
 
-from pykro.controller.runtime.metrics import RuntimeMetrics
-from pykro.controller.runtime.queue import ShutDown, WorkQueue
 from pykro.kube.clock import ManualClock
 from pykro.kube.ratelimit import ItemExponentialRateLimiter, default_controller_rate_limiter
+from pykro.toolkit.metrics import RuntimeMetrics
+from pykro.toolkit.queue import ShutDown, WorkQueue
 
 
 def make_queue(clock: ManualClock, **kw: object) -> WorkQueue[str]:

@@ -18,9 +18,9 @@ from collections import deque
 from collections.abc import Hashable
 from typing import Generic, TypeVar
 
-from pykro.controller.runtime.metrics import RuntimeMetrics
 from pykro.kube.clock import DEFAULT_CLOCK, Clock
 from pykro.kube.ratelimit import RateLimiter, default_controller_rate_limiter
+from pykro.toolkit.metrics import RuntimeMetrics
 
 K = TypeVar("K", bound=Hashable)
 

@@ -3,16 +3,13 @@ import hashlib
 
 import pytest
 
-from pykro.runtime.applyset import (
-    GROUP_KINDS_ANNOTATION,
-    ID_LABEL,
-    INVENTORY_HASH_ANNOTATION,
-    InvalidInventory,
-    Inventory,
+from pykro.api.conventions import (
+    APPLYSET_GROUP_KINDS_ANNOTATION,
+    APPLYSET_ID_LABEL,
+    APPLYSET_INVENTORY_HASH_ANNOTATION,
     applyset_id,
-    group_kind_string,
-    read_inventory,
 )
+from pykro.controller.instance.applyset import InvalidInventory, Inventory, group_kind_string, read_inventory
 
 
 def test_applyset_id_is_sha256_of_parent_identity() -> None:
@@ -31,8 +28,8 @@ def test_inventory_round_trips_and_excludes_parent_namespace() -> None:
     set_id = applyset_id("a", "ns", "K", "g")
     inv = Inventory.of({"Deployment.apps", "ConfigMap"}, {"ns", "other", ""}, "ns")
     annotations = inv.annotations(set_id)
-    assert annotations[GROUP_KINDS_ANNOTATION] == "ConfigMap,Deployment.apps"
-    assert read_inventory(set_id, {ID_LABEL: set_id}, annotations) == Inventory(
+    assert annotations[APPLYSET_GROUP_KINDS_ANNOTATION] == "ConfigMap,Deployment.apps"
+    assert read_inventory(set_id, {APPLYSET_ID_LABEL: set_id}, annotations) == Inventory(
         frozenset({"ConfigMap", "Deployment.apps"}), frozenset({"other"})
     )
 
@@ -41,12 +38,12 @@ def test_missing_inventory_is_none_and_tampered_one_is_rejected() -> None:
     set_id = applyset_id("a", "ns", "K", "g")
     assert read_inventory(set_id, {}, {}) is None
     annotations = Inventory.of({"ConfigMap"}, (), "ns").annotations(set_id)
-    tampered = {**annotations, GROUP_KINDS_ANNOTATION: "Secret"}
+    tampered = {**annotations, APPLYSET_GROUP_KINDS_ANNOTATION: "Secret"}
     with pytest.raises(InvalidInventory, match="hash"):
-        read_inventory(set_id, {ID_LABEL: set_id}, tampered)
+        read_inventory(set_id, {APPLYSET_ID_LABEL: set_id}, tampered)
     with pytest.raises(InvalidInventory, match="id label"):
-        read_inventory(set_id, {ID_LABEL: "applyset-other-v1"}, annotations)
-    assert INVENTORY_HASH_ANNOTATION in annotations
+        read_inventory(set_id, {APPLYSET_ID_LABEL: "applyset-other-v1"}, annotations)
+    assert APPLYSET_INVENTORY_HASH_ANNOTATION in annotations
 
 
 def test_inventory_covers_is_a_superset_check_on_kinds_and_namespaces() -> None:

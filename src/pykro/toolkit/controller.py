@@ -9,9 +9,9 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from pykro.controller.runtime.metrics import RuntimeMetrics
-from pykro.controller.runtime.queue import ShutDown, WorkQueue
 from pykro.kube.errors import NotFound
+from pykro.toolkit.metrics import RuntimeMetrics
+from pykro.toolkit.queue import ShutDown, WorkQueue
 
 log = logging.getLogger(__name__)
 

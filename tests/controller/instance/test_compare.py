@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pykro.runtime.compare import canonical_json, comparable, contains
+from pykro.controller.instance.compare import canonical_json, comparable, contains
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-10, 10) | st.text(max_size=5),

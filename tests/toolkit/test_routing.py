@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pykro.controller.runtime import (
+from pykro.schema.gvk import GVK
+from pykro.toolkit import (
     InformerEvent,
     ObjectRef,
     SelectorRef,
@@ -13,7 +14,6 @@ from pykro.controller.runtime import (
     filtered,
     generation_changed,
 )
-from pykro.schema.gvk import GVK
 
 DEPLOY = GVK("apps", "v1", "Deployment")
 WEBAPP = GVK("kro.run", "v1alpha1", "WebApp")

@@ -6,7 +6,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
-from pykro.controller.runtime import (
+from pykro.kube import KubeClient
+from pykro.toolkit import (
     ADDED,
     DELETED,
     MODIFIED,
@@ -16,7 +17,6 @@ from pykro.controller.runtime import (
     RuntimeMetrics,
     label_index,
 )
-from pykro.kube import KubeClient
 from tests.kube.live import CONFIGMAP, configmap, eventually
 
 INSTANCE = "kro.run/instance-id"
@@ -172,7 +172,7 @@ async def test_transform_applies_to_listed_and_watched_objects(client: KubeClien
 
 
 def test_drop_managed_fields() -> None:
-    from pykro.controller.runtime import drop_managed_fields
+    from pykro.toolkit import drop_managed_fields
 
     obj = {"metadata": {"name": "a", "managedFields": [{"manager": "kubectl"}]}}
     assert drop_managed_fields(obj) == {"metadata": {"name": "a"}}

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pykro.controller.runtime.metrics import RuntimeMetrics
 from pykro.kube.client import KubeClient
 from pykro.kube.clock import DEFAULT_CLOCK, Clock
 from pykro.kube.errors import KubeError, NotFound
 from pykro.schema.gvk import GVK
+from pykro.toolkit.metrics import RuntimeMetrics
 
 log = logging.getLogger(__name__)
 
