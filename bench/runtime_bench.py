@@ -29,10 +29,10 @@ from typing import Any
 
 from _common import api_server, rss_bytes
 
+from pykro.jsontypes import copy_json
 from pykro.kube import KubeClient, WatchEvent, load_kubeconfig
 from pykro.schema.gvk import GVK
 from pykro.toolkit import Controller, Informer, InformerEvent
-from pykro.toolkit.cache import copy_json
 
 CONFIGMAP = GVK("", "v1", "ConfigMap")
 

@@ -9,12 +9,12 @@ import pytest
 import yaml
 
 from pykro.apiserver.crvalidation import (
-    Cause,
     default_and_prune,
     invalid_message,
     unknown_fields,
     validate,
 )
+from pykro.apiserver.status import Cause
 from pykro.schema.simpleschema import to_openapi
 from pykro.testing.assertion import match
 from tests.paths import KRO_E2E
@@ -99,11 +99,11 @@ def test_numeric_bounds_and_422_message(markers_schema: dict[str, Any]) -> None:
         "spec.replicas: Invalid value: 20: spec.replicas in body should be less than or equal to 10"
     ]
     assert causes[0] == Cause(
-        "FieldValueInvalid",
         "spec.replicas",
         "Invalid value: 20: spec.replicas in body should be less than or equal to 10",
+        "FieldValueInvalid",
     )
-    two = [*causes, Cause("FieldValueRequired", "spec.email", "Required value")]
+    two = [*causes, Cause("spec.email", "Required value", "FieldValueRequired")]
     assert invalid_message("ValidationTestApp", "kro.run", "x", two) == (
         'ValidationTestApp.kro.run "x" is invalid: [spec.replicas: Invalid value: 20: spec.replicas in body '
         "should be less than or equal to 10, spec.email: Required value]"

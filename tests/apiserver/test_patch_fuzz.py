@@ -94,6 +94,11 @@ async def test_named_bad_inputs_leave_object_unchanged(api: Api) -> None:
          apply, 409),
         ("invalid object", {"data": {"bad key!": "x"}}, "application/merge-patch+json", 422),
         ("json patch not a list", {"op": "add"}, "application/json-patch+json", 400),
+        # "²" passes str.isdigit() but is no array index: once a 500 with a Python ValueError.
+        ("json patch index ²", [{"op": "replace", "path": "/metadata/managedFields/²", "value": {}}],
+         "application/json-patch+json", 422),
+        ("json patch from ²", [{"op": "copy", "from": "/metadata/managedFields/²", "path": "/data/b"}],
+         "application/json-patch+json", 422),
     ]
     for what, body, ctype, code in cases:
         status, err = await api.patch(f"{path}?fieldManager=other", body, content_type=ctype)

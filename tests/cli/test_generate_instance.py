@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 import yaml
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pykro.apiserver import EmbeddedAPIServer
@@ -235,7 +235,10 @@ def test_regex_sampler_rejects_what_it_cannot_model(pattern: str) -> None:
 
 
 @settings(max_examples=300, deadline=2000)
-@given(pattern=st.text(alphabet=r"ab-^$.*+?|()[]{}\:,0129xdPp<=!>i", max_size=16))
+@given(pattern=st.text(alphabet=r"ab-^$.*+?|()[]{}\:,0129xdPp<=!>i²", max_size=16))
+@example(pattern="a{²}")  # "²" passes str.isdigit() but not int()
+@example(pattern="a{1,²}")
+@example(pattern="\\²")
 def test_regex_sampler_parses_or_rejects_any_text(pattern: str) -> None:
     """Arbitrary text either parses or raises `UnsupportedPattern`, never another exception."""
     try:

@@ -59,7 +59,7 @@ def test_bind_addresses(address: str | None, expected: tuple[str, int] | None) -
     assert parse_bind_address(address, "--flag") == expected
 
 
-@pytest.mark.parametrize("address", ["8078", "host:", "host:http", ":70000"])
+@pytest.mark.parametrize("address", ["8078", "host:", "host:http", ":70000", "host:²", ":１２"])
 def test_bad_bind_addresses_name_the_flag(address: str) -> None:
     with pytest.raises(PykroError, match="--metrics-bind-address must look like HOST:PORT"):
         parse_bind_address(address, "--metrics-bind-address")

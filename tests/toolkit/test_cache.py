@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pykro.toolkit.cache import NAMESPACE_INDEX, OWNER_UID_INDEX, Indexer, copy_json, label_index
+from pykro.jsontypes import copy_json
+from pykro.toolkit.cache import NAMESPACE_INDEX, OWNER_UID_INDEX, Indexer, label_index
 
 INSTANCE = "kro.run/instance-id"
 

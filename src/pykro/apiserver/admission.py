@@ -27,10 +27,6 @@ SERVICES_GR = ("", "services")
 JOBS_GR = ("batch", "jobs")
 
 
-def as_status_causes(causes: list[crvalidation.Cause]) -> list[Cause]:
-    return [Cause(c.field, c.message, c.type) for c in causes]
-
-
 class Allocator:
     """Cluster IPs and node ports, derived from the stored Services.
 
@@ -162,5 +158,5 @@ class Admission:
         else:
             causes = builtin_validation.validate_builtin(kind.gvk, ctx.obj, ctx.old)
         if causes:
-            raise invalid(kind.kind, kind.group, str(ctx.obj["metadata"].get("name", "")), as_status_causes(causes))
+            raise invalid(kind.kind, kind.group, str(ctx.obj["metadata"].get("name", "")), causes)
 

@@ -32,7 +32,6 @@ from pykro.apiserver.fieldpath import (
     schema_at,
     to_field_set,
 )
-from pykro.apiserver.jsontree import clone
 from pykro.apiserver.managedfields import (
     APPLY,
     UPDATE,
@@ -44,6 +43,7 @@ from pykro.apiserver.managedfields import (
 )
 from pykro.apiserver.patch import json_equal
 from pykro.errors import Problem, PykroError
+from pykro.jsontypes import copy_json
 
 _EMPTY: Mapping[str, Any] = {}
 
@@ -125,7 +125,7 @@ def server_side_apply(
         raise ApplyError("fieldManager: Required value: is required for apply patch", 422)
     config = _reset(_clean(without_managed_fields(applied)), subresource, status_subresource)
     _check_declared(config, schema, ())
-    base = without_managed_fields(clone(dict(live))) if live is not None else {}
+    base = without_managed_fields(copy_json(dict(live))) if live is not None else {}
     entries = _entries(live)
     api_version = str(applied.get("apiVersion", base.get("apiVersion", "")))
     try:
@@ -171,7 +171,7 @@ def server_side_apply(
     object_changed = live is None or not json_equal(base, merged)
     sets_changed = sets_changed or new_mine.fields != mine.fields
     if not object_changed and not sets_changed and new_mine.api_version == mine.api_version:
-        return ApplyResult(clone(dict(live)) if live is not None else merged, False)
+        return ApplyResult(copy_json(dict(live)) if live is not None else merged, False)
     new_mine = replace(new_mine, time=now)
     return ApplyResult(with_managed_fields(merged, [*others, new_mine]), True)
 
@@ -313,28 +313,28 @@ def _check_declared(value: Any, schema: Mapping[str, Any], path: Path) -> None:
 def _merge(live: Any, applied: Any, schema: Mapping[str, Any]) -> Any:
     if isinstance(applied, Mapping):
         if not isinstance(live, Mapping) or is_atomic_map(schema):
-            return clone(dict(applied))
+            return copy_json(dict(applied))
         out = dict(live)
         for name, value in applied.items():
             sub = child_schema(schema, name) or _EMPTY
-            out[name] = _merge(live[name], value, sub) if name in live else clone(value)
+            out[name] = _merge(live[name], value, sub) if name in live else copy_json(value)
         return out
     if isinstance(applied, list):
         kind = list_type(schema)
         if not isinstance(live, list) or kind == "atomic" or is_untyped(schema):
-            return clone(applied)
+            return copy_json(applied)
         merged = list(live)
         positions = {item_element(item, i, schema): i for i, item in enumerate(merged)}
         for i, item in enumerate(applied):
             element = item_element(item, i, schema)
             if element not in positions:
                 positions[element] = len(merged)
-                merged.append(clone(item))
+                merged.append(copy_json(item))
             elif kind == "map":
                 at = positions[element]
                 merged[at] = _merge(merged[at], item, item_schema(schema))
         return merged
-    return clone(applied)
+    return copy_json(applied)
 
 
 def _diff(

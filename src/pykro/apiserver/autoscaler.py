@@ -23,9 +23,10 @@ from typing import Any
 from pykro.apiserver import scale
 from pykro.apiserver.kinds import Catalog, ServedKind
 from pykro.apiserver.pipeline import WriteOptions
-from pykro.apiserver.resources import Resources, now_rfc3339
+from pykro.apiserver.resources import Resources
 from pykro.apiserver.store import Store
 from pykro.apiserver.watch import GroupResource
+from pykro.timestamps import now_rfc3339
 
 Obj = dict[str, Any]
 HPAS: GroupResource = ("autoscaling", "horizontalpodautoscalers")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pykro.apiserver.jsontree import clone
+from pykro.jsontypes import copy_json
 from pykro.schema.gvk import GVK
 
 Obj = dict[str, Any]
@@ -20,7 +20,7 @@ _NO_SPEC = frozenset({"Secret", "Namespace", "PodTemplate"})
 
 def apply_defaults(gvk: GVK, obj: Mapping[str, Any]) -> Obj:
     """A defaulted copy of `obj`; kinds without known defaults come back unchanged."""
-    result = clone(dict(obj))
+    result = copy_json(dict(obj))
     handler = _HANDLERS.get((gvk.group, gvk.kind))
     if handler is None:
         return result
@@ -48,7 +48,7 @@ def image_pull_policy(image: str) -> str:
 
 def _setdefault(obj: Obj, key: str, value: Any) -> None:
     if obj.get(key) is None:
-        obj[key] = clone(value)
+        obj[key] = copy_json(value)
 
 
 def _probe(probe: Any) -> None:
@@ -192,7 +192,7 @@ def _pod(obj: Obj) -> None:
     tolerations = spec.setdefault("tolerations", [])
     if isinstance(tolerations, list):
         present = {t.get("key") for t in tolerations if isinstance(t, dict)}
-        tolerations.extend(clone(t) for t in _NOT_READY_TOLERATIONS if t["key"] not in present)
+        tolerations.extend(copy_json(t) for t in _NOT_READY_TOLERATIONS if t["key"] not in present)
 
 
 # ---------------------------------------------------------------- workloads
@@ -311,7 +311,7 @@ def allocate_cluster_ip(obj: Mapping[str, Any], allocator: Callable[[str], str])
     Headless (`clusterIP: None`) and ExternalName services, and ones that already have an IP, are
     returned unchanged. The allocator raises to refuse (e.g. range full); that propagates.
     """
-    result = clone(dict(obj))
+    result = copy_json(dict(obj))
     spec = result.get("spec")
     if not isinstance(spec, dict) or spec.get("type") == "ExternalName":
         return result
@@ -327,7 +327,7 @@ def allocate_cluster_ip(obj: Mapping[str, Any], allocator: Callable[[str], str])
 
 def allocate_node_ports(obj: Mapping[str, Any], allocator: Callable[[], int]) -> Obj:
     """A copy of a NodePort/LoadBalancer Service with missing `nodePort`s filled by `allocator()`."""
-    result = clone(dict(obj))
+    result = copy_json(dict(obj))
     spec = result.get("spec")
     if not isinstance(spec, dict) or spec.get("type") not in ("NodePort", "LoadBalancer"):
         return result
@@ -399,7 +399,7 @@ def generate_job_selector(obj: Mapping[str, Any], uid: str) -> Obj:
 
     Skipped when `spec.manualSelector` is true; the labels need the object's uid, hence a separate hook.
     """
-    result = clone(dict(obj))
+    result = copy_json(dict(obj))
     spec = result.get("spec")
     if not isinstance(spec, dict) or spec.get("manualSelector") is True:
         return result

@@ -12,8 +12,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pykro.apiserver.crvalidation import Cause, go_value
+from pykro.apiserver.crvalidation import go_value
 from pykro.apiserver.names import NameCheck, dns1035_label, dns1123_label, dns1123_subdomain
+from pykro.apiserver.status import Cause
 from pykro.schema.gvk import GVK
 
 _CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
@@ -49,7 +50,7 @@ def validate_builtin(gvk: GVK, obj: Mapping[str, Any], old: Mapping[str, Any] | 
     elif key == ("batch", "CronJob"):
         job_spec = (spec.get("jobTemplate") or {}).get("spec")
         if not isinstance(job_spec, Mapping):
-            causes.append(Cause("FieldValueRequired", "spec.jobTemplate.spec", "Required value"))
+            causes.append(Cause("spec.jobTemplate.spec", "Required value", "FieldValueRequired"))
         else:
             _job(job_spec, None, "spec.jobTemplate.spec", causes)
     elif key == ("", "Service"):
@@ -122,34 +123,28 @@ def _workload(
     if isinstance(replicas, int) and replicas < 0:
         causes.append(
             Cause(
-                "FieldValueInvalid",
-                "spec.replicas",
-                f"Invalid value: {replicas}: must be greater than or equal to 0",
+                "spec.replicas", f"Invalid value: {replicas}: must be greater than or equal to 0", "FieldValueInvalid",
             )
         )
     selector = spec.get("selector")
     template = spec.get("template")
     if not isinstance(selector, Mapping):
-        causes.append(Cause("FieldValueRequired", "spec.selector", "Required value"))
+        causes.append(Cause("spec.selector", "Required value", "FieldValueRequired"))
     elif not selector.get("matchLabels") and not selector.get("matchExpressions"):
         causes.append(
             Cause(
-                "FieldValueInvalid",
-                "spec.selector",
-                f"Invalid value: {_go_selector(selector)}: empty selector is invalid for deployment",
+                "spec.selector", f"Invalid value: {_go_selector(selector)}: empty selector is invalid for deployment", "FieldValueInvalid",
             )
         )
     if not isinstance(template, Mapping):
-        causes.append(Cause("FieldValueRequired", "spec.template", "Required value"))
+        causes.append(Cause("spec.template", "Required value", "FieldValueRequired"))
         return
     labels = (template.get("metadata") or {}).get("labels") or {}
     if isinstance(selector, Mapping) and (selector.get("matchLabels") or selector.get("matchExpressions")):
         if not selector_matches(selector, labels):
             causes.append(
                 Cause(
-                    "FieldValueInvalid",
-                    "spec.template.metadata.labels",
-                    f"Invalid value: {_go_string_map(labels)}: `selector` does not match template `labels`",
+                    "spec.template.metadata.labels", f"Invalid value: {_go_string_map(labels)}: `selector` does not match template `labels`", "FieldValueInvalid",
                 )
             )
     pod_spec = template.get("spec")
@@ -158,14 +153,12 @@ def _workload(
         if pod_spec.get("restartPolicy") not in (None, "Always"):
             causes.append(
                 Cause(
-                    "FieldValueNotSupported",
-                    "spec.template.spec.restartPolicy",
-                    f"Unsupported value: {go_value(pod_spec.get('restartPolicy'))}: "
-                    'supported values: "Always"',
+                    "spec.template.spec.restartPolicy", f"Unsupported value: {go_value(pod_spec.get('restartPolicy'))}: "
+                    'supported values: "Always"', "FieldValueNotSupported",
                 )
             )
     else:
-        causes.append(Cause("FieldValueRequired", "spec.template.spec.containers", "Required value"))
+        causes.append(Cause("spec.template.spec.containers", "Required value", "FieldValueRequired"))
     if old_spec is None:
         return
     if gvk.kind == "StatefulSet":
@@ -174,19 +167,15 @@ def _workload(
         }:
             causes.append(
                 Cause(
-                    "FieldValueForbidden",
-                    "spec",
-                    "Forbidden: updates to statefulset spec for fields other than 'replicas', "
+                    "spec", "Forbidden: updates to statefulset spec for fields other than 'replicas', "
                     "'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' "
-                    "and 'minReadySeconds' are forbidden",
+                    "and 'minReadySeconds' are forbidden", "FieldValueForbidden",
                 )
             )
     elif isinstance(selector, Mapping) and old_spec.get("selector") != selector:
         causes.append(
             Cause(
-                "FieldValueInvalid",
-                "spec.selector",
-                f"Invalid value: {_go_selector(selector)}: field is immutable",
+                "spec.selector", f"Invalid value: {_go_selector(selector)}: field is immutable", "FieldValueInvalid",
             )
         )
 
@@ -194,7 +183,7 @@ def _workload(
 def _pod_spec(spec: Mapping[str, Any], path: str, causes: list[Cause]) -> None:
     containers = spec.get("containers")
     if not isinstance(containers, list) or not containers:
-        causes.append(Cause("FieldValueRequired", f"{path}.containers", "Required value"))
+        causes.append(Cause(f"{path}.containers", "Required value", "FieldValueRequired"))
         containers = []
     seen: set[str] = set()
     for key, items in (("initContainers", spec.get("initContainers") or []), ("containers", containers)):
@@ -204,26 +193,24 @@ def _pod_spec(spec: Mapping[str, Any], path: str, causes: list[Cause]) -> None:
                 continue
             name = container.get("name")
             if not name:
-                causes.append(Cause("FieldValueRequired", f"{where}.name", "Required value"))
+                causes.append(Cause(f"{where}.name", "Required value", "FieldValueRequired"))
             elif not isinstance(name, str) or dns1123_label(name):
                 problem = dns1123_label(name) if isinstance(name, str) else dns1123_label("")
-                causes.append(Cause("FieldValueInvalid", f"{where}.name", f"Invalid value: {go_value(name)}: {problem}"))
+                causes.append(Cause(f"{where}.name", f"Invalid value: {go_value(name)}: {problem}", "FieldValueInvalid"))
             elif name in seen:
                 causes.append(
-                    Cause("FieldValueDuplicate", f"{where}.name", f"Duplicate value: {go_value(name)}")
+                    Cause(f"{where}.name", f"Duplicate value: {go_value(name)}", "FieldValueDuplicate")
                 )
             else:
                 seen.add(name)
             if not container.get("image"):
-                causes.append(Cause("FieldValueRequired", f"{where}.image", "Required value"))
+                causes.append(Cause(f"{where}.image", "Required value", "FieldValueRequired"))
             for j, port in enumerate(container.get("ports") or ()):
                 number = port.get("containerPort") if isinstance(port, Mapping) else None
                 if not isinstance(number, int) or not 1 <= number <= 65535:
                     causes.append(
                         Cause(
-                            "FieldValueInvalid",
-                            f"{where}.ports[{j}].containerPort",
-                            f"Invalid value: {go_value(number)}: must be between 1 and 65535, inclusive",
+                            f"{where}.ports[{j}].containerPort", f"Invalid value: {go_value(number)}: must be between 1 and 65535, inclusive", "FieldValueInvalid",
                         )
                     )
 
@@ -232,29 +219,25 @@ def _job(spec: Mapping[str, Any], old_spec: Mapping[str, Any] | None, path: str,
     template = spec.get("template")
     pod_spec = template.get("spec") if isinstance(template, Mapping) else None
     if not isinstance(pod_spec, Mapping):
-        causes.append(Cause("FieldValueRequired", f"{path}.template.spec.containers", "Required value"))
+        causes.append(Cause(f"{path}.template.spec.containers", "Required value", "FieldValueRequired"))
         return
     _pod_spec(pod_spec, f"{path}.template.spec", causes)
     policy = pod_spec.get("restartPolicy")
     if policy is None:
         causes.append(
             Cause(
-                "FieldValueRequired",
-                f"{path}.template.spec.restartPolicy",
-                'Required value: valid values: "OnFailure", "Never"',
+                f"{path}.template.spec.restartPolicy", 'Required value: valid values: "OnFailure", "Never"', "FieldValueRequired",
             )
         )
     elif policy not in ("OnFailure", "Never"):
         causes.append(
             Cause(
-                "FieldValueNotSupported",
-                f"{path}.template.spec.restartPolicy",
-                f'Unsupported value: {go_value(policy)}: supported values: "OnFailure", "Never"',
+                f"{path}.template.spec.restartPolicy", f'Unsupported value: {go_value(policy)}: supported values: "OnFailure", "Never"', "FieldValueNotSupported",
             )
         )
     if old_spec is not None and old_spec.get("template") != template:
         causes.append(
-            Cause("FieldValueInvalid", f"{path}.template", 'Invalid value: "object": field is immutable')
+            Cause(f"{path}.template", 'Invalid value: "object": field is immutable', "FieldValueInvalid")
         )
 
 
@@ -264,16 +247,14 @@ def _service(spec: Mapping[str, Any], old_spec: Mapping[str, Any] | None, causes
     if kind not in ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName"):
         causes.append(
             Cause(
-                "FieldValueNotSupported",
-                "spec.type",
-                f"Unsupported value: {go_value(kind)}: supported "
-                'values: "ClusterIP", "ExternalName", "LoadBalancer", "NodePort"',
+                "spec.type", f"Unsupported value: {go_value(kind)}: supported "
+                'values: "ClusterIP", "ExternalName", "LoadBalancer", "NodePort"', "FieldValueNotSupported",
             )
         )
     if not ports and kind != "ExternalName" and spec.get("clusterIP") != "None":
-        causes.append(Cause("FieldValueRequired", "spec.ports", "Required value"))
+        causes.append(Cause("spec.ports", "Required value", "FieldValueRequired"))
     if kind == "ExternalName" and not spec.get("externalName"):
-        causes.append(Cause("FieldValueRequired", "spec.externalName", "Required value"))
+        causes.append(Cause("spec.externalName", "Required value", "FieldValueRequired"))
     names: set[str] = set()
     for i, port in enumerate(ports if isinstance(ports, list) else []):
         if not isinstance(port, Mapping):
@@ -281,36 +262,30 @@ def _service(spec: Mapping[str, Any], old_spec: Mapping[str, Any] | None, causes
         where = f"spec.ports[{i}]"
         name = port.get("name")
         if len(ports) > 1 and not name:
-            causes.append(Cause("FieldValueRequired", f"{where}.name", "Required value"))
+            causes.append(Cause(f"{where}.name", "Required value", "FieldValueRequired"))
         elif name in names:
-            causes.append(Cause("FieldValueDuplicate", f"{where}.name", f"Duplicate value: {go_value(name)}"))
+            causes.append(Cause(f"{where}.name", f"Duplicate value: {go_value(name)}", "FieldValueDuplicate"))
         elif isinstance(name, str):
             names.add(name)
         number = port.get("port")
         if not isinstance(number, int) or not 1 <= number <= 65535:
             causes.append(
                 Cause(
-                    "FieldValueInvalid",
-                    f"{where}.port",
-                    f"Invalid value: {go_value(number)}: must be between 1 and 65535, inclusive",
+                    f"{where}.port", f"Invalid value: {go_value(number)}: must be between 1 and 65535, inclusive", "FieldValueInvalid",
                 )
             )
         target = port.get("targetPort")
         if isinstance(target, int) and not 1 <= target <= 65535:
             causes.append(
                 Cause(
-                    "FieldValueInvalid",
-                    f"{where}.targetPort",
-                    f"Invalid value: {target}: must be between 1 and 65535, inclusive",
+                    f"{where}.targetPort", f"Invalid value: {target}: must be between 1 and 65535, inclusive", "FieldValueInvalid",
                 )
             )
         protocol = port.get("protocol", "TCP")
         if protocol not in ("TCP", "UDP", "SCTP"):
             causes.append(
                 Cause(
-                    "FieldValueNotSupported",
-                    f"{where}.protocol",
-                    f'Unsupported value: {go_value(protocol)}: supported values: "SCTP", "TCP", "UDP"',
+                    f"{where}.protocol", f'Unsupported value: {go_value(protocol)}: supported values: "SCTP", "TCP", "UDP"', "FieldValueNotSupported",
                 )
             )
     if (
@@ -320,10 +295,8 @@ def _service(spec: Mapping[str, Any], old_spec: Mapping[str, Any] | None, causes
     ):
         causes.append(
             Cause(
-                "FieldValueInvalid",
-                "spec.clusterIPs[0]",
-                f"Invalid value: []string{{{json.dumps(str(spec.get('clusterIP')))}}}: "
-                "may not change once set",
+                "spec.clusterIPs[0]", f"Invalid value: []string{{{json.dumps(str(spec.get('clusterIP')))}}}: "
+                "may not change once set", "FieldValueInvalid",
             )
         )
 
@@ -339,26 +312,20 @@ def _ingress(spec: Mapping[str, Any], causes: list[Cause]) -> None:
             if not kind:
                 causes.append(
                     Cause(
-                        "FieldValueRequired",
-                        f"{where}.pathType",
-                        "Required value: pathType must be specified",
+                        f"{where}.pathType", "Required value: pathType must be specified", "FieldValueRequired",
                     )
                 )
             elif kind not in ("Exact", "Prefix", "ImplementationSpecific"):
                 causes.append(
                     Cause(
-                        "FieldValueNotSupported",
-                        f"{where}.pathType",
-                        f'Unsupported value: {go_value(kind)}: supported values: "Exact", '
-                        '"ImplementationSpecific", "Prefix"',
+                        f"{where}.pathType", f'Unsupported value: {go_value(kind)}: supported values: "Exact", '
+                        '"ImplementationSpecific", "Prefix"', "FieldValueNotSupported",
                     )
                 )
             elif kind in ("Exact", "Prefix") and not str(path.get("path", "")).startswith("/"):
                 causes.append(
                     Cause(
-                        "FieldValueInvalid",
-                        f"{where}.path",
-                        f"Invalid value: {go_value(path.get('path', ''))}: must be an absolute path",
+                        f"{where}.path", f"Invalid value: {go_value(path.get('path', ''))}: must be an absolute path", "FieldValueInvalid",
                     )
                 )
 
@@ -373,14 +340,12 @@ def _config(obj: Mapping[str, Any], old: Mapping[str, Any] | None, causes: list[
             where = f"{section}[{key}]"
             if not isinstance(key, str) or len(key) > 253 or not _CONFIG_KEY.match(key) or key in (".", ".."):
                 causes.append(
-                    Cause("FieldValueInvalid", where, f"Invalid value: {go_value(key)}: {_CONFIG_KEY_MSG}")
+                    Cause(where, f"Invalid value: {go_value(key)}: {_CONFIG_KEY_MSG}", "FieldValueInvalid")
                 )
             elif key in seen and section == "binaryData":
                 causes.append(
                     Cause(
-                        "FieldValueInvalid",
-                        where,
-                        f"Invalid value: {go_value(key)}: duplicate of key present in data",
+                        where, f"Invalid value: {go_value(key)}: duplicate of key present in data", "FieldValueInvalid",
                     )
                 )
             seen.add(str(key))
@@ -389,17 +354,13 @@ def _config(obj: Mapping[str, Any], old: Mapping[str, Any] | None, causes: list[
             if obj.get(section) != old.get(section):
                 causes.append(
                     Cause(
-                        "FieldValueForbidden",
-                        section,
-                        "Forbidden: field is immutable when `immutable` is set",
+                        section, "Forbidden: field is immutable when `immutable` is set", "FieldValueForbidden",
                     )
                 )
         if obj.get("immutable") is not True:
             causes.append(
                 Cause(
-                    "FieldValueForbidden",
-                    "immutable",
-                    "Forbidden: field is immutable when `immutable` is set",
+                    "immutable", "Forbidden: field is immutable when `immutable` is set", "FieldValueForbidden",
                 )
             )
 
@@ -433,13 +394,13 @@ def validate_metadata(gvk: GVK, obj: Mapping[str, Any]) -> list[Cause]:
         if not meta.get("generateName"):
             causes.append(
                 Cause(
-                    "FieldValueRequired", "metadata.name", "Required value: name or generateName is required"
+                    "metadata.name", "Required value: name or generateName is required", "FieldValueRequired"
                 )
             )
     else:
         problem = check(name) if isinstance(name, str) else check("")
         if problem:
-            causes.append(Cause("FieldValueInvalid", "metadata.name", f"Invalid value: {go_value(name)}: {problem}"))
+            causes.append(Cause("metadata.name", f"Invalid value: {go_value(name)}: {problem}", "FieldValueInvalid"))
     labels = meta.get("labels")
     for key, value in labels.items() if isinstance(labels, Mapping) else ():
         causes.extend(_qualified_name(str(key), "metadata.labels"))
@@ -447,17 +408,13 @@ def validate_metadata(gvk: GVK, obj: Mapping[str, Any]) -> list[Cause]:
         if not isinstance(value, str) or not _LABEL_VALUE.match(text):
             causes.append(
                 Cause(
-                    "FieldValueInvalid",
-                    "metadata.labels",
-                    f"Invalid value: {go_value(value)}: {_LABEL_VALUE_MSG}",
+                    "metadata.labels", f"Invalid value: {go_value(value)}: {_LABEL_VALUE_MSG}", "FieldValueInvalid",
                 )
             )
         elif len(text) > 63:
             causes.append(
                 Cause(
-                    "FieldValueInvalid",
-                    "metadata.labels",
-                    f"Invalid value: {go_value(text)}: must be no more than 63 characters",
+                    "metadata.labels", f"Invalid value: {go_value(text)}: must be no more than 63 characters", "FieldValueInvalid",
                 )
             )
     annotations = meta.get("annotations")
@@ -475,8 +432,8 @@ def _qualified_name(key: str, where: str) -> list[Cause]:
             if _NAME_PART.match(name) is None
             else "name part must be no more than 63 characters"
         )
-        causes.append(Cause("FieldValueInvalid", where, f"Invalid value: {go_value(key)}: {detail}"))
+        causes.append(Cause(where, f"Invalid value: {go_value(key)}: {detail}", "FieldValueInvalid"))
     problem = dns1123_subdomain(prefix) if slash else None
     if problem:
-        causes.append(Cause("FieldValueInvalid", where, f"Invalid value: {go_value(key)}: prefix part {problem}"))
+        causes.append(Cause(where, f"Invalid value: {go_value(key)}: prefix part {problem}", "FieldValueInvalid"))
     return causes

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from pykro.apiserver.names import dns1123_subdomain
 from pykro.apiserver.status import Cause
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+from pykro.timestamps import now_rfc3339
 
 
 def set_defaults(crd: dict[str, Any]) -> None:
@@ -102,7 +98,7 @@ def validate(crd: dict[str, Any]) -> list[Cause]:
 
 
 def _condition(type_: str, status: str, reason: str, message: str) -> dict[str, Any]:
-    return {"type": type_, "status": status, "lastTransitionTime": _now(), "reason": reason, "message": message}
+    return {"type": type_, "status": status, "lastTransitionTime": now_rfc3339(), "reason": reason, "message": message}
 
 
 def accept(crd: dict[str, Any]) -> None:

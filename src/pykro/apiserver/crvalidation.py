@@ -19,31 +19,18 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from pykro.apiserver.fieldpath import list_keys, list_type
-from pykro.apiserver.jsontree import clone
+from pykro.apiserver.status import Cause
 from pykro.apiserver.status import invalid_message as invalid_message  # the message the server sends
 from pykro.cel.compiler import compile_untyped, evaluate
 from pykro.cel.errors import CelError
 from pykro.goregexp import PatternError, compile_pattern
-from pykro.jsontypes import json_type
+from pykro.jsontypes import copy_json, json_type
 
 _EMPTY: Mapping[str, Any] = {}
 _ROOT_META = ("apiVersion", "kind", "metadata")
-
-
-@dataclass(frozen=True)
-class Cause:
-    """One `status.details.causes` entry: `type` (e.g. FieldValueInvalid), `field`, `message` (the body)."""
-
-    type: str
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}" if self.field else self.message
 
 
 # ---------------------------------------------------------------- Go-style value printing
@@ -96,7 +83,7 @@ def default_and_prune(
 
     The paths of pruned unknown fields are appended to `unknown` when given.
     """
-    result = clone(dict(obj))
+    result = copy_json(dict(obj))
     _prune(result, schema, root=True, unknown=unknown, path="")
     _default(result, schema)
     _prune(result, schema, root=True, unknown=None, path="")  # defaults are pruned too
@@ -105,7 +92,7 @@ def default_and_prune(
 
 def prune(obj: Mapping[str, Any], schema: Mapping[str, Any], unknown: list[str] | None = None) -> dict[str, Any]:
     """A copy of `obj` without the fields `schema` does not declare (and non-nullable nulls)."""
-    result = clone(dict(obj))
+    result = copy_json(dict(obj))
     _prune(result, schema, root=True, unknown=unknown, path="")
     return result
 
@@ -113,7 +100,7 @@ def prune(obj: Mapping[str, Any], schema: Mapping[str, Any], unknown: list[str] 
 def unknown_fields(obj: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
     """Paths pruning would drop, for `fieldValidation=Strict|Warn` (`unknown field "spec.x"`)."""
     found: list[str] = []
-    _prune(clone(dict(obj)), schema, root=True, unknown=found, path="")
+    _prune(copy_json(dict(obj)), schema, root=True, unknown=found, path="")
     return found
 
 
@@ -163,7 +150,7 @@ def _default(value: Any, schema: Mapping[str, Any]) -> None:
                 if "default" in sub and (
                     name not in value or (value[name] is None and not sub.get("nullable"))
                 ):
-                    value[name] = clone(sub["default"])
+                    value[name] = copy_json(sub["default"])
         extra = schema.get("additionalProperties")
         for name, child in value.items():
             sub = props.get(name) if isinstance(props, Mapping) and name in props else extra
@@ -174,7 +161,7 @@ def _default(value: Any, schema: Mapping[str, Any]) -> None:
         if isinstance(items, Mapping):
             for i, item in enumerate(value):
                 if item is None and "default" in items and not items.get("nullable"):
-                    value[i] = clone(items["default"])
+                    value[i] = copy_json(items["default"])
                 _default(value[i], items)
 
 
@@ -188,7 +175,7 @@ def validate(obj: Mapping[str, Any], old: Mapping[str, Any] | None, schema: Mapp
     props = props if isinstance(props, Mapping) else _EMPTY
     for name in schema.get("required") or ():
         if name not in obj and name not in _ROOT_META:
-            causes.append(Cause("FieldValueRequired", name, "Required value"))
+            causes.append(Cause(name, "Required value", "FieldValueRequired"))
     for name, value in obj.items():
         if name in _ROOT_META or name not in props:
             continue
@@ -206,9 +193,7 @@ def _validate(
             expected = schema.get("type") or "object"
             causes.append(
                 Cause(
-                    "FieldValueTypeInvalid",
-                    path,
-                    f'Invalid value: "null": {path} in body must be of type {expected}: "null"',
+                    path, f'Invalid value: "null": {path} in body must be of type {expected}: "null"', "FieldValueTypeInvalid",
                 )
             )
         return
@@ -237,10 +222,8 @@ def _type_ok(value: Any, schema: Mapping[str, Any], path: str, causes: list[Caus
     if not ok:
         causes.append(
             Cause(
-                "FieldValueTypeInvalid",
-                path,
-                f"Invalid value: {go_value(value)}: {path} in body must be of type {expected}: "
-                f'"{_type_name(value)}"',
+                path, f"Invalid value: {go_value(value)}: {path} in body must be of type {expected}: "
+                f'"{_type_name(value)}"', "FieldValueTypeInvalid",
             )
         )
     return ok
@@ -252,9 +235,7 @@ def _enum(value: Any, schema: Mapping[str, Any], path: str, causes: list[Cause])
         listed = ", ".join(go_value(v) for v in allowed)
         causes.append(
             Cause(
-                "FieldValueNotSupported",
-                path,
-                f"Unsupported value: {go_value(value)}: supported values: {listed}",
+                path, f"Unsupported value: {go_value(value)}: supported values: {listed}", "FieldValueNotSupported",
             )
         )
 
@@ -264,14 +245,12 @@ def _string(value: str, schema: Mapping[str, Any], path: str, causes: list[Cause
     max_length = schema.get("maxLength")
     if isinstance(max_length, int) and len(value) > max_length:
         limit = f"{max_length} {_plural(max_length, 'byte')}"
-        causes.append(Cause("FieldValueTooLong", path, f"Too long: may not be more than {limit}"))
+        causes.append(Cause(path, f"Too long: may not be more than {limit}", "FieldValueTooLong"))
     min_length = schema.get("minLength")
     if isinstance(min_length, int) and len(value) < min_length:
         causes.append(
             Cause(
-                "FieldValueInvalid",
-                path,
-                f"Invalid value: {shown}: {path} in body should be at least {min_length} chars long",
+                path, f"Invalid value: {shown}: {path} in body should be at least {min_length} chars long", "FieldValueInvalid",
             )
         )
     pattern = schema.get("pattern")
@@ -283,9 +262,7 @@ def _string(value: str, schema: Mapping[str, Any], path: str, causes: list[Cause
         if not matched:
             causes.append(
                 Cause(
-                    "FieldValueInvalid",
-                    path,
-                    f"Invalid value: {shown}: {path} in body should match '{pattern}'",
+                    path, f"Invalid value: {shown}: {path} in body should match '{pattern}'", "FieldValueInvalid",
                 )
             )
     fmt = schema.get("format")
@@ -293,9 +270,7 @@ def _string(value: str, schema: Mapping[str, Any], path: str, causes: list[Cause
     if check is not None and not check(value):
         causes.append(
             Cause(
-                "FieldValueInvalid",
-                path,
-                f"Invalid value: {shown}: {path} in body must be of type {fmt}: {shown}",
+                path, f"Invalid value: {shown}: {path} in body must be of type {fmt}: {shown}", "FieldValueInvalid",
             )
         )
 
@@ -308,17 +283,13 @@ def _number(value: float, schema: Mapping[str, Any], path: str, causes: list[Cau
         if schema.get("exclusiveMaximum") and value >= maximum:
             causes.append(
                 Cause(
-                    "FieldValueInvalid",
-                    path,
-                    f"Invalid value: {shown}: {path} in body should be less than {limit}",
+                    path, f"Invalid value: {shown}: {path} in body should be less than {limit}", "FieldValueInvalid",
                 )
             )
         elif value > maximum:
             causes.append(
                 Cause(
-                    "FieldValueInvalid",
-                    path,
-                    f"Invalid value: {shown}: {path} in body should be less than or equal to {limit}",
+                    path, f"Invalid value: {shown}: {path} in body should be less than or equal to {limit}", "FieldValueInvalid",
                 )
             )
     minimum = schema.get("minimum")
@@ -327,26 +298,20 @@ def _number(value: float, schema: Mapping[str, Any], path: str, causes: list[Cau
         if schema.get("exclusiveMinimum") and value <= minimum:
             causes.append(
                 Cause(
-                    "FieldValueInvalid",
-                    path,
-                    f"Invalid value: {shown}: {path} in body should be greater than {limit}",
+                    path, f"Invalid value: {shown}: {path} in body should be greater than {limit}", "FieldValueInvalid",
                 )
             )
         elif value < minimum:
             causes.append(
                 Cause(
-                    "FieldValueInvalid",
-                    path,
-                    f"Invalid value: {shown}: {path} in body should be greater than or equal to {limit}",
+                    path, f"Invalid value: {shown}: {path} in body should be greater than or equal to {limit}", "FieldValueInvalid",
                 )
             )
     multiple = schema.get("multipleOf")
     if isinstance(multiple, (int, float)) and multiple and (value / multiple) % 1 != 0:
         causes.append(
             Cause(
-                "FieldValueInvalid",
-                path,
-                f"Invalid value: {shown}: {path} in body should be a multiple of {go_value(multiple)}",
+                path, f"Invalid value: {shown}: {path} in body should be a multiple of {go_value(multiple)}", "FieldValueInvalid",
             )
         )
 
@@ -357,14 +322,12 @@ def _array(
     max_items = schema.get("maxItems")
     if isinstance(max_items, int) and len(value) > max_items:
         limit = f"{max_items} {_plural(max_items, 'item')}"
-        causes.append(Cause("FieldValueTooMany", path, f"Too many: {len(value)}: must have at most {limit}"))
+        causes.append(Cause(path, f"Too many: {len(value)}: must have at most {limit}", "FieldValueTooMany"))
     min_items = schema.get("minItems")
     if isinstance(min_items, int) and len(value) < min_items:
         causes.append(
             Cause(
-                "FieldValueInvalid",
-                path,
-                f"Invalid value: {len(value)}: {path} in body should have at least {min_items} items",
+                path, f"Invalid value: {len(value)}: {path} in body should have at least {min_items} items", "FieldValueInvalid",
             )
         )
     kind = list_type(schema) if "x-kubernetes-list-type" in schema else ""
@@ -373,7 +336,7 @@ def _array(
         for i, item in enumerate(value):
             if item in seen:
                 causes.append(
-                    Cause("FieldValueDuplicate", f"{path}[{i}]", f"Duplicate value: {go_value(item)}")
+                    Cause(f"{path}[{i}]", f"Duplicate value: {go_value(item)}", "FieldValueDuplicate")
                 )
             else:
                 seen.append(item)
@@ -387,7 +350,7 @@ def _array(
             ident = _key_of(item, keys)
             if ident in seen_keys:
                 shown = _go_sharp({k: item[k] for k in keys if k in item})
-                causes.append(Cause("FieldValueDuplicate", f"{path}[{i}]", f"Duplicate value: {shown}"))
+                causes.append(Cause(f"{path}[{i}]", f"Duplicate value: {shown}", "FieldValueDuplicate"))
             seen_keys.add(ident)
         if isinstance(old, list):
             old_by_key = {_key_of(o, keys): o for o in old if isinstance(o, Mapping)}
@@ -417,18 +380,16 @@ def _object(
 ) -> None:
     for name in schema.get("required") or ():
         if name not in value:
-            causes.append(Cause("FieldValueRequired", _join(path, str(name)), "Required value"))
+            causes.append(Cause(_join(path, str(name)), "Required value", "FieldValueRequired"))
     max_props = schema.get("maxProperties")
     if isinstance(max_props, int) and len(value) > max_props:
         limit = f"{max_props} {_plural(max_props, 'item')}"
-        causes.append(Cause("FieldValueTooMany", path, f"Too many: {len(value)}: must have at most {limit}"))
+        causes.append(Cause(path, f"Too many: {len(value)}: must have at most {limit}", "FieldValueTooMany"))
     min_props = schema.get("minProperties")
     if isinstance(min_props, int) and len(value) < min_props:
         causes.append(
             Cause(
-                "FieldValueInvalid",
-                path,
-                f"Invalid value: {len(value)}: {path} in body should have at least {min_props} properties",
+                path, f"Invalid value: {len(value)}: {path} in body should have at least {min_props} properties", "FieldValueInvalid",
             )
         )
     props = schema.get("properties")
@@ -494,7 +455,7 @@ def _rules(
         except _RuleError as err:
             detail = str(err)
             causes.append(
-                Cause("FieldValueInvalid", field, f"Invalid value: {shown}: {detail} evaluating rule: {text}")
+                Cause(field, f"Invalid value: {shown}: {detail} evaluating rule: {text}", "FieldValueInvalid")
             )
             continue
         if outcome is True:
@@ -505,11 +466,11 @@ def _rules(
             else f"{text}: rule did not evaluate to a bool"
         )
         if reason in ("FieldValueForbidden", "FieldValueRequired"):
-            causes.append(Cause(reason, field, f"{label}: {message}"))
+            causes.append(Cause(field, f"{label}: {message}", reason))
         elif reason == "FieldValueDuplicate":
-            causes.append(Cause(reason, field, f"{label}: {shown}"))
+            causes.append(Cause(field, f"{label}: {shown}", reason))
         else:
-            causes.append(Cause("FieldValueInvalid", field, f"Invalid value: {shown}: {message}"))
+            causes.append(Cause(field, f"Invalid value: {shown}: {message}", "FieldValueInvalid"))
 
 
 class _RuleError(Exception):

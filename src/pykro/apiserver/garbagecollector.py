@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pykro.apiserver.jsontree import clone
 from pykro.apiserver.kinds import Catalog, ServedKind
 from pykro.apiserver.pipeline import WriteOptions
 from pykro.apiserver.reconcile import WorkQueue
@@ -21,6 +20,7 @@ from pykro.apiserver.resources import FOREGROUND, ORPHAN, Resources
 from pykro.apiserver.status import ApiError
 from pykro.apiserver.store import Store
 from pykro.apiserver.watch import Event, GroupResource
+from pykro.jsontypes import copy_json
 
 Obj = dict[str, Any]
 Key = tuple[GroupResource, str, str]
@@ -160,7 +160,7 @@ class GarbageCollector:
         deps = [(k, o) for k, o in ((k, self.store.get(*k)) for k in sorted(self.dependents.get(uid, set()))) if o is not None]
         if ORPHAN in finalizers:
             for key, dep in deps:
-                new = clone(dep)
+                new = copy_json(dep)
                 new["metadata"]["ownerReferences"] = [r for r in dep["metadata"].get("ownerReferences") or ()
                                                       if not (isinstance(r, dict) and r.get("uid") == uid)]
                 dep_kind = self.catalog.preferred(*key[0])
@@ -180,7 +180,7 @@ class GarbageCollector:
                 await self._drop_finalizer(kind, owner, FOREGROUND)
 
     async def _drop_finalizer(self, kind: ServedKind, owner: Obj, finalizer: str) -> None:
-        new = clone(owner)
+        new = copy_json(owner)
         new["metadata"]["finalizers"] = [f for f in owner["metadata"].get("finalizers") or () if f != finalizer]
         await self.resources.update(kind, owner["metadata"].get("namespace", ""), owner["metadata"]["name"], new,
                                     options=MANAGER)

@@ -21,7 +21,7 @@ from pykro.apiserver.kinds import Catalog, ServedKind
 from pykro.apiserver.openapi import OpenAPI
 from pykro.apiserver.patch import PatchError, apply_json_patch, apply_merge_patch
 from pykro.apiserver.pipeline import WriteOptions
-from pykro.apiserver.resources import Resources, now_rfc3339
+from pykro.apiserver.resources import Resources
 from pykro.apiserver.schemas import Schemas
 from pykro.apiserver.selectors import FieldSelector, LabelSelector, parse_field_selector, parse_label_selector
 from pykro.apiserver.status import (
@@ -37,6 +37,7 @@ from pykro.apiserver.status import (
 from pykro.apiserver.strategicmerge import apply_strategic_merge_patch
 from pykro.apiserver.tables import table
 from pykro.apiserver.watchstream import WatchStream
+from pykro.timestamps import now_rfc3339
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pykro.apiserver.jsontree import clone
 from pykro.errors import PykroError
+from pykro.jsontypes import copy_json
 
 
 class PatchError(PykroError, ValueError):
@@ -48,10 +48,15 @@ def parse_pointer(pointer: Any) -> list[str]:
     return [t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/")]
 
 
+def _is_index(token: str) -> bool:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    return token.isascii() and token.isdigit()
+
+
 def _index(token: str, size: int, *, allow_end: bool, op: str, pointer: str) -> int:
     if token == "-" and allow_end:
         return size
-    if not token.isdigit() or (len(token) > 1 and token[0] == "0"):
+    if not _is_index(token) or (len(token) > 1 and token[0] == "0"):
         raise PatchError(
             f"{op} operation does not apply: doc is missing path: {pointer!r}: invalid index {token!r}"
         )
@@ -67,7 +72,7 @@ def _container(doc: Any, tokens: list[str], op: str, pointer: str) -> Any:
     for token in tokens:
         if isinstance(node, dict) and token in node:
             node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+        elif isinstance(node, list) and _is_index(token) and int(token) < len(node):
             node = node[int(token)]
         else:
             raise PatchError(
@@ -131,18 +136,18 @@ def apply_json_patch(obj: Mapping[str, Any], ops: Any) -> dict[str, Any]:
     """Apply an RFC 6902 patch to a copy of `obj`; the input is never modified."""
     if not isinstance(ops, Sequence) or isinstance(ops, (str, bytes)):
         raise PatchError("json: cannot unmarshal object into Go value of type jsonpatch.Patch", 400)
-    doc: Any = clone(dict(obj))
+    doc: Any = copy_json(dict(obj))
     for op in ops:
         if not isinstance(op, Mapping):
             raise PatchError(f"json patch operation must be an object, got {op!r}", 400)
         kind = op.get("op")
         path = _field(op, "path", str(kind))
         if kind == "add":
-            doc = _add(doc, path, clone(_field(op, "value", kind)))
+            doc = _add(doc, path, copy_json(_field(op, "value", kind)))
         elif kind == "remove":
             doc, _ = _remove(doc, path)
         elif kind == "replace":
-            value = clone(_field(op, "value", kind))
+            value = copy_json(_field(op, "value", kind))
             if parse_pointer(path):
                 _get(doc, path, "replace")
                 doc, _ = _remove(doc, path, "replace")
@@ -158,7 +163,7 @@ def apply_json_patch(obj: Mapping[str, Any], ops: Any) -> dict[str, Any]:
             doc, value = _remove(doc, source, "move")
             doc = _add(doc, path, value, "move")
         elif kind == "copy":
-            value = clone(_get(doc, _field(op, "from", kind), "copy"))
+            value = copy_json(_get(doc, _field(op, "from", kind), "copy"))
             doc = _add(doc, path, value, "copy")
         elif kind == "test":
             expected = _field(op, "value", kind)
@@ -182,8 +187,8 @@ def apply_json_patch(obj: Mapping[str, Any], ops: Any) -> dict[str, Any]:
 def merge_patch_value(target: Any, patch: Any) -> Any:
     """RFC 7386 MergePatch(target, patch) on plain values; neither argument is modified."""
     if not isinstance(patch, Mapping):
-        return clone(patch)
-    result: dict[str, Any] = clone(dict(target)) if isinstance(target, Mapping) else {}
+        return copy_json(patch)
+    result: dict[str, Any] = copy_json(dict(target)) if isinstance(target, Mapping) else {}
     for key, value in patch.items():
         if value is None:
             result.pop(key, None)

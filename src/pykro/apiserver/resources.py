@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import datetime
 import secrets
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from pykro.apiserver import crds
-from pykro.apiserver.jsontree import clone
 from pykro.apiserver.kinds import CRD_GR, NAMESPACES_GR, Catalog, ServedKind
 from pykro.apiserver.names import name_check, validate_meta
 from pykro.apiserver.pipeline import WriteContext, WriteOptions, WritePipeline
@@ -32,6 +30,8 @@ from pykro.apiserver.status import (
     not_found,
 )
 from pykro.apiserver.store import Store
+from pykro.jsontypes import copy_json
+from pykro.timestamps import now_rfc3339
 
 _DEFAULT = WriteOptions()
 FOREGROUND = "foregroundDeletion"  # finalizers the garbage collector acts on
@@ -41,10 +41,6 @@ _GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _GENERATION_EXTRA = {("networking.k8s.io", "networkpolicies")}
 _IGNORED_TOP = ("metadata", "status", "apiVersion", "kind")
 _SERVER_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation")
-
-
-def now_rfc3339() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def tracks_generation(kind: ServedKind) -> bool:
@@ -130,7 +126,7 @@ class Resources:
     async def create(
         self, kind: ServedKind, namespace: str | None, body: Any, options: WriteOptions = _DEFAULT,
     ) -> tuple[dict[str, Any], list[str]]:
-        obj = clone(body)
+        obj = copy_json(body)
         meta = self._body_meta(kind, obj)
         self._check_type(kind, obj)
         obj["apiVersion"] = kind.api_version
@@ -201,7 +197,7 @@ class Resources:
         self, kind: ServedKind, namespace: str, name: str, body: Any, *, subresource: str = "",
         options: WriteOptions = _DEFAULT,
     ) -> tuple[dict[str, Any], list[str]]:
-        new = clone(body)
+        new = copy_json(body)
         meta = self._body_meta(kind, new)
         self._check_type(kind, new)
         if meta.get("name") not in (None, name):
@@ -215,7 +211,7 @@ class Resources:
         if meta.get("uid") not in (None, "", old["metadata"]["uid"]):
             raise conflict(kind.plural, kind.group, name, f"Precondition failed: UID in precondition: {meta.get('uid')}, UID in object meta: {old['metadata']['uid']}")
         if subresource == "status":
-            merged = clone(old)
+            merged = copy_json(old)
             if "status" in new:
                 merged["status"] = new["status"]
             else:
@@ -237,7 +233,7 @@ class Resources:
                     meta.pop(f, None)
             if "status" in kind.subresources:
                 if "status" in old:
-                    new["status"] = clone(old["status"])
+                    new["status"] = copy_json(old["status"])
                 else:
                     new.pop("status", None)
             self._normalize_secret(kind, new)
@@ -284,7 +280,7 @@ class Resources:
         """Apply `apply(current)` then update; retried when a concurrent write wins the race."""
         for _ in range(5):
             old = self.current(kind, namespace, name)
-            patched = apply(clone(old))
+            patched = apply(copy_json(old))
             if not isinstance(patched, dict):
                 raise bad_request("the patched object is not a JSON object")
             meta = patched.get("metadata")
@@ -318,7 +314,7 @@ class Resources:
             raise conflict(kind.plural, kind.group, name, f"Precondition failed: ResourceVersion in precondition: {pre['resourceVersion']}, ResourceVersion in object meta: {obj['metadata']['resourceVersion']}")
         gc_finalizer = {"Foreground": FOREGROUND, "Orphan": ORPHAN}.get(propagation or "")
         if gc_finalizer and kind.gr not in (NAMESPACES_GR, CRD_GR) and gc_finalizer not in (obj["metadata"].get("finalizers") or ()):
-            obj = clone(obj)
+            obj = copy_json(obj)
             obj["metadata"]["finalizers"] = [*(obj["metadata"].get("finalizers") or ()), gc_finalizer]
         if dry_run:
             return obj, not obj["metadata"].get("finalizers")
@@ -327,7 +323,7 @@ class Resources:
         if holds:
             if obj["metadata"].get("deletionTimestamp"):
                 return obj, False
-            marked = clone(obj)
+            marked = copy_json(obj)
             marked["metadata"]["deletionTimestamp"] = now_rfc3339()
             marked["metadata"]["deletionGracePeriodSeconds"] = 0
             if kind.gr == NAMESPACES_GR:
@@ -352,7 +348,7 @@ class Resources:
         for child_kind, child in self._children(kind, obj):
             if child["metadata"].get("finalizers"):
                 if not child["metadata"].get("deletionTimestamp"):
-                    marked = clone(child)
+                    marked = copy_json(child)
                     marked["metadata"]["deletionTimestamp"] = now_rfc3339()
                     marked["metadata"]["deletionGracePeriodSeconds"] = 0
                     futures.append(self.store.put(child_kind.gr, marked, child))

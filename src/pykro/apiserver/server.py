@@ -19,10 +19,11 @@ from pykro.apiserver.kinds import CRD_GR, Catalog
 from pykro.apiserver.openapi import OpenAPI
 from pykro.apiserver.persistence import SqliteBackend
 from pykro.apiserver.pipeline import WritePipeline
-from pykro.apiserver.resources import Resources, now_rfc3339
+from pykro.apiserver.resources import Resources
 from pykro.apiserver.schemas import Schemas
 from pykro.apiserver.store import Store
 from pykro.apiserver.workloads import Workloads
+from pykro.timestamps import now_rfc3339
 
 INITIAL_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"]
 DB_NAME = "state.db"

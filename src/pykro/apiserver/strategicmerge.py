@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from pykro.apiserver.fieldpath import child_schema, item_schema
-from pykro.apiserver.jsontree import clone
 from pykro.apiserver.patch import PatchError, json_equal
+from pykro.jsontypes import copy_json
 
 _EMPTY: Mapping[str, Any] = {}
 _DIRECTIVE = "$patch"
@@ -32,7 +32,7 @@ def apply_strategic_merge_patch(
     """Apply a strategic merge patch to a copy of `obj`, guided by `schema` (the object's schema)."""
     if not isinstance(patch, Mapping):
         raise PatchError("strategic merge patch must be a JSON object", 400)
-    result = _merge_map(clone(dict(obj)), patch, schema, "")
+    result = _merge_map(copy_json(dict(obj)), patch, schema, "")
     return result
 
 
@@ -109,7 +109,7 @@ def _merge_value(original: Any, patch: Any, schema: Mapping[str, Any], where: st
         return _merge_map({}, patch, schema, where)
     if isinstance(patch, list):
         return _merge_list([], patch, schema, where)
-    return clone(patch)
+    return copy_json(patch)
 
 
 def _strip(value: Any, schema: Mapping[str, Any]) -> Any:
@@ -124,7 +124,7 @@ def _strip(value: Any, schema: Mapping[str, Any]) -> Any:
         }
     if isinstance(value, list):
         return [_strip(v, item_schema(schema)) for v in value if not _is_directive_item(v)]
-    return clone(value)
+    return copy_json(value)
 
 
 def _is_directive_item(item: Any) -> bool:
@@ -145,7 +145,7 @@ def _merge_list(original: list[Any], patch: list[Any], schema: Mapping[str, Any]
         merged = list(original)
         for item in patch:
             if not any(json_equal(item, m) for m in merged):
-                merged.append(clone(item))
+                merged.append(copy_json(item))
         return merged
     key = str(merge_key)
     items_schema = item_schema(schema)

@@ -17,14 +17,16 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from pykro.apiserver.autoscaler import HPAS, Autoscalers
-from pykro.apiserver.jsontree import clone
 from pykro.apiserver.kinds import Catalog, ServedKind
 from pykro.apiserver.pipeline import WriteOptions
 from pykro.apiserver.reconcile import WorkQueue
-from pykro.apiserver.resources import Resources, now_rfc3339
+from pykro.apiserver.resources import Resources
 from pykro.apiserver.status import ApiError
 from pykro.apiserver.store import Store
 from pykro.apiserver.watch import Event, GroupResource
+from pykro.fnv import fnv32a
+from pykro.jsontypes import copy_json
+from pykro.timestamps import now_rfc3339
 
 Obj = dict[str, Any]
 Key = tuple[GroupResource, str, str]
@@ -51,13 +53,6 @@ _SAFE = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apimachinery/pkg/util/rand.SafeE
 
 def safe_encode(text: str) -> str:
     return "".join(_SAFE[ord(c) % len(_SAFE)] for c in text)
-
-
-def fnv32a(data: bytes) -> int:
-    h = 0x811C9DC5
-    for b in data:
-        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
-    return h
 
 
 def pod_template_hash(template: Any) -> str:
@@ -193,7 +188,7 @@ class Workloads:
                                     new, subresource="status", options=MANAGER)
 
     async def _set_spec(self, gr: GroupResource, obj: Obj, change: Callable[[Obj], None]) -> None:
-        new = clone(obj)
+        new = copy_json(obj)
         change(new)
         if new != obj:
             await self.resources.update(self._kind(gr), obj["metadata"].get("namespace", ""), obj["metadata"]["name"],
@@ -230,9 +225,9 @@ class Workloads:
 
     def _new_replicaset(self, d: Obj, h: str, replicas: int, revision: int) -> Obj:
         spec = _spec(d)
-        template = clone(spec.get("template") or {})
+        template = copy_json(spec.get("template") or {})
         template.setdefault("metadata", {}).setdefault("labels", {})[HASH_LABEL] = h
-        selector = clone(spec.get("selector") or {})
+        selector = copy_json(spec.get("selector") or {})
         selector.setdefault("matchLabels", {})[HASH_LABEL] = h
         return {
             "apiVersion": "apps/v1", "kind": "ReplicaSet",
@@ -307,7 +302,7 @@ class Workloads:
                      "ownerReferences": [owner_ref(rs, self._kind(REPLICASETS))]}
         if tmeta.get("annotations"):
             meta["annotations"] = dict(tmeta["annotations"])
-        body = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": clone(template.get("spec") or {})}
+        body = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": copy_json(template.get("spec") or {})}
         pod, _ = await self.resources.create(self._kind(PODS), ns, body, MANAGER)
         return pod
 
@@ -453,7 +448,7 @@ class Workloads:
                 if err.code != 403:  # a terminating namespace takes no new objects
                     raise
             return
-        new = clone(current)
+        new = copy_json(current)
         for key, value in body.items():
             if key != "metadata":
                 new[key] = value

@@ -55,7 +55,7 @@ def escape_field_name(name: str, *, reserved: frozenset[str] = _KEYWORDS) -> str
     `__` → `__underscores__`, `.` → `__dot__`, `-` → `__dash__`, `/` → `__slash__`, a reserved
     word `w` → `__w__`. Names starting with a digit or holding other characters cannot be escaped.
     """
-    if not name or name[0].isdigit():
+    if not name or name[0] in "0123456789":
         return None
     if name in reserved:
         return f"__{name}__"

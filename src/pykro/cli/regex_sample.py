@@ -36,6 +36,11 @@ _POSIX: dict[str, tuple[str, ...]] = {
 }
 
 
+
+def _is_count(text: str) -> bool:
+    """A repetition count in `{n,m}`: ASCII digits only (str.isdigit() also accepts "²")."""
+    return text.isascii() and text.isdigit()
+
 class UnsupportedPattern(ValueError):
     """The pattern uses a construct this generator does not model (or is malformed)."""
 
@@ -161,7 +166,7 @@ class _Parser:
         self.pos += 1
         if char in "Az":
             return None
-        if char in "bBZ" or char.isdigit() and char != "0":
+        if char in "bBZ" or char in "123456789":
             raise self.fail(f"unsupported escape \\{char}")
         return _Chars(self.class_escape(char))
 
@@ -258,7 +263,7 @@ class _Parser:
         if end < 0:
             return None
         low, comma, high = self.text[pos + 1 : end].partition(",")
-        if not low.isdigit() or (high and not high.isdigit()):
+        if not _is_count(low) or (high and not _is_count(high)):
             return None
         return int(low), (int(high) if high else None) if comma else int(low), end + 1
 

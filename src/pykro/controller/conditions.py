@@ -7,18 +7,12 @@ so a reconcile that finds nothing new writes an identical status and triggers no
 from __future__ import annotations
 
 import copy
-import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 Condition = dict[str, Any]
 
 TRUE, FALSE, UNKNOWN = "True", "False", "Unknown"
-
-
-def now() -> str:
-    """The current time as Kubernetes writes `lastTransitionTime` (metav1.Time: seconds, UTC)."""
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class ConditionSet:

@@ -82,7 +82,7 @@ def parse_bind_address(address: str | None, flag: str) -> tuple[str, int] | None
     if address is None or address in ("", "0"):
         return None
     host, sep, port = address.rpartition(":")
-    if not sep or not port.isdigit() or int(port) > 65535:
+    if not sep or not (port.isascii() and port.isdigit()) or int(port) > 65535:
         message = f"{flag} must look like HOST:PORT or :PORT, got {address!r}"
         raise PykroError(message, (Problem(flag, message),))
     host = host.strip("[]") or "0.0.0.0"

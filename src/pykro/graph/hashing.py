@@ -12,18 +12,7 @@ from typing import Any
 
 from pykro.api.frozen import thaw
 from pykro.api.model import Resource, RGDSpec
-
-_FNV_OFFSET = 0xCBF29CE484222325
-_FNV_PRIME = 0x100000001B3
-_MASK = (1 << 64) - 1
-
-
-def fnv64a(data: bytes) -> int:
-    h = _FNV_OFFSET
-    for byte in data:
-        h ^= byte
-        h = (h * _FNV_PRIME) & _MASK
-    return h
+from pykro.fnv import fnv64a
 
 
 def _resource(r: Resource) -> dict[str, Any]:

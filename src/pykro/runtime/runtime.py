@@ -12,7 +12,6 @@ node forgets exactly the results that read it.
 
 from __future__ import annotations
 
-import copy
 import enum
 import functools
 import itertools
@@ -33,6 +32,7 @@ from pykro.cel.data import DataPreparer
 from pykro.cel.errors import DataPending, EvaluationError
 from pykro.cel.library import is_omit
 from pykro.graph.model import SCHEMA, CompiledGraph, Condition, Node, NodeType
+from pykro.jsontypes import copy_json
 from pykro.runtime.resolver import PathError, drop_omitted, set_at
 from pykro.runtime.state import InstanceState, NodeState, instance_state
 
@@ -95,7 +95,7 @@ class Runtime:
     ) -> None:
         self.graph = graph
         self.max_collection_size = max_collection_size
-        self.instance = {k: copy.deepcopy(v) for k, v in instance.items() if k != "status"}
+        self.instance = {k: copy_json(v) for k, v in instance.items() if k != "status"}
         self.identity = InstanceIdentity.of(self.instance, graph.instance_gvk)
         self._schema_data = _schema_preparer(graph)(self.instance)
         self._observed: dict[str, Any] = {}  # id → object, or list of objects for collections
@@ -116,11 +116,11 @@ class Runtime:
             self._observed.pop(node_id, None)
             self._data.pop(node_id, None)
         elif isinstance(obj, Mapping):
-            plain = copy.deepcopy(dict(obj))
+            plain = copy_json(dict(obj))
             self._observed[node_id] = plain
             self._data[node_id] = node.preparer(plain)
         else:
-            items = [copy.deepcopy(dict(o)) for o in obj]
+            items = [copy_json(dict(o)) for o in obj]
             self._observed[node_id] = items
             self._data[node_id] = [node.preparer(o) for o in items]
         self._memo = {p: o for p, o in self._memo.items() if node_id not in o.reads}
@@ -361,6 +361,15 @@ class Runtime:
         state = NodeState.SYNCED if ready else NodeState.WAITING_FOR_READINESS
         self.states[node_id] = state
         return state
+
+    def mark_deleting(self, node_id: str) -> None:
+        """The node's live object is terminating: nothing downstream may proceed this reconcile."""
+        self.states[node_id] = NodeState.DELETING
+
+    def mark_not_found(self, node_id: str) -> None:
+        """An external reference does not exist (yet): the node waits, and its dependents pend."""
+        self.states[node_id] = NodeState.WAITING_FOR_READINESS
+        self.observe(node_id, None)
 
     def instance_state(self) -> InstanceState:
         return instance_state(self.states.get(i, NodeState.IN_PROGRESS) for i in self.graph.topological_order)

@@ -68,7 +68,7 @@ def effective_version(kubernetes_version: str | None = None) -> str:
     requested = kubernetes_version or os.environ.get(VERSION_ENV_VAR) or DEFAULT_KUBERNETES_VERSION
     parts = requested.strip().removeprefix("v").split(".")
     canonical = ".".join(parts[:2])
-    if len(parts) < 2 or not all(p.isdigit() for p in parts[:2]) or canonical not in available_versions():
+    if len(parts) < 2 or not all(p.isascii() and p.isdigit() for p in parts[:2]) or canonical not in available_versions():
         raise PykroError(
             f"unsupported Kubernetes version {requested!r}: schemas are installed for "
             f"{', '.join(available_versions())} (set {VERSION_ENV_VAR} or pass kubernetes_version)"

@@ -11,7 +11,6 @@ from pykro.toolkit.cache import (
     NAMESPACE_INDEX,
     OWNER_UID_INDEX,
     Indexer,
-    copy_json,
     label_index,
     object_key,
 )
@@ -43,6 +42,6 @@ __all__ = [
     "ADDED", "DELETED", "MODIFIED", "NAMESPACE_INDEX", "OWNER_UID_INDEX", "Controller", "Endpoint",
     "HealthChecks", "Indexer", "Informer", "drop_managed_fields", "informers_synced", "serve",
     "InformerEvent", "LeaderElector", "LeaseConfig", "ObjectRef", "Result", "RuntimeMetrics", "SelectorRef",
-    "ShutDown", "Subscription", "WatchManager", "WorkQueue", "copy_json", "enqueue_label", "enqueue_owners", "filtered", "generation_changed",
+    "ShutDown", "Subscription", "WatchManager", "WorkQueue", "enqueue_label", "enqueue_owners", "filtered", "generation_changed",
     "label_index", "object_key",
 ]

@@ -17,11 +17,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pykro.jsontypes import copy_json
 from pykro.kube.backoff import Backoff
 from pykro.kube.client import KubeClient
 from pykro.kube.errors import ApiError, Gone, KubeError, NotFound
 from pykro.schema.gvk import GVK
-from pykro.toolkit.cache import Indexer, IndexFunc, Obj, copy_json, object_key
+from pykro.toolkit.cache import Indexer, IndexFunc, Obj, object_key
 from pykro.toolkit.metrics import RuntimeMetrics
 
 log = logging.getLogger(__name__)

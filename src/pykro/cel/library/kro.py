@@ -10,6 +10,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
+from pykro import fnv
 from pykro.cel.library._base import (
     ANY,
     DYN_MAP,
@@ -21,8 +22,6 @@ from pykro.cel.library._base import (
     member,
 )
 
-_FNV64_OFFSET = 0xCBF29CE484222325
-_FNV64_PRIME = 0x100000001B3
 _ALPHANUMERIC = "0123456789abcdefghijklmnopqrstuvwxyz"
 _U64 = 2**64
 
@@ -42,10 +41,8 @@ def _omit() -> dict[str, bool]:
 # --- hash -------------------------------------------------------------------------------------
 
 def fnv64a(data: bytes) -> bytes:
-    h = _FNV64_OFFSET
-    for byte in data:
-        h = ((h ^ byte) * _FNV64_PRIME) % _U64
-    return h.to_bytes(8, "big")
+    """kro's `hash.fnv64a`: the FNV-64a digest as 8 big-endian bytes."""
+    return fnv.fnv64a(data).to_bytes(8, "big")
 
 
 # --- json -------------------------------------------------------------------------------------

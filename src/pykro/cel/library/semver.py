@@ -59,7 +59,7 @@ def _normalize(text: str) -> str:
 
 
 def _pre_key(identifier: str) -> tuple[int, int, str]:
-    return (0, int(identifier), "") if identifier.isdigit() else (1, 0, identifier)
+    return (0, int(identifier), "") if identifier.isascii() and identifier.isdigit() else (1, 0, identifier)
 
 
 def compare_versions(a: Version, b: Version) -> int:

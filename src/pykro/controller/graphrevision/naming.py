@@ -5,21 +5,11 @@ from __future__ import annotations
 from pykro import __version__
 from pykro.api.conventions import GRAPH_REVISION_HASH_LABEL, KRO_VERSION_LABEL, OWNED_LABEL, RGD_NAME_LABEL
 from pykro.api.crd import GR_GROUP, GR_KIND, GR_VERSION
+from pykro.fnv import fnv32a
 from pykro.schema.gvk import GVK
 
 GRAPH_REVISION = GVK(GR_GROUP, GR_VERSION, GR_KIND)
 MAX_NAME_LENGTH = 253
-_FNV32_OFFSET = 0x811C9DC5
-_FNV32_PRIME = 0x01000193
-
-
-def fnv32a(data: bytes) -> int:
-    h = _FNV32_OFFSET
-    for byte in data:
-        h = ((h ^ byte) * _FNV32_PRIME) & 0xFFFFFFFF
-    return h
-
-
 def revision_name(rgd_name: str, revision: int) -> str:
     """`{rgd}-r{revision:05d}`; too long for a name → truncated RGD name plus a hash of the full one,
     so two long RGD names sharing a prefix still get distinct revision names."""

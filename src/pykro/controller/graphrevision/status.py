@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pykro.controller.conditions import FALSE, TRUE, ConditionSet, now
+from pykro.controller.conditions import FALSE, TRUE, ConditionSet
 from pykro.controller.rgd.status import READY, differs, graph_fields
 from pykro.graph.model import CompiledGraph
+from pykro.timestamps import now_rfc3339
 
 GRAPH_VERIFIED = "GraphVerified"
 VERIFIED_MESSAGE = "graph revision compiled and verified"
@@ -18,7 +19,7 @@ __all__ = ["GRAPH_VERIFIED", "VERIFIED_MESSAGE", "differs", "render_status"]
 def render_status(obj: Mapping[str, Any], graph: CompiledGraph | None, error: str) -> dict[str, Any]:
     """The whole status for a compiled (`graph`) or failed (`error`) revision; nulls remove fields."""
     meta = obj.get("metadata") or {}
-    stamp = now()
+    stamp = now_rfc3339()
     conditions = ConditionSet(
         READY, (GRAPH_VERIFIED,), (obj.get("status") or {}).get("conditions") or [],
         generation=int(meta.get("generation") or 0), now=stamp, created=str(meta.get("creationTimestamp") or stamp),

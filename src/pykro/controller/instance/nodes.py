@@ -131,17 +131,16 @@ async def plan_node(
         lives = [await read_one(client, node, desired_objects[0], outcome.reads)]
     terminating = [lv for lv in lives if lv is not None and meta(lv).get("deletionTimestamp")]
     if terminating:
-        runtime.states[node.id] = NodeState.DELETING
+        runtime.mark_deleting(node.id)
         outcome.terminating = (f"resource {node.id!r} ({node.gvk.kind} {meta(terminating[0]).get('name')}) "
                                "is currently being deleted; waiting for deletion to complete")
         return None
     if resolution.action is Action.READ:
         live = lives[0]
         if live is None:
-            runtime.states[node.id] = NodeState.WAITING_FOR_READINESS
+            runtime.mark_not_found(node.id)
             outcome.pending = outcome.pending or f'waiting for external reference "{node.id}": not found'
             outcome.pending_nodes.add(node.id)
-            runtime.observe(node.id, None)
         else:
             runtime.settle(node.id, live)
         return None

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from pykro.api.conventions import meta
-from pykro.controller.conditions import Condition, ConditionSet, now
+from pykro.controller.conditions import Condition, ConditionSet
 from pykro.controller.instance.compare import canonical_json
 from pykro.graph.model import CompiledGraph
 from pykro.kube import Conflict, KubeClient, NotFound
 from pykro.runtime.author_conditions import Evaluator, evaluate_author_conditions
 from pykro.runtime.state import InstanceState
 from pykro.schema.gvk import GVK
+from pykro.timestamps import now_rfc3339
 from pykro.toolkit import ObjectRef
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ def conditions_of(instance: Mapping[str, Any]) -> ConditionSet:
     m = meta(instance)
     status = instance.get("status")
     existing = status.get("conditions") if isinstance(status, Mapping) else None
-    stamp = now()
+    stamp = now_rfc3339()
     return ConditionSet(
         READY, DEPENDENTS, existing if isinstance(existing, list) else [],
         generation=int(m.get("generation") or 0), now=stamp, created=str(m.get("creationTimestamp") or stamp),

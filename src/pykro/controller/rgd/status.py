@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pykro.controller.conditions import FALSE, TRUE, UNKNOWN, ConditionSet, now
+from pykro.controller.conditions import FALSE, TRUE, UNKNOWN, ConditionSet
 from pykro.graph.model import CompiledGraph
+from pykro.timestamps import now_rfc3339
 
 READY = "Ready"
 GRAPH_ACCEPTED = "GraphAccepted"
@@ -40,7 +41,7 @@ class StatusBuilder:
     def for_object(cls, obj: Mapping[str, Any]) -> StatusBuilder:
         meta = obj.get("metadata") or {}
         existing = [c for c in (obj.get("status") or {}).get("conditions") or [] if c.get("type") not in _STALE]
-        stamp = now()
+        stamp = now_rfc3339()
         conditions = ConditionSet(
             READY, DEPENDENTS, existing, generation=int(meta.get("generation") or 0), now=stamp,
             created=str(meta.get("creationTimestamp") or stamp),
