@@ -24,7 +24,7 @@ from typing import Any
 import aiohttp
 
 from pykro.apiserver import EmbeddedAPIServer
-from pykro.apiserver.persistence import connect
+from pykro.apiserver.storage.persistence import connect
 
 CMS = "/api/v1/namespaces/default/configmaps"
 DEPLOYS = "/apis/apps/v1/namespaces/default/deployments"

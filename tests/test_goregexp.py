@@ -2,7 +2,7 @@
 
 import pytest
 
-from pykro.apiserver.crvalidation import validate
+from pykro.apiserver.admission.validation import validate
 from pykro.goregexp import PatternError, compile_pattern
 from pykro.schema.simpleschema import SimpleSchemaError, to_openapi
 

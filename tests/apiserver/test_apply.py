@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pykro.apiserver.apply import ApplyConflict, ApplyError, server_side_apply, update_managed_fields
-from pykro.apiserver.fieldpath import from_fields_v1, path_to_string, to_field_set, to_fields_v1
-from pykro.apiserver.managedfields import manager_from_user_agent, parse_managed_fields
+from pykro.apiserver.machinery.fieldpath import from_fields_v1, path_to_string, to_field_set, to_fields_v1
+from pykro.apiserver.machinery.managedfields import manager_from_user_agent, parse_managed_fields
+from pykro.apiserver.registry.apply import ApplyConflict, ApplyError, server_side_apply, update_managed_fields
 from tests.apiserver.test_strategicmerge import DEPLOYMENT, deployment
 
 T0, T1, T2 = "2026-01-01T00:00:00Z", "2026-01-01T00:01:00Z", "2026-01-01T00:02:00Z"

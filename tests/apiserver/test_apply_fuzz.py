@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pykro.apiserver.apply import ApplyConflict, ApplyError, server_side_apply, update_managed_fields
+from pykro.apiserver.registry.apply import ApplyConflict, ApplyError, server_side_apply, update_managed_fields
 from tests.apiserver.test_strategicmerge import DEPLOYMENT
 
 KEYS = [

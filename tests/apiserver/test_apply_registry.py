@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from pykro.apiserver.apply import ApplyConflict, server_side_apply, update_managed_fields
-from pykro.apiserver.builtin_defaults import apply_defaults
-from pykro.apiserver.strategicmerge import apply_strategic_merge_patch
+from pykro.apiserver.admission.defaults import apply_defaults
+from pykro.apiserver.machinery.strategicmerge import apply_strategic_merge_patch
+from pykro.apiserver.registry.apply import ApplyConflict, server_side_apply, update_managed_fields
 from pykro.schema.gvk import GVK
 from pykro.schema.registry import SchemaRegistry
 

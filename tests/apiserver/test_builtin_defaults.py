@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 import yaml
 
-from pykro.apiserver.builtin_defaults import (
+from pykro.apiserver.admission.defaults import (
     allocate_cluster_ip,
     allocate_node_ports,
     apply_defaults,
     image_pull_policy,
 )
-from pykro.apiserver.crvalidation import default_and_prune
+from pykro.apiserver.admission.structural import default_and_prune
 from pykro.schema.gvk import GVK
 from pykro.schema.simpleschema import to_openapi
 from pykro.testing.assertion import match
@@ -280,7 +280,7 @@ def test_hpa_defaults() -> None:
 
 
 def test_job_selector_generation() -> None:
-    from pykro.apiserver.builtin_defaults import generate_job_selector
+    from pykro.apiserver.admission.defaults import generate_job_selector
 
     job = generate_job_selector({"metadata": {"name": "pi"}, "spec": {"template": {"spec": {}}}}, "u-1")
     assert job["spec"]["selector"] == {"matchLabels": {"batch.kubernetes.io/controller-uid": "u-1"}}

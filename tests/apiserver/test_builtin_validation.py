@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from pykro.apiserver.builtin_defaults import apply_defaults
-from pykro.apiserver.builtin_validation import selector_matches, validate_builtin
-from pykro.apiserver.crvalidation import invalid_message
+from pykro.apiserver.admission.builtin import selector_matches, validate_builtin
+from pykro.apiserver.admission.defaults import apply_defaults
+from pykro.apiserver.machinery.status import invalid_message
 from pykro.schema.gvk import GVK
 
 DEPLOY = GVK("apps", "v1", "Deployment")
@@ -155,7 +155,7 @@ def test_config_keys_and_immutable() -> None:
 
 
 def test_metadata_names_and_labels() -> None:
-    from pykro.apiserver.builtin_validation import validate_metadata
+    from pykro.apiserver.admission.builtin import validate_metadata
 
     svc = GVK("", "v1", "Service")
     assert (

@@ -8,13 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
-from pykro.apiserver.crvalidation import (
-    default_and_prune,
-    invalid_message,
-    unknown_fields,
-    validate,
-)
-from pykro.apiserver.status import Cause
+from pykro.apiserver.admission.structural import default_and_prune, unknown_fields
+from pykro.apiserver.admission.validation import validate
+from pykro.apiserver.machinery.status import Cause, invalid_message
 from pykro.schema.simpleschema import to_openapi
 from pykro.testing.assertion import match
 from tests.paths import KRO_E2E
@@ -301,10 +297,3 @@ def test_e2e_marker_rules_on_complex_schema(complex_schema: dict[str, Any]) -> N
     assert "spec.database.host: Required value" in got
     assert len(got) == 4
 
-
-def test_rules_run_without_pykro_runtime(monkeypatch: pytest.MonkeyPatch) -> None:
-    from pykro.apiserver import crvalidation
-
-    monkeypatch.setattr(crvalidation, "_pykro_runtime_usable", lambda: False)
-    test_cel_rules_messages_reasons_and_transitions()
-    test_cel_runtime_error_is_a_cause()

@@ -8,7 +8,13 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from pykro.apiserver.patch import PatchError, apply_json_patch, apply_merge_patch, json_equal, parse_pointer
+from pykro.apiserver.machinery.patch import (
+    PatchError,
+    apply_json_patch,
+    apply_merge_patch,
+    json_equal,
+    parse_pointer,
+)
 
 DOC: dict[str, Any] = {
     "metadata": {"name": "x", "labels": {"a/b": "1", "c~d": "2"}},

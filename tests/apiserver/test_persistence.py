@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from pykro.apiserver import EmbeddedAPIServer
-from pykro.apiserver.persistence import Record, SqliteBackend
+from pykro.apiserver.storage.persistence import Record, SqliteBackend
 from tests.apiserver.conftest import WIDGET_CRD, Api, cm
 
 CMS = "/api/v1/namespaces/default/configmaps"

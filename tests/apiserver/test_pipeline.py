@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pykro.apiserver.pipeline import WriteContext
-from pykro.apiserver.status import Cause, invalid
+from pykro.apiserver.machinery.status import Cause, invalid
+from pykro.apiserver.registry.pipeline import WriteContext
 from tests.apiserver.conftest import Api, cm
 
 CMS = "/api/v1/namespaces/default/configmaps"

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pykro.apiserver.patch import PatchError
-from pykro.apiserver.strategicmerge import apply_strategic_merge_patch
+from pykro.apiserver.machinery.patch import PatchError
+from pykro.apiserver.machinery.strategicmerge import apply_strategic_merge_patch
 
 STR: dict[str, Any] = {"type": "string"}
 INT: dict[str, Any] = {"type": "integer"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pykro.apiserver.strategicmerge import apply_strategic_merge_patch
+from pykro.apiserver.machinery.strategicmerge import apply_strategic_merge_patch
 from pykro.schema.gvk import GVK
 from pykro.schema.registry import SchemaRegistry
 from tests.apiserver.test_strategicmerge import DEPLOYMENT

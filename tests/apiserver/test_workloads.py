@@ -139,7 +139,7 @@ async def test_workloads_off_and_delay() -> None:
 
 @pytest.mark.parametrize(("scenario", "instance_file", "assert_file"), cases())
 async def test_e2e_asserts_hold_through_the_server(api: Api, scenario: str, instance_file: str, assert_file: str) -> None:
-    from pykro.apiserver.crvalidation import default_and_prune
+    from pykro.apiserver.admission.structural import default_and_prune
     from pykro.schema.simpleschema import to_openapi
 
     folder = E2E / scenario

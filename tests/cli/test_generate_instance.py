@@ -15,7 +15,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pykro.apiserver import EmbeddedAPIServer
-from pykro.apiserver.crvalidation import validate
+from pykro.apiserver.admission.validation import validate
 from pykro.cli.emulator import sample_value
 from pykro.cli.generate import command
 from pykro.cli.regex_sample import UnsupportedPattern, compile_pattern, sample

@@ -11,18 +11,18 @@ from types import TracebackType
 
 from aiohttp import web
 
-from pykro.apiserver import kubeconfig, tls
-from pykro.apiserver.admission import Admission
-from pykro.apiserver.garbagecollector import GarbageCollector
-from pykro.apiserver.handlers import MAX_BODY, ApiHandler
-from pykro.apiserver.kinds import CRD_GR, Catalog
-from pykro.apiserver.openapi import OpenAPI
-from pykro.apiserver.persistence import SqliteBackend
-from pykro.apiserver.pipeline import WritePipeline
-from pykro.apiserver.resources import Resources
-from pykro.apiserver.schemas import Schemas
-from pykro.apiserver.store import Store
-from pykro.apiserver.workloads import Workloads
+from pykro.apiserver.admission.chain import Admission
+from pykro.apiserver.controllers.garbagecollector import GarbageCollector
+from pykro.apiserver.controllers.workloads import Workloads
+from pykro.apiserver.endpoints import kubeconfig, tls
+from pykro.apiserver.endpoints.handlers import MAX_BODY, ApiHandler
+from pykro.apiserver.endpoints.openapi import OpenAPI
+from pykro.apiserver.registry.kinds import CRD_GR, Catalog
+from pykro.apiserver.registry.pipeline import WritePipeline
+from pykro.apiserver.registry.resources import Resources
+from pykro.apiserver.registry.schemas import Schemas
+from pykro.apiserver.storage.persistence import SqliteBackend
+from pykro.apiserver.storage.store import Store
 from pykro.timestamps import now_rfc3339
 
 INITIAL_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"]

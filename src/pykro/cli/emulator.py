@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pykro.apiserver.crvalidation import validate
+from pykro.apiserver.admission.validation import validate
 from pykro.cli.regex_sample import UnsupportedPattern, compile_pattern, sample
 
 ATTEMPTS = 20
