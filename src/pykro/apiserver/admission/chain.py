@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pykro.apiserver.admission import builtin, defaults, structural, validation
-from pykro.apiserver.endpoints.media import APPLY_PATCH
+from pykro.apiserver.machinery.media import APPLY_PATCH
 from pykro.apiserver.machinery.status import ApiError, Cause, bad_request, invalid
 from pykro.apiserver.registry.apply import ApplyError, update_managed_fields
 from pykro.apiserver.registry.kinds import ServedKind

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import json
 import logging
 import secrets
@@ -14,36 +12,29 @@ from typing import Any
 
 from aiohttp import web
 
-from pykro.apiserver.endpoints import discovery, media, protobuf
+from pykro.apiserver.endpoints import discovery, protobuf
 from pykro.apiserver.endpoints.openapi import OpenAPI
 from pykro.apiserver.endpoints.tables import table
 from pykro.apiserver.endpoints.watchstream import WatchStream
-from pykro.apiserver.machinery.patch import PatchError, apply_json_patch, apply_merge_patch
-from pykro.apiserver.machinery.selectors import (
-    FieldSelector,
-    LabelSelector,
-    parse_field_selector,
-    parse_label_selector,
-)
+from pykro.apiserver.machinery import media
+from pykro.apiserver.machinery.patch import PatchError
 from pykro.apiserver.machinery.status import (
     ApiError,
     bad_request,
     internal,
     method_not_allowed,
-    not_found,
     too_large,
     unauthorized,
     unsupported_media_type,
 )
-from pykro.apiserver.machinery.strategicmerge import apply_strategic_merge_patch
 from pykro.apiserver.registry import reviews, scale
-from pykro.apiserver.registry.apply import ApplyConflict, ApplyError, server_side_apply
-from pykro.apiserver.registry.applymemo import ApplyMemo
+from pykro.apiserver.registry.applying import Applier
 from pykro.apiserver.registry.kinds import Catalog, ServedKind
+from pykro.apiserver.registry.listing import ListQuery, list_page, select
+from pykro.apiserver.registry.patching import patcher
 from pykro.apiserver.registry.pipeline import WriteOptions
 from pykro.apiserver.registry.resources import Resources
 from pykro.apiserver.registry.schemas import Schemas
-from pykro.timestamps import now_rfc3339
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +88,7 @@ class ApiHandler:
         self.bookmark_interval = 5.0
         self.default_watch_timeout = 1800.0
         self.server_address = ""
-        self.apply_memo = ApplyMemo()
+        self.applier = Applier(resources, catalog, schemas)
 
     # entry -----------------------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -258,43 +249,14 @@ class ApiHandler:
         obj = self.resources.current(t.kind, t.namespace or "", t.name)
         return self._render_one(request, t.kind, obj)
 
-    def _selected(self, request: web.Request, t: Target) -> tuple[list[dict[str, Any]], LabelSelector, FieldSelector]:
-        labels = parse_label_selector(request.query.get("labelSelector"))
-        fields = parse_field_selector(request.query.get("fieldSelector"))
-        namespace = t.namespace if t.kind.namespaced else None
-        pinned_ns = fields.exact("metadata.namespace")
-        if namespace is None and pinned_ns is not None and t.kind.namespaced:
-            namespace = pinned_ns
-        items = self.store.items(t.kind.gr, namespace)
-        items = [o for o in items if labels.matches(o["metadata"].get("labels")) and fields.matches(o)]
-        return items, labels, fields
+    @staticmethod
+    def _query(request: web.Request, t: Target) -> ListQuery:
+        q = request.query
+        return ListQuery(t.namespace, q.get("labelSelector"), q.get("fieldSelector"), q.get("limit"), q.get("continue"))
 
     def _list(self, request: web.Request, t: Target) -> web.Response:
-        rv = self.store.rv
-        items, labels, fields = self._selected(request, t)
-        meta: dict[str, Any] = {"resourceVersion": str(rv)}
-        token = request.query.get("continue")
-        if token:
-            try:
-                state = json.loads(base64.urlsafe_b64decode(token.encode()))
-                start = (str(state["ns"]), str(state["name"]))
-                meta["resourceVersion"] = str(state["rv"])
-            except (ValueError, KeyError, TypeError, binascii.Error):
-                raise bad_request(f"invalid continue token {token!r}") from None
-            items = [o for o in items if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > start]
-        limit_text = request.query.get("limit")
-        if limit_text:
-            try:
-                limit = int(limit_text)
-            except ValueError:
-                raise bad_request(f"invalid limit {limit_text!r}") from None
-            if 0 < limit < len(items):
-                last = items[limit - 1]["metadata"]
-                state = {"rv": int(meta["resourceVersion"]), "ns": last.get("namespace", ""), "name": last["name"]}
-                meta["continue"] = base64.urlsafe_b64encode(json.dumps(state).encode()).decode()
-                if labels.empty and not fields.requirements:  # kube-apiserver can't count selected items
-                    meta["remainingItemCount"] = len(items) - limit
-                items = items[:limit]
+        page = list_page(self.store, t.kind, self._query(request, t))
+        items, meta = page.items, page.metadata
         out = media.negotiate(request.headers.get("Accept"))
         if out.form == "table":
             doc = table(t.kind, items, request.query.get("includeObject", "Metadata"), self._partial, meta)
@@ -319,28 +281,9 @@ class ApiHandler:
         body = media.decode(await self._body(request), ctype)
         if not isinstance(body, (dict, list)):
             raise bad_request("the body must be a Scale object or a patch of one")
-
-        def set_replicas(cur: dict[str, Any]) -> dict[str, Any]:
-            current = scale.scale_of(cur, paths)
-            if request.method == "PUT":
-                new = body
-            elif ctype == media.JSON_PATCH:
-                new = apply_json_patch(current, body)
-            else:
-                new = apply_merge_patch(current, body)
-            if not isinstance(new, dict):
-                raise bad_request("the body must be a Scale object")
-            replicas = (new.get("spec") or {}).get("replicas")
-            if not isinstance(replicas, int) or replicas < 0:
-                raise ApiError(422, "Invalid", f"Scale.autoscaling \"{t.name}\" is invalid: spec.replicas: Invalid value: {replicas!r}: must be greater than or equal to 0")
-            rv = (new.get("metadata") or {}).get("resourceVersion")
-            scale.set_replicas(cur, paths, replicas)
-            if request.method == "PUT" and rv:
-                cur["metadata"]["resourceVersion"] = rv
-            return cur
-
-        obj, _ = await self.resources.patch(t.kind, ns, t.name, set_replicas, subresource="scale",
-                                            options=self._write_options(request))
+        patch_type = None if request.method == "PUT" else ctype
+        obj = await scale.write_scale(self.resources, t.kind, ns, t.name, body, patch_type, paths,
+                                      self._write_options(request))
         return _json(scale.scale_of(obj, paths))
 
     # writes ----------------------------------------------------------------------------------------
@@ -406,13 +349,8 @@ class ApiHandler:
         if ctype == media.APPLY_PATCH:
             return await self._apply(request, t, raw, options)
         patch = media.decode(raw, ctype)
-        if ctype == media.JSON_PATCH:
-            apply: Callable[[dict[str, Any]], Any] = lambda cur: apply_json_patch(cur, patch)  # noqa: E731
-        elif ctype == media.MERGE_PATCH:
-            apply = lambda cur: apply_merge_patch(cur, patch)  # noqa: E731
-        else:
-            schema = self.schemas.for_kind(t.kind) or {}
-            apply = lambda cur: apply_strategic_merge_patch(cur, patch, schema)  # noqa: E731
+        schema = (self.schemas.for_kind(t.kind) or {}) if ctype == media.STRATEGIC_PATCH else {}
+        apply = patcher(ctype, patch, schema)
         obj, warnings = await self.resources.patch(t.kind, t.namespace or "", t.name, apply,
                                                    subresource=t.subresource, options=options)
         return self._render_one(request, t.kind, obj, 200, warnings)
@@ -420,57 +358,12 @@ class ApiHandler:
     async def _apply(self, request: web.Request, t: Target, raw: bytes, options: WriteOptions) -> web.StreamResponse:
         """Server-side apply: merge with field ownership, creating the object when missing."""
         assert t.name is not None
-        manager = request.query.get("fieldManager", "")
         force = media.truthy(request.query.get("force")) if "force" in request.query else False
-        memo_key = (t.kind.group, t.kind.plural, t.namespace or "", t.name, t.subresource, manager)
-        digest = ApplyMemo.digest(raw, force, self.catalog.generation)
-        live = self.store.get(t.kind.gr, t.namespace or "", t.name)
-        if live is not None and not options.dry_run and self.apply_memo.unchanged(memo_key, digest, live["metadata"]["resourceVersion"]):
-            return self._render_one(request, t.kind, live)
-        applied = media.decode(raw, media.APPLY_PATCH)
-        if not isinstance(applied, dict):
-            raise bad_request("the applied configuration must be an object")
-        raw_meta = applied.get("metadata")
-        meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
-        if meta.get("name") not in (None, t.name):
-            raise bad_request(f"the name of the object ({meta.get('name')}) does not match the name on the URL ({t.name})")
-        if applied.get("kind") != t.kind.kind:
-            raise bad_request(f"the kind in the data ({applied.get('kind')}) does not match the expected kind ({t.kind.kind})")
-        api_version = applied.get("apiVersion")
-        if not isinstance(api_version, str) or api_version.rpartition("/")[0] != t.kind.group:
-            raise bad_request(f"the API version in the data ({api_version}) does not match the expected API version "
-                              f"({t.kind.api_version})")
-        try:
-            result = server_side_apply(live, applied, manager=manager, force=force,
-                                       schema=self.schemas.for_kind(t.kind) or {}, now=now_rfc3339(),
-                                       subresource=t.subresource, status_subresource="status" in t.kind.subresources)
-        except ApplyConflict as err:
-            raise ApiError(409, "Conflict", str(err), {"name": t.name, "kind": t.kind.plural, "group": t.kind.group,
-                                                        "causes": err.causes()}) from None
-        except ApplyError as err:
-            # The real server answers 500 for a configuration that does not fit the schema; it is the
-            # client's mistake, so it gets a 4xx here, with the real server's wording.
-            if err.code >= 500:
-                gvk = f"{t.kind.api_version}, Kind={t.kind.kind}"
-                raise ApiError(422, "Invalid", f"failed to create typed patch object ({t.namespace or ''}/{t.name}; {gvk}): {err}") from None
-            raise ApiError(err.code, "BadRequest" if err.code == 400 else "Invalid", str(err)) from None
-        if live is None:
-            if t.subresource:
-                raise not_found(t.kind.plural, t.kind.group, t.name)
-            body = {**result.obj, "metadata": {**result.obj.get("metadata", {}), "name": t.name}}
-            obj, warnings = await self.resources.create(t.kind, t.namespace, body, options)
-            code = 201
-        elif not result.changed:
-            obj, warnings, code = live, [], 200
-        else:
-            body = result.obj
-            body.setdefault("metadata", {})["resourceVersion"] = live["metadata"]["resourceVersion"]
-            obj, warnings = await self.resources.update(t.kind, t.namespace or "", t.name, body, subresource=t.subresource,
-                                                        options=options)
-            code = 200
-        if not options.dry_run:
-            self.apply_memo.remember(memo_key, digest, obj["metadata"]["resourceVersion"])
-        return self._render_one(request, t.kind, obj, code, warnings)
+        result = await self.applier.apply(
+            t.kind, t.namespace, t.name, raw, manager=request.query.get("fieldManager", ""), force=force,
+            subresource=t.subresource, options=options,
+        )
+        return self._render_one(request, t.kind, result.obj, 201 if result.created else 200, result.warnings)
 
     async def _delete_options(self, request: web.Request) -> dict[str, Any]:
         data = await self._body(request) if request.can_read_body else b""
@@ -507,17 +400,9 @@ class ApiHandler:
         opts = await self._delete_options(request)
         dry = self._write_options(request, dry_run=bool(opts.get("dryRun"))).dry_run
         propagation = self._propagation(request, opts)
-        items, _, _ = self._selected(request, t)
-        deleted = []
-        for o in items:
-            try:
-                obj, _ = await self.resources.delete(t.kind, o["metadata"].get("namespace", ""), o["metadata"]["name"],
-                                                     dry_run=dry, propagation=propagation)
-            except ApiError as err:
-                if err.code == 404:
-                    continue
-                raise
-            deleted.append(self._as_version(t.kind, obj))
+        items, _ = select(self.store, t.kind, self._query(request, t))
+        removed = await self.resources.delete_all(t.kind, items, dry_run=dry, propagation=propagation)
+        deleted = [self._as_version(t.kind, obj) for obj in removed]
         return _json({"kind": t.kind.list_kind, "apiVersion": t.kind.api_version,
                       "metadata": {"resourceVersion": str(self.store.rv)}, "items": deleted})
 

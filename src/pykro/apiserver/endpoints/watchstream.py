@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from pykro.apiserver.endpoints import media
+from pykro.apiserver.machinery import media
 from pykro.apiserver.machinery.selectors import parse_field_selector, parse_label_selector
 from pykro.apiserver.machinery.status import ApiError, bad_request, gone
 from pykro.apiserver.registry.kinds import ServedKind

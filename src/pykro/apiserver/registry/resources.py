@@ -54,6 +54,23 @@ def _without_rv(obj: dict[str, Any]) -> dict[str, Any]:
     return {**obj, "metadata": meta}
 
 
+def check_type(kind: ServedKind, body: dict[str, Any], *, required: bool = False) -> None:
+    """The body's apiVersion and kind must be the URL's (a missing one is filled in, unless `required`,
+    as for apply). Another version of the same group is accepted: it is served converted."""
+    if not required:
+        body.setdefault("apiVersion", kind.api_version)
+        body.setdefault("kind", kind.kind)
+    api_version, body_kind = body.get("apiVersion"), body.get("kind")
+    if api_version != kind.api_version:
+        if not isinstance(api_version, str) or api_version.rpartition("/")[0] != kind.group:
+            raise bad_request(
+                f"the API version in the data ({api_version}) does not match the expected API version "
+                f"({kind.api_version})"
+            )
+    if body_kind != kind.kind:
+        raise bad_request(f"the kind in the data ({body_kind}) does not match the expected kind ({kind.kind})")
+
+
 class Resources:
     def __init__(self, store: Store, catalog: Catalog, pipeline: WritePipeline) -> None:
         self.store = store
@@ -87,19 +104,6 @@ class Resources:
         body["metadata"] = meta
         return meta
 
-    @staticmethod
-    def _check_type(kind: ServedKind, body: dict[str, Any]) -> None:
-        api_version = body.setdefault("apiVersion", kind.api_version)
-        body_kind = body.setdefault("kind", kind.kind)
-        if api_version != kind.api_version:
-            group = api_version.rpartition("/")[0]
-            if group != kind.group:
-                raise bad_request(
-                    f"the API version in the data ({api_version}) does not match the expected API version ({kind.api_version})"
-                )
-        if body_kind != kind.kind:
-            raise bad_request(f"the kind in the data ({body_kind}) does not match the expected kind ({kind.kind})")
-
     def _run_pipeline(self, ctx: WriteContext) -> None:
         self.pipeline.run(ctx)
 
@@ -109,7 +113,7 @@ class Resources:
     ) -> tuple[dict[str, Any], list[str]]:
         obj = copy_json(body)
         meta = self._body_meta(kind, obj)
-        self._check_type(kind, obj)
+        check_type(kind, obj)
         obj["apiVersion"] = kind.api_version
         if kind.namespaced:
             assert namespace is not None
@@ -178,7 +182,7 @@ class Resources:
     ) -> tuple[dict[str, Any], list[str]]:
         new = copy_json(body)
         meta = self._body_meta(kind, new)
-        self._check_type(kind, new)
+        check_type(kind, new)
         if meta.get("name") not in (None, name):
             raise bad_request(f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})")
         if kind.namespaced and meta.get("namespace") not in (None, "", namespace):
@@ -316,6 +320,22 @@ class Resources:
         futures.append(self._remove(kind, obj))
         await asyncio.gather(*futures)
         return obj, True
+
+    async def delete_all(
+        self, kind: ServedKind, objects: list[dict[str, Any]], *, dry_run: bool = False, propagation: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """DELETE collection: each object in turn; one deleted meanwhile is skipped."""
+        deleted = []
+        for o in objects:
+            try:
+                obj, _ = await self.delete(kind, o["metadata"].get("namespace", ""), o["metadata"]["name"],
+                                           dry_run=dry_run, propagation=propagation)
+            except ApiError as err:
+                if err.code == 404:
+                    continue
+                raise
+            deleted.append(obj)
+        return deleted
 
     def _delete_children(self, kind: ServedKind, obj: dict[str, Any]) -> list[asyncio.Future[None]]:
         futures: list[asyncio.Future[None]] = []

@@ -12,7 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pykro.apiserver.machinery.media import JSON_PATCH
+from pykro.apiserver.machinery.patch import apply_json_patch, apply_merge_patch
+from pykro.apiserver.machinery.status import ApiError, bad_request
 from pykro.apiserver.registry.kinds import CRD_GR, ServedKind
+from pykro.apiserver.registry.pipeline import WriteOptions
+from pykro.apiserver.registry.resources import Resources
 from pykro.apiserver.storage.store import Store
 
 Obj = dict[str, Any]
@@ -115,3 +120,37 @@ def set_replicas(obj: Obj, paths: ScalePaths, value: int) -> None:
             nxt = holder[part] = {}
         holder = nxt
     holder[paths.spec_replicas[-1]] = value
+
+
+async def write_scale(
+    resources: Resources, kind: ServedKind, namespace: str, name: str, body: Any, patch_type: str | None,
+    paths: ScalePaths, options: WriteOptions,
+) -> dict[str, Any]:
+    """PUT (`patch_type` None) or PATCH (JSON or merge) of the `scale` subresource: only
+    `spec.replicas` of the object changes; a PUT's resourceVersion is a precondition."""
+
+    def scaled(cur: dict[str, Any]) -> dict[str, Any]:
+        current = scale_of(cur, paths)
+        if patch_type is None:
+            new = body
+        elif patch_type == JSON_PATCH:
+            new = apply_json_patch(current, body)
+        else:
+            new = apply_merge_patch(current, body)
+        if not isinstance(new, dict):
+            raise bad_request("the body must be a Scale object")
+        replicas = (new.get("spec") or {}).get("replicas")
+        if not isinstance(replicas, int) or replicas < 0:
+            raise ApiError(
+                422, "Invalid",
+                f'Scale.autoscaling "{name}" is invalid: spec.replicas: Invalid value: {replicas!r}: '
+                "must be greater than or equal to 0",
+            )
+        rv = (new.get("metadata") or {}).get("resourceVersion")
+        set_replicas(cur, paths, replicas)
+        if patch_type is None and rv:
+            cur["metadata"]["resourceVersion"] = rv
+        return cur
+
+    obj, _ = await resources.patch(kind, namespace, name, scaled, subresource="scale", options=options)
+    return obj
