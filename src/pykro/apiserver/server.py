@@ -17,10 +17,9 @@ from pykro.apiserver.controllers.workloads import Workloads
 from pykro.apiserver.endpoints import kubeconfig, tls
 from pykro.apiserver.endpoints.handlers import MAX_BODY, ApiHandler
 from pykro.apiserver.endpoints.openapi import OpenAPI
-from pykro.apiserver.registry.kinds import CRD_GR, Catalog
+from pykro.apiserver.registry.kinds import Catalog
 from pykro.apiserver.registry.pipeline import WritePipeline
 from pykro.apiserver.registry.resources import Resources
-from pykro.apiserver.registry.schemas import Schemas
 from pykro.apiserver.storage.persistence import SqliteBackend
 from pykro.apiserver.storage.store import Store
 from pykro.timestamps import now_rfc3339
@@ -130,20 +129,16 @@ class EmbeddedAPIServer:
         self._store = Store(backend, window=self.watch_window)
         await self._store.open()
         self._catalog = await asyncio.to_thread(Catalog)
-        schemas = await asyncio.to_thread(Schemas)
-        Admission(self._store, schemas.for_kind, now_rfc3339).install(self.pipeline)
+        Admission(self._store, self._catalog.schema_for, now_rfc3339).install(self.pipeline)
         resources = Resources(self._store, self._catalog, self.pipeline)
         resources.restore_crds()
-        for crd in self._store.items(CRD_GR):
-            schemas.crd_changed(crd["metadata"]["name"], crd)
-        resources.on_crd_change.append(schemas.crd_changed)
         await resources.ensure_namespaces(INITIAL_NAMESPACES)
         self._gc = GarbageCollector(self._store, self._catalog, resources)
         self._gc.start()
         if self.workloads:
             self._workloads = Workloads(self._store, self._catalog, resources, self.workload_delay)
             self._workloads.start()
-        self._handler = ApiHandler(resources, self._catalog, OpenAPI(self._catalog, schemas.registry.kubernetes_version), self._creds.token, schemas)
+        self._handler = ApiHandler(resources, self._catalog, OpenAPI(self._catalog, self._catalog.schemas.kubernetes_version), self._creds.token)
         app = web.Application(client_max_size=MAX_BODY * 2)
         app.router.add_route("*", "/{tail:.*}", self._handler.handle)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)

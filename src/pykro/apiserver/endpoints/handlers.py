@@ -34,7 +34,6 @@ from pykro.apiserver.registry.listing import ListQuery, list_page, select
 from pykro.apiserver.registry.patching import patcher
 from pykro.apiserver.registry.pipeline import WriteOptions
 from pykro.apiserver.registry.resources import Resources
-from pykro.apiserver.registry.schemas import Schemas
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +77,8 @@ def error_response(err: ApiError) -> web.Response:
 
 
 class ApiHandler:
-    def __init__(self, resources: Resources, catalog: Catalog, openapi: OpenAPI, token: str, schemas: Schemas) -> None:
+    def __init__(self, resources: Resources, catalog: Catalog, openapi: OpenAPI, token: str) -> None:
         self.resources = resources
-        self.schemas = schemas
         self.store = resources.store
         self.catalog = catalog
         self.openapi = openapi
@@ -88,7 +86,7 @@ class ApiHandler:
         self.bookmark_interval = 5.0
         self.default_watch_timeout = 1800.0
         self.server_address = ""
-        self.applier = Applier(resources, catalog, schemas)
+        self.applier = Applier(resources, catalog)
 
     # entry -----------------------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -118,7 +116,7 @@ class ApiHandler:
         if path in _PUBLIC:
             return web.Response(text="ok")
         if path == "/version":
-            return _json(version_info(self.schemas.registry.kubernetes_version))
+            return _json(version_info(self.catalog.schemas.kubernetes_version))
         if parts and parts[0] == "openapi":
             return self._openapi(request, parts[1:])
         if parts and parts[0] == "api":
@@ -349,7 +347,7 @@ class ApiHandler:
         if ctype == media.APPLY_PATCH:
             return await self._apply(request, t, raw, options)
         patch = media.decode(raw, ctype)
-        schema = (self.schemas.for_kind(t.kind) or {}) if ctype == media.STRATEGIC_PATCH else {}
+        schema = (self.catalog.schema_for(t.kind) or {}) if ctype == media.STRATEGIC_PATCH else {}
         apply = patcher(ctype, patch, schema)
         obj, warnings = await self.resources.patch(t.kind, t.namespace or "", t.name, apply,
                                                    subresource=t.subresource, options=options)

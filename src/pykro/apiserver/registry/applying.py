@@ -13,7 +13,6 @@ from pykro.apiserver.registry.applymemo import ApplyMemo
 from pykro.apiserver.registry.kinds import Catalog, ServedKind
 from pykro.apiserver.registry.pipeline import WriteOptions
 from pykro.apiserver.registry.resources import Resources, check_type
-from pykro.apiserver.registry.schemas import Schemas
 from pykro.timestamps import now_rfc3339
 
 Obj = dict[str, Any]
@@ -27,10 +26,9 @@ class Applied:
 
 
 class Applier:
-    def __init__(self, resources: Resources, catalog: Catalog, schemas: Schemas) -> None:
+    def __init__(self, resources: Resources, catalog: Catalog) -> None:
         self.resources = resources
         self.catalog = catalog
-        self.schemas = schemas
         self.memo = ApplyMemo()
 
     async def apply(
@@ -55,7 +53,7 @@ class Applier:
         check_type(kind, applied, required=True)
         try:
             result = server_side_apply(
-                live, applied, manager=manager, force=force, schema=self.schemas.for_kind(kind) or {},
+                live, applied, manager=manager, force=force, schema=self.catalog.schema_for(kind) or {},
                 now=now_rfc3339(), subresource=subresource, status_subresource="status" in kind.subresources,
             )
         except ApplyConflict as err:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pykro.errors import PykroError
 from pykro.schema.gvk import GVK
+from pykro.schema.registry import SchemaRegistry
+
+log = logging.getLogger(__name__)
 
 GroupResource = tuple[str, str]
 
@@ -62,11 +67,9 @@ def version_priority(version: str) -> tuple[int, int, int, str]:
 _ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 
 
-def _builtin_infos() -> list[ServedKind]:
-    from pykro.schema.registry import SchemaRegistry
-
+def _builtin_infos(registry: SchemaRegistry) -> list[ServedKind]:
     out: list[ServedKind] = []
-    for info in SchemaRegistry().builtin_kinds():
+    for info in registry.builtin_kinds():
         gvk = info.gvk
         out.append(
             ServedKind(
@@ -79,14 +82,17 @@ def _builtin_infos() -> list[ServedKind]:
 
 
 class Catalog:
-    """Which (group, version, plural) the server serves; changes bump `generation`."""
+    """Which (group, version, plural) the server serves, and the whole-object schema of each: the one
+    owner of both, so a CRD change updates what is served and how patches and applies are typed
+    together. Changes bump `generation`."""
 
-    def __init__(self, builtins: Iterable[ServedKind] | None = None) -> None:
+    def __init__(self, builtins: Iterable[ServedKind] | None = None, registry: SchemaRegistry | None = None) -> None:
+        self.schemas = registry if registry is not None else SchemaRegistry()
         self._by_gv: dict[tuple[str, str], dict[str, ServedKind]] = {}
         self._builtin_groups: set[str] = set()
         self._crd_kinds: dict[str, list[ServedKind]] = {}
         self.generation = 0
-        for k in builtins if builtins is not None else _builtin_infos():
+        for k in builtins if builtins is not None else _builtin_infos(self.schemas):
             if "list" not in k.verbs and "create" not in k.verbs:
                 continue  # virtual kinds (TokenReview, Binding-like) need custom REST logic
             self._add(k)
@@ -129,6 +135,11 @@ class Catalog:
                 return k
         return None
 
+    def schema_for(self, kind: ServedKind) -> Mapping[str, Any] | None:
+        """The whole-object schema patches and applies are typed with (None: free-form)."""
+        found = self.schemas.find(GVK(kind.group, kind.version, kind.kind))
+        return found.schema if found is not None else None
+
     # CRDs -------------------------------------------------------------------------------------------
     def set_crd(self, crd: Mapping[str, Any]) -> list[ServedKind]:
         name = crd["metadata"]["name"]
@@ -137,9 +148,16 @@ class Catalog:
         for k in kinds:
             self._add(k)
         self._crd_kinds[name] = kinds
+        try:
+            self.schemas.add_crd(crd)
+        except PykroError as err:
+            # Validation still uses the CRD's own schema; only apply's field ownership and strategic
+            # merge fall back to treating the kind as free-form. Say so rather than hide it.
+            log.warning("CRD %s: served without a typed schema for apply: %s", name, err)
         return kinds
 
     def remove_crd(self, name: str) -> None:
+        self.schemas.remove_crd(name)
         for k in self._crd_kinds.pop(name, []):
             gv = self._by_gv.get((k.group, k.version))
             if gv is not None and gv.get(k.plural) is k:

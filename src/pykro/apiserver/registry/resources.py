@@ -76,8 +76,6 @@ class Resources:
         self.store = store
         self.catalog = catalog
         self.pipeline = pipeline
-        # called with (kind, stored object) after a CRD is created/updated or removed (object None)
-        self.on_crd_change: list[Callable[[str, dict[str, Any] | None], None]] = []
 
     # helpers ---------------------------------------------------------------------------------------
     def current(self, kind: ServedKind, namespace: str, name: str) -> dict[str, Any]:
@@ -171,9 +169,6 @@ class Resources:
             self.catalog.remove_crd(name)
         else:
             self.catalog.set_crd(crd)
-        crd_name = crd["metadata"]["name"] if crd is not None else name
-        for hook in self.on_crd_change:
-            hook(crd_name, crd)
 
     # update ----------------------------------------------------------------------------------------
     async def update(
