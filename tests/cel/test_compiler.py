@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -226,13 +225,12 @@ def test_oversized_expression_is_rejected(compiler: CelCompiler) -> None:
         compiler.check("1 + " * (MAX_EXPRESSION_LENGTH // 4) + "1")
 
 
+@pytest.mark.timeout(60)  # a hang is a failure
 def test_runtime_iteration_budget_turns_runaway_loops_into_errors() -> None:
     # Data-dependent sizes escape the static estimate; cel-cpp's built-in iteration budget stops them.
     program = compile_untyped("x.map(i, x.map(j, i * j)).size()")
-    start = time.perf_counter()
     with pytest.raises(EvaluationError, match="Iteration budget exceeded"):
         evaluate(program, {"x": list(range(1000))})
-    assert time.perf_counter() - start < 30  # hang guard
 
 
 def test_iterator_declared_with_an_element_type_from_a_previous_check(registry: SchemaRegistry) -> None:

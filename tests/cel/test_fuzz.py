@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -80,14 +80,13 @@ def test_scanner_never_fails_uncleanly(text: str) -> None:
         assert "".join(p if isinstance(p, str) else text[p.start : p.end] for p in value.parts) == text
 
 
+@pytest.mark.timeout(60)  # quadratic scanning would not finish
 def test_scanner_is_linear_enough_on_pathological_input() -> None:
     for text in ['${"' * 2000, "${" + "{" * 20000, "${" + '"' * 20000, "$" * 20000 + "{"]:
-        start = time.perf_counter()
         try:
             find_expressions(text)
         except ScanError:
             pass
-        assert time.perf_counter() - start < 30  # hang guard: quadratic scanning would not finish
 
 
 @settings(max_examples=150, deadline=None)
@@ -124,13 +123,10 @@ def _pipeline_fuzz() -> None:
     @given(st.one_of(GRAMMAR, GRAMMAR, CEL_ISH, ANY_TEXT, BRACEY))
     def run(text: str) -> None:
         for build in (lambda: compiler.check(text).program, lambda: compile_untyped(text)):
-            start = time.perf_counter()
             try:
                 evaluate(build(), data)
             except CelError:
                 pass
-            elapsed = time.perf_counter() - start
-            assert elapsed < 30, f"{text!r} took {elapsed:.1f}s"
 
     run()
     print("pipeline fuzz ok")

@@ -15,12 +15,13 @@ from pykro.toolkit.metrics import RuntimeMetrics
 from pykro.toolkit.queue import WorkQueue
 
 
-async def wait_until(cond: object, timeout: float = 2.0) -> None:
-    async def loop() -> None:
-        while not cond():  # type: ignore[operator]
-            await asyncio.sleep(0.001)
-
-    await asyncio.wait_for(loop(), timeout)
+async def wait_until(cond: object, turns: int = 10_000) -> None:
+    """Let the event loop run until `cond()` holds; loop turns, not wall-clock time."""
+    for _ in range(turns):
+        if cond():  # type: ignore[operator]
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("condition not reached")
 
 
 async def test_results_drive_requeueing() -> None:
@@ -74,9 +75,14 @@ async def test_errors_stop_after_max_retries() -> None:
     ctl = Controller("c", reconcile, queue=queue, max_retries=3)
     ctl.start()
     ctl.enqueue("k")
-    for _ in range(10):
+    await wait_until(lambda: calls == 1)
+    for attempt in range(3):
+        await clock.advance(1)  # each retry waits out its one-second backoff on the manual clock
+        await wait_until(lambda attempt=attempt: calls == attempt + 2)
+    for _ in range(5):
         await clock.advance(1)
-        await asyncio.sleep(0.005)
+        for _ in range(50):
+            await asyncio.sleep(0)
     await ctl.stop()
     assert calls == 4, "the first try plus three retries"
 
@@ -92,7 +98,8 @@ async def test_a_key_is_never_reconciled_concurrently() -> None:
             overlaps += 1
         running.add(key)
         calls[key] += 1
-        await asyncio.sleep(0.002)  # slow handler: adds arrive while it runs
+        for _ in range(3):  # a slow handler: adds arrive while it runs
+            await asyncio.sleep(0)
         running.discard(key)
 
     ctl = Controller[str]("c", reconcile, workers=8)
@@ -100,7 +107,8 @@ async def test_a_key_is_never_reconciled_concurrently() -> None:
     for round_ in range(20):
         for key in ("a", "b", "c"):
             ctl.enqueue(key)
-        await asyncio.sleep(0.001 * (round_ % 3))
+        for _ in range(round_ % 3):
+            await asyncio.sleep(0)
     await ctl.stop(drain=True)
     assert overlaps == 0
     assert all(1 <= n <= 20 for n in calls.values()) and set(calls) == {"a", "b", "c"}
@@ -112,7 +120,8 @@ async def test_stop_drains_in_flight_work() -> None:
 
     async def reconcile(key: str) -> None:
         started.set()
-        await asyncio.sleep(0.05)
+        for _ in range(5):
+            await asyncio.sleep(0)
         finished.append(key)
 
     ctl = Controller[str]("c", reconcile)

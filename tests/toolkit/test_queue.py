@@ -63,7 +63,8 @@ async def test_two_workers_never_hold_the_same_key() -> None:
     workers = [asyncio.create_task(worker()) for _ in range(4)]
     for i in range(20):
         q.add(f"k{i % 3}")
-    await asyncio.sleep(0.05)
+    while handled < 50:
+        await asyncio.sleep(0)  # loop turns, not wall-clock time
     await q.shutdown(drain=True)
     await asyncio.gather(*workers)
     assert overlaps == 0
@@ -140,7 +141,8 @@ async def test_shutdown_with_drain_waits_for_in_flight_keys() -> None:
     q.add("a")
     key = await q.get()
     stopper = asyncio.create_task(q.shutdown(drain=True))
-    await asyncio.sleep(0.01)
+    for _ in range(10):
+        await asyncio.sleep(0)
     assert not stopper.done()
     q.add("b")
     assert len(q) == 0, "no adds accepted while shutting down"

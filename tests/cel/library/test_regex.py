@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from cel_expr_python import cel
 
@@ -32,8 +30,7 @@ def test_invalid_pattern_is_an_error() -> None:
     assert "error parsing regexp" in error("'abc'.find('(')")
 
 
+@pytest.mark.timeout(60)  # backtracking would take hours
 def test_catastrophic_backtracking_pattern_runs_in_linear_time() -> None:
     hostile = (cel.Type.STRING, "a" * 200_000 + "!")
-    start = time.monotonic()
     assert evaluate("s.find('(a+)+$')", s=hostile) == ""
-    assert time.monotonic() - start < 30  # hang guard: backtracking would take hours

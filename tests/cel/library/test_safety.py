@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import time
 
 import pytest
 from cel_expr_python import cel
@@ -27,11 +26,10 @@ BIG = (cel.Type.STRING, "x" * 1_000_000)
     ("lists.range(20000).distinct()", "exceeds the limit"),
     ("json.unmarshal(deep)", "json.unmarshal failed to parse JSON"),
 ])
+@pytest.mark.timeout(60)  # a hang is a failure
 def test_hostile_inputs_fail_fast_with_a_clear_error(expr: str, fragment: str) -> None:
-    start = time.monotonic()
     message = error(expr, s=BIG, deep=(cel.Type.STRING, "[" * 100_000))
     assert fragment in message
-    assert time.monotonic() - start < 30  # hang guard
 
 
 def test_deeply_nested_values_are_a_clean_error() -> None:
