@@ -30,8 +30,9 @@ asyncio.run(main())
 @asynccontextmanager
 async def api_server() -> AsyncIterator[Path]:
     """An in-memory embedded API server in a child process; yields its kubeconfig path."""
-    proc = subprocess.Popen([sys.executable, "-c", _SERVER_SCRIPT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SERVER_SCRIPT], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None and proc.stdin is not None
     try:
         line = await asyncio.get_running_loop().run_in_executor(None, proc.stdout.readline)

@@ -31,8 +31,14 @@ DEPLOYS = "/apis/apps/v1/namespaces/default/deployments"
 
 
 def _cm(name: str) -> bytes:
-    return json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "labels": {"app": "bench"}},
-                       "data": {"key": "value" * 4}}).encode()
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": name, "labels": {"app": "bench"}},
+            "data": {"key": "value" * 4},
+        }
+    ).encode()
 
 
 async def _creates(srv: EmbeddedAPIServer, n: int, concurrency: int, prefix: str) -> float:
@@ -63,7 +69,9 @@ def _raw_sqlite(n: int, concurrency: int) -> float:
             conn.execute("BEGIN")
             for j in range(i, min(n, i + concurrency)):
                 conn.execute("INSERT INTO objects (key, data) VALUES (?, ?)", (f"k{j}", data))
-                conn.execute("INSERT INTO events (rv, type, key, data) VALUES (?, 'ADDED', ?, ?)", (j, f"k{j}", data))
+                conn.execute(
+                    "INSERT INTO events (rv, type, key, data) VALUES (?, 'ADDED', ?, ?)", (j, f"k{j}", data)
+                )
             conn.execute("COMMIT")
         rate = n / (time.perf_counter() - start)
         conn.close()
@@ -81,7 +89,9 @@ async def _watch_latency(srv: EmbeddedAPIServer, watchers: int, writes: int) -> 
 
         async def watch() -> None:
             got = 0
-            async with s.get(f"{srv.url}{CMS}?watch=true&resourceVersion={rv}&labelSelector=app%3Dlat", headers=headers) as r:
+            async with s.get(
+                f"{srv.url}{CMS}?watch=true&resourceVersion={rv}&labelSelector=app%3Dlat", headers=headers
+            ) as r:
                 async for line in r.content:
                     name = json.loads(line)["object"]["metadata"]["name"]
                     latencies.append(time.perf_counter() - sent[name])
@@ -139,18 +149,37 @@ def _deployment(name: str, replicas: int) -> dict[str, Any]:
     """A Deployment with 30 leaf fields in its applied configuration."""
     env = [{"name": f"VAR_{i}", "value": str(i)} for i in range(8)]
     return {
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": name, "labels": {"app": name, "tier": "web", "team": "bench"},
-                     "annotations": {"owner": "bench", "purpose": "ssa"}},
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": name,
+            "labels": {"app": name, "tier": "web", "team": "bench"},
+            "annotations": {"owner": "bench", "purpose": "ssa"},
+        },
         "spec": {
-            "replicas": replicas, "revisionHistoryLimit": 5, "selector": {"matchLabels": {"app": name}},
+            "replicas": replicas,
+            "revisionHistoryLimit": 5,
+            "selector": {"matchLabels": {"app": name}},
             "template": {
                 "metadata": {"labels": {"app": name, "tier": "web"}},
-                "spec": {"containers": [{
-                    "name": "main", "image": "nginx:1.25", "imagePullPolicy": "IfNotPresent", "env": env,
-                    "ports": [{"name": "http", "containerPort": 80}, {"name": "metrics", "containerPort": 9090}],
-                    "resources": {"limits": {"cpu": "500m", "memory": "128Mi"}, "requests": {"cpu": "100m", "memory": "64Mi"}},
-                }]},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "main",
+                            "image": "nginx:1.25",
+                            "imagePullPolicy": "IfNotPresent",
+                            "env": env,
+                            "ports": [
+                                {"name": "http", "containerPort": 80},
+                                {"name": "metrics", "containerPort": 9090},
+                            ],
+                            "resources": {
+                                "limits": {"cpu": "500m", "memory": "128Mi"},
+                                "requests": {"cpu": "100m", "memory": "64Mi"},
+                            },
+                        }
+                    ]
+                },
             },
         },
     }
@@ -163,7 +192,9 @@ async def _applies(srv: EmbeddedAPIServer, rounds: int, objects: int, *, change:
 
         async def apply(name: str, replicas: int) -> None:
             url = f"{srv.url}{DEPLOYS}/{name}?fieldManager=bench"
-            async with s.patch(url, data=json.dumps(_deployment(name, replicas)).encode(), headers=headers) as r:
+            async with s.patch(
+                url, data=json.dumps(_deployment(name, replicas)).encode(), headers=headers
+            ) as r:
                 assert r.status in (200, 201), await r.text()
                 await r.read()
 
@@ -184,8 +215,14 @@ async def _gc_time(dependents: int) -> float:
         assert kind is not None
         owner, _ = await srv.handler.resources.create(kind, "default", {"metadata": {"name": "owner"}})
         ref = {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": owner["metadata"]["uid"]}
-        await asyncio.gather(*(srv.handler.resources.create(kind, "default", {"metadata": {"name": f"dep{i}", "ownerReferences": [ref]}})
-                               for i in range(dependents)))
+        await asyncio.gather(
+            *(
+                srv.handler.resources.create(
+                    kind, "default", {"metadata": {"name": f"dep{i}", "ownerReferences": [ref]}}
+                )
+                for i in range(dependents)
+            )
+        )
         await srv.settle()
         start = time.perf_counter()
         await srv.handler.resources.delete(kind, "default", "owner")
@@ -207,14 +244,18 @@ async def main(objects: int, creates: int) -> None:
             disk_rate = await _creates(srv, creates, concurrency, "d")
             await lag.stop()
             raw = _raw_sqlite(creates, concurrency)
-            print(f"create throughput (HTTPS, {concurrency} clients): in-memory {mem_rate:,.0f}/s, "
-                  f"SQLite {disk_rate:,.0f}/s; raw SQLite inserts {raw:,.0f}/s "
-                  f"(server at {disk_rate / raw:.0%} of storage limit); "
-                  f"max event-loop stall during SQLite creates {lag.worst * 1000:.1f} ms")
+            print(
+                f"create throughput (HTTPS, {concurrency} clients): in-memory {mem_rate:,.0f}/s, "
+                f"SQLite {disk_rate:,.0f}/s; raw SQLite inserts {raw:,.0f}/s "
+                f"(server at {disk_rate / raw:.0%} of storage limit); "
+                f"max event-loop stall during SQLite creates {lag.worst * 1000:.1f} ms"
+            )
             lat = sorted(await _watch_latency(srv, 100, 50))
             p50 = statistics.median(lat) * 1000
             p99 = lat[int(len(lat) * 0.99) - 1] * 1000
-            print(f"write -> event at 100 watchers: p50 {p50:.1f} ms, p99 {p99:.1f} ms ({len(lat)} deliveries)")
+            print(
+                f"write -> event at 100 watchers: p50 {p50:.1f} ms, p99 {p99:.1f} ms ({len(lat)} deliveries)"
+            )
     async with EmbeddedAPIServer() as srv:
         base = _rss_mb()
         await _creates(srv, objects, concurrency, "r")
@@ -222,9 +263,14 @@ async def main(objects: int, creates: int) -> None:
     async with EmbeddedAPIServer(workloads=False) as srv:
         changing = await _applies(srv, 40, 16, change=True)
         noop = await _applies(srv, 100, 16, change=False)
-        print(f"server-side apply, 30-field Deployment (HTTPS, 16 clients): {changing:,.0f} changing applies/s "
-              f"(goal 300), {noop:,.0f} no-op applies/s (goal 1,000)")
-    print(f"garbage collection of 1,000 dependents after their owner's deletion: {await _gc_time(1000) * 1000:.0f} ms")
+        print(
+            f"server-side apply, 30-field Deployment (HTTPS, 16 clients): {changing:,.0f} changing applies/s "
+            f"(goal 300), {noop:,.0f} no-op applies/s (goal 1,000)"
+        )
+    print(
+        "garbage collection of 1,000 dependents after their owner's deletion: "
+        f"{await _gc_time(1000) * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

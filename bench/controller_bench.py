@@ -4,7 +4,8 @@
 
 Prints:
 - propagation: p50/p99 from a Secret write (to a key kro does not own, so kro keeps it) to the
-  Deployment's pod template carrying the Secret's new resourceVersion (examples/config-rollout), over `--rotations` rotations (goal p99 <= 250 ms),
+  Deployment's pod template carrying the Secret's new resourceVersion (examples/config-rollout), over
+  `--rotations` rotations (goal p99 <= 250 ms),
   next to the floor measured in the same run: a bare watcher's event latency plus one apply;
 - scale: `--instances` instances of a 3-ConfigMap RGD created at once: time until all are ACTIVE,
   controller API writes per instance next to the floor (1 instance metadata apply + 3 applies + 1 status),
@@ -60,8 +61,11 @@ def controller_requests(manager: Manager, *, writes: bool) -> int:
     total = 0.0
     for metric in manager.registry.collect():
         if metric.name == "rest_client_requests":
-            total += sum(s.value for s in metric.samples
-                         if s.name.endswith("_total") and (s.labels.get("verb", "").upper() not in READS) == writes)
+            total += sum(
+                s.value
+                for s in metric.samples
+                if s.name.endswith("_total") and (s.labels.get("verb", "").upper() not in READS) == writes
+            )
     return int(total)
 
 
@@ -73,8 +77,11 @@ def instance_reconciles(manager: Manager) -> int:
     total = 0.0
     for metric in manager.registry.collect():
         if metric.name == "controller_reconcile":
-            total += sum(s.value for s in metric.samples
-                         if s.name.endswith("_total") and s.labels.get("name") == "instances")
+            total += sum(
+                s.value
+                for s in metric.samples
+                if s.name.endswith("_total") and s.labels.get("name") == "instances"
+            )
     return int(total)
 
 
@@ -102,7 +109,9 @@ async def bench_propagation(client: KubeClient, rotations: int) -> None:
     await client.apply(rgd, field_manager="bench", force=True)
     await rgd_active(client, rgd["metadata"]["name"])
     instance = yaml.safe_load((REPO / "examples" / "config-rollout" / "instance.yaml").read_text())
-    instance["spec"].update(logLevel="info", image="nginx:1.27")  # explicit: don't depend on server defaulting
+    instance["spec"].update(
+        logLevel="info", image="nginx:1.27"
+    )  # explicit: don't depend on server defaulting
     await client.apply(instance, field_manager="bench", force=True)
 
     async def deployed() -> bool:
@@ -118,28 +127,39 @@ async def bench_propagation(client: KubeClient, rotations: int) -> None:
 
     async def watch_deployments() -> None:
         start = (await client.list(DEPLOYMENT, namespace="default")).resource_version
-        async for ev in client.watch(DEPLOYMENT, namespace="default", resource_version=start, timeout_seconds=3600):
-            notes = ((ev.object.get("spec") or {}).get("template") or {}).get("metadata", {}).get("annotations") or {}
+        async for ev in client.watch(
+            DEPLOYMENT, namespace="default", resource_version=start, timeout_seconds=3600
+        ):
+            notes = ((ev.object.get("spec") or {}).get("template") or {}).get("metadata", {}).get(
+                "annotations"
+            ) or {}
             version = notes.get("example.com/secret-version")
             if version and version not in seen_template:
                 seen_template[version] = time.perf_counter()
 
     async def watch_secrets() -> None:
         start = (await client.list(SECRET, namespace="default")).resource_version
-        async for ev in client.watch(SECRET, namespace="default", resource_version=start, timeout_seconds=3600):
+        async for ev in client.watch(
+            SECRET, namespace="default", resource_version=start, timeout_seconds=3600
+        ):
             seen_secret.setdefault(ev.object["metadata"]["resourceVersion"], time.perf_counter())
 
     watchers = [asyncio.create_task(watch_deployments()), asyncio.create_task(watch_secrets())]
     await asyncio.sleep(0.5)
     latencies, floor = [], []
-    probe = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "bench-floor", "namespace": "default"}}
+    probe = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "bench-floor", "namespace": "default"},
+    }
     for i in range(rotations):
         started = time.perf_counter()
         # A key kro does not own (an external rotation job's): kept by SSA. A write to `password`,
         # which kro owns, is drift that kro reverts at once; the Deployment then rolls to the reverted
         # Secret's resourceVersion and never carries this write's.
-        written = await client.patch(SECRET, "demo-credentials", {"stringData": {"rotated": f"p{i}"}},
-                                     namespace="default")
+        written = await client.patch(
+            SECRET, "demo-credentials", {"stringData": {"rotated": f"p{i}"}}, namespace="default"
+        )
         version = written["metadata"]["resourceVersion"]
         deadline = started + 10
         while version not in seen_template or version not in seen_secret:
@@ -154,10 +174,14 @@ async def bench_propagation(client: KubeClient, rotations: int) -> None:
     for task in watchers:
         task.cancel()
     await asyncio.gather(*watchers, return_exceptions=True)
-    print(f"propagation Secret write -> Deployment template ({rotations} rotations): {ms(latencies)} "
-          f"(goal p99 <= 250 ms)")
-    print(f"  floor (bare watcher event + one apply, same run): {ms(floor)}; "
-          f"mean overhead over floor {statistics.mean(latencies) * 1000 - statistics.mean(floor) * 1000:.1f} ms")
+    print(
+        f"propagation Secret write -> Deployment template ({rotations} rotations): {ms(latencies)} "
+        f"(goal p99 <= 250 ms)"
+    )
+    print(
+        f"  floor (bare watcher event + one apply, same run): {ms(floor)}; "
+        f"mean overhead over floor {statistics.mean(latencies) * 1000 - statistics.mean(floor) * 1000:.1f} ms"
+    )
 
 
 # -- scale ----------------------------------------------------------------------------------------
@@ -168,15 +192,33 @@ CHAIN_RGD: dict[str, Any] = {
     "spec": {
         "schema": {"apiVersion": "v1alpha1", "kind": "BenchChain", "spec": {"value": "string"}},
         "resources": [
-            {"id": "a", "template": {"apiVersion": "v1", "kind": "ConfigMap",
-                                     "metadata": {"name": "${schema.metadata.name}-a"},
-                                     "data": {"v": "${schema.spec.value}"}}},
-            {"id": "b", "template": {"apiVersion": "v1", "kind": "ConfigMap",
-                                     "metadata": {"name": "${schema.metadata.name}-b"},
-                                     "data": {"v": "${a.data.v}"}}},
-            {"id": "c", "template": {"apiVersion": "v1", "kind": "ConfigMap",
-                                     "metadata": {"name": "${schema.metadata.name}-c"},
-                                     "data": {"v": "${b.data.v}"}}},
+            {
+                "id": "a",
+                "template": {
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "metadata": {"name": "${schema.metadata.name}-a"},
+                    "data": {"v": "${schema.spec.value}"},
+                },
+            },
+            {
+                "id": "b",
+                "template": {
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "metadata": {"name": "${schema.metadata.name}-b"},
+                    "data": {"v": "${a.data.v}"},
+                },
+            },
+            {
+                "id": "c",
+                "template": {
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "metadata": {"name": "${schema.metadata.name}-c"},
+                    "data": {"v": "${b.data.v}"},
+                },
+            },
         ],
     },
 }
@@ -192,7 +234,9 @@ async def bench_scale(client: KubeClient, manager: Manager, instances: int, stea
     start_version = (await client.list(CHAIN, namespace="default", limit=1)).resource_version
 
     async def watch_states() -> None:
-        async for ev in client.watch(CHAIN, namespace="default", resource_version=start_version, timeout_seconds=3600):
+        async for ev in client.watch(
+            CHAIN, namespace="default", resource_version=start_version, timeout_seconds=3600
+        ):
             name = ev.object["metadata"]["name"]
             if (ev.object.get("status") or {}).get("state") == "ACTIVE":
                 active.add(name)
@@ -211,9 +255,14 @@ async def bench_scale(client: KubeClient, manager: Manager, instances: int, stea
 
     async def create(i: int) -> None:
         async with sem:
-            await client.create({"apiVersion": "kro.run/v1alpha1", "kind": "BenchChain",
-                                 "metadata": {"name": f"chain-{i:05d}", "namespace": "default"},
-                                 "spec": {"value": str(i)}})
+            await client.create(
+                {
+                    "apiVersion": "kro.run/v1alpha1",
+                    "kind": "BenchChain",
+                    "metadata": {"name": f"chain-{i:05d}", "namespace": "default"},
+                    "spec": {"value": str(i)},
+                }
+            )
 
     await asyncio.gather(*(create(i) for i in range(instances)))
     created = time.perf_counter() - started
@@ -229,17 +278,25 @@ async def bench_scale(client: KubeClient, manager: Manager, instances: int, stea
     writes = controller_writes(manager) - writes_before
     reads = controller_requests(manager, writes=False) - reads_before
     reconciles = instance_reconciles(manager) - reconciles_before
-    print(f"scale: {instances} instances of a 3-resource RGD: created in {created:.1f} s, all ACTIVE after "
-          f"{elapsed:.1f} s ({instances / elapsed:.0f} instances/s)")
-    print(f"  controller API writes per instance: {writes / instances:.2f} (floor 5: 1 instance metadata apply "
-          "[finalizer, labels, ApplySet inventory] + 3 applies + 1 status)")
-    print(f"  controller API reads per instance: {reads / instances:.2f}; reconciles per instance: "
-          f"{reconciles / instances:.2f}")
+    print(
+        f"scale: {instances} instances of a 3-resource RGD: created in {created:.1f} s, all ACTIVE after "
+        f"{elapsed:.1f} s ({instances / elapsed:.0f} instances/s)"
+    )
+    print(
+        f"  controller API writes per instance: {writes / instances:.2f} (floor 5: 1 instance metadata apply "
+        "[finalizer, labels, ApplySet inventory] + 3 applies + 1 status)"
+    )
+    print(
+        f"  controller API reads per instance: {reads / instances:.2f}; reconciles per instance: "
+        f"{reconciles / instances:.2f}"
+    )
     print(f"  controller RSS: {rss_mib():.0f} MiB ({rss_mib() - rss_before:+.0f} MiB for the instances)")
     steady_start = controller_writes(manager)
     await asyncio.sleep(steady_seconds)
-    print(f"  controller writes during {steady_seconds:.0f} s of steady state: "
-          f"{controller_writes(manager) - steady_start} (goal 0)")
+    print(
+        f"  controller writes during {steady_seconds:.0f} s of steady state: "
+        f"{controller_writes(manager) - steady_start} (goal 0)"
+    )
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -254,7 +311,9 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rotations", type=int, default=100)
     parser.add_argument("--instances", type=int, default=1000)
     parser.add_argument("--steady-seconds", type=float, default=60.0)

@@ -39,9 +39,13 @@ CONFIGMAP = GVK("", "v1", "ConfigMap")
 
 def configmap(i: int) -> dict[str, Any]:
     return {
-        "apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": f"bench-{i:05d}", "namespace": "default",
-                     "labels": {"app": "bench", "kro.run/instance-id": f"inst-{i % 100}"}},
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": f"bench-{i:05d}",
+            "namespace": "default",
+            "labels": {"app": "bench", "kro.run/instance-id": f"inst-{i % 100}"},
+        },
         "data": {"index": str(i), "payload": "x" * 64},
     }
 
@@ -73,7 +77,9 @@ async def measure_metadata_rss(kubeconfig: Path) -> None:
         gc.collect()
         before = rss_bytes()
         tracemalloc.start()
-        informer = Informer(client, CONFIGMAP, namespace="default", label_selector="app=bench", metadata_only=True)
+        informer = Informer(
+            client, CONFIGMAP, namespace="default", label_selector="app=bench", metadata_only=True
+        )
         informer.start()
         await informer.wait_for_sync()
         await informer.stop()
@@ -82,9 +88,11 @@ async def measure_metadata_rss(kubeconfig: Path) -> None:
         tracemalloc.stop()
         grown = rss_bytes() - before
         scale = 10_000 / max(1, len(informer.cache))
-        print(f"RSS per 10,000 cached metadata-only objects: {grown * scale / 2**20:.1f} MiB RSS growth, "
-              f"{heap * scale / 2**20:.1f} MiB Python heap retained ({len(informer.cache)} cached; "
-              "RSS includes tracemalloc's own overhead)")
+        print(
+            f"RSS per 10,000 cached metadata-only objects: {grown * scale / 2**20:.1f} MiB RSS growth, "
+            f"{heap * scale / 2**20:.1f} MiB Python heap retained ({len(informer.cache)} cached; "
+            "RSS includes tracemalloc's own overhead)"
+        )
 
 
 def bench_metadata_rss(kubeconfig: Path) -> None:
@@ -156,9 +164,20 @@ async def bench_queue(keys: int, workers: int = 8) -> None:
 
 def bench_copies() -> None:
     obj = configmap(1)
-    obj["metadata"].update({"uid": "0e9a1c0d-0000-4000-8000-000000000001", "resourceVersion": "12345",
-                            "managedFields": [{"manager": "bench", "operation": "Apply", "fieldsType": "FieldsV1",
-                                               "fieldsV1": {"f:data": {"f:index": {}, "f:payload": {}}}}]})
+    obj["metadata"].update(
+        {
+            "uid": "0e9a1c0d-0000-4000-8000-000000000001",
+            "resourceVersion": "12345",
+            "managedFields": [
+                {
+                    "manager": "bench",
+                    "operation": "Apply",
+                    "fieldsType": "FieldsV1",
+                    "fieldsV1": {"f:data": {"f:index": {}, "f:payload": {}}},
+                }
+            ],
+        }
+    )
     n = 20_000
     for name, fn in (("copy.deepcopy", copy.deepcopy), ("copy_json (cache reads)", copy_json)):
         started = time.perf_counter()
@@ -180,7 +199,10 @@ async def main() -> None:
 
     bench_copies()
     await bench_queue(args.keys)
-    async with api_server() as kubeconfig, KubeClient(load_kubeconfig(kubeconfig, qps=5000, burst=5000)) as client:
+    async with (
+        api_server() as kubeconfig,
+        KubeClient(load_kubeconfig(kubeconfig, qps=5000, burst=5000)) as client,
+    ):
         started = time.perf_counter()
         await populate(client, args.objects)
         print(f"(created {args.objects} ConfigMaps in {time.perf_counter() - started:.1f} s)")

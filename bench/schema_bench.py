@@ -49,9 +49,13 @@ def cold_first_resolve(runs: int = 5) -> None:
         imports.append(imported)
         resolves.append(resolved)
     total = [i + r for i, r in zip(imports, resolves, strict=True)]
-    report("first resolve apps/v1 Deployment (import + parse + resolve)", statistics.median(total), 0.200, "ms")
+    report(
+        "first resolve apps/v1 Deployment (import + parse + resolve)", statistics.median(total), 0.200, "ms"
+    )
     print(f"{'  of which import':<58} {statistics.median(imports) * 1e3:9.2f} ms")
-    print(f"{'  whole subprocess incl. interpreter start (info)':<58} {statistics.median(walls) * 1e3:9.2f} ms")
+    print(
+        f"{'  whole subprocess incl. interpreter start (info)':<58} {statistics.median(walls) * 1e3:9.2f} ms"
+    )
 
 
 def per_call(fn: Callable[[], Any], *, batch: int, batches: int) -> float:
@@ -72,8 +76,12 @@ def cached_resolve() -> None:
 
     registry = SchemaRegistry()
     deployment = GVK("apps", "v1", "Deployment")
-    report("cached resolve apps/v1 Deployment", per_call(lambda: registry.resolve(deployment), batch=1000,
-                                                         batches=200), 50e-6, "us")
+    report(
+        "cached resolve apps/v1 Deployment",
+        per_call(lambda: registry.resolve(deployment), batch=1000, batches=200),
+        50e-6,
+        "us",
+    )
 
 
 def largest_example_rgd() -> tuple[Path, Any] | None:

@@ -29,7 +29,9 @@ def structural_errors(value: Any, schema: dict[str, Any], path: str = "") -> lis
     errors: list[str] = []
     expected = schema.get("type")
     checks = {"object": dict, "array": list, "string": str, "integer": int, "boolean": bool}
-    if expected in checks and (not isinstance(value, checks[expected]) or (expected == "integer" and isinstance(value, bool))):
+    if expected in checks and (
+        not isinstance(value, checks[expected]) or (expected == "integer" and isinstance(value, bool))
+    ):
         return [f"{path}: expected {expected}"]
     if isinstance(value, str):
         if "pattern" in schema and not re.search(schema["pattern"], value):
@@ -87,7 +89,9 @@ def test_manifest_shares_the_parser_constants() -> None:
         assert section[key]["items"]["pattern"] == c.NAME_LIST_PATTERN
         assert section[key]["maxItems"] == c.NAME_LIST_MAX_ITEMS
     for key in ("kind", "apiVersion", "group", "scope"):
-        assert section[key]["x-kubernetes-validations"] == [{"rule": "self == oldSelf", "message": f"{key} is immutable"}]
+        assert section[key]["x-kubernetes-validations"] == [
+            {"rule": "self == oldSelf", "message": f"{key} is immutable"}
+        ]
     for key in ("spec", "types", "status"):
         assert section[key]["x-kubernetes-preserve-unknown-fields"] is True
     resource = schema["resources"]["items"]

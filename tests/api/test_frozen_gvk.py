@@ -28,7 +28,11 @@ def test_frozen_dict_is_read_only() -> None:
 
 @pytest.mark.parametrize(
     ("api_version", "kind", "group", "version"),
-    [("v1", "Pod", "", "v1"), ("apps/v1", "Deployment", "apps", "v1"), ("kro.run/v1alpha1", "WebApp", "kro.run", "v1alpha1")],
+    [
+        ("v1", "Pod", "", "v1"),
+        ("apps/v1", "Deployment", "apps", "v1"),
+        ("kro.run/v1alpha1", "WebApp", "kro.run", "v1alpha1"),
+    ],
 )
 def test_gvk_round_trip(api_version: str, kind: str, group: str, version: str) -> None:
     gvk = GVK.from_api_version(api_version, kind)

@@ -24,13 +24,25 @@ BASE: dict[str, Any] = {
             "status": {"url": "${service.metadata.name}"},
         },
         "resources": [
-            {"id": "deployment", "readyWhen": ["${deployment.status.ready}"],
-             "template": {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}}},
-            {"id": "config", "externalRef": {"apiVersion": "v1", "kind": "ConfigMap",
-                                             "metadata": {"name": "c", "namespace": "ns"}}},
-            {"id": "pods", "forEach": [{"region": "${schema.spec.regions}"}],
-             "includeWhen": ["${schema.spec.on}"],
-             "template": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "${region}"}}},
+            {
+                "id": "deployment",
+                "readyWhen": ["${deployment.status.ready}"],
+                "template": {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}},
+            },
+            {
+                "id": "config",
+                "externalRef": {
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "metadata": {"name": "c", "namespace": "ns"},
+                },
+            },
+            {
+                "id": "pods",
+                "forEach": [{"region": "${schema.spec.regions}"}],
+                "includeWhen": ["${schema.spec.on}"],
+                "template": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "${region}"}},
+            },
         ],
     },
 }
@@ -67,7 +79,12 @@ def test_parses_typed_model() -> None:
     rgd = parse_rgd(BASE)
     assert (rgd.name, rgd.uid, rgd.generation, dict(rgd.labels)) == ("webapp", "u-1", 3, {"team": "a"})
     schema = rgd.spec.schema
-    assert (schema.kind, schema.api_version, schema.group, schema.scope) == ("WebApp", "v1alpha1", "kro.run", "Namespaced")
+    assert (schema.kind, schema.api_version, schema.group, schema.scope) == (
+        "WebApp",
+        "v1alpha1",
+        "kro.run",
+        "Namespaced",
+    )
     assert schema.instance_api_version == "kro.run/v1alpha1"
     assert isinstance(schema.spec, FrozenDict) and thaw(schema.spec) == {"name": "string | required=true"}
     deployment, config, pods = rgd.spec.resources
@@ -87,65 +104,131 @@ def test_model_is_immutable_and_hashable() -> None:
         rgd.spec.resources[0].template["kind"] = "Pod"  # type: ignore[index]
     thawed = thaw(rgd.spec.resources[0].template)
     thawed["kind"] = "Pod"
-    assert rgd.spec.resources[0].template is not None and rgd.spec.resources[0].template["kind"] == "Deployment"
+    assert (
+        rgd.spec.resources[0].template is not None and rgd.spec.resources[0].template["kind"] == "Deployment"
+    )
 
 
 def test_parses_yaml_text() -> None:
-    text = "apiVersion: kro.run/v1alpha1\nkind: ResourceGraphDefinition\nmetadata: {name: x}\n" \
-           "spec: {schema: {apiVersion: v1, kind: Thing, group: example.com, scope: Cluster}}\n"
+    text = (
+        "apiVersion: kro.run/v1alpha1\nkind: ResourceGraphDefinition\nmetadata: {name: x}\n"
+        "spec: {schema: {apiVersion: v1, kind: Thing, group: example.com, scope: Cluster}}\n"
+    )
     rgd = parse_rgd(text)
-    assert rgd.spec.resources == () and rgd.spec.schema.group == "example.com" and not rgd.spec.schema.namespaced
+    assert (
+        rgd.spec.resources == () and rgd.spec.schema.group == "example.com" and not rgd.spec.schema.namespaced
+    )
 
 
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"spec.schema.kind": "webApp"}, ("spec.schema.kind", "kind 'webApp' must match ^[A-Z][a-zA-Z0-9]{0,62}$")),
+        (
+            {"spec.schema.kind": "webApp"},
+            ("spec.schema.kind", "kind 'webApp' must match ^[A-Z][a-zA-Z0-9]{0,62}$"),
+        ),
         ({"spec.schema.kind": "W" * 64}, ("spec.schema.kind", "must match")),
         ({"spec.schema.kind": _DELETE}, ("spec.schema.kind", "required field is missing")),
         ({"spec.schema.apiVersion": "v1gamma1"}, ("spec.schema.apiVersion", "must match")),
         ({"spec.schema.apiVersion": "kro.run/v1"}, ("spec.schema.apiVersion", "must match")),
         ({"spec.schema.group": "Not_A_Group"}, ("spec.schema.group", "must match")),
-        ({"spec.schema.scope": "Global"}, ("spec.schema.scope", "scope 'Global' must be one of Namespaced, Cluster")),
+        (
+            {"spec.schema.scope": "Global"},
+            ("spec.schema.scope", "scope 'Global' must be one of Namespaced, Cluster"),
+        ),
         ({"spec.schema.shortNames": ["ok", "Bad"]}, ("spec.schema.shortNames[1]", "must match")),
         ({"spec.schema.shortNames": ["a", "a"]}, ("spec.schema.shortNames[1]", "duplicate value 'a'")),
-        ({"spec.schema.shortNames": [f"s{i}" for i in range(33)]}, ("spec.schema.shortNames", "at most 32 items")),
+        (
+            {"spec.schema.shortNames": [f"s{i}" for i in range(33)]},
+            ("spec.schema.shortNames", "at most 32 items"),
+        ),
         ({"spec.schema.categories": ["x" * 64]}, ("spec.schema.categories[0]", "at most 63 characters")),
         ({"spec.schema.categories": "all"}, ("spec.schema.categories", "must be a list of strings")),
         ({"spec.schema.spec": ["x"]}, ("spec.schema.spec", "must be an object, got array")),
-        ({"spec.schema.metadata": {"labels": {"a": 1}}}, ("spec.schema.metadata.labels.a", "must be a string")),
-        ({"spec.schema.additionalPrinterColumns": [{"name": "X", "type": "str"}]},
-         ("spec.schema.additionalPrinterColumns[0].jsonPath", "required field is missing")),
+        (
+            {"spec.schema.metadata": {"labels": {"a": 1}}},
+            ("spec.schema.metadata.labels.a", "must be a string"),
+        ),
+        (
+            {"spec.schema.additionalPrinterColumns": [{"name": "X", "type": "str"}]},
+            ("spec.schema.additionalPrinterColumns[0].jsonPath", "required field is missing"),
+        ),
         ({"spec.resources.0.id": "Deployment"}, ("spec.resources[0].id", "must be lower camelCase")),
         ({"spec.resources.0.id": "my-deployment"}, ("spec.resources[0].id", "naming convention violation")),
-        ({"spec.resources.0.id": "schema"},
-         ("spec.resources[0].id", "naming convention violation: id schema is a reserved keyword in KRO")),
+        (
+            {"spec.resources.0.id": "schema"},
+            ("spec.resources[0].id", "naming convention violation: id schema is a reserved keyword in KRO"),
+        ),
         ({"spec.resources.0.id": "while"}, ("spec.resources[0].id", "is a reserved keyword in KRO")),
-        ({"spec.resources.1.id": "deployment"},
-         ("spec.resources[1].id", "naming convention violation: found duplicate resource IDs deployment")),
-        ({"spec.resources.0.template": _DELETE},
-         ("spec.resources[0]", "exactly one of template or externalRef must be provided")),
-        ({"spec.resources.1.template": {"apiVersion": "v1"}},
-         ("spec.resources[1]", "exactly one of template or externalRef must be provided")),
-        ({"spec.resources.1.externalRef.metadata": {"namespace": "x"}},
-         ("spec.resources[1].externalRef.metadata", "exactly one of name or selector must be provided")),
-        ({"spec.resources.1.externalRef.metadata": {"name": "a", "selector": {"matchLabels": {"a": "b"}}}},
-         ("spec.resources[1].externalRef.metadata", "exactly one of name or selector must be provided")),
-        ({"spec.resources.1.externalRef.kind": _DELETE}, ("spec.resources[1].externalRef.kind", "required field is missing")),
-        ({"spec.resources.0.readyWhen": "${x}"}, ("spec.resources[0].readyWhen", "must be a list of strings")),
-        ({"spec.resources.0.readyWhen": [True]}, ("spec.resources[0].readyWhen[0]", "must be a string, got boolean")),
-        ({"spec.resources.2.includeWhen": [{"a": 1}]}, ("spec.resources[2].includeWhen[0]", "must be a string")),
-        ({"spec.resources.2.forEach": [{"a": "${x}", "b": "${y}"}]},
-         ("spec.resources[2].forEach[0]", "each forEach item must be a map with exactly one entry, got 2 entries")),
-        ({"spec.resources.2.forEach": ["${x}"]}, ("spec.resources[2].forEach[0]", "exactly one entry, got string")),
-        ({"spec.resources.2.forEach": [{"Region": "${x}"}]},
-         ("spec.resources[2].forEach[0]", "naming convention violation: iterator 'Region' is not a valid KRO identifier")),
-        ({"spec.resources.2.forEach": [{"each": "${x}"}]},
-         ("spec.resources[2].forEach[0]", "naming convention violation: iterator each is a reserved keyword in KRO")),
-        ({"spec.resources.2.forEach": [{"config": "${x}"}]},
-         ("spec.resources[2].forEach[0]", "iterator config conflicts with a resource id")),
-        ({"spec.resources.2.forEach": [{"r": "${x}"}, {"r": "${y}"}]},
-         ("spec.resources[2].forEach[1]", "duplicate iterator name r")),
+        (
+            {"spec.resources.1.id": "deployment"},
+            ("spec.resources[1].id", "naming convention violation: found duplicate resource IDs deployment"),
+        ),
+        (
+            {"spec.resources.0.template": _DELETE},
+            ("spec.resources[0]", "exactly one of template or externalRef must be provided"),
+        ),
+        (
+            {"spec.resources.1.template": {"apiVersion": "v1"}},
+            ("spec.resources[1]", "exactly one of template or externalRef must be provided"),
+        ),
+        (
+            {"spec.resources.1.externalRef.metadata": {"namespace": "x"}},
+            ("spec.resources[1].externalRef.metadata", "exactly one of name or selector must be provided"),
+        ),
+        (
+            {"spec.resources.1.externalRef.metadata": {"name": "a", "selector": {"matchLabels": {"a": "b"}}}},
+            ("spec.resources[1].externalRef.metadata", "exactly one of name or selector must be provided"),
+        ),
+        (
+            {"spec.resources.1.externalRef.kind": _DELETE},
+            ("spec.resources[1].externalRef.kind", "required field is missing"),
+        ),
+        (
+            {"spec.resources.0.readyWhen": "${x}"},
+            ("spec.resources[0].readyWhen", "must be a list of strings"),
+        ),
+        (
+            {"spec.resources.0.readyWhen": [True]},
+            ("spec.resources[0].readyWhen[0]", "must be a string, got boolean"),
+        ),
+        (
+            {"spec.resources.2.includeWhen": [{"a": 1}]},
+            ("spec.resources[2].includeWhen[0]", "must be a string"),
+        ),
+        (
+            {"spec.resources.2.forEach": [{"a": "${x}", "b": "${y}"}]},
+            (
+                "spec.resources[2].forEach[0]",
+                "each forEach item must be a map with exactly one entry, got 2 entries",
+            ),
+        ),
+        (
+            {"spec.resources.2.forEach": ["${x}"]},
+            ("spec.resources[2].forEach[0]", "exactly one entry, got string"),
+        ),
+        (
+            {"spec.resources.2.forEach": [{"Region": "${x}"}]},
+            (
+                "spec.resources[2].forEach[0]",
+                "naming convention violation: iterator 'Region' is not a valid KRO identifier",
+            ),
+        ),
+        (
+            {"spec.resources.2.forEach": [{"each": "${x}"}]},
+            (
+                "spec.resources[2].forEach[0]",
+                "naming convention violation: iterator each is a reserved keyword in KRO",
+            ),
+        ),
+        (
+            {"spec.resources.2.forEach": [{"config": "${x}"}]},
+            ("spec.resources[2].forEach[0]", "iterator config conflicts with a resource id"),
+        ),
+        (
+            {"spec.resources.2.forEach": [{"r": "${x}"}, {"r": "${y}"}]},
+            ("spec.resources[2].forEach[1]", "duplicate iterator name r"),
+        ),
         ({"spec.resources.0.readywhen": []}, ("spec.resources[0].readywhen", 'unknown field "readywhen"')),
         ({"spec.resources": {"id": "x"}}, ("spec.resources", "must be a list, got object")),
         ({"apiVersion": "kro.run/v1"}, ("apiVersion", 'must be "kro.run/v1alpha1"')),
@@ -162,7 +245,13 @@ def test_admission_rules(changes: dict[str, Any], expected: tuple[str, str]) -> 
 
 
 def test_external_ref_selector_is_collection() -> None:
-    doc = rgd_with(**{"spec.resources.1.externalRef.metadata": {"selector": {"matchLabels": {"team": "${schema.spec.t}"}}}})
+    doc = rgd_with(
+        **{
+            "spec.resources.1.externalRef.metadata": {
+                "selector": {"matchLabels": {"team": "${schema.spec.t}"}}
+            }
+        }
+    )
     ref = parse_rgd(doc).spec.resources[1].external_ref
     assert ref is not None and ref.is_collection and ref.name is None
     assert ref.to_object()["metadata"] == {"selector": {"matchLabels": {"team": "${schema.spec.t}"}}}
@@ -174,13 +263,21 @@ def test_external_ref_with_for_each_is_rejected() -> None:
 
 
 def test_all_problems_are_collected() -> None:
-    doc = rgd_with(**{"spec.schema.kind": "bad", "spec.schema.scope": "x", "spec.resources.0.id": "self",
-                      "spec.resources.2.template": _DELETE})
+    doc = rgd_with(
+        **{
+            "spec.schema.kind": "bad",
+            "spec.schema.scope": "x",
+            "spec.resources.0.id": "self",
+            "spec.resources.2.template": _DELETE,
+        }
+    )
     paths = [p for p, _ in problems_of(doc)]
     assert paths == ["spec.schema.kind", "spec.schema.scope", "spec.resources[0].id", "spec.resources[2]"]
 
 
-@pytest.mark.parametrize(("doc", "message"), [(None, "document is empty"), ([1], "must be an object, got array")])
+@pytest.mark.parametrize(
+    ("doc", "message"), [(None, "document is empty"), ([1], "must be an object, got array")]
+)
 def test_wrong_top_level_shape(doc: Any, message: str) -> None:
     assert any(message in m for _, m in problems_of(doc))
 
@@ -192,7 +289,10 @@ def test_multi_document_text_is_rejected() -> None:
 
 def test_load_documents_multi_doc_and_kind_selection(tmp_path: Path) -> None:
     path = tmp_path / "all.yaml"
-    path.write_text("---\nkind: ResourceGraphDefinition\nmetadata: {name: a}\n---\n\n---\nkind: WebApp\ndate: 2024-01-01\n")
+    path.write_text(
+        "---\nkind: ResourceGraphDefinition\nmetadata: {name: a}\n---\n\n---\nkind: WebApp\ndate: "
+        "2024-01-01\n"
+    )
     docs = load_documents(path)
     assert len(docs) == 2
     assert [is_rgd_document(d) for d in docs] == [True, False]
@@ -204,7 +304,7 @@ def test_load_documents_multi_doc_and_kind_selection(tmp_path: Path) -> None:
     [
         ("a: 1\nb: [1, 2\n", 3, "invalid YAML"),
         ("a:\n  - b\n c: d\n", 3, "invalid YAML"),
-        ("key: \"unterminated\n", 2, "invalid YAML"),
+        ('key: "unterminated\n', 2, "invalid YAML"),
     ],
 )
 def test_load_documents_malformed_yaml(tmp_path: Path, text: str, line: int, reason: str) -> None:

@@ -12,17 +12,38 @@ from pykro.api.rgd import parse_rgd
 from pykro.errors import PykroError
 from tests.api.test_rgd import BASE
 
-_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=8),
-                     st.sampled_from(["${x}", "Name", "v1", "kro.run", "Cluster", "deployment", "self"]))
-_VALUES = st.recursive(_SCALARS, lambda kids: st.one_of(st.lists(kids, max_size=3),
-                                                       st.dictionaries(st.text(max_size=6), kids, max_size=3)),
-                       max_leaves=10)
-_PATHS = st.sampled_from([
-    (), ("metadata",), ("spec",), ("spec", "schema"), ("spec", "schema", "kind"), ("spec", "schema", "shortNames"),
-    ("spec", "schema", "additionalPrinterColumns"), ("spec", "schema", "metadata"), ("spec", "resources"),
-    ("spec", "resources", 0), ("spec", "resources", 0, "forEach"), ("spec", "resources", 1, "externalRef"),
-    ("spec", "resources", 1, "externalRef", "metadata"), ("spec", "resources", 2, "readyWhen"),
-])
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(max_size=8),
+    st.sampled_from(["${x}", "Name", "v1", "kro.run", "Cluster", "deployment", "self"]),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda kids: st.one_of(
+        st.lists(kids, max_size=3), st.dictionaries(st.text(max_size=6), kids, max_size=3)
+    ),
+    max_leaves=10,
+)
+_PATHS = st.sampled_from(
+    [
+        (),
+        ("metadata",),
+        ("spec",),
+        ("spec", "schema"),
+        ("spec", "schema", "kind"),
+        ("spec", "schema", "shortNames"),
+        ("spec", "schema", "additionalPrinterColumns"),
+        ("spec", "schema", "metadata"),
+        ("spec", "resources"),
+        ("spec", "resources", 0),
+        ("spec", "resources", 0, "forEach"),
+        ("spec", "resources", 1, "externalRef"),
+        ("spec", "resources", 1, "externalRef", "metadata"),
+        ("spec", "resources", 2, "readyWhen"),
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -46,8 +67,34 @@ def test_parse_rgd_never_crashes(replacements: list[tuple[tuple[Any, ...], Any]]
         assert err.problems and all(p.message for p in err.problems)
 
 
-_YAML_PIECES = st.sampled_from(["a", ":", " ", "\n", "- ", "[", "]", "{", "}", "'", '"', "!!", "&x", "*x", "---", "#",
-                                "kind", "ResourceGraphDefinition", "spec", "? ", "|", "\t", ",", "1"])
+_YAML_PIECES = st.sampled_from(
+    [
+        "a",
+        ":",
+        " ",
+        "\n",
+        "- ",
+        "[",
+        "]",
+        "{",
+        "}",
+        "'",
+        '"',
+        "!!",
+        "&x",
+        "*x",
+        "---",
+        "#",
+        "kind",
+        "ResourceGraphDefinition",
+        "spec",
+        "? ",
+        "|",
+        "\t",
+        ",",
+        "1",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

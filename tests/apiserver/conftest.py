@@ -35,14 +35,23 @@ class Api:
         return h
 
     async def request(
-        self, method: str, path: str, body: Any = None, *, content_type: str = "application/json",
-        headers: dict[str, str] | None = None, token: str | None = None, raw: bytes | None = None,
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+        token: str | None = None,
+        raw: bytes | None = None,
     ) -> tuple[int, Any]:
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         h = self.headers(headers, token)
         if data is not None:
             h["Content-Type"] = content_type
-        async with self.session.request(method, self.server.url + path, data=data, headers=h, ssl=self.ssl) as resp:
+        async with self.session.request(
+            method, self.server.url + path, data=data, headers=h, ssl=self.ssl
+        ) as resp:
             text = await resp.read()
             try:
                 return resp.status, json.loads(text)
@@ -58,18 +67,24 @@ class Api:
     async def put(self, path: str, body: Any, **kw: Any) -> tuple[int, Any]:
         return await self.request("PUT", path, body, **kw)
 
-    async def patch(self, path: str, body: Any, content_type: str = "application/merge-patch+json", **kw: Any) -> tuple[int, Any]:
+    async def patch(
+        self, path: str, body: Any, content_type: str = "application/merge-patch+json", **kw: Any
+    ) -> tuple[int, Any]:
         return await self.request("PATCH", path, body, content_type=content_type, **kw)
 
     async def delete(self, path: str, body: Any = None, **kw: Any) -> tuple[int, Any]:
         return await self.request("DELETE", path, body, **kw)
 
-    async def watch(self, path: str, *, until: int, timeout: float = 5.0, headers: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    async def watch(
+        self, path: str, *, until: int, timeout: float = 5.0, headers: dict[str, str] | None = None
+    ) -> list[dict[str, Any]]:
         """Collect `until` watch events (or fewer if the stream ends or `timeout` passes)."""
         events: list[dict[str, Any]] = []
 
         async def run() -> None:
-            async with self.session.get(self.server.url + path, headers=self.headers(headers), ssl=self.ssl) as resp:
+            async with self.session.get(
+                self.server.url + path, headers=self.headers(headers), ssl=self.ssl
+            ) as resp:
                 assert resp.status == 200, await resp.text()
                 async for line in resp.content:
                     if line.strip():
@@ -95,23 +110,42 @@ WIDGET_CRD: dict[str, Any] = {
     "spec": {
         "group": "example.com",
         "scope": "Namespaced",
-        "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "shortNames": ["wd"], "categories": ["all"]},
-        "versions": [{
-            "name": "v1", "served": True, "storage": True,
-            "subresources": {"status": {}},
-            "additionalPrinterColumns": [
-                {"name": "Size", "type": "integer", "jsonPath": ".spec.size"},
-                {"name": "Ready", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].status'},
-                {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
-            ],
-            "schema": {"openAPIV3Schema": {
-                "type": "object",
-                "properties": {
-                    "spec": {"type": "object", "properties": {"size": {"type": "integer", "description": "How big."}}},
-                    "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+        "names": {
+            "plural": "widgets",
+            "singular": "widget",
+            "kind": "Widget",
+            "shortNames": ["wd"],
+            "categories": ["all"],
+        },
+        "versions": [
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "subresources": {"status": {}},
+                "additionalPrinterColumns": [
+                    {"name": "Size", "type": "integer", "jsonPath": ".spec.size"},
+                    {
+                        "name": "Ready",
+                        "type": "string",
+                        "jsonPath": '.status.conditions[?(@.type=="Ready")].status',
+                    },
+                    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+                ],
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "properties": {
+                            "spec": {
+                                "type": "object",
+                                "properties": {"size": {"type": "integer", "description": "How big."}},
+                            },
+                            "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+                        },
+                    }
                 },
-            }},
-        }],
+            }
+        ],
     },
 }
 
@@ -171,11 +205,18 @@ class KubectlIn:
         self.kubeconfig = str(server.kubeconfig_path)
         self.namespace = namespace
 
-    def run(self, *args: str, stdin: str | None = None, check: bool = True,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, stdin: str | None = None, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         scope = ["-n", self.namespace] if self.namespace is not None else []
-        proc = subprocess.run([KUBECTL, "--kubeconfig", self.kubeconfig, *scope, *args], input=stdin,
-                              text=True, capture_output=True, timeout=60, env={**os.environ, **(env or {})})
+        proc = subprocess.run(
+            [KUBECTL, "--kubeconfig", self.kubeconfig, *scope, *args],
+            input=stdin,
+            text=True,
+            capture_output=True,
+            timeout=60,
+            env={**os.environ, **(env or {})},
+        )
         if check and proc.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed: {proc.stderr}")
         return proc

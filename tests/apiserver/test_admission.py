@@ -21,12 +21,23 @@ APPS = "/apis/example.com/v1/namespaces/default/apps"
 
 def app_crd(schema: dict[str, Any]) -> dict[str, Any]:
     return {
-        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
         "metadata": {"name": "apps.example.com"},
-        "spec": {"group": "example.com", "scope": "Namespaced",
-                 "names": {"plural": "apps", "singular": "app", "kind": "App"},
-                 "versions": [{"name": "v1", "served": True, "storage": True, "subresources": {"status": {}},
-                               "schema": {"openAPIV3Schema": schema}}]},
+        "spec": {
+            "group": "example.com",
+            "scope": "Namespaced",
+            "names": {"plural": "apps", "singular": "app", "kind": "App"},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "subresources": {"status": {}},
+                    "schema": {"openAPIV3Schema": schema},
+                }
+            ],
+        },
     }
 
 
@@ -34,15 +45,22 @@ SPEC_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "spec": {
-            "type": "object", "default": {}, "required": ["name"],
-            "x-kubernetes-validations": [{"rule": "self.replicas >= oldSelf.replicas", "message": "no scaling down"}],
+            "type": "object",
+            "default": {},
+            "required": ["name"],
+            "x-kubernetes-validations": [
+                {"rule": "self.replicas >= oldSelf.replicas", "message": "no scaling down"}
+            ],
             "properties": {
                 "name": {"type": "string", "pattern": "^[a-z]+$", "maxLength": 8},
                 "replicas": {"type": "integer", "minimum": 1, "maximum": 10, "default": 2},
                 "mode": {"type": "string", "enum": ["fast", "slow"]},
                 "tags": {"type": "array", "items": {"type": "string"}, "x-kubernetes-list-type": "set"},
-                "nested": {"type": "object", "default": {},
-                           "properties": {"level": {"type": "string", "default": "info"}}},
+                "nested": {
+                    "type": "object",
+                    "default": {},
+                    "properties": {"level": {"type": "string", "default": "info"}},
+                },
                 "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
             },
         },
@@ -61,8 +79,16 @@ async def test_builtin_validation_rejects_with_causes_and_stores_nothing(api: Ap
     assert err["details"]["causes"][0]["field"] == "data[bad key!]"
     assert 'data[bad key!]: Invalid value: "bad key!"' in err["message"]
     assert (await api.get(f"{CMS}/x"))[0] == 404
-    bad = {"metadata": {"name": "d"}, "spec": {"selector": {"matchLabels": {"app": "a"}}, "template": {
-        "metadata": {"labels": {"app": "b"}}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}
+    bad = {
+        "metadata": {"name": "d"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "a"}},
+            "template": {
+                "metadata": {"labels": {"app": "b"}},
+                "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+            },
+        },
+    }
     status, err = await api.post(DEPLOYS, bad)
     assert status == 422 and "spec.template.metadata.labels" in [c["field"] for c in err["details"]["causes"]]
 
@@ -73,27 +99,46 @@ async def test_builtin_unknown_fields_pruned_warned_or_refused(api: Api) -> None
     status, err = await api.post(f"{CMS}?fieldValidation=Strict", {**cm("s"), "bogus": 1})
     assert status == 400 and 'unknown field "bogus"' in err["message"]
     for query in ("?fieldValidation=Warn", ""):  # Warn is also the default
-        async with api.session.post(api.server.url + f"{CMS}{query}", json={**cm(f"w{len(query)}"), "bogus": 1},
-                                    headers=api.headers(), ssl=api.ssl) as resp:
+        async with api.session.post(
+            api.server.url + f"{CMS}{query}",
+            json={**cm(f"w{len(query)}"), "bogus": 1},
+            headers=api.headers(),
+            ssl=api.ssl,
+        ) as resp:
             assert resp.status == 201 and 'unknown field \\"bogus\\"' in resp.headers["Warning"], resp.headers
     status, _ = await api.post(f"{CMS}?fieldValidation=Ignore", {**cm("i"), "bogus": 1})
     assert status == 201
 
 
 async def test_builtin_defaults_and_service_ips(api: Api) -> None:
-    dep = {"metadata": {"name": "d"}, "spec": {"selector": {"matchLabels": {"app": "d"}}, "template": {
-        "metadata": {"labels": {"app": "d"}}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}
+    dep = {
+        "metadata": {"name": "d"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "d"}},
+            "template": {
+                "metadata": {"labels": {"app": "d"}},
+                "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+            },
+        },
+    }
     status, d = await api.post(DEPLOYS, dep)
     assert status == 201
-    assert d["spec"]["replicas"] == 1 and d["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": "25%", "maxUnavailable": "25%"}
+    assert d["spec"]["replicas"] == 1 and d["spec"]["strategy"]["rollingUpdate"] == {
+        "maxSurge": "25%",
+        "maxUnavailable": "25%",
+    }
     assert d["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] == "Always"
     ips = []
     for name in ("a", "b", "c"):
-        status, svc = await api.post(SVCS, {"metadata": {"name": name}, "spec": {"ports": [{"port": 80}], "selector": {"app": "d"}}})
+        status, svc = await api.post(
+            SVCS, {"metadata": {"name": name}, "spec": {"ports": [{"port": 80}], "selector": {"app": "d"}}}
+        )
         assert status == 201 and svc["spec"]["type"] == "ClusterIP"
         assert svc["spec"]["ports"][0] == {"port": 80, "protocol": "TCP", "targetPort": 80}
         ips.append(svc["spec"]["clusterIP"])
-    assert len(set(ips)) == 3 and all(ipaddress.ip_address(ip) in ipaddress.ip_network("10.96.0.0/12") for ip in ips)
+    assert len(set(ips)) == 3 and all(
+        ipaddress.ip_address(ip) in ipaddress.ip_network("10.96.0.0/12") for ip in ips
+    )
     # an update that leaves the IP out keeps it; changing it is refused
     _, b = await api.get(f"{SVCS}/b")
     b["spec"].pop("clusterIP")
@@ -107,7 +152,9 @@ async def test_builtin_defaults_and_service_ips(api: Api) -> None:
     await api.delete(f"{SVCS}/a")
     _, d2 = await api.post(SVCS, {"metadata": {"name": "d"}, "spec": {"ports": [{"port": 80}]}})
     assert d2["spec"]["clusterIP"] == ips[0]
-    _, np = await api.post(SVCS, {"metadata": {"name": "np"}, "spec": {"type": "NodePort", "ports": [{"port": 80}]}})
+    _, np = await api.post(
+        SVCS, {"metadata": {"name": "np"}, "spec": {"type": "NodePort", "ports": [{"port": 80}]}}
+    )
     assert 30000 <= np["spec"]["ports"][0]["nodePort"] <= 32767
     _, ns = await api.post("/api/v1/namespaces", {"metadata": {"name": "fresh"}})
     assert ns["spec"] == {"finalizers": ["kubernetes"]}
@@ -129,16 +176,27 @@ async def test_custom_resource_default_prune_validate(api: Api) -> None:
     assert (await api.post(CRDS, app_crd(SPEC_SCHEMA)))[0] == 201
     status, a = await api.post(APPS, {**app("a", name="abc", bogus=1, free={"any": {"thing": 1}})})
     assert status == 201, a
-    assert a["spec"] == {"name": "abc", "replicas": 2, "nested": {"level": "info"}, "free": {"any": {"thing": 1}}}
+    assert a["spec"] == {
+        "name": "abc",
+        "replicas": 2,
+        "nested": {"level": "info"},
+        "free": {"any": {"thing": 1}},
+    }
     status, err = await api.post(APPS, app("b", name="ABC", replicas=20, mode="x", tags=["t", "t"]))
     assert status == 422
     fields = sorted(c["field"] for c in err["details"]["causes"])
     assert fields == ["spec.mode", "spec.name", "spec.replicas", "spec.tags[1]"]
     assert {c["reason"] for c in err["details"]["causes"]} == {
-        "FieldValueNotSupported", "FieldValueInvalid", "FieldValueDuplicate"}
+        "FieldValueNotSupported",
+        "FieldValueInvalid",
+        "FieldValueDuplicate",
+    }
     status, err = await api.post(APPS, app("c", replicas=3))
     assert status == 422 and err["details"]["causes"][0] == {
-        "reason": "FieldValueRequired", "message": "Required value", "field": "spec.name"}
+        "reason": "FieldValueRequired",
+        "message": "Required value",
+        "field": "spec.name",
+    }
     # transition rule: scaling down is refused on update only
     a["spec"]["replicas"] = 1
     status, err = await api.put(f"{APPS}/a", a)
@@ -151,7 +209,9 @@ async def test_crd_schema_change_applies_to_later_writes(api: Api) -> None:
     _, crd = await api.post(CRDS, app_crd(SPEC_SCHEMA))
     assert (await api.post(APPS, app("a", name="abc", replicas=9)))[0] == 201
     tighter = copy.deepcopy(crd)
-    tighter["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["replicas"]["maximum"] = 5
+    tighter["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"][
+        "replicas"
+    ]["maximum"] = 5
     assert (await api.put(f"{CRDS}/apps.example.com", tighter))[0] == 200
     status, err = await api.post(APPS, app("b", name="abc", replicas=9))
     assert status == 422 and err["details"]["causes"][0]["field"] == "spec.replicas"
@@ -175,12 +235,19 @@ async def test_dry_run_on_every_verb_stores_nothing(api: Api, verb: str) -> None
     elif verb == "merge":
         status, out = await api.patch(path, {"data": {"a": "2"}})
     elif verb == "json":
-        status, out = await api.patch(path, [{"op": "replace", "path": "/data/a", "value": "2"}],
-                                      content_type="application/json-patch+json")
+        status, out = await api.patch(
+            path,
+            [{"op": "replace", "path": "/data/a", "value": "2"}],
+            content_type="application/json-patch+json",
+        )
     elif verb == "strategic":
-        status, out = await api.patch(path, {"data": {"a": "2"}}, content_type="application/strategic-merge-patch+json")
+        status, out = await api.patch(
+            path, {"data": {"a": "2"}}, content_type="application/strategic-merge-patch+json"
+        )
     elif verb == "apply":
-        status, out = await api.patch(f"{path}&force=true", cm("dr", {"a": "2"}), content_type="application/apply-patch+yaml")
+        status, out = await api.patch(
+            f"{path}&force=true", cm("dr", {"a": "2"}), content_type="application/apply-patch+yaml"
+        )
     else:
         status, out = await api.delete(path)
     assert status == 200, out
@@ -198,25 +265,60 @@ async def test_more_builtin_defaults_and_checks_through_the_server(api: Api) -> 
     uid = job["metadata"]["uid"]
     assert job["spec"]["selector"] == {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
     assert job["spec"]["template"]["metadata"]["labels"]["job-name"] == "j"
-    _, cron = await api.post(f"{ns}/cronjobs", {"metadata": {"name": "c"}, "spec": {
-        "schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"spec": pod}}}}})
+    _, cron = await api.post(
+        f"{ns}/cronjobs",
+        {
+            "metadata": {"name": "c"},
+            "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"spec": pod}}}},
+        },
+    )
     assert (cron["spec"]["concurrencyPolicy"], cron["spec"]["successfulJobsHistoryLimit"]) == ("Allow", 3)
-    _, pvc = await api.post("/api/v1/namespaces/default/persistentvolumeclaims", {"metadata": {"name": "p"}, "spec": {
-        "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}})
+    _, pvc = await api.post(
+        "/api/v1/namespaces/default/persistentvolumeclaims",
+        {
+            "metadata": {"name": "p"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+        },
+    )
     assert pvc["spec"]["volumeMode"] == "Filesystem"
-    _, sts = await api.post("/apis/apps/v1/namespaces/default/statefulsets", {"metadata": {"name": "s"}, "spec": {
-        "serviceName": "s", "selector": {"matchLabels": {"a": "b"}},
-        "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}}})
+    _, sts = await api.post(
+        "/apis/apps/v1/namespaces/default/statefulsets",
+        {
+            "metadata": {"name": "s"},
+            "spec": {
+                "serviceName": "s",
+                "selector": {"matchLabels": {"a": "b"}},
+                "template": {
+                    "metadata": {"labels": {"a": "b"}},
+                    "spec": {"containers": [{"name": "c", "image": "i"}]},
+                },
+            },
+        },
+    )
     assert sts["spec"]["podManagementPolicy"] == "OrderedReady"
     assert sts["spec"]["updateStrategy"] == {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}
-    ingress = {"metadata": {"name": "i"}, "spec": {"rules": [{"http": {"paths": [
-        {"path": "/", "backend": {"service": {"name": "s", "port": {"number": 80}}}}]}}]}}
+    ingress = {
+        "metadata": {"name": "i"},
+        "spec": {
+            "rules": [
+                {
+                    "http": {
+                        "paths": [
+                            {"path": "/", "backend": {"service": {"name": "s", "port": {"number": 80}}}}
+                        ]
+                    }
+                }
+            ]
+        },
+    }
     status, err = await api.post("/apis/networking.k8s.io/v1/namespaces/default/ingresses", ingress)
     assert status == 422 and err["details"]["causes"][0]["field"] == "spec.rules[0].http.paths[0].pathType"
     ingress["spec"]["rules"][0]["http"]["paths"][0]["pathType"] = "Prefix"
     assert (await api.post("/apis/networking.k8s.io/v1/namespaces/default/ingresses", ingress))[0] == 201
-    status, err = await api.post(f"{ns}/jobs", {"metadata": {"name": "bad"}, "spec": {"template": {"spec": {
-        **pod, "restartPolicy": "Always"}}}})
+    status, err = await api.post(
+        f"{ns}/jobs",
+        {"metadata": {"name": "bad"}, "spec": {"template": {"spec": {**pod, "restartPolicy": "Always"}}}},
+    )
     assert status == 422 and "spec.template.spec.restartPolicy" in err["message"]
 
 
@@ -225,11 +327,21 @@ async def test_apply_to_status_subresource_and_nullable_fields(api: Api) -> None
     schema["properties"]["spec"]["properties"]["note"] = {"type": "string", "nullable": True}
     await api.post(CRDS, app_crd(schema))
     _, a = await api.post(APPS, app("a", name="abc", note=None, replicas=None))
-    assert a["spec"]["note"] is None and a["spec"]["replicas"] == 2, "nullable keeps null; a null with a default defaults"
+    assert a["spec"]["note"] is None and a["spec"]["replicas"] == 2, (
+        "nullable keeps null; a null with a default defaults"
+    )
     ct = "application/apply-patch+yaml"
-    status, s = await api.patch(f"{APPS}/a/status?fieldManager=ctrl", {
-        "apiVersion": "example.com/v1", "kind": "App", "metadata": {"name": "a"}, "status": {"ready": True},
-        "spec": {"name": "ignored"}}, content_type=ct)
+    status, s = await api.patch(
+        f"{APPS}/a/status?fieldManager=ctrl",
+        {
+            "apiVersion": "example.com/v1",
+            "kind": "App",
+            "metadata": {"name": "a"},
+            "status": {"ready": True},
+            "spec": {"name": "ignored"},
+        },
+        content_type=ct,
+    )
     assert status == 200 and s["status"] == {"ready": True} and s["spec"]["name"] == "abc"
     entry = next(e for e in s["metadata"]["managedFields"] if e["manager"] == "ctrl")
     assert entry["subresource"] == "status" and entry["operation"] == "Apply"
@@ -243,5 +355,7 @@ async def test_cluster_ips_stay_allocated_across_restarts(tmp_path: Path) -> Non
         a, _ = await first.handler.resources.create(kind, "default", body)
     async with EmbeddedAPIServer(tmp_path) as second:
         b, _ = await second.handler.resources.create(kind, "default", {**body, "metadata": {"name": "b"}})
-        assert second.store.get(("", "services"), "default", "a")["spec"]["clusterIP"] == a["spec"]["clusterIP"]  # type: ignore[index]
+        assert (
+            second.store.get(("", "services"), "default", "a")["spec"]["clusterIP"] == a["spec"]["clusterIP"]
+        )  # type: ignore[index]
         assert b["spec"]["clusterIP"] != a["spec"]["clusterIP"]

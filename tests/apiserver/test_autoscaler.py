@@ -17,25 +17,48 @@ from tests.apiserver.conftest import WIDGET_CRD, Api, KubectlIn, kubectl_namespa
 APPS = "/apis/apps/v1/namespaces/default"
 HPA2 = "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers"
 HPA1 = "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers"
-CPU = {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 50}}}
+CPU = {
+    "type": "Resource",
+    "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 50}},
+}
 
 
 def deployment(name: str, replicas: int | None = 1) -> dict[str, Any]:
-    spec: dict[str, Any] = {"selector": {"matchLabels": {"app": name}},
-                            "template": {"metadata": {"labels": {"app": name}},
-                                         "spec": {"containers": [{"name": "main", "image": "nginx:1.25"}]}}}
+    spec: dict[str, Any] = {
+        "selector": {"matchLabels": {"app": name}},
+        "template": {
+            "metadata": {"labels": {"app": name}},
+            "spec": {"containers": [{"name": "main", "image": "nginx:1.25"}]},
+        },
+    }
     if replicas is not None:
         spec["replicas"] = replicas
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name}, "spec": spec}
 
 
-def hpa(name: str, target: str, low: int | None, high: int, *, metrics: list[dict[str, Any]] | None = None,
-        kind: str = "Deployment", api_version: str = "apps/v1") -> dict[str, Any]:
-    spec: dict[str, Any] = {"scaleTargetRef": {"apiVersion": api_version, "kind": kind, "name": target},
-                            "maxReplicas": high, "metrics": metrics if metrics is not None else [CPU]}
+def hpa(
+    name: str,
+    target: str,
+    low: int | None,
+    high: int,
+    *,
+    metrics: list[dict[str, Any]] | None = None,
+    kind: str = "Deployment",
+    api_version: str = "apps/v1",
+) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "scaleTargetRef": {"apiVersion": api_version, "kind": kind, "name": target},
+        "maxReplicas": high,
+        "metrics": metrics if metrics is not None else [CPU],
+    }
     if low is not None:
         spec["minReplicas"] = low
-    return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": name}, "spec": spec}
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": name},
+        "spec": spec,
+    }
 
 
 def conditions(obj: dict[str, Any]) -> dict[str, tuple[str, str]]:
@@ -60,12 +83,22 @@ async def test_below_min_scales_up_through_the_scale_subresource(api: Api) -> No
     assert d["spec"]["replicas"] == 3 and d["metadata"]["generation"] == 2
     assert d["status"]["readyReplicas"] == 3  # the Deployment controller rolled the new size out
     [entry] = [e for e in d["metadata"]["managedFields"] if e.get("subresource") == "scale"]
-    assert entry["manager"] == "kube-controller-manager" and entry["fieldsV1"] == {"f:spec": {"f:replicas": {}}}
-    assert h["status"]["currentReplicas"] == 3 and h["status"]["desiredReplicas"] == 3 and h["status"]["lastScaleTime"]
-    assert conditions(h) == {"AbleToScale": ("True", "SucceededGetScale"),
-                             "ScalingActive": ("False", "FailedGetResourceMetric")}
+    assert entry["manager"] == "kube-controller-manager" and entry["fieldsV1"] == {
+        "f:spec": {"f:replicas": {}}
+    }
+    assert (
+        h["status"]["currentReplicas"] == 3
+        and h["status"]["desiredReplicas"] == 3
+        and h["status"]["lastScaleTime"]
+    )
+    assert conditions(h) == {
+        "AbleToScale": ("True", "SucceededGetScale"),
+        "ScalingActive": ("False", "FailedGetResourceMetric"),
+    }
     message = next(c["message"] for c in h["status"]["conditions"] if c["type"] == "ScalingActive")
-    assert message.startswith("the HPA was unable to compute the replica count: failed to get cpu utilization")
+    assert message.startswith(
+        "the HPA was unable to compute the replica count: failed to get cpu utilization"
+    )
 
 
 async def test_above_max_scales_down_and_in_range_is_left_alone(api: Api) -> None:
@@ -73,9 +106,13 @@ async def test_above_max_scales_down_and_in_range_is_left_alone(api: Api) -> Non
     await api.post(f"{APPS}/deployments", deployment("mid", 2))
     await api.post(HPA2, hpa("big", "big", 1, 4))
     await api.post(HPA2, hpa("mid", "mid", 1, 4))
-    big, mid, mid_hpa = await converge(api, f"{APPS}/deployments/big", f"{APPS}/deployments/mid", f"{HPA2}/mid")
+    big, mid, mid_hpa = await converge(
+        api, f"{APPS}/deployments/big", f"{APPS}/deployments/mid", f"{HPA2}/mid"
+    )
     assert big["spec"]["replicas"] == 4 and big["metadata"]["generation"] == 2
-    assert mid["spec"]["replicas"] == 2 and mid["metadata"]["generation"] == 1  # no metrics: nothing to decide
+    assert (
+        mid["spec"]["replicas"] == 2 and mid["metadata"]["generation"] == 1
+    )  # no metrics: nothing to decide
     # as the real controller: currentReplicas refreshed, desiredReplicas untouched by a failed metrics round
     assert mid_hpa["status"] == {**mid_hpa["status"], "currentReplicas": 2, "desiredReplicas": 0}
     assert "lastScaleTime" not in mid_hpa["status"]
@@ -85,24 +122,24 @@ async def test_above_max_scales_down_and_in_range_is_left_alone(api: Api) -> Non
 async def test_bounds_changes_and_target_changes_are_followed(api: Api) -> None:
     await api.post(f"{APPS}/deployments", deployment("app", 1))
     _, h = await api.post(HPA2, hpa("app", "app", 1, 5))
-    d, = await converge(api, f"{APPS}/deployments/app")
+    (d,) = await converge(api, f"{APPS}/deployments/app")
     assert d["spec"]["replicas"] == 1 and d["metadata"]["generation"] == 1
     await api.patch(f"{HPA2}/app", {"spec": {"minReplicas": 2}})  # what kro's instance update does
     d, h = await converge(api, f"{APPS}/deployments/app", f"{HPA2}/app")
     assert d["spec"]["replicas"] == 2 and d["metadata"]["generation"] == 2
     assert h["status"]["desiredReplicas"] == 2
     await api.patch(f"{APPS}/deployments/app/scale", {"spec": {"replicas": 9}})  # a manual scale past the max
-    d, = await converge(api, f"{APPS}/deployments/app")
+    (d,) = await converge(api, f"{APPS}/deployments/app")
     assert d["spec"]["replicas"] == 5
     # a quiet HPA keeps its status (and condition times) as they are: no write loop
     _, before = await api.get(f"{HPA2}/app")
-    after, = await converge(api, f"{HPA2}/app")
+    (after,) = await converge(api, f"{HPA2}/app")
     assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
 
 
 async def test_missing_target_then_created(api: Api) -> None:
     await api.post(HPA2, hpa("later", "later", 2, 3))
-    h, = await converge(api, f"{HPA2}/later")
+    (h,) = await converge(api, f"{HPA2}/later")
     assert conditions(h) == {"AbleToScale": ("False", "FailedGetScale")}
     assert 'deployments.apps "later" not found' in h["status"]["conditions"][0]["message"]
     await api.post(f"{APPS}/deployments", deployment("later", 1))
@@ -124,29 +161,59 @@ async def test_zero_replicas_disable_autoscaling(api: Api) -> None:
     await api.post(HPA2, hpa("off", "off", 2, 3))
     d, h = await converge(api, f"{APPS}/deployments/off", f"{HPA2}/off")
     assert d["spec"]["replicas"] == 0
-    assert conditions(h)["ScalingActive"] == ("False", "ScalingDisabled") and h["status"]["desiredReplicas"] == 0
+    assert (
+        conditions(h)["ScalingActive"] == ("False", "ScalingDisabled") and h["status"]["desiredReplicas"] == 0
+    )
 
 
-@pytest.mark.parametrize(("metric", "reason"), [
-    ({"type": "Pods", "pods": {"metric": {"name": "qps"}, "target": {"type": "AverageValue", "averageValue": "10"}}},
-     "FailedGetPodsMetric"),
-    ({"type": "External", "external": {"metric": {"name": "queue"}, "target": {"type": "Value", "value": "5"}}},
-     "FailedGetExternalMetric"),
-    ({"type": "Resource", "resource": {"name": "memory", "target": {"type": "AverageValue", "averageValue": "1Gi"}}},
-     "FailedGetResourceMetric"),
-])
-async def test_metric_failure_reason_follows_the_first_metric(api: Api, metric: dict[str, Any], reason: str) -> None:
+@pytest.mark.parametrize(
+    ("metric", "reason"),
+    [
+        (
+            {
+                "type": "Pods",
+                "pods": {"metric": {"name": "qps"}, "target": {"type": "AverageValue", "averageValue": "10"}},
+            },
+            "FailedGetPodsMetric",
+        ),
+        (
+            {
+                "type": "External",
+                "external": {"metric": {"name": "queue"}, "target": {"type": "Value", "value": "5"}},
+            },
+            "FailedGetExternalMetric",
+        ),
+        (
+            {
+                "type": "Resource",
+                "resource": {"name": "memory", "target": {"type": "AverageValue", "averageValue": "1Gi"}},
+            },
+            "FailedGetResourceMetric",
+        ),
+    ],
+)
+async def test_metric_failure_reason_follows_the_first_metric(
+    api: Api, metric: dict[str, Any], reason: str
+) -> None:
     await api.post(f"{APPS}/deployments", deployment("m", 1))
     await api.post(HPA2, hpa("m", "m", 1, 3, metrics=[metric, CPU]))
-    h, = await converge(api, f"{HPA2}/m")
+    (h,) = await converge(api, f"{HPA2}/m")
     assert conditions(h)["ScalingActive"] == ("False", reason)
 
 
 async def test_autoscaling_v1_object(api: Api) -> None:
     await api.post(f"{APPS}/deployments", deployment("old", 1))
-    body = {"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "old"},
-            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "old"},
-                     "minReplicas": 2, "maxReplicas": 4, "targetCPUUtilizationPercentage": 60}}
+    body = {
+        "apiVersion": "autoscaling/v1",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "old"},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "old"},
+            "minReplicas": 2,
+            "maxReplicas": 4,
+            "targetCPUUtilizationPercentage": 60,
+        },
+    }
     status, created = await api.post(HPA1, body)
     assert status == 201 and "metrics" not in created["spec"]  # v1 has no metrics list to default
     d, h = await converge(api, f"{APPS}/deployments/old", f"{HPA1}/old")
@@ -159,13 +226,26 @@ async def test_autoscaling_v1_object(api: Api) -> None:
 async def test_custom_resource_with_scale_paths(api: Api) -> None:
     crd = copy.deepcopy(WIDGET_CRD)
     version = crd["spec"]["versions"][0]
-    version["subresources"]["scale"] = {"specReplicasPath": ".spec.size", "statusReplicasPath": ".status.count",
-                                        "labelSelectorPath": ".status.selector"}
+    version["subresources"]["scale"] = {
+        "specReplicasPath": ".spec.size",
+        "statusReplicasPath": ".status.count",
+        "labelSelectorPath": ".status.selector",
+    }
     await api.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
     widgets = "/apis/example.com/v1/namespaces/default/widgets"
-    await api.post(widgets, {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"size": 1}})
-    await api.put(f"{widgets}/w/status", {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"},
-                                          "status": {"count": 1, "selector": "app=w"}})
+    await api.post(
+        widgets,
+        {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"size": 1}},
+    )
+    await api.put(
+        f"{widgets}/w/status",
+        {
+            "apiVersion": "example.com/v1",
+            "kind": "Widget",
+            "metadata": {"name": "w"},
+            "status": {"count": 1, "selector": "app=w"},
+        },
+    )
     await api.post(HPA2, hpa("w", "w", 3, 6, kind="Widget", api_version="example.com/v1"))
     w, scale = await converge(api, f"{widgets}/w", f"{widgets}/w/scale")
     assert w["spec"]["size"] == 3 and w["metadata"]["generation"] == 2

@@ -83,7 +83,8 @@ def test_immutable_selector_on_update() -> None:
     new = deployment(selector={"matchLabels": {"app": "web", "tier": "x"}})
     new["spec"]["template"]["metadata"]["labels"]["tier"] = "x"
     assert messages(DEPLOY, new, old) == [
-        'spec.selector: Invalid value: &v1.LabelSelector{MatchLabels:map[string]string{"app":"web", "tier":"x"}, '
+        'spec.selector: Invalid value: &v1.LabelSelector{MatchLabels:map[string]string{"app":"web", '
+        '"tier":"x"}, '
         "MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable"
     ]
     sts_gvk = GVK("apps", "v1", "StatefulSet")
@@ -102,7 +103,8 @@ def test_job_restart_policy() -> None:
         {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "busybox"}]}}}},
     )
     assert messages(GVK("batch", "v1", "Job"), job) == [
-        'spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"'
+        'spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", '
+        '"Never"'
     ]
 
 

@@ -33,7 +33,9 @@ def k8s(shared_server: EmbeddedAPIServer) -> Iterator[client.ApiClient]:
 
 def test_typed_crud_and_conflict(k8s: client.ApiClient) -> None:
     v1 = client.CoreV1Api(k8s)
-    created = v1.create_namespaced_config_map("py", client.V1ConfigMap(metadata=client.V1ObjectMeta(name="t"), data={"a": "1"}))
+    created = v1.create_namespaced_config_map(
+        "py", client.V1ConfigMap(metadata=client.V1ObjectMeta(name="t"), data={"a": "1"})
+    )
     patched = v1.patch_namespaced_config_map("t", "py", {"data": {"b": "2"}})  # strategic merge by default
     assert patched.data == {"a": "1", "b": "2"}
     created.data = {"stale": "1"}
@@ -53,9 +55,13 @@ def test_typed_apps_and_status(k8s: client.ApiClient) -> None:
     body = client.V1Deployment(
         metadata=client.V1ObjectMeta(name="d"),
         spec=client.V1DeploymentSpec(
-            replicas=1, selector=client.V1LabelSelector(match_labels={"app": "d"}),
-            template=client.V1PodTemplateSpec(metadata=client.V1ObjectMeta(labels={"app": "d"}),
-                                              spec=client.V1PodSpec(containers=[client.V1Container(name="c", image="nginx")]))),
+            replicas=1,
+            selector=client.V1LabelSelector(match_labels={"app": "d"}),
+            template=client.V1PodTemplateSpec(
+                metadata=client.V1ObjectMeta(labels={"app": "d"}),
+                spec=client.V1PodSpec(containers=[client.V1Container(name="c", image="nginx")]),
+            ),
+        ),
     )
     apps.create_namespaced_deployment("py", body)
     apps.patch_namespaced_deployment_status("d", "py", {"status": {"readyReplicas": 1, "replicas": 1}})
@@ -92,16 +98,27 @@ def test_dynamic_client_with_crd(k8s: client.ApiClient) -> None:
     crds.create(body=crd)
     dyn.resources.invalidate_cache()
     widgets = dyn.resources.get(api_version="clients.example.com/v1", kind="Widget")
-    widgets.create(body={"apiVersion": "clients.example.com/v1", "kind": "Widget", "metadata": {"name": "dw"}, "spec": {"size": 2}},
-                   namespace="py")
-    widgets.patch(name="dw", namespace="py", body={"spec": {"size": 5}}, content_type="application/merge-patch+json")
+    widgets.create(
+        body={
+            "apiVersion": "clients.example.com/v1",
+            "kind": "Widget",
+            "metadata": {"name": "dw"},
+            "spec": {"size": 2},
+        },
+        namespace="py",
+    )
+    widgets.patch(
+        name="dw", namespace="py", body={"spec": {"size": 5}}, content_type="application/merge-patch+json"
+    )
     got: Any = widgets.get(name="dw", namespace="py")
     assert got.spec.size == 5 and got.metadata.generation == 2
     names = [i.metadata.name for i in widgets.get(namespace="py").items]
     assert names == ["dw"]
     crds.delete(name="widgets.clients.example.com")
     with pytest.raises(ApiException):
-        client.CustomObjectsApi(k8s).get_namespaced_custom_object("clients.example.com", "v1", "py", "widgets", "dw")
+        client.CustomObjectsApi(k8s).get_namespaced_custom_object(
+            "clients.example.com", "v1", "py", "widgets", "dw"
+        )
 
 
 def test_lightkube(shared_server: EmbeddedAPIServer) -> None:
@@ -112,9 +129,13 @@ def test_lightkube(shared_server: EmbeddedAPIServer) -> None:
     assert [c.metadata.name for c in lk.list(ConfigMap, namespace="lk", labels={"x": "1"})] == ["c"]
     dep = Deployment(
         metadata=ObjectMeta(name="d"),
-        spec=DeploymentSpec(selector=LabelSelector(matchLabels={"a": "b"}),
-                            template=PodTemplateSpec(metadata=ObjectMeta(labels={"a": "b"}),
-                                                     spec=PodSpec(containers=[Container(name="c", image="i")]))),
+        spec=DeploymentSpec(
+            selector=LabelSelector(matchLabels={"a": "b"}),
+            template=PodTemplateSpec(
+                metadata=ObjectMeta(labels={"a": "b"}),
+                spec=PodSpec(containers=[Container(name="c", image="i")]),
+            ),
+        ),
     )
     lk.apply(dep, namespace="lk", field_manager="lk-test")  # server-side apply
     assert lk.get(Deployment, "d", namespace="lk").metadata.managedFields[0].manager == "lk-test"

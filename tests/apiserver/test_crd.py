@@ -11,7 +11,12 @@ WIDGETS = "/apis/example.com/v1/namespaces/default/widgets"
 
 
 def widget(name: str, size: int = 1) -> dict[str, object]:
-    return {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": name}, "spec": {"size": size}}
+    return {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": name},
+        "spec": {"size": size},
+    }
 
 
 async def test_crd_is_established_and_served_at_once(api: Api) -> None:
@@ -31,7 +36,9 @@ async def test_custom_resource_status_and_generation(api: Api) -> None:
     await api.post(WIDGETS, {**widget("g"), "status": {"ignored": True}})
     _, w = await api.get(f"{WIDGETS}/g")
     assert "status" not in w, "status is dropped on create when the status subresource is on"
-    status, w = await api.patch(f"{WIDGETS}/g/status", {"status": {"conditions": [{"type": "Ready", "status": "True"}]}})
+    status, w = await api.patch(
+        f"{WIDGETS}/g/status", {"status": {"conditions": [{"type": "Ready", "status": "True"}]}}
+    )
     assert status == 200 and w["metadata"]["generation"] == 1
     _, w = await api.patch(f"{WIDGETS}/g", {"spec": {"size": 9}})
     assert w["metadata"]["generation"] == 2 and w["status"]["conditions"][0]["status"] == "True"
@@ -48,16 +55,24 @@ async def test_crd_in_discovery_and_openapi(api: Api) -> None:
     by_name = {r["name"]: r for r in rl["resources"]}
     assert by_name["widgets"]["shortNames"] == ["wd"] and by_name["widgets"]["categories"] == ["all"]
     assert "widgets/status" in by_name
-    _, agg = await api.get("/apis", headers={"Accept": "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"})
+    _, agg = await api.get(
+        "/apis", headers={"Accept": "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"}
+    )
     groups = {i["metadata"]["name"]: i for i in agg["items"]}
     res = groups["example.com"]["versions"][0]["resources"][0]
-    assert res["resource"] == "widgets" and res["scope"] == "Namespaced" and res["subresources"][0]["subresource"] == "status"
+    assert (
+        res["resource"] == "widgets"
+        and res["scope"] == "Namespaced"
+        and res["subresources"][0]["subresource"] == "status"
+    )
     _, index = await api.get("/openapi/v3")
     url = index["paths"]["apis/example.com/v1"]["serverRelativeURL"]
     _, doc = await api.get(url)
     schema = doc["components"]["schemas"]["com.example.v1.Widget"]
     assert schema["properties"]["spec"]["properties"]["size"]["type"] == "integer"
-    assert schema["x-kubernetes-group-version-kind"] == [{"group": "example.com", "version": "v1", "kind": "Widget"}]
+    assert schema["x-kubernetes-group-version-kind"] == [
+        {"group": "example.com", "version": "v1", "kind": "Widget"}
+    ]
 
 
 async def test_schema_update_is_accepted_and_published(api: Api) -> None:
@@ -72,7 +87,9 @@ async def test_schema_update_is_accepted_and_published(api: Api) -> None:
     url = after["paths"]["apis/example.com/v1"]["serverRelativeURL"]
     assert url != before["paths"]["apis/example.com/v1"]["serverRelativeURL"]
     _, doc = await api.get(url)
-    assert "color" in doc["components"]["schemas"]["com.example.v1.Widget"]["properties"]["spec"]["properties"]
+    assert (
+        "color" in doc["components"]["schemas"]["com.example.v1.Widget"]["properties"]["spec"]["properties"]
+    )
 
 
 async def test_deleting_crd_removes_objects_and_endpoints(api: Api) -> None:
@@ -115,7 +132,10 @@ async def test_cluster_scoped_crd(api: Api) -> None:
     crd["spec"]["scope"] = "Cluster"
     crd["spec"]["names"] = {"plural": "gadgets", "kind": "Gadget"}
     await api.post(CRDS, crd)
-    status, g = await api.post("/apis/example.com/v1/gadgets", {"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "g"}})
+    status, g = await api.post(
+        "/apis/example.com/v1/gadgets",
+        {"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "g"}},
+    )
     assert status == 201 and "namespace" not in g["metadata"]
     assert (await api.get("/apis/example.com/v1/namespaces/default/gadgets"))[0] == 404
 
@@ -126,7 +146,10 @@ async def test_crd_defaults_as_kube_apiserver_fills_them(api: Api) -> None:
     status, created = await api.post(CRDS, crd)
     assert status == 201
     assert created["spec"]["conversion"] == {"strategy": "None"}
-    assert created["spec"]["names"]["singular"] == "widget" and created["spec"]["names"]["listKind"] == "WidgetList"
+    assert (
+        created["spec"]["names"]["singular"] == "widget"
+        and created["spec"]["names"]["listKind"] == "WidgetList"
+    )
     # a client re-sending the definition without the defaults changes nothing: same generation
     crd["metadata"]["resourceVersion"] = created["metadata"]["resourceVersion"]
     status, updated = await api.put(f"{CRDS}/widgets.example.com", crd)
@@ -136,10 +159,17 @@ async def test_crd_defaults_as_kube_apiserver_fills_them(api: Api) -> None:
     webhook = copy.deepcopy(WIDGET_CRD)
     webhook["metadata"]["name"] = "gadgets.example.com"
     webhook["spec"]["names"] = {"plural": "gadgets", "kind": "Gadget"}
-    webhook["spec"]["conversion"] = {"strategy": "Webhook", "webhook": {
-        "conversionReviewVersions": ["v1"], "clientConfig": {"service": {"namespace": "default", "name": "conv"}}}}
+    webhook["spec"]["conversion"] = {
+        "strategy": "Webhook",
+        "webhook": {
+            "conversionReviewVersions": ["v1"],
+            "clientConfig": {"service": {"namespace": "default", "name": "conv"}},
+        },
+    }
     status, created = await api.post(CRDS, webhook)
-    assert status == 201 and created["spec"]["conversion"]["webhook"]["clientConfig"]["service"]["port"] == 443
+    assert (
+        status == 201 and created["spec"]["conversion"]["webhook"]["clientConfig"]["service"]["port"] == 443
+    )
 
 
 async def test_crd_conversion_is_validated(api: Api) -> None:

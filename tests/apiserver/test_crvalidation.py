@@ -296,4 +296,3 @@ def test_e2e_marker_rules_on_complex_schema(complex_schema: dict[str, Any]) -> N
     assert any(g.startswith('spec.environment: Unsupported value: "qa"') for g in got)
     assert "spec.database.host: Required value" in got
     assert len(got) == 4
-

@@ -18,13 +18,21 @@ async def test_version_and_legacy_discovery(api: Api) -> None:
     assert res["configmaps"]["shortNames"] == ["cm"] and "watch" in res["configmaps"]["verbs"]
     _, groups = await api.get("/apis")
     names = {g["name"] for g in groups["groups"]}
-    assert {"apps", "batch", "networking.k8s.io", "rbac.authorization.k8s.io", "apiextensions.k8s.io"} <= names
+    assert {
+        "apps",
+        "batch",
+        "networking.k8s.io",
+        "rbac.authorization.k8s.io",
+        "apiextensions.k8s.io",
+    } <= names
     _, apps = await api.get("/apis/apps")
     assert apps["preferredVersion"] == {"groupVersion": "apps/v1", "version": "v1"}
 
 
 async def test_aggregated_discovery(api: Api) -> None:
-    async with api.session.get(api.server.url + "/apis", headers=api.headers({"Accept": AGG}), ssl=api.ssl) as resp:
+    async with api.session.get(
+        api.server.url + "/apis", headers=api.headers({"Accept": AGG}), ssl=api.ssl
+    ) as resp:
         assert resp.headers["Content-Type"].startswith("application/json;g=apidiscovery.k8s.io;v=v2")
         doc = await resp.json(content_type=None)
     assert doc["kind"] == "APIGroupDiscoveryList"

@@ -16,8 +16,13 @@ CMS = "/api/v1/namespaces/default/configmaps"
 
 
 def ref(owner: dict[str, Any], *, block: bool = False) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "ConfigMap", "name": owner["metadata"]["name"], "uid": owner["metadata"]["uid"],
-            "blockOwnerDeletion": block}
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "name": owner["metadata"]["name"],
+        "uid": owner["metadata"]["uid"],
+        "blockOwnerDeletion": block,
+    }
 
 
 async def names(api: Api) -> set[str]:
@@ -41,7 +46,12 @@ async def test_background_collects_dependents_but_not_ones_with_a_live_owner(api
 
 
 async def test_dangling_owner_collected_unknown_kind_kept(api: Api) -> None:
-    gone = {"apiVersion": "v1", "kind": "ConfigMap", "name": "never", "uid": "00000000-0000-0000-0000-000000000000"}
+    gone = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "name": "never",
+        "uid": "00000000-0000-0000-0000-000000000000",
+    }
     unknown = {**gone, "apiVersion": "example.com/v1", "kind": "Unserved"}
     await api.post(CMS, cm("dangling", ownerReferences=[gone]))
     await api.post(CMS, cm("unjudged", ownerReferences=[unknown]))
@@ -91,9 +101,19 @@ async def test_dry_run_delete_with_propagation_changes_nothing(api: Api) -> None
 async def test_namespace_deletion_goes_through_terminating(api: Api) -> None:
     _, ns = await api.post("/api/v1/namespaces", {"metadata": {"name": "doomed"}})
     assert ns["spec"]["finalizers"] == ["kubernetes"]
-    await api.post("/apis/apps/v1/namespaces/doomed/deployments", {"metadata": {"name": "d"}, "spec": {
-        "selector": {"matchLabels": {"a": "b"}}, "template": {"metadata": {"labels": {"a": "b"}},
-                                                              "spec": {"containers": [{"name": "c", "image": "i"}]}}}})
+    await api.post(
+        "/apis/apps/v1/namespaces/doomed/deployments",
+        {
+            "metadata": {"name": "d"},
+            "spec": {
+                "selector": {"matchLabels": {"a": "b"}},
+                "template": {
+                    "metadata": {"labels": {"a": "b"}},
+                    "spec": {"containers": [{"name": "c", "image": "i"}]},
+                },
+            },
+        },
+    )
     await api.post("/api/v1/namespaces/doomed/configmaps", cm("held", finalizers=["example.com/hold"]))
     await api.server.settle()
     await api.delete("/api/v1/namespaces/doomed")
@@ -116,9 +136,19 @@ def kubectl(shared_server: EmbeddedAPIServer) -> Iterator[KubectlIn]:
 
 
 def deploy(k: KubectlIn, name: str) -> None:
-    doc = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
-           "spec": {"replicas": 2, "selector": {"matchLabels": {"app": name}},
-                    "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}
+    doc = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+            },
+        },
+    }
     k.out("apply", "-f", "-", stdin=yaml.safe_dump(doc))
     k.out("rollout", "status", f"deployment/{name}", "--timeout=30s")
 

@@ -21,28 +21,87 @@ KINDS: list[tuple[str, str, bool, str, dict[str, Any]]] = [
     ("v1", "serviceaccounts", True, "ServiceAccount", {}),
     ("v1", "pods", True, "Pod", {"spec": POD_SPEC}),
     ("v1", "resourcequotas", True, "ResourceQuota", {"spec": {"hard": {"pods": "10"}}}),
-    ("v1", "persistentvolumeclaims", True, "PersistentVolumeClaim",
-     {"spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}),
+    (
+        "v1",
+        "persistentvolumeclaims",
+        True,
+        "PersistentVolumeClaim",
+        {"spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}},
+    ),
     ("v1", "events", True, "Event", {"involvedObject": {"kind": "Pod", "name": "p"}, "reason": "Test"}),
     ("apps/v1", "deployments", True, "Deployment", {"spec": {"selector": SELECTOR, "template": TEMPLATE}}),
     ("apps/v1", "replicasets", True, "ReplicaSet", {"spec": {"selector": SELECTOR, "template": TEMPLATE}}),
-    ("apps/v1", "statefulsets", True, "StatefulSet", {"spec": {"selector": SELECTOR, "template": TEMPLATE, "serviceName": "s"}}),
+    (
+        "apps/v1",
+        "statefulsets",
+        True,
+        "StatefulSet",
+        {"spec": {"selector": SELECTOR, "template": TEMPLATE, "serviceName": "s"}},
+    ),
     ("apps/v1", "daemonsets", True, "DaemonSet", {"spec": {"selector": SELECTOR, "template": TEMPLATE}}),
-    ("batch/v1", "jobs", True, "Job", {"spec": {"template": {"spec": {**POD_SPEC, "restartPolicy": "Never"}}}}),
-    ("batch/v1", "cronjobs", True, "CronJob",
-     {"spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"spec": {**POD_SPEC, "restartPolicy": "Never"}}}}}}),
-    ("networking.k8s.io/v1", "ingresses", True, "Ingress", {"spec": {"defaultBackend": {"service": {"name": "s", "port": {"number": 80}}}}}),
+    (
+        "batch/v1",
+        "jobs",
+        True,
+        "Job",
+        {"spec": {"template": {"spec": {**POD_SPEC, "restartPolicy": "Never"}}}},
+    ),
+    (
+        "batch/v1",
+        "cronjobs",
+        True,
+        "CronJob",
+        {
+            "spec": {
+                "schedule": "* * * * *",
+                "jobTemplate": {"spec": {"template": {"spec": {**POD_SPEC, "restartPolicy": "Never"}}}},
+            }
+        },
+    ),
+    (
+        "networking.k8s.io/v1",
+        "ingresses",
+        True,
+        "Ingress",
+        {"spec": {"defaultBackend": {"service": {"name": "s", "port": {"number": 80}}}}},
+    ),
     ("networking.k8s.io/v1", "networkpolicies", True, "NetworkPolicy", {"spec": {"podSelector": {}}}),
     ("storage.k8s.io/v1", "storageclasses", False, "StorageClass", {"provisioner": "example.com/p"}),
-    ("rbac.authorization.k8s.io/v1", "roles", True, "Role", {"rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]}),
+    (
+        "rbac.authorization.k8s.io/v1",
+        "roles",
+        True,
+        "Role",
+        {"rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]},
+    ),
     ("rbac.authorization.k8s.io/v1", "clusterroles", False, "ClusterRole", {"rules": []}),
-    ("rbac.authorization.k8s.io/v1", "rolebindings", True, "RoleBinding",
-     {"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r"}, "subjects": []}),
-    ("rbac.authorization.k8s.io/v1", "clusterrolebindings", False, "ClusterRoleBinding",
-     {"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "r"}}),
+    (
+        "rbac.authorization.k8s.io/v1",
+        "rolebindings",
+        True,
+        "RoleBinding",
+        {"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r"}, "subjects": []},
+    ),
+    (
+        "rbac.authorization.k8s.io/v1",
+        "clusterrolebindings",
+        False,
+        "ClusterRoleBinding",
+        {"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "r"}},
+    ),
     ("coordination.k8s.io/v1", "leases", True, "Lease", {"spec": {"holderIdentity": "me"}}),
-    ("autoscaling/v2", "horizontalpodautoscalers", True, "HorizontalPodAutoscaler",
-     {"spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "d"}, "maxReplicas": 3}}),
+    (
+        "autoscaling/v2",
+        "horizontalpodautoscalers",
+        True,
+        "HorizontalPodAutoscaler",
+        {
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "d"},
+                "maxReplicas": 3,
+            }
+        },
+    ),
     ("apiextensions.k8s.io/v1", "customresourcedefinitions", False, "CustomResourceDefinition", {}),
 ]
 
@@ -52,7 +111,9 @@ def _base(gv: str) -> str:
 
 
 @pytest.mark.parametrize(("gv", "plural", "namespaced", "kind", "extra"), KINDS, ids=[k[1] for k in KINDS])
-async def test_kind_end_to_end(api: Api, gv: str, plural: str, namespaced: bool, kind: str, extra: dict[str, Any]) -> None:
+async def test_kind_end_to_end(
+    api: Api, gv: str, plural: str, namespaced: bool, kind: str, extra: dict[str, Any]
+) -> None:
     name = "rbac:name" if gv.startswith("rbac") else "thing"
     body: dict[str, Any] = {"apiVersion": gv, "kind": kind, "metadata": {"name": name}, **extra}
     if kind == "CustomResourceDefinition":

@@ -33,9 +33,17 @@ def manifest(*docs: dict[str, Any]) -> str:
 
 def deployment(name: str, *, replicas: int) -> dict[str, Any]:
     return {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "default"},
-        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
-                 "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}}},
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+            },
+        },
     }
 
 
@@ -49,11 +57,19 @@ def test_api_resources_lists_builtins_with_scope(kubectl: KubectlIn) -> None:
 
 def test_apply_get_label_annotate_patch_delete(kubectl: KubectlIn) -> None:
     ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kc-apply"}}
-    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": "kc-apply"}, "data": {"a": "1"}}
+    cm = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "cfg", "namespace": "kc-apply"},
+        "data": {"a": "1"},
+    }
     out = kubectl.run("apply", "-f", "-", stdin=manifest(ns, cm)).stdout
     assert "configmap/cfg created" in out
     got = kubectl.get("cm", "cfg", "-n", "kc-apply")
-    assert got["data"] == {"a": "1"} and "kubectl.kubernetes.io/last-applied-configuration" in got["metadata"]["annotations"]
+    assert (
+        got["data"] == {"a": "1"}
+        and "kubectl.kubernetes.io/last-applied-configuration" in got["metadata"]["annotations"]
+    )
     as_yaml = yaml.safe_load(kubectl.run("get", "cm", "cfg", "-n", "kc-apply", "-o", "yaml").stdout)
     assert as_yaml["metadata"]["uid"] == got["metadata"]["uid"]
 
@@ -87,14 +103,44 @@ def test_deployment_columns_describe_and_explain(kubectl: KubectlIn) -> None:
 
 
 def test_get_watch_streams_changes(kubectl: KubectlIn, tmp_path: Path) -> None:
-    kubectl.run("create", "-f", "-", stdin=manifest({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kc-watch"}}))
+    kubectl.run(
+        "create",
+        "-f",
+        "-",
+        stdin=manifest({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kc-watch"}}),
+    )
     out = tmp_path / "watch.txt"
     with out.open("w") as fh:
-        proc = subprocess.Popen([KUBECTL, "--kubeconfig", kubectl.kubeconfig, "get", "cm", "-n", "kc-watch", "-w",
-                                 "--output-watch-events"], stdout=fh, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(
+            [
+                KUBECTL,
+                "--kubeconfig",
+                kubectl.kubeconfig,
+                "get",
+                "cm",
+                "-n",
+                "kc-watch",
+                "-w",
+                "--output-watch-events",
+            ],
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
         def create_and_wait(name: str) -> None:
-            kubectl.run("create", "-f", "-", stdin=manifest(
-                {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "kc-watch"}}))
+            kubectl.run(
+                "create",
+                "-f",
+                "-",
+                stdin=manifest(
+                    {
+                        "apiVersion": "v1",
+                        "kind": "ConfigMap",
+                        "metadata": {"name": name, "namespace": "kc-watch"},
+                    }
+                ),
+            )
             deadline = time.monotonic() + 10  # hang guard
             while time.monotonic() < deadline and name not in out.read_text():
                 time.sleep(0.1)
@@ -114,7 +160,12 @@ def test_get_watch_streams_changes(kubectl: KubectlIn, tmp_path: Path) -> None:
 def test_crd_wait_custom_resources_columns_short_names(kubectl: KubectlIn) -> None:
     kubectl.run("apply", "-f", "-", stdin=manifest(WIDGET_CRD))
     kubectl.run("wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=10s")
-    w = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w1", "namespace": "default"}, "spec": {"size": 4}}
+    w = {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w1", "namespace": "default"},
+        "spec": {"size": 4},
+    }
     kubectl.run("apply", "-f", "-", stdin=manifest(w))
     lines = kubectl.run("get", "wd").stdout.splitlines()
     assert lines[0].split() == ["NAME", "SIZE", "READY", "AGE"]
@@ -138,11 +189,19 @@ def test_crd_wait_custom_resources_columns_short_names(kubectl: KubectlIn) -> No
 
 
 def test_server_side_apply(kubectl: KubectlIn) -> None:
-    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa", "namespace": "default"}, "data": {"a": "1"}}
+    cm = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "ssa", "namespace": "default"},
+        "data": {"a": "1"},
+    }
     kubectl.run("apply", "--server-side", "-f", "-", stdin=manifest(cm))
     got = kubectl.get("cm", "ssa", "--show-managed-fields")
     assert got["data"] == {"a": "1"}
-    assert got["metadata"]["managedFields"][0]["manager"] == "kubectl" and got["metadata"]["managedFields"][0]["operation"] == "Apply"
+    assert (
+        got["metadata"]["managedFields"][0]["manager"] == "kubectl"
+        and got["metadata"]["managedFields"][0]["operation"] == "Apply"
+    )
 
 
 def test_create_namespace(kubectl: KubectlIn) -> None:
@@ -177,7 +236,19 @@ def test_auth_reviews(kubectl: KubectlIn) -> None:
 
 
 GENERATORS = [
-    ["run", "p1", "--image=nginx:1.25", "--port=8080", "--env=A=b", "--labels=x=y", "--restart=Never", "--", "sh", "-c", "true"],
+    [
+        "run",
+        "p1",
+        "--image=nginx:1.25",
+        "--port=8080",
+        "--env=A=b",
+        "--labels=x=y",
+        "--restart=Never",
+        "--",
+        "sh",
+        "-c",
+        "true",
+    ],
     ["create", "deployment", "d1", "--image=nginx", "--replicas=3", "--port=80"],
     ["create", "service", "clusterip", "s1", "--tcp=80:8080", "--tcp=443:https"],
     ["create", "service", "nodeport", "s2", "--tcp=80:8080", "--node-port=30080"],
@@ -185,25 +256,40 @@ GENERATORS = [
 
 
 def _comparable(obj: dict[str, Any]) -> dict[str, Any]:
-    meta = {k: v for k, v in obj["metadata"].items()
-            if k not in ("uid", "resourceVersion", "creationTimestamp", "generation", "namespace", "managedFields")}
+    meta = {
+        k: v
+        for k, v in obj["metadata"].items()
+        if k
+        not in ("uid", "resourceVersion", "creationTimestamp", "generation", "namespace", "managedFields")
+    }
     return {**{k: v for k, v in obj.items() if k != "status"}, "metadata": meta}
 
 
 def _missing(meant: Any, stored: Any, path: str = "") -> list[str]:
     """Where `stored` lacks or changes something `meant` has (the server may only add defaults)."""
     if isinstance(meant, dict) and isinstance(stored, dict):
-        return [m for k, v in meant.items() if v not in (None, {}) or k not in stored
-                for m in _missing(v, stored.get(k), f"{path}.{k}")]
+        return [
+            m
+            for k, v in meant.items()
+            if v not in (None, {}) or k not in stored
+            for m in _missing(v, stored.get(k), f"{path}.{k}")
+        ]
     if isinstance(meant, list) and isinstance(stored, list) and len(meant) == len(stored):
-        return [m for i, (a, b) in enumerate(zip(meant, stored, strict=True)) for m in _missing(a, b, f"{path}[{i}]")]
+        return [
+            m
+            for i, (a, b) in enumerate(zip(meant, stored, strict=True))
+            for m in _missing(a, b, f"{path}[{i}]")
+        ]
     return [] if meant == stored else [f"{path}: {meant!r} != {stored!r}"]
 
 
 @pytest.mark.parametrize("cmd", GENERATORS, ids=lambda c: " ".join(c[:3]))
 def test_protobuf_generators_store_what_kubectl_meant(kubectl: KubectlIn, cmd: list[str]) -> None:
-    """Typed generator commands send protobuf; what is stored holds kubectl's own JSON rendering plus defaults."""
+    """Typed generator commands send protobuf; what is stored holds kubectl's own JSON rendering plus
+    defaults."""
     kubectl.run("create", "namespace", "kc-gen", check=False)
-    meant = json.loads(kubectl.run(*cmd[:3], "-n", "kc-gen", "--dry-run=client", "-o", "json", *cmd[3:]).stdout)
+    meant = json.loads(
+        kubectl.run(*cmd[:3], "-n", "kc-gen", "--dry-run=client", "-o", "json", *cmd[3:]).stdout
+    )
     stored = json.loads(kubectl.run(*cmd[:3], "-n", "kc-gen", "-o", "json", *cmd[3:]).stdout)
     assert _missing(_comparable(meant), _comparable(stored)) == []

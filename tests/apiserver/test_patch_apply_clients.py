@@ -28,12 +28,22 @@ def kubectl(shared_server: EmbeddedAPIServer) -> Iterator[KubectlIn]:
 
 def deployment(image: str, *, replicas: int = 1, labels: dict[str, str] | None = None) -> dict[str, Any]:
     return {
-        "apiVersion": "apps/v1", "kind": "Deployment",
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
         "metadata": {"name": "web", "labels": labels or {"app": "web"}},
-        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "web"}},
-                 "template": {"metadata": {"labels": {"app": "web"}},
-                              "spec": {"containers": [{"name": "main", "image": image, "ports": [{"containerPort": 80}]},
-                                                      {"name": "side", "image": "busybox"}]}}},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {
+                    "containers": [
+                        {"name": "main", "image": image, "ports": [{"containerPort": 80}]},
+                        {"name": "side", "image": "busybox"},
+                    ]
+                },
+            },
+        },
     }
 
 
@@ -52,18 +62,41 @@ def test_kubectl_client_side_apply_updates_and_removes(kubectl: KubectlIn) -> No
 
 def test_kubectl_patch_three_types_and_edit(kubectl: KubectlIn, tmp_path: Path) -> None:
     kubectl.apply({**deployment("nginx:1.25"), "metadata": {"name": "patched", "labels": {"app": "web"}}})
-    kubectl.run("patch", "deployment", "patched", "--type=strategic",
-                "-p", '{"spec":{"template":{"spec":{"containers":[{"name":"side","image":"busybox:2"}]}}}}')
+    kubectl.run(
+        "patch",
+        "deployment",
+        "patched",
+        "--type=strategic",
+        "-p",
+        '{"spec":{"template":{"spec":{"containers":[{"name":"side","image":"busybox:2"}]}}}}',
+    )
     got = kubectl.get("deployment", "patched")
     assert [(c["name"], c["image"]) for c in got["spec"]["template"]["spec"]["containers"]] == [
-        ("main", "nginx:1.25"), ("side", "busybox:2")], "strategic merge merges containers by name"
-    kubectl.run("patch", "deployment", "patched", "--type=merge", "-p", '{"metadata":{"labels":{"extra":"1"}}}')
-    kubectl.run("patch", "deployment", "patched", "--type=json",
-                "-p", '[{"op":"replace","path":"/spec/replicas","value":2},{"op":"remove","path":"/metadata/labels/app"}]')
+        ("main", "nginx:1.25"),
+        ("side", "busybox:2"),
+    ], "strategic merge merges containers by name"
+    kubectl.run(
+        "patch", "deployment", "patched", "--type=merge", "-p", '{"metadata":{"labels":{"extra":"1"}}}'
+    )
+    kubectl.run(
+        "patch",
+        "deployment",
+        "patched",
+        "--type=json",
+        "-p",
+        '[{"op":"replace","path":"/spec/replicas","value":2},{"op":"remove","path":"/metadata/labels/app"}]',
+    )
     got = kubectl.get("deployment", "patched")
     assert got["metadata"]["labels"] == {"extra": "1"} and got["spec"]["replicas"] == 2
-    bad = kubectl.run("patch", "deployment", "patched", "--type=json", "-p", '[{"op":"test","path":"/spec/replicas","value":9}]',
-                      check=False)
+    bad = kubectl.run(
+        "patch",
+        "deployment",
+        "patched",
+        "--type=json",
+        "-p",
+        '[{"op":"test","path":"/spec/replicas","value":9}]',
+        check=False,
+    )
     assert bad.returncode != 0 and "test failed" in bad.stderr
     editor = tmp_path / "editor.sh"
     editor.write_text("#!/bin/sh\nsed -i 's/busybox:2/busybox:3/' \"$1\"\n")
@@ -75,15 +108,24 @@ def test_kubectl_patch_three_types_and_edit(kubectl: KubectlIn, tmp_path: Path) 
 
 
 def test_kubectl_server_side_apply_two_managers(kubectl: KubectlIn) -> None:
-    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "owned"}, "data": {"a": "1", "b": "2"}}
+    cm = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "owned"},
+        "data": {"a": "1", "b": "2"},
+    }
     kubectl.apply(cm, "--server-side", "--field-manager=alice")
     rv = kubectl.get("cm", "owned")["metadata"]["resourceVersion"]
     kubectl.apply(cm, "--server-side", "--field-manager=alice")
     assert kubectl.get("cm", "owned")["metadata"]["resourceVersion"] == rv, "identical apply changes nothing"
-    clash = kubectl.apply({**cm, "data": {"a": "9", "c": "3"}}, "--server-side", "--field-manager=bob", check=False)
+    clash = kubectl.apply(
+        {**cm, "data": {"a": "9", "c": "3"}}, "--server-side", "--field-manager=bob", check=False
+    )
     assert clash.returncode != 0 and 'conflict with "alice"' in clash.stderr and ".data.a" in clash.stderr
     assert kubectl.get("cm", "owned")["data"] == {"a": "1", "b": "2"}
-    kubectl.apply({**cm, "data": {"a": "9", "c": "3"}}, "--server-side", "--field-manager=bob", "--force-conflicts")
+    kubectl.apply(
+        {**cm, "data": {"a": "9", "c": "3"}}, "--server-side", "--field-manager=bob", "--force-conflicts"
+    )
     got = kubectl.get("cm", "owned", "--show-managed-fields")
     owners = {e["manager"]: set(e["fieldsV1"]["f:data"]) for e in got["metadata"]["managedFields"]}
     assert owners == {"alice": {"f:b"}, "bob": {"f:a", "f:c"}}
@@ -96,19 +138,30 @@ def test_official_client_server_side_apply(shared_server: EmbeddedAPIServer) -> 
     api_client = config.new_client_from_config(config_file=str(shared_server.kubeconfig_path))
     dyn = dynamic.DynamicClient(api_client)
     cms = dyn.resources.get(api_version="v1", kind="ConfigMap")
-    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "pyssa", "namespace": "default"},
-            "data": {"k": "v"}}
+    body = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "pyssa", "namespace": "default"},
+        "data": {"k": "v"},
+    }
     created = dyn.server_side_apply(cms, body=body, field_manager="py-a")
     assert created.data.k == "v" and created.metadata.managedFields[0].manager == "py-a"
     with pytest.raises(ApiException) as err:
         dyn.server_side_apply(cms, body={**body, "data": {"k": "w"}}, field_manager="py-b")
     assert err.value.status == 409 and "conflict" in json.loads(err.value.body)["message"]
-    forced = dyn.server_side_apply(cms, body={**body, "data": {"k": "w"}}, field_manager="py-b", force_conflicts=True)
+    forced = dyn.server_side_apply(
+        cms, body={**body, "data": {"k": "w"}}, field_manager="py-b", force_conflicts=True
+    )
     assert forced.data.k == "w"
     # a raw PATCH with the apply content type through the typed client
     typed = client.CoreV1Api(api_client)
-    typed.patch_namespaced_config_map("pyssa", "default", {**body, "data": {"k": "w", "extra": "1"}},
-                                      field_manager="py-b", _content_type="application/apply-patch+yaml")
+    typed.patch_namespaced_config_map(
+        "pyssa",
+        "default",
+        {**body, "data": {"k": "w", "extra": "1"}},
+        field_manager="py-b",
+        _content_type="application/apply-patch+yaml",
+    )
     assert typed.read_namespaced_config_map("pyssa", "default").data == {"k": "w", "extra": "1"}
     typed.delete_namespaced_config_map("pyssa", "default")
 
@@ -120,10 +173,17 @@ def test_lightkube_apply_conflict_and_force(shared_server: EmbeddedAPIServer) ->
     again = lk.apply(cm, field_manager="lk-a")
     assert again.metadata.resourceVersion == first.metadata.resourceVersion
     with pytest.raises(LightApiError) as err:
-        lk.apply(ConfigMap.from_dict({"metadata": {"name": "lkapply", "namespace": "default"}, "data": {"x": "2"}}),
-                 field_manager="lk-b")
+        lk.apply(
+            ConfigMap.from_dict(
+                {"metadata": {"name": "lkapply", "namespace": "default"}, "data": {"x": "2"}}
+            ),
+            field_manager="lk-b",
+        )
     assert err.value.status.code == 409
-    lk.apply(ConfigMap.from_dict({"metadata": {"name": "lkapply", "namespace": "default"}, "data": {"x": "2"}}),
-             field_manager="lk-b", force=True)
+    lk.apply(
+        ConfigMap.from_dict({"metadata": {"name": "lkapply", "namespace": "default"}, "data": {"x": "2"}}),
+        field_manager="lk-b",
+        force=True,
+    )
     assert lk.get(ConfigMap, "lkapply", namespace="default").data == {"x": "2"}
     lk.delete(ConfigMap, "lkapply", namespace="default")

@@ -28,8 +28,10 @@ async def test_restart_keeps_objects_versions_crds_and_watch_window(tmp_path: Pa
         api = Api(srv, s)
         _, a = await api.post(CMS, cm("a", {"k": "v"}))
         await api.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", WIDGET_CRD)
-        await api.post("/apis/example.com/v1/namespaces/default/widgets",
-                       {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}})
+        await api.post(
+            "/apis/example.com/v1/namespaces/default/widgets",
+            {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}},
+        )
         _, b = await api.post(CMS, cm("b"))
         await api.delete(f"{CMS}/b")
         token = srv.token
@@ -41,15 +43,25 @@ async def test_restart_keeps_objects_versions_crds_and_watch_window(tmp_path: Pa
         assert again == a
         _, w = await api.get("/apis/example.com/v1/namespaces/default/widgets/w")
         assert w["metadata"]["name"] == "w"
-        events = await api.watch(f"{CMS}?watch=true&resourceVersion={a['metadata']['resourceVersion']}", until=2)
-        assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [("ADDED", "b"), ("DELETED", "b")]
+        events = await api.watch(
+            f"{CMS}?watch=true&resourceVersion={a['metadata']['resourceVersion']}", until=2
+        )
+        assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [
+            ("ADDED", "b"),
+            ("DELETED", "b"),
+        ]
         _, c = await api.post(CMS, cm("c"))
-        assert int(c["metadata"]["resourceVersion"]) > int(events[-1]["object"]["metadata"]["resourceVersion"])
+        assert int(c["metadata"]["resourceVersion"]) > int(
+            events[-1]["object"]["metadata"]["resourceVersion"]
+        )
 
 
 def _start_cli(data_dir: Path) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([sys.executable, "-m", "pykro.cli.main", "apiserver", "--data-dir", str(data_dir)],
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pykro.cli.main", "apiserver", "--data-dir", str(data_dir)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 30
     while time.time() < deadline:
         assert proc.stderr is not None
@@ -62,8 +74,13 @@ def _start_cli(data_dir: Path) -> subprocess.Popen[str]:
 
 
 def _kubectl(data_dir: Path, *args: str) -> str:
-    return subprocess.run(["kubectl", "--kubeconfig", str(data_dir / "kubeconfig"), *args],
-                          capture_output=True, text=True, check=True, timeout=30).stdout
+    return subprocess.run(
+        ["kubectl", "--kubeconfig", str(data_dir / "kubeconfig"), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout
 
 
 def test_cli_survives_kill_9_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
@@ -73,12 +90,24 @@ def test_cli_survives_kill_9_and_stops_cleanly_on_sigterm(tmp_path: Path) -> Non
     assert server.startswith("https://127.0.0.1:") and not server.endswith(":0")
     for i in range(20):
         _kubectl(tmp_path, "create", "configmap", f"k{i}", f"--from-literal=i={i}")
-    before = _kubectl(tmp_path, "get", "cm", "-o", "jsonpath={range .items[*]}{.metadata.name}={.metadata.resourceVersion} {end}")
+    before = _kubectl(
+        tmp_path,
+        "get",
+        "cm",
+        "-o",
+        "jsonpath={range .items[*]}{.metadata.name}={.metadata.resourceVersion} {end}",
+    )
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(10)
 
     proc = _start_cli(tmp_path)
-    after = _kubectl(tmp_path, "get", "cm", "-o", "jsonpath={range .items[*]}{.metadata.name}={.metadata.resourceVersion} {end}")
+    after = _kubectl(
+        tmp_path,
+        "get",
+        "cm",
+        "-o",
+        "jsonpath={range .items[*]}{.metadata.name}={.metadata.resourceVersion} {end}",
+    )
     assert after == before and before.count("=") == 20
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(15) == 0
@@ -94,7 +123,9 @@ async def test_in_memory_mode_writes_kubeconfig_to_temp_dir() -> None:
     assert not path.exists()
 
 
-async def test_durable_writes_commit_off_the_event_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_durable_writes_commit_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """SQLite commits (fsync) run on the backend's own thread, never on the loop's thread."""
     committed_on: set[str] = set()
     original = SqliteBackend._commit
@@ -118,7 +149,9 @@ async def test_failed_commit_is_500_and_server_refuses_further_writes(tmp_path: 
         api = Api(srv, s)
         await api.post(CMS, cm("ok"))
         saboteur = sqlite3.connect(tmp_path / "state.db", isolation_level=None)
-        saboteur.execute("CREATE TRIGGER fail BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
+        saboteur.execute(
+            "CREATE TRIGGER fail BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
+        )
         status, err = await api.post(CMS, cm("lost"))
         assert status == 500 and "disk on fire" in err["message"]
         status, err = await api.post(CMS, cm("later"))

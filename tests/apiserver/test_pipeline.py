@@ -19,7 +19,12 @@ async def test_steps_default_and_reject_on_every_write(api: Api) -> None:
 
     def forbid_bad(ctx: WriteContext) -> None:
         if (ctx.obj.get("data") or {}).get("bad"):
-            raise invalid(ctx.kind.kind, ctx.kind.group, ctx.obj["metadata"]["name"], [Cause("data.bad", "Forbidden: no")])
+            raise invalid(
+                ctx.kind.kind,
+                ctx.kind.group,
+                ctx.obj["metadata"]["name"],
+                [Cause("data.bad", "Forbidden: no")],
+            )
 
     api.server.pipeline.mutating.append(default_data)
     api.server.pipeline.validating.append(forbid_bad)

@@ -16,9 +16,17 @@ DEPLOYS = "/apis/apps/v1/namespaces/default/deployments"
 
 def deployment(name: str, replicas: int = 1) -> dict[str, Any]:
     return {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
-        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
-                 "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}}},
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+            },
+        },
     }
 
 
@@ -61,7 +69,9 @@ async def test_generation_and_status_subresource(api: Api) -> None:
     d2["spec"]["replicas"] = 3
     _, d3 = await api.put(f"{DEPLOYS}/web", d2)
     assert d3["metadata"]["generation"] == 2
-    status, s = await api.put(f"{DEPLOYS}/web/status", dict(d3, status={"replicas": 3, "readyReplicas": 3}, spec={"replicas": 7}))
+    status, s = await api.put(
+        f"{DEPLOYS}/web/status", dict(d3, status={"replicas": 3, "readyReplicas": 3}, spec={"replicas": 7})
+    )
     assert status == 200 and s["status"]["readyReplicas"] == 3 and s["spec"]["replicas"] == 3
     assert s["metadata"]["generation"] == 2
     status, p = await api.patch(f"{DEPLOYS}/web/status", {"status": {"observedGeneration": 2}})
@@ -90,7 +100,11 @@ async def test_generate_name_uid_timestamps(api: Api) -> None:
 
 
 async def test_secret_string_data_merges_into_data(api: Api) -> None:
-    body = {"metadata": {"name": "s"}, "data": {"a": base64.b64encode(b"1").decode()}, "stringData": {"b": "two"}}
+    body = {
+        "metadata": {"name": "s"},
+        "data": {"a": base64.b64encode(b"1").decode()},
+        "stringData": {"b": "two"},
+    }
     status, s = await api.post("/api/v1/namespaces/default/secrets", body)
     assert status == 201 and "stringData" not in s and s["type"] == "Opaque"
     assert {k: base64.b64decode(v).decode() for k, v in s["data"].items()} == {"a": "1", "b": "two"}
@@ -136,17 +150,27 @@ async def test_limit_and_continue(api: Api) -> None:
 
 async def test_json_patch_and_merge_patch(api: Api) -> None:
     await api.post(CMS, cm("jp", {"a": "1", "b": "2"}))
-    status, p = await api.patch(f"{CMS}/jp", [{"op": "replace", "path": "/data/a", "value": "x"},
-                                              {"op": "remove", "path": "/data/b"},
-                                              {"op": "add", "path": "/metadata/labels", "value": {"k": "v"}}],
-                                content_type="application/json-patch+json")
+    status, p = await api.patch(
+        f"{CMS}/jp",
+        [
+            {"op": "replace", "path": "/data/a", "value": "x"},
+            {"op": "remove", "path": "/data/b"},
+            {"op": "add", "path": "/metadata/labels", "value": {"k": "v"}},
+        ],
+        content_type="application/json-patch+json",
+    )
     assert status == 200 and p["data"] == {"a": "x"} and p["metadata"]["labels"] == {"k": "v"}
     status, p = await api.patch(f"{CMS}/jp", {"data": {"a": None, "c": "3"}})
     assert status == 200 and p["data"] == {"c": "3"}
-    status, err = await api.patch(f"{CMS}/jp", [{"op": "test", "path": "/data/c", "value": "nope"}],
-                                  content_type="application/json-patch+json")
+    status, err = await api.patch(
+        f"{CMS}/jp",
+        [{"op": "test", "path": "/data/c", "value": "nope"}],
+        content_type="application/json-patch+json",
+    )
     assert status == 422 and err["kind"] == "Status"
-    status, err = await api.patch(f"{CMS}/jp", [{"op": "remove", "path": "/data/missing"}], content_type="application/json-patch+json")
+    status, err = await api.patch(
+        f"{CMS}/jp", [{"op": "remove", "path": "/data/missing"}], content_type="application/json-patch+json"
+    )
     assert status == 422
     _, final = await api.get(f"{CMS}/jp")
     assert final["data"] == {"c": "3"}
@@ -155,13 +179,21 @@ async def test_json_patch_and_merge_patch(api: Api) -> None:
 async def test_strategic_merge_patch_on_builtin_and_415_on_custom(api: Api) -> None:
     await api.post(DEPLOYS, deployment("smp"))
     patch = {"spec": {"template": {"spec": {"containers": [{"name": "side", "image": "busybox"}]}}}}
-    status, d = await api.patch(f"{DEPLOYS}/smp", patch, content_type="application/strategic-merge-patch+json")
+    status, d = await api.patch(
+        f"{DEPLOYS}/smp", patch, content_type="application/strategic-merge-patch+json"
+    )
     assert status == 200
     assert sorted(c["name"] for c in d["spec"]["template"]["spec"]["containers"]) == ["c", "side"]
     await api.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", WIDGET_CRD)
-    await api.post("/apis/example.com/v1/namespaces/default/widgets", {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}})
-    status, err = await api.patch("/apis/example.com/v1/namespaces/default/widgets/w", {"spec": {}},
-                                  content_type="application/strategic-merge-patch+json")
+    await api.post(
+        "/apis/example.com/v1/namespaces/default/widgets",
+        {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}},
+    )
+    status, err = await api.patch(
+        "/apis/example.com/v1/namespaces/default/widgets/w",
+        {"spec": {}},
+        content_type="application/strategic-merge-patch+json",
+    )
     assert status == 415 and err["reason"] == "UnsupportedMediaType"
 
 
@@ -200,16 +232,22 @@ async def test_namespace_deletion_removes_contents(api: Api) -> None:
 
 async def test_table_and_partial_metadata(api: Api) -> None:
     await api.post(DEPLOYS, deployment("tbl", 2))
-    status, t = await api.get(DEPLOYS, headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"})
+    status, t = await api.get(
+        DEPLOYS, headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"}
+    )
     assert status == 200 and t["kind"] == "Table"
     names = [c["name"] for c in t["columnDefinitions"]]
     assert names[0] == "Name" and names[-1] == "Age" and "Ready" in names
     assert t["rows"][0]["cells"][0] == "tbl" and t["rows"][0]["cells"][1] == "0/2"
     assert t["rows"][0]["object"]["kind"] == "PartialObjectMetadata"
-    status, p = await api.get(DEPLOYS, headers={"Accept": "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"})
+    status, p = await api.get(
+        DEPLOYS, headers={"Accept": "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"}
+    )
     assert p["kind"] == "PartialObjectMetadataList" and p["items"][0]["metadata"]["name"] == "tbl"
     assert "spec" not in p["items"][0]
-    status, one = await api.get(f"{DEPLOYS}/tbl", headers={"Accept": "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io"})
+    status, one = await api.get(
+        f"{DEPLOYS}/tbl", headers={"Accept": "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io"}
+    )
     assert one["kind"] == "PartialObjectMetadata" and "spec" not in one
 
 
@@ -221,6 +259,7 @@ async def test_dry_run_stores_nothing(api: Api) -> None:
 
 # bad input -----------------------------------------------------------------------------------------
 
+
 async def test_malformed_bodies_are_400(api: Api) -> None:
     status, err = await api.post(CMS, None, raw=b"{not json")
     assert status == 400 and err["reason"] == "BadRequest" and "JSON" in err["message"]
@@ -228,9 +267,13 @@ async def test_malformed_bodies_are_400(api: Api) -> None:
     assert status == 400 and "YAML" in err["message"]
     status, err = await api.post(CMS, None, raw=b"[1, 2]")
     assert status == 400
-    status, err = await api.post(CMS, {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "m"}})
+    status, err = await api.post(
+        CMS, {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "m"}}
+    )
     assert status == 400
-    status, ok = await api.post(CMS, None, raw=b"metadata: {name: fromyaml}\ndata: {a: b}\n", content_type="application/yaml")
+    status, ok = await api.post(
+        CMS, None, raw=b"metadata: {name: fromyaml}\ndata: {a: b}\n", content_type="application/yaml"
+    )
     assert status == 201 and ok["data"] == {"a": "b"}
     _, listed = await api.get(CMS)
     assert [i["metadata"]["name"] for i in listed["items"]] == ["fromyaml"]
@@ -242,7 +285,9 @@ async def test_invalid_names_are_422_with_causes(api: Api) -> None:
     assert err["details"]["causes"][0]["field"] == "metadata.name"
     status, err = await api.post("/api/v1/namespaces", {"metadata": {"name": "has.dot"}})
     assert status == 422, "namespaces use DNS labels"
-    status, err = await api.post("/api/v1/namespaces/default/services", {"metadata": {"name": "1svc"}, "spec": {}})
+    status, err = await api.post(
+        "/api/v1/namespaces/default/services", {"metadata": {"name": "1svc"}, "spec": {}}
+    )
     assert status == 422, "services use DNS-1035 labels"
     status, _ = await api.post(CMS, cm("has.dot"))
     assert status == 201, "configmaps use DNS subdomains"
@@ -281,11 +326,17 @@ async def test_scale_subresource(api: Api) -> None:
     assert d["spec"]["replicas"] == 4 and d["metadata"]["generation"] == 2
     status, _ = await api.patch(f"{DEPLOYS}/sc/scale", {"spec": {"replicas": -1}})
     assert status == 422
-    status, scale = await api.patch(f"{DEPLOYS}/sc/scale", [{"op": "replace", "path": "/spec/replicas", "value": 2}],
-                                    content_type="application/json-patch+json")
+    status, scale = await api.patch(
+        f"{DEPLOYS}/sc/scale",
+        [{"op": "replace", "path": "/spec/replicas", "value": 2}],
+        content_type="application/json-patch+json",
+    )
     assert status == 200 and scale["spec"]["replicas"] == 2
-    status, _ = await api.patch(f"{DEPLOYS}/sc/scale", [{"op": "remove", "path": "/spec/nope"}],
-                                content_type="application/json-patch+json")
+    status, _ = await api.patch(
+        f"{DEPLOYS}/sc/scale",
+        [{"op": "remove", "path": "/spec/nope"}],
+        content_type="application/json-patch+json",
+    )
     assert status == 422
 
 
@@ -299,9 +350,13 @@ async def test_verbs_a_kind_lacks_are_405(api: Api) -> None:
 
 
 async def test_protobuf_bodies(api: Api) -> None:
-    status, err = await api.post(CMS, None, raw=b"k8s\x00\x0a\xff", content_type="application/vnd.kubernetes.protobuf")
+    status, err = await api.post(
+        CMS, None, raw=b"k8s\x00\x0a\xff", content_type="application/vnd.kubernetes.protobuf"
+    )
     assert status == 400 and "protobuf" in err["message"]
-    status, err = await api.post(CMS, None, raw=b"not-k8s", content_type="application/vnd.kubernetes.protobuf")
+    status, err = await api.post(
+        CMS, None, raw=b"not-k8s", content_type="application/vnd.kubernetes.protobuf"
+    )
     assert status == 400
     _, listed = await api.get(CMS)
     assert listed["items"] == []
@@ -309,9 +364,19 @@ async def test_protobuf_bodies(api: Api) -> None:
 
 async def test_token_review_is_answered_not_stored(api: Api) -> None:
     path = "/apis/authentication.k8s.io/v1/tokenreviews"
-    status, good = await api.post(path, {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview",
-                                         "spec": {"token": api.server.token}})
-    assert status == 201 and good["status"]["authenticated"] is True and good["status"]["user"]["username"] == "admin"
+    status, good = await api.post(
+        path,
+        {
+            "apiVersion": "authentication.k8s.io/v1",
+            "kind": "TokenReview",
+            "spec": {"token": api.server.token},
+        },
+    )
+    assert (
+        status == 201
+        and good["status"]["authenticated"] is True
+        and good["status"]["user"]["username"] == "admin"
+    )
     _, bad = await api.post(path, {"spec": {"token": "nope"}})
     assert bad["status"]["authenticated"] is False
     assert api.server.store.items(("authentication.k8s.io", "tokenreviews")) == []
@@ -323,13 +388,21 @@ async def test_server_side_apply_ownership_and_conflicts(api: Api) -> None:
     status, c = await api.patch(f"{CMS}/ssa?fieldManager=alice", body, content_type=yaml_ct)
     assert status == 201 and c["data"] == {"a": "1"}
     assert [(m["manager"], m["operation"]) for m in c["metadata"]["managedFields"]] == [("alice", "Apply")]
-    status, err = await api.patch(f"{CMS}/ssa?fieldManager=bob", {**body, "data": {"a": "2"}}, content_type=yaml_ct)
+    status, err = await api.patch(
+        f"{CMS}/ssa?fieldManager=bob", {**body, "data": {"a": "2"}}, content_type=yaml_ct
+    )
     assert status == 409 and err["reason"] == "Conflict" and err["details"]["causes"][0]["field"] == ".data.a"
-    status, c = await api.patch(f"{CMS}/ssa?fieldManager=bob&force=true", {**body, "data": {"a": "2"}}, content_type=yaml_ct)
+    status, c = await api.patch(
+        f"{CMS}/ssa?fieldManager=bob&force=true", {**body, "data": {"a": "2"}}, content_type=yaml_ct
+    )
     assert status == 200 and c["data"] == {"a": "2"}
     rv = c["metadata"]["resourceVersion"]
-    status, same = await api.patch(f"{CMS}/ssa?fieldManager=bob", {**body, "data": {"a": "2"}}, content_type=yaml_ct)
-    assert status == 200 and same["metadata"]["resourceVersion"] == rv, "re-applying the same config is a no-op"
+    status, same = await api.patch(
+        f"{CMS}/ssa?fieldManager=bob", {**body, "data": {"a": "2"}}, content_type=yaml_ct
+    )
+    assert status == 200 and same["metadata"]["resourceVersion"] == rv, (
+        "re-applying the same config is a no-op"
+    )
     status, err = await api.patch(f"{CMS}/ssa", body, content_type=yaml_ct)
     assert status == 422, "apply needs a fieldManager"
 
@@ -350,12 +423,26 @@ async def test_terminating_namespace_waits_for_finalized_contents(api: Api) -> N
 
 async def test_default_columns_for_common_kinds(api: Api) -> None:
     table = {"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"}
-    await api.post("/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings",
-                   {"metadata": {"name": "rb"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r"}})
+    await api.post(
+        "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings",
+        {
+            "metadata": {"name": "rb"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r"},
+        },
+    )
     _, t = await api.get("/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings", headers=table)
     assert [c["name"] for c in t["columnDefinitions"]] == ["Name", "Role", "Age"]
     assert t["rows"][0]["cells"][:2] == ["rb", "Role/r"]
-    await api.post("/apis/batch/v1/namespaces/default/jobs",
-                   {"metadata": {"name": "j"}, "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "busybox"}], "restartPolicy": "Never"}}}})
+    await api.post(
+        "/apis/batch/v1/namespaces/default/jobs",
+        {
+            "metadata": {"name": "j"},
+            "spec": {
+                "template": {
+                    "spec": {"containers": [{"name": "c", "image": "busybox"}], "restartPolicy": "Never"}
+                }
+            },
+        },
+    )
     _, t = await api.get("/apis/batch/v1/namespaces/default/jobs", headers=table)
     assert t["rows"][0]["cells"][:3] == ["j", "Running", "0/1"]

@@ -1,4 +1,5 @@
-"""The exact patch `kubectl apply` (client-side, v1.32) sent for a Deployment update, captured from a fake server.
+"""The exact patch `kubectl apply` (client-side, v1.32) sent for a Deployment update, captured from a fake
+server.
 
 Changes applied by the user: replicas 2->3, strategy RollingUpdate->Recreate, container `side` removed,
 port 80->8080, volume `v` switched from emptyDir to configMap.

@@ -26,7 +26,10 @@ async def test_resume_from_resource_version_replays_missed_events(api: Api) -> N
     await api.post(CMS, cm("b"))
     await api.delete(f"{CMS}/a")
     events = await api.watch(f"{CMS}?watch=true&resourceVersion={a['metadata']['resourceVersion']}", until=2)
-    assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [("ADDED", "b"), ("DELETED", "a")]
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [
+        ("ADDED", "b"),
+        ("DELETED", "a"),
+    ]
 
 
 async def test_too_old_resource_version_gets_410_expired_event() -> None:
@@ -35,18 +38,23 @@ async def test_too_old_resource_version_gets_410_expired_event() -> None:
         _, first = await api.post(CMS, cm("first"))
         for i in range(10):
             await api.post(CMS, cm(f"n{i}"))
-        events = await api.watch(f"{CMS}?watch=true&resourceVersion={first['metadata']['resourceVersion']}", until=1)
+        events = await api.watch(
+            f"{CMS}?watch=true&resourceVersion={first['metadata']['resourceVersion']}", until=1
+        )
         assert events[0]["type"] == "ERROR"
         assert events[0]["object"]["code"] == 410 and events[0]["object"]["reason"] == "Expired"
         _, listed = await api.get(CMS)
-        fresh = await api.watch(f"{CMS}?watch=true&resourceVersion={listed['metadata']['resourceVersion']}", until=1, timeout=0.5)
+        fresh = await api.watch(
+            f"{CMS}?watch=true&resourceVersion={listed['metadata']['resourceVersion']}", until=1, timeout=0.5
+        )
         assert fresh == []
 
 
 async def test_bookmarks_and_timeout(api: Api) -> None:
     api.server.handler.bookmark_interval = 0.2
     _, listed = await api.get(CMS)
-    path = f"{CMS}?watch=true&allowWatchBookmarks=true&timeoutSeconds=1&resourceVersion={listed['metadata']['resourceVersion']}"
+    rv = listed["metadata"]["resourceVersion"]
+    path = f"{CMS}?watch=true&allowWatchBookmarks=true&timeoutSeconds=1&resourceVersion={rv}"
     start = time.monotonic()
     events: list[dict[str, Any]] = []
     async with api.session.get(api.server.url + path, headers=api.headers(None), ssl=api.ssl) as resp:
@@ -62,7 +70,9 @@ async def test_bookmarks_and_timeout(api: Api) -> None:
 async def test_label_selector_transitions(api: Api) -> None:
     _, listed = await api.get(CMS)
     rv = listed["metadata"]["resourceVersion"]
-    watch = asyncio.create_task(api.watch(f"{CMS}?watch=true&labelSelector=app%3Dx&resourceVersion={rv}", until=3))
+    watch = asyncio.create_task(
+        api.watch(f"{CMS}?watch=true&labelSelector=app%3Dx&resourceVersion={rv}", until=3)
+    )
     _, o = await api.post(CMS, cm("sel"))  # not matching: invisible
     _, o = await api.patch(f"{CMS}/sel", {"metadata": {"labels": {"app": "x"}}})  # enters: ADDED
     _, o = await api.patch(f"{CMS}/sel", {"data": {"k": "v"}})  # MODIFIED
@@ -73,8 +83,9 @@ async def test_label_selector_transitions(api: Api) -> None:
 
 async def test_table_watch_for_kubectl(api: Api) -> None:
     await api.post(CMS, cm("t1", {"a": "b"}))
-    events = await api.watch(f"{CMS}?watch=true", until=1,
-                             headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"})
+    events = await api.watch(
+        f"{CMS}?watch=true", until=1, headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"}
+    )
     obj = events[0]["object"]
     assert obj["kind"] == "Table" and obj["rows"][0]["cells"][:2] == ["t1", 1]
 
@@ -86,8 +97,12 @@ async def test_hundred_watchers_each_get_every_event(api: Api) -> None:
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as session:
         many = Api(api.server, session)
-        tasks = [asyncio.create_task(many.watch(f"{CMS}?watch=true&resourceVersion={rv}", until=n_events, timeout=20))
-                 for _ in range(n_watchers)]
+        tasks = [
+            asyncio.create_task(
+                many.watch(f"{CMS}?watch=true&resourceVersion={rv}", until=n_events, timeout=20)
+            )
+            for _ in range(n_watchers)
+        ]
         for _ in range(100):
             if api.server.store.log.watcher_count >= n_watchers:
                 break
@@ -95,12 +110,16 @@ async def test_hundred_watchers_each_get_every_event(api: Api) -> None:
         for i in range(n_events):
             await api.post(CMS, cm(f"fan{i}"))
         results = await asyncio.gather(*tasks)
-    assert all([e["object"]["metadata"]["name"] for e in r] == [f"fan{i}" for i in range(n_events)] for r in results)
+    assert all(
+        [e["object"]["metadata"]["name"] for e in r] == [f"fan{i}" for i in range(n_events)] for r in results
+    )
 
 
 async def test_watch_stream_is_newline_delimited_json(api: Api) -> None:
     await api.post(CMS, cm("nd"))
-    async with api.session.get(api.server.url + CMS + "?watch=true&timeoutSeconds=1", headers=api.headers(), ssl=api.ssl) as resp:
+    async with api.session.get(
+        api.server.url + CMS + "?watch=true&timeoutSeconds=1", headers=api.headers(), ssl=api.ssl
+    ) as resp:
         body = await resp.read()
     lines = [json.loads(x) for x in body.splitlines() if x.strip()]
     assert lines[0]["type"] == "ADDED" and lines[0]["object"]["metadata"]["name"] == "nd"
@@ -108,7 +127,10 @@ async def test_watch_stream_is_newline_delimited_json(api: Api) -> None:
 
 async def test_partial_metadata_watch(api: Api) -> None:
     await api.post(CMS, cm("pm", {"secret": "not sent"}))
-    events = await api.watch(f"{CMS}?watch=true", until=1,
-                             headers={"Accept": "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io"})
+    events = await api.watch(
+        f"{CMS}?watch=true",
+        until=1,
+        headers={"Accept": "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io"},
+    )
     obj = events[0]["object"]
     assert obj["kind"] == "PartialObjectMetadata" and obj["metadata"]["name"] == "pm" and "data" not in obj

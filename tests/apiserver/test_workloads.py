@@ -22,16 +22,32 @@ APPS = "/apis/apps/v1/namespaces/default"
 
 
 def deployment(name: str, image: str = "nginx:1.25", replicas: int = 3) -> dict[str, Any]:
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
-            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
-                     "template": {"metadata": {"labels": {"app": name}},
-                                  "spec": {"containers": [{"name": "main", "image": image,
-                                                           "ports": [{"name": "http", "containerPort": 8080}]}]}}}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {
+                    "containers": [
+                        {"name": "main", "image": image, "ports": [{"name": "http", "containerPort": 8080}]}
+                    ]
+                },
+            },
+        },
+    }
 
 
 async def owned(api: Api, path: str, owner_uid: str) -> list[dict[str, Any]]:
     _, listed = await api.get(path)
-    return [o for o in listed["items"] if any(r["uid"] == owner_uid for r in o["metadata"].get("ownerReferences", []))]
+    return [
+        o
+        for o in listed["items"]
+        if any(r["uid"] == owner_uid for r in o["metadata"].get("ownerReferences", []))
+    ]
 
 
 async def test_deployment_rolls_through_replicasets_and_pods(api: Api) -> None:
@@ -39,17 +55,32 @@ async def test_deployment_rolls_through_replicasets_and_pods(api: Api) -> None:
     await api.server.settle()
     _, d = await api.get(f"{APPS}/deployments/web")
     status = d["status"]
-    assert {k: status[k] for k in ("observedGeneration", "replicas", "updatedReplicas", "readyReplicas", "availableReplicas")} == {
-        "observedGeneration": 1, "replicas": 3, "updatedReplicas": 3, "readyReplicas": 3, "availableReplicas": 3}
+    assert {
+        k: status[k]
+        for k in ("observedGeneration", "replicas", "updatedReplicas", "readyReplicas", "availableReplicas")
+    } == {
+        "observedGeneration": 1,
+        "replicas": 3,
+        "updatedReplicas": 3,
+        "readyReplicas": 3,
+        "availableReplicas": 3,
+    }
     assert [(c["type"], c["status"], c["reason"]) for c in status["conditions"]] == [
-        ("Available", "True", "MinimumReplicasAvailable"), ("Progressing", "True", "NewReplicaSetAvailable")]
+        ("Available", "True", "MinimumReplicasAvailable"),
+        ("Progressing", "True", "NewReplicaSetAvailable"),
+    ]
     [rs1] = await owned(api, f"{APPS}/replicasets", d["metadata"]["uid"])
     hash1 = rs1["metadata"]["labels"]["pod-template-hash"]
-    assert rs1["metadata"]["name"] == f"web-{hash1}" and rs1["spec"]["selector"]["matchLabels"] == {"app": "web", "pod-template-hash": hash1}
+    assert rs1["metadata"]["name"] == f"web-{hash1}" and rs1["spec"]["selector"]["matchLabels"] == {
+        "app": "web",
+        "pod-template-hash": hash1,
+    }
     assert rs1["status"]["readyReplicas"] == 3 and rs1["metadata"]["ownerReferences"][0]["controller"] is True
     pods = await owned(api, f"{NS}/pods", rs1["metadata"]["uid"])
     assert len(pods) == 3 and all(p["status"]["phase"] == "Running" for p in pods)
-    assert all({"type": "Ready", "status": "True"}.items() <= p["status"]["conditions"][2].items() for p in pods)
+    assert all(
+        {"type": "Ready", "status": "True"}.items() <= p["status"]["conditions"][2].items() for p in pods
+    )
     assert len({p["status"]["podIP"] for p in pods}) == 3
 
     # a template change makes a new ReplicaSet and scales the old one to 0
@@ -57,44 +88,89 @@ async def test_deployment_rolls_through_replicasets_and_pods(api: Api) -> None:
     _, d = await api.put(f"{APPS}/deployments/web", d)
     await api.server.settle()
     _, d = await api.get(f"{APPS}/deployments/web")
-    assert d["status"]["observedGeneration"] == 2 and d["status"]["updatedReplicas"] == 3 and d["status"]["replicas"] == 3
+    assert (
+        d["status"]["observedGeneration"] == 2
+        and d["status"]["updatedReplicas"] == 3
+        and d["status"]["replicas"] == 3
+    )
     assert d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "2"
-    sets = {rs["metadata"]["name"]: rs for rs in await owned(api, f"{APPS}/replicasets", d["metadata"]["uid"])}
+    sets = {
+        rs["metadata"]["name"]: rs for rs in await owned(api, f"{APPS}/replicasets", d["metadata"]["uid"])
+    }
     assert len(sets) == 2 and sets[rs1["metadata"]["name"]]["spec"]["replicas"] == 0
     [rs2] = [rs for name, rs in sets.items() if name != rs1["metadata"]["name"]]
     assert len(await owned(api, f"{NS}/pods", rs1["metadata"]["uid"])) == 0
-    assert [p["spec"]["containers"][0]["image"] for p in await owned(api, f"{NS}/pods", rs2["metadata"]["uid"])] == ["nginx:1.26"] * 3
+    assert [
+        p["spec"]["containers"][0]["image"] for p in await owned(api, f"{NS}/pods", rs2["metadata"]["uid"])
+    ] == ["nginx:1.26"] * 3
 
     # the same template hashes the same: rolling back reuses the first ReplicaSet
     d["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:1.25"
     await api.put(f"{APPS}/deployments/web", d)
     await api.server.settle()
-    sets = {rs["metadata"]["name"]: rs for rs in await owned(api, f"{APPS}/replicasets", d["metadata"]["uid"])}
+    sets = {
+        rs["metadata"]["name"]: rs for rs in await owned(api, f"{APPS}/replicasets", d["metadata"]["uid"])
+    }
     assert len(sets) == 2 and sets[rs1["metadata"]["name"]]["spec"]["replicas"] == 3
 
     # scaling down removes pods; the Service in front of them tracks the ready ones
-    await api.post(f"{NS}/services", {"metadata": {"name": "web"}, "spec": {"selector": {"app": "web"},
-                                                                           "ports": [{"port": 80, "targetPort": "http"}]}})
+    await api.post(
+        f"{NS}/services",
+        {
+            "metadata": {"name": "web"},
+            "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": "http"}]},
+        },
+    )
     await api.patch(f"{APPS}/deployments/web", {"spec": {"replicas": 1}})
     await api.server.settle()
     _, ep = await api.get(f"{NS}/endpoints/web")
-    assert len(ep["subsets"][0]["addresses"]) == 1 and ep["subsets"][0]["ports"] == [{"port": 8080, "protocol": "TCP"}]
-    _, slices = await api.get("/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io/service-name=web")
+    assert len(ep["subsets"][0]["addresses"]) == 1 and ep["subsets"][0]["ports"] == [
+        {"port": 8080, "protocol": "TCP"}
+    ]
+    _, slices = await api.get(
+        "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io/service-name=web"
+    )
     [eps] = slices["items"]
     assert len(eps["endpoints"]) == 1 and eps["endpoints"][0]["conditions"]["ready"] is True
 
 
 async def test_other_workloads_report_ready(api: Api) -> None:
-    template = {"metadata": {"labels": {"app": "x"}}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
-    await api.post(f"{APPS}/statefulsets", {"metadata": {"name": "db"}, "spec": {
-        "replicas": 2, "serviceName": "db", "selector": {"matchLabels": {"app": "x"}}, "template": template}})
-    await api.post(f"{APPS}/daemonsets", {"metadata": {"name": "agent"}, "spec": {
-        "selector": {"matchLabels": {"app": "x"}}, "template": template}})
+    template = {
+        "metadata": {"labels": {"app": "x"}},
+        "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+    }
+    await api.post(
+        f"{APPS}/statefulsets",
+        {
+            "metadata": {"name": "db"},
+            "spec": {
+                "replicas": 2,
+                "serviceName": "db",
+                "selector": {"matchLabels": {"app": "x"}},
+                "template": template,
+            },
+        },
+    )
+    await api.post(
+        f"{APPS}/daemonsets",
+        {
+            "metadata": {"name": "agent"},
+            "spec": {"selector": {"matchLabels": {"app": "x"}}, "template": template},
+        },
+    )
     job_template = copy.deepcopy(template)
     job_template["spec"]["restartPolicy"] = "Never"
-    await api.post("/apis/batch/v1/namespaces/default/jobs", {"metadata": {"name": "once"}, "spec": {"completions": 2, "template": job_template}})
-    await api.post(f"{NS}/persistentvolumeclaims", {"metadata": {"name": "data"}, "spec": {
-        "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}})
+    await api.post(
+        "/apis/batch/v1/namespaces/default/jobs",
+        {"metadata": {"name": "once"}, "spec": {"completions": 2, "template": job_template}},
+    )
+    await api.post(
+        f"{NS}/persistentvolumeclaims",
+        {
+            "metadata": {"name": "data"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+        },
+    )
     await api.post(f"{NS}/pods", {"metadata": {"name": "solo"}, "spec": template["spec"]})
     await api.server.settle()
     _, sts = await api.get(f"{APPS}/statefulsets/db")
@@ -105,7 +181,11 @@ async def test_other_workloads_report_ready(api: Api) -> None:
     assert job["status"]["succeeded"] == 2 and job["status"]["completionTime"]
     assert {"type": "Complete", "status": "True"}.items() <= job["status"]["conditions"][-1].items()
     _, pvc = await api.get(f"{NS}/persistentvolumeclaims/data")
-    assert pvc["status"] == {"phase": "Bound", "accessModes": ["ReadWriteOnce"], "capacity": {"storage": "1Gi"}}
+    assert pvc["status"] == {
+        "phase": "Bound",
+        "accessModes": ["ReadWriteOnce"],
+        "capacity": {"storage": "1Gi"},
+    }
     _, pod = await api.get(f"{NS}/pods/solo")
     assert pod["status"]["phase"] == "Running"
 
@@ -138,7 +218,9 @@ async def test_workloads_off_and_delay() -> None:
 
 
 @pytest.mark.parametrize(("scenario", "instance_file", "assert_file"), cases())
-async def test_e2e_asserts_hold_through_the_server(api: Api, scenario: str, instance_file: str, assert_file: str) -> None:
+async def test_e2e_asserts_hold_through_the_server(
+    api: Api, scenario: str, instance_file: str, assert_file: str
+) -> None:
     from pykro.apiserver.admission.structural import default_and_prune
     from pykro.schema.simpleschema import to_openapi
 
@@ -146,8 +228,14 @@ async def test_e2e_asserts_hold_through_the_server(api: Api, scenario: str, inst
     rgd = yaml.safe_load((folder / "rgd.yaml").read_text())
     expected = yaml.safe_load((folder / assert_file).read_text())
     instance = yaml.safe_load((folder / instance_file).read_text())
-    instance = default_and_prune(instance, {"type": "object", "properties": {"spec": to_openapi(rgd["spec"]["schema"]["spec"])}})
-    template = next(r["template"] for r in rgd["spec"]["resources"] if r.get("template", {}).get("kind") == expected["kind"])
+    instance = default_and_prune(
+        instance, {"type": "object", "properties": {"spec": to_openapi(rgd["spec"]["schema"]["spec"])}}
+    )
+    template = next(
+        r["template"]
+        for r in rgd["spec"]["resources"]
+        if r.get("template", {}).get("kind") == expected["kind"]
+    )
     obj = resolve(template, {"schema": instance})
     obj["metadata"].pop("namespace", None)
     gvk = GVK.from_api_version(obj["apiVersion"], obj["kind"])
@@ -172,11 +260,27 @@ def kubectl(shared_server: EmbeddedAPIServer) -> Iterator[KubectlIn]:
 
 def test_kubectl_rollout_status_and_wait(kubectl: KubectlIn) -> None:
     kubectl.out("apply", "-f", "-", stdin=yaml.safe_dump(deployment("roll")))
-    assert 'deployment "roll" successfully rolled out' in kubectl.out("rollout", "status", "deployment/roll", "--timeout=30s")
+    assert 'deployment "roll" successfully rolled out' in kubectl.out(
+        "rollout", "status", "deployment/roll", "--timeout=30s"
+    )
     kubectl.out("set", "image", "deployment/roll", "main=nginx:1.27")
     assert "successfully rolled out" in kubectl.out("rollout", "status", "deployment/roll", "--timeout=30s")
-    assert "2" in kubectl.out("get", "deployment", "roll", "-o", "jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision}")
-    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"}, "spec": {"template": {"spec": {
-        "restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}}}
+    assert "2" in kubectl.out(
+        "get",
+        "deployment",
+        "roll",
+        "-o",
+        "jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision}",
+    )
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "j"},
+        "spec": {
+            "template": {
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}
+            }
+        },
+    }
     kubectl.out("apply", "-f", "-", stdin=yaml.safe_dump(job))
     kubectl.out("wait", "--for=condition=complete", "job/j", "--timeout=30s")

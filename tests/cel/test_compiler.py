@@ -88,7 +88,9 @@ SEEDS = [
 
 
 @pytest.mark.parametrize(("expr", "cel_type", "value"), SEEDS)
-def test_seed_expressions_check_and_evaluate(compiler: CelCompiler, expr: str, cel_type: str, value: Any) -> None:
+def test_seed_expressions_check_and_evaluate(
+    compiler: CelCompiler, expr: str, cel_type: str, value: Any
+) -> None:
     checked = compiler.check(expr)
     assert checked.type_name == cel_type.replace("google.protobuf.Timestamp", "timestamp")
     assert evaluate(checked.program, DATA) == value
@@ -176,7 +178,10 @@ def test_results_are_json_native(compiler: CelCompiler) -> None:
     assert evaluate(compiler.check("schema.metadata.?labels").program, DATA) is None
     assert evaluate(compiler.check("duration('1h30m')").program, DATA) == "1h30m0s"
     assert evaluate(compiler.check("duration('1.5s')").program, DATA) == "1.5s"
-    assert evaluate(compiler.check("timestamp('2024-01-02T03:04:05.123Z')").program, DATA) == "2024-01-02T03:04:05Z"
+    assert (
+        evaluate(compiler.check("timestamp('2024-01-02T03:04:05.123Z')").program, DATA)
+        == "2024-01-02T03:04:05Z"
+    )
     assert evaluate(compiler.check("1u").program, DATA) == 1
     assert evaluate(compiler.check("[1, 'a', 2.5, true, null]").program, DATA) == [1, "a", 2.5, True, None]
     with pytest.raises(EvaluationError, match="overflows int64"):
@@ -234,7 +239,10 @@ def test_runtime_iteration_budget_turns_runaway_loops_into_errors() -> None:
 
 
 def test_iterator_declared_with_an_element_type_from_a_previous_check(registry: SchemaRegistry) -> None:
-    schemas = {"schema": instance_schema(), "deployment": registry.resolve(GVK("apps", "v1", "Deployment")).schema}
+    schemas = {
+        "schema": instance_schema(),
+        "deployment": registry.resolve(GVK("apps", "v1", "Deployment")).schema,
+    }
     base = CelCompiler(schemas)
     each = base.check("deployment.spec.template.spec.containers").output_type.params[0]
     with_iterator = CelCompiler({**schemas, "container": each})
@@ -243,7 +251,9 @@ def test_iterator_declared_with_an_element_type_from_a_previous_check(registry: 
     assert checked.variables == ("container", "schema")
     with pytest.raises(CompileError, match="undefined field 'imagee'"):
         with_iterator.check("container.imagee")
-    assert evaluate(checked.program, {"container": {"image": "nginx"}, "schema": DATA["schema"]}) == "nginx@web"
+    assert (
+        evaluate(checked.program, {"container": {"image": "nginx"}, "schema": DATA["schema"]}) == "nginx@web"
+    )
 
 
 def test_text_that_is_not_utf8_is_a_clean_compile_error(compiler: CelCompiler) -> None:

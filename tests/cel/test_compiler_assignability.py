@@ -23,7 +23,10 @@ def compiler(deployment_schema: dict[str, object]) -> CelCompiler:
             "name": {"type": "string"},
             "replicas": {"type": "integer"},
             "labels": {"type": "object", "additionalProperties": {"type": "string"}},
-            "extra": {"type": "object", "properties": {"foo": {"type": "string"}, "name": {"type": "string"}}},
+            "extra": {
+                "type": "object",
+                "properties": {"foo": {"type": "string"}, "name": {"type": "string"}},
+            },
             "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
         },
     }
@@ -34,7 +37,12 @@ def compiler(deployment_schema: dict[str, object]) -> CelCompiler:
 
 def test_field_paths() -> None:
     assert parse_field_path("spec.template.spec.containers[0].image") == [
-        "spec", "template", "spec", "containers", 0, "image"
+        "spec",
+        "template",
+        "spec",
+        "containers",
+        0,
+        "image",
     ]
 
 
@@ -63,8 +71,9 @@ def test_expected_schema_walk(deployment_schema: dict[str, object]) -> None:
         ("string(other.metadata.creationTimestamp)", "spec.template.spec.containers[0].name"),
     ],
 )
-def test_compatible_assignments(compiler: CelCompiler, deployment_schema: dict[str, object], expr: str,
-                                path: str) -> None:
+def test_compatible_assignments(
+    compiler: CelCompiler, deployment_schema: dict[str, object], expr: str, path: str
+) -> None:
     out = compiler.check(expr).output_type
     assert check_field("d", path, expr, out, deployment_schema, compiler.types.messages) is None
 
@@ -79,12 +88,14 @@ def test_compatible_assignments(compiler: CelCompiler, deployment_schema: dict[s
         ("[1, 2]", "spec.template.spec.containers", "list element"),
     ],
 )
-def test_incompatible_assignments(compiler: CelCompiler, deployment_schema: dict[str, object], expr: str,
-                                  path: str, detail: str) -> None:
+def test_incompatible_assignments(
+    compiler: CelCompiler, deployment_schema: dict[str, object], expr: str, path: str, detail: str
+) -> None:
     out = compiler.check(expr).output_type
     message = check_field("deploy", path, expr, out, deployment_schema, compiler.types.messages)
     assert message is not None
     assert message.startswith(
-        f'type mismatch in resource "deploy" at path "{path}": expression "{expr}" returns type "{out}" but expected "'
+        f'type mismatch in resource "deploy" at path "{path}": expression "{expr}" returns type "{out}" but '
+        'expected "'
     )
     assert detail in message

@@ -18,21 +18,95 @@ from pykro.cel import CelCompiler, CelError, ScanError, Template, find_expressio
 from pykro.cel.scanner import go_quote
 
 ANY_TEXT = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=300)
-BRACEY = st.text(alphabet=st.sampled_from(list('${}"\\\'ab .\n')), max_size=300)
+BRACEY = st.text(alphabet=st.sampled_from(list("${}\"\\'ab .\n")), max_size=300)
 TOKENS = [
-    "x", "x.a", "x.?a", "schema.spec.name", "schema.spec.replicas", "schema.metadata.labels", "1", "-1",
-    "2.5", "'s'", '"t"', "b'\\x00'", "true", "null", "[", "]", "{", "}", "(", ")", ",", ":", "+", "-",
-    "*", "/", "%", "==", "!=", "<", "&&", "||", "!", "?", ".", "in", "has(", "size(", "string(", "int(",
-    ".map(i, ", ".filter(i, ", ".all(i, v, ", ".orValue(", "optional.of(", "optional.none()",
-    "dyn(", "lists.range(", "json.marshal(", "json.unmarshal(", ".transformMap(k, v, ",
-    "hash.md5(", "base64.encode(", "timestamp(", "duration(", "'1h'", "i", "k", "v", "9" * 40,
-    "'" + "a" * 2000 + "'", "(" * 300, ")" * 300, "\ud800", "\x00", "${", "\u2028",
+    "x",
+    "x.a",
+    "x.?a",
+    "schema.spec.name",
+    "schema.spec.replicas",
+    "schema.metadata.labels",
+    "1",
+    "-1",
+    "2.5",
+    "'s'",
+    '"t"',
+    "b'\\x00'",
+    "true",
+    "null",
+    "[",
+    "]",
+    "{",
+    "}",
+    "(",
+    ")",
+    ",",
+    ":",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "==",
+    "!=",
+    "<",
+    "&&",
+    "||",
+    "!",
+    "?",
+    ".",
+    "in",
+    "has(",
+    "size(",
+    "string(",
+    "int(",
+    ".map(i, ",
+    ".filter(i, ",
+    ".all(i, v, ",
+    ".orValue(",
+    "optional.of(",
+    "optional.none()",
+    "dyn(",
+    "lists.range(",
+    "json.marshal(",
+    "json.unmarshal(",
+    ".transformMap(k, v, ",
+    "hash.md5(",
+    "base64.encode(",
+    "timestamp(",
+    "duration(",
+    "'1h'",
+    "i",
+    "k",
+    "v",
+    "9" * 40,
+    "'" + "a" * 2000 + "'",
+    "(" * 300,
+    ")" * 300,
+    "\ud800",
+    "\x00",
+    "${",
+    "\u2028",
 ]
 CEL_ISH = st.lists(st.sampled_from(TOKENS), max_size=25).map(" ".join)
 
 ATOMS = st.one_of(
-    st.sampled_from(["x", "x.a", "x.a[0]", "x.a[1].b", "x.nope", "schema.spec.name", "schema.spec.replicas",
-                     "schema.metadata.labels", "schema.metadata", "i", "null", "true"]),
+    st.sampled_from(
+        [
+            "x",
+            "x.a",
+            "x.a[0]",
+            "x.a[1].b",
+            "x.nope",
+            "schema.spec.name",
+            "schema.spec.replicas",
+            "schema.metadata.labels",
+            "schema.metadata",
+            "i",
+            "null",
+            "true",
+        ]
+    ),
     st.integers(min_value=-(2**70), max_value=2**70).map(str),
     st.floats(allow_nan=False, allow_infinity=False).map(repr),
     st.text(max_size=20).map(go_quote),
@@ -44,17 +118,47 @@ def _extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     binary = st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "%", "==", "<", "&&", "||", "in"]), inner)
     return st.one_of(
         binary.map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
-        st.tuples(st.sampled_from(["size", "string", "int", "double", "has", "dyn", "type", "json.marshal",
-                                   "base64.encode", "hash.sha256", "optional.of", "lists.range"]), inner)
-        .map(lambda t: f"{t[0]}({t[1]})"),
-        st.tuples(inner, st.sampled_from(["size()", "orValue(1)", "lowerAscii()", "split(',')", "join('-')",
-                                          "merge({'k': 1})", "hasValue()"])).map(lambda t: f"{t[0]}.{t[1]}"),
-        st.tuples(inner, st.sampled_from(["map", "filter", "all", "exists"]), inner)
-        .map(lambda t: f"{t[0]}.{t[1]}(i, {t[2]})"),
+        st.tuples(
+            st.sampled_from(
+                [
+                    "size",
+                    "string",
+                    "int",
+                    "double",
+                    "has",
+                    "dyn",
+                    "type",
+                    "json.marshal",
+                    "base64.encode",
+                    "hash.sha256",
+                    "optional.of",
+                    "lists.range",
+                ]
+            ),
+            inner,
+        ).map(lambda t: f"{t[0]}({t[1]})"),
+        st.tuples(
+            inner,
+            st.sampled_from(
+                [
+                    "size()",
+                    "orValue(1)",
+                    "lowerAscii()",
+                    "split(',')",
+                    "join('-')",
+                    "merge({'k': 1})",
+                    "hasValue()",
+                ]
+            ),
+        ).map(lambda t: f"{t[0]}.{t[1]}"),
+        st.tuples(inner, st.sampled_from(["map", "filter", "all", "exists"]), inner).map(
+            lambda t: f"{t[0]}.{t[1]}(i, {t[2]})"
+        ),
         st.tuples(inner, st.sampled_from(["a", "b", "name", "labels"])).map(lambda t: f"{t[0]}.?{t[1]}"),
         st.lists(inner, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
         st.lists(st.tuples(inner, inner), max_size=3).map(
-            lambda kv: "{" + ", ".join(f"{k}: {v}" for k, v in kv) + "}"),
+            lambda kv: "{" + ", ".join(f"{k}: {v}" for k, v in kv) + "}"
+        ),
         st.tuples(inner, inner, inner).map(lambda t: f"({t[0]} ? {t[1]} : {t[2]})"),
     )
 

@@ -28,7 +28,10 @@ OBJ: dict[str, Any] = {
         "matrix": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}},
         "groups": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
         "nested": {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": {}}},
-        "listOfMaps": {"type": "array", "items": {"type": "object", "additionalProperties": {"type": "string"}}},
+        "listOfMaps": {
+            "type": "array",
+            "items": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
         "items": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "integer"}}}},
         "byName": {
             "type": "object",

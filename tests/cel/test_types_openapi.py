@@ -54,7 +54,10 @@ def compiler() -> CelCompiler:
         ),
         (
             "r.spec.?name",
-            {"x-kubernetes-preserve-unknown-fields": True, "description": "unknown CEL type: optional_type(string)"},
+            {
+                "x-kubernetes-preserve-unknown-fields": True,
+                "description": "unknown CEL type: optional_type(string)",
+            },
         ),
     ],
 )

@@ -20,11 +20,21 @@ from tests.paths import KRO_E2E, KRO_EXAMPLES
 EXAMPLES = KRO_EXAMPLES
 E2E = KRO_E2E
 PYKRO = Path(sys.executable).parent / "pykro"
-ATOMIC = {"string": "string", "integer": "integer", "boolean": "boolean", "float": "number", "object": "object"}
+ATOMIC = {
+    "string": "string",
+    "integer": "integer",
+    "boolean": "boolean",
+    "float": "number",
+    "object": "object",
+}
 
 
 def rgd_docs(path: Path) -> list[dict[str, Any]]:
-    return [d for d in yaml.safe_load_all(path.read_text()) if isinstance(d, dict) and d.get("kind") == "ResourceGraphDefinition"]
+    return [
+        d
+        for d in yaml.safe_load_all(path.read_text())
+        if isinstance(d, dict) and d.get("kind") == "ResourceGraphDefinition"
+    ]
 
 
 def example_files() -> list[Path]:
@@ -124,11 +134,17 @@ def partial_mismatches(expected: Any, actual: Any, path: str = "") -> list[str]:
     if isinstance(expected, list):
         if not isinstance(actual, list) or len(actual) != len(expected):
             return [f"{path}: expected {len(expected)} items"]
-        return [m for i, (e, a) in enumerate(zip(expected, actual, strict=True)) for m in partial_mismatches(e, a, f"{path}[{i}]")]
+        return [
+            m
+            for i, (e, a) in enumerate(zip(expected, actual, strict=True))
+            for m in partial_mismatches(e, a, f"{path}[{i}]")
+        ]
     return [] if expected == actual else [f"{path}: expected {expected!r}, got {actual!r}"]
 
 
-E2E_CASES = sorted(p.parent for p in E2E.glob("*/instancecrd-assert.yaml") if (p.parent / "rgd.yaml").exists())
+E2E_CASES = sorted(
+    p.parent for p in E2E.glob("*/instancecrd-assert.yaml") if (p.parent / "rgd.yaml").exists()
+)
 
 
 @pytest.mark.parametrize("case", E2E_CASES, ids=lambda p: p.name)
@@ -150,30 +166,51 @@ def run_pykro(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 BAD_INPUTS = {
-    "malformed.yaml": ("apiVersion: kro.run/v1alpha1\nkind: ResourceGraphDefinition\nspec: [1, 2\n",
-                       [":4:1: invalid YAML: while parsing a flow sequence: expected ',' or ']', but got '<stream end>'"]),
-    "shape.yaml": ("apiVersion: kro.run/v1alpha1\nkind: ResourceGraphDefinition\nmetadata: {name: x}\nspec: [a]\n",
-                   [": spec: must be an object, got array"]),
-    "marker.yaml": ("apiVersion: kro.run/v1alpha1\nkind: ResourceGraphDefinition\nmetadata: {name: x}\n"
-                    "spec: {schema: {apiVersion: v1, kind: App, spec: {name: 'string | optional=true',"
-                    " size: 'integer | minimum=abc'}}}\n",
-                    [': x: failed to build OpenAPI schema for instance: spec.schema.spec.name: invalid marker key'
-                     ' "optional": unknown marker',
-                     ": x: failed to build OpenAPI schema for instance: spec.schema.spec.size: minimum value 'abc'"
-                     " must be a valid number"]),
-    "type.yaml": ("apiVersion: kro.run/v1alpha1\nkind: ResourceGraphDefinition\nmetadata: {name: x}\n"
-                  "spec: {schema: {apiVersion: v1, kind: App, spec: {port: Prot}}}\n",
-                  [": x: failed to build OpenAPI schema for instance: spec.schema.spec.port: unknown type: Prot"]),
-    "cycle.yaml": ("apiVersion: kro.run/v1alpha1\nkind: ResourceGraphDefinition\nmetadata: {name: x}\n"
-                   "spec: {schema: {apiVersion: v1, kind: App, types: {A: {b: B}, B: '[]A'}, spec: {a: A}}}\n",
-                   [": x: failed to build OpenAPI schema for instance: spec.schema.types.A: cyclic dependency in type A:"
-                    " graph contains a cycle: A -> B -> A"]),
-    "norgd.yaml": ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", [": no ResourceGraphDefinition document found"]),
+    "malformed.yaml": (
+        "apiVersion: kro.run/v1alpha1\nkind: ResourceGraphDefinition\nspec: [1, 2\n",
+        [":4:1: invalid YAML: while parsing a flow sequence: expected ',' or ']', but got '<stream end>'"],
+    ),
+    "shape.yaml": (
+        "apiVersion: kro.run/v1alpha1\nkind: ResourceGraphDefinition\nmetadata: {name: x}\nspec: [a]\n",
+        [": spec: must be an object, got array"],
+    ),
+    "marker.yaml": (
+        "apiVersion: kro.run/v1alpha1\nkind: ResourceGraphDefinition\nmetadata: {name: x}\n"
+        "spec: {schema: {apiVersion: v1, kind: App, spec: {name: 'string | optional=true',"
+        " size: 'integer | minimum=abc'}}}\n",
+        [
+            ": x: failed to build OpenAPI schema for instance: spec.schema.spec.name: invalid marker key"
+            ' "optional": unknown marker',
+            ": x: failed to build OpenAPI schema for instance: spec.schema.spec.size: minimum value 'abc'"
+            " must be a valid number",
+        ],
+    ),
+    "type.yaml": (
+        "apiVersion: kro.run/v1alpha1\nkind: ResourceGraphDefinition\nmetadata: {name: x}\n"
+        "spec: {schema: {apiVersion: v1, kind: App, spec: {port: Prot}}}\n",
+        [": x: failed to build OpenAPI schema for instance: spec.schema.spec.port: unknown type: Prot"],
+    ),
+    "cycle.yaml": (
+        "apiVersion: kro.run/v1alpha1\nkind: ResourceGraphDefinition\nmetadata: {name: x}\n"
+        "spec: {schema: {apiVersion: v1, kind: App, types: {A: {b: B}, B: '[]A'}, spec: {a: A}}}\n",
+        [
+            ": x: failed to build OpenAPI schema for instance: spec.schema.types.A: cyclic dependency in "
+            "type A:"
+            " graph contains a cycle: A -> B -> A"
+        ],
+    ),
+    "norgd.yaml": (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
+        [": no ResourceGraphDefinition document found"],
+    ),
 }
 
 
-def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """`pykro.cli.main.main` in-process (same error handling as the installed command, without the start-up cost)."""
+def run_main(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
+    """`pykro.cli.main.main` in-process (same error handling as the installed command, without the start-up
+    cost)."""
     monkeypatch.setattr(sys, "argv", ["pykro", *args])
     with pytest.raises(SystemExit) as info:
         main()
@@ -184,7 +221,11 @@ def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 @pytest.mark.parametrize("subcommand", ["crd", "instance", "diagram"])
 @pytest.mark.parametrize("name", sorted(BAD_INPUTS))
 def test_bad_input_exits_1_with_one_line_per_problem(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str, subcommand: str
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    subcommand: str,
 ) -> None:
     text, expected = BAD_INPUTS[name]
     path = tmp_path / name
@@ -201,12 +242,16 @@ def test_installed_command_reports_errors_without_traceback(tmp_path: Path) -> N
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.splitlines() == [f"error: {path}{BAD_INPUTS['cycle.yaml'][1][0]}"]
     ok = run_pykro("generate", "crd", str(E2E / "check-validation-markers" / "rgd.yaml"))
-    assert ok.returncode == 0 and yaml.safe_load(ok.stdout)["metadata"]["name"] == "validationtestapps.kro.run"
+    assert (
+        ok.returncode == 0 and yaml.safe_load(ok.stdout)["metadata"]["name"] == "validationtestapps.kro.run"
+    )
 
 
 def test_problems_from_several_documents_are_all_reported(tmp_path: Path) -> None:
-    good = "apiVersion: kro.run/v1alpha1\nkind: ResourceGraphDefinition\nmetadata: {name: x}\n" \
-           "spec: {schema: {apiVersion: v1, kind: App, spec: {a: string}}}\n"
+    good = (
+        "apiVersion: kro.run/v1alpha1\nkind: ResourceGraphDefinition\nmetadata: {name: x}\n"
+        "spec: {schema: {apiVersion: v1, kind: App, spec: {a: string}}}\n"
+    )
     path = tmp_path / "multi.yaml"
     path.write_text(good + "---\n" + good.replace("kind: App", "kind: app").replace("a: string", "a: nope"))
     result = CliRunner().invoke(command, ["crd", str(path)])

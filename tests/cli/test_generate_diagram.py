@@ -72,8 +72,11 @@ def schema_args(path: Path) -> list[str]:
 
 def rgd_resources(path: Path) -> dict[str, list[dict[str, Any]]]:
     docs = [d for d in yaml.safe_load_all(path.read_text()) if isinstance(d, dict)]
-    return {d["metadata"]["name"]: d["spec"].get("resources") or [] for d in docs
-            if d.get("kind") == "ResourceGraphDefinition"}
+    return {
+        d["metadata"]["name"]: d["spec"].get("resources") or []
+        for d in docs
+        if d.get("kind") == "ResourceGraphDefinition"
+    }
 
 
 def check_page(path: Path, schema_files: list[str]) -> Diagram:
@@ -186,7 +189,9 @@ def test_output_file_and_dot_format(tmp_path: Path) -> None:
     (graph,) = compile_graphs(path)
     assert dot.startswith(f'digraph "{graph.rgd_name}" {{') and dot.rstrip().endswith("}")
     nodes = dict(re.findall(r'^  "([^"]+)" \[label="([^"]*)"', dot, re.M))
-    assert nodes == {i: f"{i} ({graph.nodes[i].gvk.kind})\\n#{n}" for n, i in enumerate(graph.topological_order)}
+    assert nodes == {
+        i: f"{i} ({graph.nodes[i].gvk.kind})\\n#{n}" for n, i in enumerate(graph.topological_order)
+    }
     edges = set(re.findall(r'^  "([^"]+)" -> "([^"]+)";$', dot, re.M))
     assert edges == {(d, n.id) for n in graph.nodes.values() for d in n.dependencies} and edges
     dashed = set(re.findall(r'^  "([^"]+)" \[.*style="[^"]*dashed', dot, re.M))
@@ -197,10 +202,26 @@ def test_several_rgds_in_one_file_get_one_section_each(tmp_path: Path) -> None:
     path = tmp_path / "two.yaml"
     docs = []
     for name in ("first", "second"):
-        docs.append({"apiVersion": "kro.run/v1alpha1", "kind": "ResourceGraphDefinition", "metadata": {"name": name},
-                     "spec": {"schema": {"apiVersion": "v1alpha1", "kind": name.title(), "spec": {"n": "string"}},
-                              "resources": [{"id": "cm", "template": {
-                                  "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "${schema.spec.n}"}}}]}})
+        docs.append(
+            {
+                "apiVersion": "kro.run/v1alpha1",
+                "kind": "ResourceGraphDefinition",
+                "metadata": {"name": name},
+                "spec": {
+                    "schema": {"apiVersion": "v1alpha1", "kind": name.title(), "spec": {"n": "string"}},
+                    "resources": [
+                        {
+                            "id": "cm",
+                            "template": {
+                                "apiVersion": "v1",
+                                "kind": "ConfigMap",
+                                "metadata": {"name": "${schema.spec.n}"},
+                            },
+                        }
+                    ],
+                },
+            }
+        )
     path.write_text(yaml.safe_dump_all(docs))
     page = Diagram()
     page.feed(invoke("diagram", str(path)))

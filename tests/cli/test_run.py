@@ -20,13 +20,24 @@ PYKRO = [sys.executable, "-m", "pykro.cli.main"]
 async def test_run_serves_rgds_and_stops_cleanly_on_sigterm() -> None:
     async with cluster(controller=False) as env:
         proc = await asyncio.create_subprocess_exec(
-            *PYKRO, "run", "--kubeconfig", str(env.kubeconfig), "--metrics-bind-address", "127.0.0.1:0",
-            "--health-probe-bind-address", "0", "--log-format", "json",
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            *PYKRO,
+            "run",
+            "--kubeconfig",
+            str(env.kubeconfig),
+            "--metrics-bind-address",
+            "127.0.0.1:0",
+            "--health-probe-bind-address",
+            "0",
+            "--log-format",
+            "json",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         try:
             # The process installs the RGD CRD first; creating before that is a NotFound, retried.
-            await wait_for(lambda: env.client.create(simple_rgd()), timeout=30, what="the RGD kind to be served")
+            await wait_for(
+                lambda: env.client.create(simple_rgd()), timeout=30, what="the RGD kind to be served"
+            )
             await env.wait_active("app-config", timeout=30)
         finally:
             proc.send_signal(signal.SIGTERM)
@@ -49,7 +60,11 @@ def test_bad_flags_are_reported_without_traceback(tmp_path: Path) -> None:
 
 async def test_cli_exits_1_with_one_line_error(tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(
-        *PYKRO, "run", "--kubeconfig", str(tmp_path / "missing"), stderr=asyncio.subprocess.PIPE,
+        *PYKRO,
+        "run",
+        "--kubeconfig",
+        str(tmp_path / "missing"),
+        stderr=asyncio.subprocess.PIPE,
     )
     _, err = await proc.communicate()
     assert proc.returncode == 1
@@ -66,11 +81,25 @@ def test_graph_revision_flags_reach_the_manager(monkeypatch: pytest.MonkeyPatch,
 
     monkeypatch.setattr(run, "_run", capture)
     monkeypatch.setattr(run, "client_config", lambda *args: None)
-    result = CliRunner().invoke(cli, [
-        "run", "--rgd-max-graph-revisions", "9", "--rgd-progress-requeue-delay", "0.5", "--graph-revision-workers", "2",
-    ], standalone_mode=False)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "run",
+            "--rgd-max-graph-revisions",
+            "9",
+            "--rgd-progress-requeue-delay",
+            "0.5",
+            "--graph-revision-workers",
+            "2",
+        ],
+        standalone_mode=False,
+    )
     assert result.exception is None, result.output
     (options,) = seen
-    assert (options.max_graph_revisions, options.progress_requeue_delay, options.graph_revision_workers) == (9, 0.5, 2)
+    assert (options.max_graph_revisions, options.progress_requeue_delay, options.graph_revision_workers) == (
+        9,
+        0.5,
+        2,
+    )
     bad = CliRunner().invoke(cli, ["run", "--rgd-max-graph-revisions", "0"], standalone_mode=False)
     assert "0 is not in the range x>=1" in str(bad.exception)

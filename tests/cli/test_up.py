@@ -18,7 +18,11 @@ PYKRO = [sys.executable, "-m", "pykro.cli.main"]
 @asynccontextmanager
 async def pykro_up(*args: str) -> AsyncIterator[tuple[asyncio.subprocess.Process, Path]]:
     proc = await asyncio.create_subprocess_exec(
-        *PYKRO, "up", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        *PYKRO,
+        "up",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     assert proc.stdout is not None
     try:
@@ -43,7 +47,9 @@ async def test_up_serves_a_cluster_with_the_controller_and_stops_on_ctrl_c(tmp_p
             await client.create(simple_rgd())
 
             async def active() -> bool:
-                return bool(((await client.get(RGD, "app-config")).get("status") or {}).get("state") == "Active")
+                return bool(
+                    ((await client.get(RGD, "app-config")).get("status") or {}).get("state") == "Active"
+                )
 
             await wait_for(active, timeout=20, what="the RGD to become Active")
         proc.send_signal(signal.SIGINT)
@@ -71,8 +77,15 @@ async def test_up_demo_narrates_the_config_rollout(tmp_path: Path) -> None:
     text = "".join(seen) + out
     assert proc.returncode == 0, err
     assert "Traceback" not in text + err
-    for step in ("applied ResourceGraphDefinition configrollout.kro.run", "CRD configrollouts.kro.run established",
-                 "RGD Active, topological order secret → config → deployment", "applied ConfigRollout default/demo",
-                 "Secret demo-credentials created", "ConfigMap demo-config created", "Deployment demo created",
-                 "rotated the password in the instance spec", "Secret updated (resourceVersion"):
+    for step in (
+        "applied ResourceGraphDefinition configrollout.kro.run",
+        "CRD configrollouts.kro.run established",
+        "RGD Active, topological order secret → config → deployment",
+        "applied ConfigRollout default/demo",
+        "Secret demo-credentials created",
+        "ConfigMap demo-config created",
+        "Deployment demo created",
+        "rotated the password in the instance spec",
+        "Secret updated (resourceVersion",
+    ):
         assert step in text

@@ -33,7 +33,7 @@ def test_error_points_into_the_users_string(tmp_path: Path) -> None:
     result = CliRunner().invoke(command, [str(path)])
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert lines[0].startswith(f"{path}: test: resource \"b\" at path \"data.k\"")
+    assert lines[0].startswith(f'{path}: test: resource "b" at path "data.k"')
     assert "undefined field 'nosuch'" in lines[0]
     assert lines[1] == f"    {text}"
     caret = lines[2].index("^") - 4
@@ -53,16 +53,39 @@ def test_template_error_column_maps_back(tmp_path: Path) -> None:
 
 def test_crd_documents_feed_the_registry(tmp_path: Path) -> None:
     crd = {
-        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
         "metadata": {"name": "widgets.example.com"},
-        "spec": {"group": "example.com", "scope": "Namespaced",
-                 "names": {"kind": "Widget", "plural": "widgets", "singular": "widget", "listKind": "WidgetList"},
-                 "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
-                     "type": "object", "properties": {"spec": {"type": "object",
-                                                               "properties": {"size": {"type": "integer"}}}}}}}]},
+        "spec": {
+            "group": "example.com",
+            "scope": "Namespaced",
+            "names": {"kind": "Widget", "plural": "widgets", "singular": "widget", "listKind": "WidgetList"},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "properties": {
+                                "spec": {"type": "object", "properties": {"size": {"type": "integer"}}}
+                            },
+                        }
+                    },
+                }
+            ],
+        },
     }
-    widget = {"id": "w", "template": {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"},
-                                      "spec": {"size": "${schema.spec.replicas}"}}}
+    widget = {
+        "id": "w",
+        "template": {
+            "apiVersion": "example.com/v1",
+            "kind": "Widget",
+            "metadata": {"name": "w"},
+            "spec": {"size": "${schema.spec.replicas}"},
+        },
+    }
     rgd_path = _write(tmp_path, "rgd.yaml", rgd_doc([widget]))
     without = CliRunner().invoke(command, [str(rgd_path)])
     assert without.exit_code == 1 and "schema not found" in without.output

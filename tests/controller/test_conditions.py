@@ -3,7 +3,9 @@ from pykro.controller.conditions import ConditionSet
 DEPS = ("InstanceManaged", "GraphResolved", "ResourcesReady")
 
 
-def new_set(existing: list[dict[str, object]] | None = None, generation: int = 1, now: str = "t1") -> ConditionSet:
+def new_set(
+    existing: list[dict[str, object]] | None = None, generation: int = 1, now: str = "t1"
+) -> ConditionSet:
     return ConditionSet("Ready", DEPS, existing or [], generation=generation, now=now, created="t0")
 
 
@@ -12,8 +14,11 @@ def test_missing_conditions_start_unknown_and_root_follows() -> None:
     ready = cs.get("Ready")
     assert ready is not None and ready["status"] == "Unknown"
     assert cs.get("GraphResolved") == {
-        "type": "GraphResolved", "status": "Unknown", "reason": "AwaitingReconciliation",
-        "message": 'condition "GraphResolved" is awaiting reconciliation', "lastTransitionTime": "t0",
+        "type": "GraphResolved",
+        "status": "Unknown",
+        "reason": "AwaitingReconciliation",
+        "message": 'condition "GraphResolved" is awaiting reconciliation',
+        "lastTransitionTime": "t0",
     }
 
 
@@ -34,7 +39,11 @@ def test_root_copies_failed_dependent_and_keeps_transition_time_when_unchanged()
     cs.set("ResourcesReady", "False", "NotReady", "awaiting resource readiness")
     ready = cs.get("Ready")
     assert ready is not None
-    assert (ready["status"], ready["reason"], ready["message"]) == ("False", "NotReady", "awaiting resource readiness")
+    assert (ready["status"], ready["reason"], ready["message"]) == (
+        "False",
+        "NotReady",
+        "awaiting resource readiness",
+    )
     again = new_set(cs.as_list(), now="t9")
     again.set("ResourcesReady", "False", "NotReady", "still waiting")
     rr = again.get("ResourcesReady")

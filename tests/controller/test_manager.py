@@ -34,9 +34,17 @@ async def test_metrics_and_health_endpoints() -> None:
         assert metrics is not None and health is not None and metrics.url != health.url
         await env.client.create(simple_rgd())
         await env.wait_active("app-config")
-        await env.client.create({"apiVersion": "kro.run/v1alpha1", "kind": "AppConfig",
-                                 "metadata": {"name": "m", "namespace": "default"}, "spec": {"value": "v"}})
-        await wait_for(lambda: env.client.get(CM, "m-cm", namespace="default"), what="the instance's ConfigMap")
+        await env.client.create(
+            {
+                "apiVersion": "kro.run/v1alpha1",
+                "kind": "AppConfig",
+                "metadata": {"name": "m", "namespace": "default"},
+                "spec": {"value": "v"},
+            }
+        )
+        await wait_for(
+            lambda: env.client.get(CM, "m-cm", namespace="default"), what="the instance's ConfigMap"
+        )
         async with aiohttp.ClientSession() as http:
             for path in ("/healthz", "/readyz"):
                 async with http.get(health.url + path) as resp:
@@ -48,12 +56,21 @@ async def test_metrics_and_health_endpoints() -> None:
         assert "workqueue_depth" in text and "rest_client_requests_total" in text
         per_kind = [line for line in text.splitlines() if line.startswith("instance_reconcile_total{")]
         assert any("AppConfig" in line and 'result="done"' in line for line in per_kind), per_kind
-        assert "instance_reconcile_duration_seconds_bucket" in text and "# TYPE instance_queue_depth gauge" in text
+        assert (
+            "instance_reconcile_duration_seconds_bucket" in text
+            and "# TYPE instance_queue_depth gauge" in text
+        )
 
 
 @pytest.mark.parametrize(
     ("address", "expected"),
-    [(":8078", ("0.0.0.0", 8078)), ("127.0.0.1:0", ("127.0.0.1", 0)), ("[::1]:9", ("::1", 9)), ("0", None), (None, None)],
+    [
+        (":8078", ("0.0.0.0", 8078)),
+        ("127.0.0.1:0", ("127.0.0.1", 0)),
+        ("[::1]:9", ("::1", 9)),
+        ("0", None),
+        (None, None),
+    ],
 )
 def test_bind_addresses(address: str | None, expected: tuple[str, int] | None) -> None:
     assert parse_bind_address(address, "--flag") == expected
@@ -66,8 +83,14 @@ def test_bad_bind_addresses_name_the_flag(address: str) -> None:
 
 
 async def test_leader_election_runs_one_controller_and_fails_over() -> None:
-    options = ManagerOptions(leader_elect=True, lease_duration=1.0, renew_deadline=0.6, retry_period=0.1,
-                             leader_election_namespace="default", requeue_interval=0.5)
+    options = ManagerOptions(
+        leader_elect=True,
+        lease_duration=1.0,
+        renew_deadline=0.6,
+        retry_period=0.1,
+        leader_election_namespace="default",
+        requeue_interval=0.5,
+    )
     async with cluster(controller=False) as env:
         first = Manager(env.kubeconfig, options)
         second = Manager(env.kubeconfig, options)
@@ -83,7 +106,9 @@ async def test_leader_election_runs_one_controller_and_fails_over() -> None:
             await env.wait_active("app-config")
             await first.stop()  # releases the lease
             assert await second.wait_leading(5)
-            assert await wait_for(lambda: _served(second, "app-config"), what="the new leader to serve the RGD")
+            assert await wait_for(
+                lambda: _served(second, "app-config"), what="the new leader to serve the RGD"
+            )
         finally:
             await first.stop()
             await second.stop()

@@ -17,7 +17,8 @@ BUILT_INS = {"Ready", "InstanceManaged", "GraphResolved", "ResourcesReady"}
 CONDITIONS = [
     "${runtime.newCondition({type: 'ValueSet', status: cm.data.value == 'yes' ? 'True' : 'False', "
     "reason: 'Value', message: cm.data.value})}",
-    "${runtime.newCondition({type: 'KroReady', status: runtime.condition(schema, 'Ready').status, reason: 'Mirror'})}",
+    "${runtime.newCondition({type: 'KroReady', status: runtime.condition(schema, 'Ready').status, reason: "
+    "'Mirror'})}",
     "${runtime.newCondition({type: 'Echo', status: schema.spec.echo})}",
 ]
 
@@ -56,10 +57,19 @@ def state(obj: dict[str, Any]) -> str:
 
 
 async def test_author_conditions_lifecycle(env: Env) -> None:
-    await env.client.create({"apiVersion": "kro.run/v1alpha1", "kind": "AppConfig",
-                             "metadata": {"name": "demo", "namespace": NS}, "spec": {"value": "no"}})
-    obj = await instance_where(env, lambda o: state(o) == "ACTIVE" and types(o) == {"ValueSet", "KroReady", "Echo"},
-                               "author conditions only, ACTIVE")
+    await env.client.create(
+        {
+            "apiVersion": "kro.run/v1alpha1",
+            "kind": "AppConfig",
+            "metadata": {"name": "demo", "namespace": NS},
+            "spec": {"value": "no"},
+        }
+    )
+    obj = await instance_where(
+        env,
+        lambda o: state(o) == "ACTIVE" and types(o) == {"ValueSet", "KroReady", "Echo"},
+        "author conditions only, ACTIVE",
+    )
     value_set = condition(obj, "ValueSet")
     assert (value_set["status"], value_set["reason"], value_set["message"]) == ("False", "Value", "no")
     assert value_set["observedGeneration"] == obj["metadata"]["generation"]
@@ -70,7 +80,9 @@ async def test_author_conditions_lifecycle(env: Env) -> None:
 
     # Same status, new message: lastTransitionTime is kept.
     await env.client.patch(KIND, "demo", {"spec": {"value": "maybe"}}, namespace=NS)
-    obj = await instance_where(env, lambda o: condition(o, "ValueSet").get("message") == "maybe", "message update")
+    obj = await instance_where(
+        env, lambda o: condition(o, "ValueSet").get("message") == "maybe", "message update"
+    )
     assert condition(obj, "ValueSet")["lastTransitionTime"] == value_set["lastTransitionTime"]
     await env.client.patch(KIND, "demo", {"spec": {"value": "yes"}}, namespace=NS)
     await instance_where(env, lambda o: condition(o, "ValueSet").get("status") == "True", "ValueSet True")
@@ -83,8 +95,9 @@ async def test_author_conditions_lifecycle(env: Env) -> None:
     assert condition(obj, "Echo")["lastTransitionTime"] == echo["lastTransitionTime"]
     assert types(obj) == {"ValueSet", "KroReady", "Echo"}
     await env.client.patch(KIND, "demo", {"spec": {"echo": "False"}}, namespace=NS)
-    await instance_where(env, lambda o: state(o) == "ACTIVE" and condition(o, "Echo").get("status") == "False",
-                         "recovered")
+    await instance_where(
+        env, lambda o: state(o) == "ACTIVE" and condition(o, "Echo").get("status") == "False", "recovered"
+    )
 
     # Removing the block returns status.conditions to kro's built-ins.
     current = await env.client.get(GVK("kro.run", "v1alpha1", "ResourceGraphDefinition"), "app-config")
@@ -99,5 +112,7 @@ async def test_invalid_conditions_block_is_rejected_by_the_rgd_controller(env: E
     bad["metadata"]["name"] = "bad-conditions"
     bad["spec"]["schema"]["kind"] = "BadConditions"
     await env.client.create(bad)
-    obj = await env.wait_rgd("bad-conditions", lambda o: condition(o, "GraphAccepted").get("status") == "False")
+    obj = await env.wait_rgd(
+        "bad-conditions", lambda o: condition(o, "GraphAccepted").get("status") == "False"
+    )
     assert "must be a bare identifier" in condition(obj, "GraphAccepted")["message"]

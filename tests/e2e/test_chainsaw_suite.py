@@ -19,9 +19,16 @@ from tests.controller.rgd.helpers import REPO
 
 SUITE = Path(os.environ.get("PYKRO_SHARED_DIR", REPO.parent / "shared")) / "kro" / "e2e"
 CORE = {
-    "cel-random-namespaced-function", "check-arbitary-objects", "check-external-references",
-    "check-instance-creation", "check-instance-update", "check-multi-resource-rgd",
-    "check-required-default-interactions", "check-rgd-creation", "check-rgd-deletion", "check-unknown-fields",
+    "cel-random-namespaced-function",
+    "check-arbitary-objects",
+    "check-external-references",
+    "check-instance-creation",
+    "check-instance-update",
+    "check-multi-resource-rgd",
+    "check-required-default-interactions",
+    "check-rgd-creation",
+    "check-rgd-deletion",
+    "check-unknown-fields",
     "check-validation-markers",
 }
 RESULT = re.compile(r"^(PASS|FAIL|SKIP)\s+([^\s:]+)")
@@ -31,8 +38,14 @@ RESULT = re.compile(r"^(PASS|FAIL|SKIP)\s+([^\s:]+)")
 @pytest.mark.skipif(not SUITE.is_dir(), reason=f"upstream kro e2e scenarios not found at {SUITE}")
 async def test_upstream_chainsaw_scenarios() -> None:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "pykro.testing.chainsaw", str(SUITE), "--timeout", "8s",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "pykro.testing.chainsaw",
+        str(SUITE),
+        "--timeout",
+        "8s",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     out, _ = await asyncio.wait_for(proc.communicate(), 600)
     text = out.decode()

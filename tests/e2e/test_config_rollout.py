@@ -67,8 +67,13 @@ async def create_instance(env: Env, *, need_workloads: bool) -> None:
 def instance_reconciles(env: Env) -> float:
     """Instance reconciles finished so far (every kind and result), from the manager's metrics."""
     assert env.manager is not None
-    return sum(sample.value for family in env.manager.registry.collect() if family.name == "instance_reconcile"
-               for sample in family.samples if sample.name == "instance_reconcile_total")
+    return sum(
+        sample.value
+        for family in env.manager.registry.collect()
+        if family.name == "instance_reconcile"
+        for sample in family.samples
+        if sample.name == "instance_reconcile_total"
+    )
 
 
 async def is_active(env: Env) -> bool:
@@ -91,7 +96,9 @@ async def template_carries(env: Env, old_version: str) -> dict[str, Any]:
 
     async def template_follows() -> bool:
         d = await env.client.get(DEPLOYMENT, "demo", namespace=NS)
-        return bool(d["spec"]["template"]["metadata"]["annotations"].get("example.com/secret-version") == version)
+        return bool(
+            d["spec"]["template"]["metadata"]["annotations"].get("example.com/secret-version") == version
+        )
 
     await wait_for(template_follows, what=f"the Deployment template to carry secret-version {version}")
     return secret
@@ -116,8 +123,17 @@ async def edit_secret_by_hand(env: Env) -> None:
     old = await current_secret(env)
     patch = json.dumps({"metadata": {"labels": {"edited-by": "hand"}}})
     proc = await asyncio.create_subprocess_exec(
-        "kubectl", "patch", "secret", "demo-credentials", "-n", NS, "--type=merge", "-p", patch,
-        env={**os.environ, "KUBECONFIG": str(env.kubeconfig)}, stdout=asyncio.subprocess.PIPE,
+        "kubectl",
+        "patch",
+        "secret",
+        "demo-credentials",
+        "-n",
+        NS,
+        "--type=merge",
+        "-p",
+        patch,
+        env={**os.environ, "KUBECONFIG": str(env.kubeconfig)},
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
     out, _ = await proc.communicate()
@@ -152,7 +168,9 @@ async def test_no_change_leaves_the_deployment_alone(env: Env) -> None:
 
     async def settled() -> bool:
         d = await env.client.get(DEPLOYMENT, "demo", namespace=NS)
-        return bool(d["spec"]["template"]["metadata"]["annotations"].get("example.com/secret-version") == version)
+        return bool(
+            d["spec"]["template"]["metadata"]["annotations"].get("example.com/secret-version") == version
+        )
 
     await wait_for(settled, what="the Deployment to carry the Secret's version")
     first = await env.client.get(DEPLOYMENT, "demo", namespace=NS)

@@ -23,7 +23,9 @@ def test_rgd_crd_file_matches_the_code() -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     text = (DEPLOY / "01-rgd-crd.yaml").read_text()
-    assert text == module.render(), "deploy/01-rgd-crd.yaml is stale: run `.venv/bin/python deploy/generate.py`"
+    assert text == module.render(), (
+        "deploy/01-rgd-crd.yaml is stale: run `.venv/bin/python deploy/generate.py`"
+    )
     assert yaml.safe_load(text) == rgd_crd_manifest()
 
 
@@ -39,8 +41,11 @@ def test_deployment_runs_the_controller_with_leader_election() -> None:
 
 async def _kubectl(kubeconfig: Path, *args: str) -> tuple[int, str]:
     proc = await asyncio.create_subprocess_exec(
-        "kubectl", *args, env={**os.environ, "KUBECONFIG": str(kubeconfig)},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        "kubectl",
+        *args,
+        env={**os.environ, "KUBECONFIG": str(kubeconfig)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     out, _ = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode is not None
@@ -55,7 +60,11 @@ async def test_manifests_pass_server_side_dry_run() -> None:
         assert code == 0, out
         code, out = await _kubectl(env.kubeconfig, "apply", "--dry-run=server", "-f", str(DEPLOY))
         assert code == 0, out
-        for obj in ("customresourcedefinition.apiextensions.k8s.io/resourcegraphdefinitions.kro.run",
-                    "serviceaccount/pykro", "clusterrole.rbac.authorization.k8s.io/pykro",
-                    "clusterrolebinding.rbac.authorization.k8s.io/pykro", "deployment.apps/pykro"):
+        for obj in (
+            "customresourcedefinition.apiextensions.k8s.io/resourcegraphdefinitions.kro.run",
+            "serviceaccount/pykro",
+            "clusterrole.rbac.authorization.k8s.io/pykro",
+            "clusterrolebinding.rbac.authorization.k8s.io/pykro",
+            "deployment.apps/pykro",
+        ):
             assert f"{obj} created (server dry run)" in out, out

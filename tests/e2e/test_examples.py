@@ -57,16 +57,17 @@ INSTANCE_ID = "kro.run/instance-id"
 REQUEUE = 0.5  # the controller's requeue interval in this module
 Doc = dict[str, Any]
 
-pytestmark = pytest.mark.skipif(not KRO_EXAMPLES.is_dir(),
-                                reason=f"upstream kro examples not found at {KRO_EXAMPLES}")
+pytestmark = pytest.mark.skipif(
+    not KRO_EXAMPLES.is_dir(), reason=f"upstream kro examples not found at {KRO_EXAMPLES}"
+)
 
 # Examples that cannot reach ACTIVE on pykro, by folder, with the missing feature (none at present).
 XFAIL: dict[str, str] = {}
 # Examples that reach ACTIVE but whose children are rewritten forever, on any cluster, by folder.
 NEVER_SETTLES: dict[str, str] = {
     "core-dns": "the Deployment's annotations come from a SimpleSchema default whose JSON value for "
-                "deployment.kubernetes.io/revision is '\"1\"' (quotes included); the Deployment controller "
-                "owns that annotation and sets it to '1', and every reconcile force-applies '\"1\"' back",
+    "deployment.kubernetes.io/revision is '\"1\"' (quotes included); the Deployment controller "
+    "owns that annotation and sets it to '1', and every reconcile force-applies '\"1\"' back",
 }
 
 
@@ -91,8 +92,13 @@ def discover() -> list[Example]:
     """Every folder under KRO_EXAMPLES holding an RGD file, with all its RGDs and instances."""
     if not KRO_EXAMPLES.is_dir():
         return []
-    folders = sorted({f.parent for f in KRO_EXAMPLES.rglob("*.yaml")
-                      if any(d.get("kind") == "ResourceGraphDefinition" for d in yaml_docs(f))})
+    folders = sorted(
+        {
+            f.parent
+            for f in KRO_EXAMPLES.rglob("*.yaml")
+            if any(d.get("kind") == "ResourceGraphDefinition" for d in yaml_docs(f))
+        }
+    )
     out = []
     for folder in folders:
         docs = [d for f in sorted(folder.glob("*.yaml")) for d in yaml_docs(f)]
@@ -103,8 +109,14 @@ def discover() -> list[Example]:
 
 
 def params() -> list[Any]:
-    return [pytest.param(ex, id=ex.name, marks=[pytest.mark.xfail(strict=True, reason=XFAIL[ex.name])]
-                         if ex.name in XFAIL else []) for ex in discover()]
+    return [
+        pytest.param(
+            ex,
+            id=ex.name,
+            marks=[pytest.mark.xfail(strict=True, reason=XFAIL[ex.name])] if ex.name in XFAIL else [],
+        )
+        for ex in discover()
+    ]
 
 
 @dataclass
@@ -114,8 +126,11 @@ class Cluster:
 
     async def kubectl(self, *args: str) -> str:
         proc = await asyncio.create_subprocess_exec(
-            "kubectl", *args, env={**os.environ, "KUBECONFIG": str(self.kubeconfig)},
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            "kubectl",
+            *args,
+            env={**os.environ, "KUBECONFIG": str(self.kubeconfig)},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
         )
         out, _ = await proc.communicate()
         assert proc.returncode == 0, f"kubectl {' '.join(args)}: {out.decode()}"
@@ -174,16 +189,32 @@ def settled(obj: Doc, state: str, *, settle: bool) -> bool:
     """`status.state` is `state` and (with `settle`) the root Ready condition is True for the current
     generation: a reconcile that changed something reports ACTIVE with Ready=False, not settled yet."""
     ready = [c for c in status(obj).get("conditions") or [] if c.get("type") == "Ready"]
-    return status(obj).get("state") == state and (not settle or (
-        len(ready) == 1 and ready[0].get("status") == "True"
-        and ready[0].get("observedGeneration") == obj["metadata"].get("generation")))
+    return status(obj).get("state") == state and (
+        not settle
+        or (
+            len(ready) == 1
+            and ready[0].get("status") == "True"
+            and ready[0].get("observedGeneration") == obj["metadata"].get("generation")
+        )
+    )
 
 
 # --- talking to the cluster --------------------------------------------------------------------------
 
-async def wait_state(c: Cluster, gvk: GVK, name: str, namespace: str | None, want: str, *, timeout: float,
-                     describe: Callable[[], Awaitable[str]], settle: bool = True) -> Doc:
+
+async def wait_state(
+    c: Cluster,
+    gvk: GVK,
+    name: str,
+    namespace: str | None,
+    want: str,
+    *,
+    timeout: float,
+    describe: Callable[[], Awaitable[str]],
+    settle: bool = True,
+) -> Doc:
     """Poll until the object is `settled` in state `want`; on timeout fail with `describe()`'s report."""
+
     async def reached() -> Doc | None:
         obj = await c.get(gvk, name, namespace)
         return obj if settled(obj, want, settle=settle) else None
@@ -234,8 +265,10 @@ async def report(c: Cluster, rgd: Doc, gvk: GVK, name: str, namespace: str | Non
     kids = await children(c, rgd, inst)
     for r in rgd["spec"]["resources"]:
         for obj in kids.get(r["id"], []):
-            lines.append(f"child {r['id']} {obj['kind']} {namespace_of(obj) or ''}/{obj['metadata']['name']}: "
-                         f"status={status(obj)}")
+            lines.append(
+                f"child {r['id']} {obj['kind']} {namespace_of(obj) or ''}/{obj['metadata']['name']}: "
+                f"status={status(obj)}"
+            )
         if r["id"] not in kids:
             lines.append(f"child {r['id']}: not created")
     return "\n".join(lines)
@@ -258,8 +291,9 @@ async def apply_rgds(c: Cluster, ex: Example) -> dict[str, Doc]:
     served: dict[str, Doc] = {}
     for rgd in ex.rgds:
         name = rgd["metadata"]["name"]
-        served[name] = await wait_state(c, RGD, name, None, "Active", timeout=10,
-                                        describe=partial(rgd_report, c, name))
+        served[name] = await wait_state(
+            c, RGD, name, None, "Active", timeout=10, describe=partial(rgd_report, c, name)
+        )
     return served
 
 
@@ -267,28 +301,48 @@ async def wait_instances(c: Cluster, ex: Example, *, settle: bool) -> list[tuple
     """Wait for the sample instances, and every instance of the folder's kinds they lead to (RGDs that
     compose each other create instances of one another), to be ACTIVE; `(rgd, live instance)` for each."""
     by_kind = {r["spec"]["schema"]["kind"]: r for r in ex.rgds}
-    pending = [(by_kind[i["kind"]], i["metadata"]["name"], i["metadata"].get("namespace", "default"))
-               for i in ex.instances]
+    pending = [
+        (by_kind[i["kind"]], i["metadata"]["name"], i["metadata"].get("namespace", "default"))
+        for i in ex.instances
+    ]
     done: dict[tuple[str, str, str | None], tuple[Doc, Doc]] = {}
     while pending:
         for rgd, name, ns in pending:
             gvk = instance_gvk(rgd)
-            live = await wait_state(c, gvk, name, ns, "ACTIVE", settle=settle, timeout=20,
-                                    describe=partial(report, c, rgd, gvk, name, ns))
+            live = await wait_state(
+                c,
+                gvk,
+                name,
+                ns,
+                "ACTIVE",
+                settle=settle,
+                timeout=20,
+                describe=partial(report, c, rgd, gvk, name, ns),
+            )
             done[(gvk.kind, name, ns)] = (rgd, live)
         # an ACTIVE instance's children exist, so instances it creates are listed now
-        pending = [(rgd, obj["metadata"]["name"], namespace_of(obj)) for rgd in ex.rgds
-                   for obj in (await c.client.list(instance_gvk(rgd))).items
-                   if (obj["kind"], obj["metadata"]["name"], namespace_of(obj)) not in done]
+        pending = [
+            (rgd, obj["metadata"]["name"], namespace_of(obj))
+            for rgd in ex.rgds
+            for obj in (await c.client.list(instance_gvk(rgd))).items
+            if (obj["kind"], obj["metadata"]["name"], namespace_of(obj)) not in done
+        ]
     return list(done.values())
 
 
 async def resource_versions(c: Cluster, instances: list[tuple[Doc, Doc]]) -> list[dict[str, list[str]]]:
-    return [{node: sorted(o["metadata"]["resourceVersion"] for o in objs)
-             for node, objs in (await children(c, rgd, live)).items()} for rgd, live in instances]
+    return [
+        {
+            node: sorted(o["metadata"]["resourceVersion"] for o in objs)
+            for node, objs in (await children(c, rgd, live)).items()
+        }
+        for rgd, live in instances
+    ]
 
 
-async def quiet_window(c: Cluster, instances: list[tuple[Doc, Doc]], *, window: float, timeout: float) -> bool:
+async def quiet_window(
+    c: Cluster, instances: list[tuple[Doc, Doc]], *, window: float, timeout: float
+) -> bool:
     """Whether, within `timeout`, nothing the instances own is written for `window` seconds (several
     requeue intervals: a settled instance rewrites nothing on its resyncs)."""
     loop = asyncio.get_running_loop()
@@ -308,8 +362,9 @@ async def delete_instances(c: Cluster, ex: Example) -> None:
     """Delete the sample instances, as a user would, and wait until they and all they created are gone."""
     made = [(rgd, live) for rgd in ex.rgds for live in (await c.client.list(instance_gvk(rgd))).items]
     for inst in ex.instances:
-        await c.client.delete(gvk_of(inst), inst["metadata"]["name"],
-                              namespace=inst["metadata"].get("namespace", "default"))
+        await c.client.delete(
+            gvk_of(inst), inst["metadata"]["name"], namespace=inst["metadata"].get("namespace", "default")
+        )
     for rgd, live in made:
         await wait_gone(c, gvk_of(live), live["metadata"]["name"], namespace_of(live))
         left = await children(c, rgd, live)
@@ -337,6 +392,7 @@ async def cleanup(c: Cluster, ex: Example) -> None:
 
 # --- what the children, status and defaults must look like -------------------------------------------
 
+
 def literal_mismatches(template: Any, live: Any, path: str = "") -> list[str]:
     """Where `live` lacks or differs from a literal value of `template` (expressions are skipped)."""
     if isinstance(template, str) and "${" in template:
@@ -344,13 +400,22 @@ def literal_mismatches(template: Any, live: Any, path: str = "") -> list[str]:
     if isinstance(template, dict):
         if not isinstance(live, dict):
             return [f"{path}: expected an object, found {live!r}"]
-        return [m for k, v in template.items() if "${" not in k and v is not None
-                for m in (literal_mismatches(v, live[k], f"{path}.{k}") if k in live else [f"{path}.{k}: missing"])]
+        return [
+            m
+            for k, v in template.items()
+            if "${" not in k and v is not None
+            for m in (
+                literal_mismatches(v, live[k], f"{path}.{k}") if k in live else [f"{path}.{k}: missing"]
+            )
+        ]
     if isinstance(template, list):
         if not isinstance(live, list) or len(live) != len(template):
             return [f"{path}: expected {len(template)} items, found {live!r}"]
-        return [m for i, (t, v) in enumerate(zip(template, live, strict=True))
-                for m in literal_mismatches(t, v, f"{path}[{i}]")]
+        return [
+            m
+            for i, (t, v) in enumerate(zip(template, live, strict=True))
+            for m in literal_mismatches(t, v, f"{path}[{i}]")
+        ]
     return [] if template == live else [f"{path}: template has {template!r}, live object has {live!r}"]
 
 
@@ -369,8 +434,12 @@ def dependencies(rgd: Doc) -> dict[str, set[str]]:
     for r in rgd["spec"]["resources"]:
         texts = strings([r.get("template"), r.get("includeWhen")])
         exprs = [e for text in texts for e in re.findall(r"\$\{(.*?)\}", text)]
-        out[r["id"]] = {name for e in exprs for name in re.findall(r"(?<![\w.'\"])([A-Za-z_]\w*)\.", e)
-                        if name in ids and name != r["id"]}
+        out[r["id"]] = {
+            name
+            for e in exprs
+            for name in re.findall(r"(?<![\w.'\"])([A-Za-z_]\w*)\.", e)
+            if name in ids and name != r["id"]
+        }
     return out
 
 
@@ -397,8 +466,9 @@ def assert_children_match(rgd: Doc, served: Doc, instance: Doc, kids: dict[str, 
     resources = {r["id"]: r for r in rgd["spec"]["resources"]}
     order = status(served).get("topologicalOrder") or []
     assert sorted(order) == sorted(resources), f"topologicalOrder {order} does not cover {sorted(resources)}"
-    listed = {e["id"]: {d["id"] for d in e.get("dependencies") or []}
-              for e in status(served).get("resources") or []}
+    listed = {
+        e["id"]: {d["id"] for d in e.get("dependencies") or []} for e in status(served).get("resources") or []
+    }
     assert listed == {node: needs for node, needs in dependencies(rgd).items() if needs}
     skipped = excluded_nodes(rgd, instance)
     for node in order:
@@ -415,8 +485,13 @@ def assert_children_match(rgd: Doc, served: Doc, instance: Doc, kids: dict[str, 
 async def toggle_include_when(c: Cluster, rgd: Doc, served: Doc, instance: Doc) -> None:
     """Turn each plain includeWhen flag of the instance off in turn and check that the resources it guards
     (and whatever depends on them) are pruned; turn it back on and check they return."""
-    flags = sorted({cond.strip().removeprefix("${schema.").removesuffix("}") for r in rgd["spec"]["resources"]
-                    for cond in r.get("includeWhen") or []})
+    flags = sorted(
+        {
+            cond.strip().removeprefix("${schema.").removesuffix("}")
+            for r in rgd["spec"]["resources"]
+            for cond in r.get("includeWhen") or []
+        }
+    )
     gvk, name, ns = gvk_of(instance), instance["metadata"]["name"], namespace_of(instance)
     for flag in flags:
         for value in (False, True):
@@ -427,8 +502,9 @@ async def toggle_include_when(c: Cluster, rgd: Doc, served: Doc, instance: Doc) 
                 node = node.setdefault(part, {})
             node[leaf] = value
             await c.client.patch(gvk, name, patch, namespace=ns)
-            live = await wait_state(c, gvk, name, ns, "ACTIVE", timeout=20,
-                                    describe=partial(report, c, rgd, gvk, name, ns))
+            live = await wait_state(
+                c, gvk, name, ns, "ACTIVE", timeout=20, describe=partial(report, c, rgd, gvk, name, ns)
+            )
             assert bool(excluded_nodes(rgd, live)) != value, f"{flag} = {value}: {excluded_nodes(rgd, live)}"
             assert_children_match(rgd, served, live, await children(c, rgd, live))
 
@@ -455,7 +531,7 @@ def simpleschema_defaults(spec: Doc, prefix: str = "") -> dict[str, Any]:
         if isinstance(value, dict):
             out.update(simpleschema_defaults(value, path))
         elif isinstance(value, str) and (m := re.search(r"\|.*?\bdefault=", value)):
-            out[path] = parse_default(value.split("|", 1)[0].strip(), value[m.end():].strip())
+            out[path] = parse_default(value.split("|", 1)[0].strip(), value[m.end() :].strip())
     return out
 
 
@@ -473,7 +549,9 @@ def assert_defaults_applied(rgd: Doc, sample: Doc, live: Doc) -> None:
     its parent object exists (structural defaulting, as the Kubernetes API server does it)."""
     for path, default in simpleschema_defaults(rgd["spec"]["schema"].get("spec") or {}).items():
         parent = path.rpartition(".")[0]
-        if lookup(sample["spec"], path) is not _MISSING or (parent and lookup(live["spec"], parent) is _MISSING):
+        if lookup(sample["spec"], path) is not _MISSING or (
+            parent and lookup(live["spec"], parent) is _MISSING
+        ):
             continue
         got = lookup(live["spec"], path)
         assert got == default, f"spec.{path}: default {default!r} not applied, found {got!r}: {live['spec']}"
@@ -484,13 +562,20 @@ async def assert_printer_columns(c: Cluster, rgd: Doc, instance: Doc) -> None:
     columns = rgd["spec"]["schema"].get("additionalPrinterColumns") or []
     if not columns or shutil.which("kubectl") is None:
         return
-    table = await c.kubectl("get", f"{instance['kind'].lower()}.{gvk_of(instance).group}",
-                            instance["metadata"]["name"], "-n", namespace_of(instance) or "default")
+    table = await c.kubectl(
+        "get",
+        f"{instance['kind'].lower()}.{gvk_of(instance).group}",
+        instance["metadata"]["name"],
+        "-n",
+        namespace_of(instance) or "default",
+    )
     header, row = (re.split(r"\s{2,}", line.strip()) for line in table.splitlines()[:2])
     cells = dict(zip(header, row, strict=True))
     for col in columns:
         value = lookup(instance, col["jsonPath"].lstrip("."))
-        want = "<none>" if value is _MISSING else str(value).lower() if isinstance(value, bool) else str(value)
+        want = (
+            "<none>" if value is _MISSING else str(value).lower() if isinstance(value, bool) else str(value)
+        )
         assert cells.get(col["name"].upper()) == want, f"column {col['name']!r}: want {want!r} in\n{table}"
 
 
@@ -509,8 +594,11 @@ def check_cel_functions(instance: Doc, kids: dict[str, list[Doc]]) -> None:
     container = kids["deployment"][0]["spec"]["template"]["spec"]["containers"][0]
     env = {e["name"]: e["value"] for e in container["env"]}
     assert env == {
-        "FULL_DNS_NAME": dns, "DNS_FIRST_PART": parts[0], "DNS_PARTIALS": ".".join(parts[:1]),
-        "RANDOM_SEEDED_STRING": env["RANDOM_SEEDED_STRING"], "LISTS_SUM": str(100 + 200 + 300),
+        "FULL_DNS_NAME": dns,
+        "DNS_FIRST_PART": parts[0],
+        "DNS_PARTIALS": ".".join(parts[:1]),
+        "RANDOM_SEEDED_STRING": env["RANDOM_SEEDED_STRING"],
+        "LISTS_SUM": str(100 + 200 + 300),
         "JSON_UNMARSHAL_EXAMPLE": "exampleJSONValue",
         "JSON_MARSHAL_EXAMPLE": json.dumps({"name": name}, separators=(",", ":")),
         "QUANTITY_COMPARISON": "small",  # 500Mi < 1Gi
@@ -531,6 +619,7 @@ EXTRA_CHECKS: dict[str, Callable[[Doc, dict[str, list[Doc]]], None]] = {"cel-fun
 
 # --- the test ----------------------------------------------------------------------------------------
 
+
 @pytest.mark.asyncio(loop_scope="module")  # the module's cluster lives on the module's loop
 @pytest.mark.parametrize("ex", params())
 async def test_example_reaches_active(cluster: Cluster, ex: Example) -> None:
@@ -545,12 +634,18 @@ async def test_example_reaches_active(cluster: Cluster, ex: Example) -> None:
         settles = ex.name not in NEVER_SETTLES
         instances = await wait_instances(c, ex, settle=settles)
         for sample in ex.instances:
-            rgd, live = next((r, i) for r, i in instances if (i["kind"], i["metadata"]["name"])
-                             == (sample["kind"], sample["metadata"]["name"]))
+            rgd, live = next(
+                (r, i)
+                for r, i in instances
+                if (i["kind"], i["metadata"]["name"]) == (sample["kind"], sample["metadata"]["name"])
+            )
             assert_defaults_applied(rgd, sample, live)
         quiet = await quiet_window(c, instances, window=2.5 * REQUEUE, timeout=8 * REQUEUE)
-        assert quiet == settles, (f"children still change {8 * REQUEUE}s after the instances are ACTIVE" if settles
-                                  else f"{ex.name} settled: drop it from NEVER_SETTLES")
+        assert quiet == settles, (
+            f"children still change {8 * REQUEUE}s after the instances are ACTIVE"
+            if settles
+            else f"{ex.name} settled: drop it from NEVER_SETTLES"
+        )
         for rgd, old in instances:
             live = await c.get(gvk_of(old), old["metadata"]["name"], namespace_of(old))
             kids = await children(c, rgd, live)
@@ -569,11 +664,16 @@ def test_every_example_rgd_gets_an_instance() -> None:
     """Every RGD file under the examples is in a case, and every RGD's kind is instantiated there: by a
     sample instance or by another of the folder's RGDs (whose instance then creates one)."""
     examples = discover()
-    rgd_names = {d["metadata"]["name"] for f in KRO_EXAMPLES.rglob("*.yaml") for d in yaml_docs(f)
-                 if d.get("kind") == "ResourceGraphDefinition"}
+    rgd_names = {
+        d["metadata"]["name"]
+        for f in KRO_EXAMPLES.rglob("*.yaml")
+        for d in yaml_docs(f)
+        if d.get("kind") == "ResourceGraphDefinition"
+    }
     assert rgd_names <= {r["metadata"]["name"] for ex in examples for r in ex.rgds}
     for ex in examples:
         made = {i["kind"] for i in ex.instances} | {
-            (res.get("template") or {}).get("kind") for r in ex.rgds for res in r["spec"]["resources"]}
+            (res.get("template") or {}).get("kind") for r in ex.rgds for res in r["spec"]["resources"]
+        }
         unused = [r["metadata"]["name"] for r in ex.rgds if r["spec"]["schema"]["kind"] not in made]
         assert not unused, f"{ex.name}: no instance of {unused}"

@@ -25,11 +25,17 @@ OPTIONS = ManagerOptions(requeue_interval=0.3, workers=2)
 def chained_rgd() -> dict[str, Any]:
     """Two ConfigMaps, the second reading the first: ordering and data flow across a restart."""
     rgd = simple_rgd()
-    rgd["spec"]["resources"].append({
-        "id": "second",
-        "template": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "${schema.metadata.name}-second"},
-                     "data": {"from": "${cm.data.value}"}},
-    })
+    rgd["spec"]["resources"].append(
+        {
+            "id": "second",
+            "template": {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "${schema.metadata.name}-second"},
+                "data": {"from": "${cm.data.value}"},
+            },
+        }
+    )
     return rgd
 
 
@@ -70,8 +76,12 @@ async def controller(env: Env, limit: int | None = None) -> AsyncIterator[Killab
 
 
 def instance(name: str) -> dict[str, Any]:
-    return {"apiVersion": "kro.run/v1alpha1", "kind": "AppConfig", "metadata": {"name": name, "namespace": NS},
-            "spec": {"value": name}}
+    return {
+        "apiVersion": "kro.run/v1alpha1",
+        "kind": "AppConfig",
+        "metadata": {"name": name, "namespace": NS},
+        "spec": {"value": name},
+    }
 
 
 async def converged(env: Env, name: str) -> bool:
@@ -110,7 +120,9 @@ async def test_creation_and_deletion_survive_a_kill_after_every_write() -> None:
             async with controller(env, limit=k) as dying:
                 await wait_for(dying.killed, timeout=10, what=f"write {k} of the creation")
             async with controller(env):
-                await wait_for(lambda n=name: converged(env, n), timeout=15, what=f"{name} to converge after restart")
+                await wait_for(
+                    lambda n=name: converged(env, n), timeout=15, what=f"{name} to converge after restart"
+                )
             assert await owned_configmaps(env, name) == [f"{name}-cm", f"{name}-second"]
 
         for k in range(1, deletion_writes + 1):
@@ -123,7 +135,9 @@ async def test_creation_and_deletion_survive_a_kill_after_every_write() -> None:
                 await wait_for(dying.killed, timeout=10, what=f"write {k} of the deletion")
             async with controller(env):
                 await env.wait_gone(APP, name, NS, timeout=15)
-                await wait_for(lambda n=name: _none_left(env, n), timeout=15, what=f"{name}'s ConfigMaps to go")
+                await wait_for(
+                    lambda n=name: _none_left(env, n), timeout=15, what=f"{name}'s ConfigMaps to go"
+                )
 
 
 async def _none_left(env: Env, name: str) -> bool:

@@ -25,7 +25,9 @@ BASE: dict[str, Any] = {
 }
 
 
-def rgd_doc(resources: list[dict[str, Any]], status: dict[str, Any] | None = None, **schema: Any) -> dict[str, Any]:
+def rgd_doc(
+    resources: list[dict[str, Any]], status: dict[str, Any] | None = None, **schema: Any
+) -> dict[str, Any]:
     doc = copy.deepcopy(BASE)
     doc["spec"]["resources"] = resources
     if status is not None:
@@ -35,7 +37,11 @@ def rgd_doc(resources: list[dict[str, Any]], status: dict[str, Any] | None = Non
 
 
 def configmap(rid: str, data: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
-    template: dict[str, Any] = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"{rid}-${{schema.spec.name}}"}}
+    template: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": f"{rid}-${{schema.spec.name}}"},
+    }
     if data is not None:
         template["data"] = data
     return {"id": rid, "template": template, **extra}

@@ -41,7 +41,10 @@ def deployment(annotation: str | None = None, rid: str = "deployment", **spec: A
 
 
 def secret(rid: str = "credentials") -> dict[str, Any]:
-    return {"id": rid, "template": {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s-${schema.spec.name}"}}}
+    return {
+        "id": rid,
+        "template": {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s-${schema.spec.name}"}},
+    }
 
 
 def error_of(build: Build, doc: dict[str, Any], **kwargs: Any) -> GraphError:
@@ -51,6 +54,7 @@ def error_of(build: Build, doc: dict[str, Any], **kwargs: Any) -> GraphError:
 
 
 # --- §3.7 seed expressions: ObjectMeta fields type-check and create dependencies -------------------
+
 
 @pytest.mark.parametrize(
     ("expression", "output"),
@@ -82,7 +86,7 @@ def test_unknown_metadata_field(build: Build) -> None:
     assert err.resource_id == "deployment"
     assert err.path == 'spec.template.metadata.annotations["example.com/v"]'
     assert err.expression == "${credentials.metadata.nosuch}"
-    assert err.expression[err.offset or 0:].startswith(".nosuch")
+    assert err.expression[err.offset or 0 :].startswith(".nosuch")
 
 
 def test_schema_metadata_fields(build: Build) -> None:
@@ -100,12 +104,24 @@ def test_schema_metadata_fields(build: Build) -> None:
 
 
 def test_cluster_scoped_instance_has_no_namespace(build: Build) -> None:
-    doc = rgd_doc([{"id": "ns", "template": {"apiVersion": "v1", "kind": "Namespace",
-                                               "metadata": {"name": "${schema.metadata.namespace}"}}}], scope="Cluster")
+    doc = rgd_doc(
+        [
+            {
+                "id": "ns",
+                "template": {
+                    "apiVersion": "v1",
+                    "kind": "Namespace",
+                    "metadata": {"name": "${schema.metadata.namespace}"},
+                },
+            }
+        ],
+        scope="Cluster",
+    )
     assert "undefined field 'namespace'" in str(error_of(build, doc))
 
 
 # --- §3.6 compatibility ----------------------------------------------------------------------------
+
 
 def test_type_mismatch_message(build: Build) -> None:
     err = error_of(build, rgd_doc([deployment(replicas="${schema.spec.name}")]))
@@ -118,48 +134,99 @@ def test_type_mismatch_message(build: Build) -> None:
 def test_template_string_must_be_all_string(build: Build) -> None:
     err = error_of(build, rgd_doc([configmap("cm", {"k": "n-${schema.spec.replicas}"})]))
     assert "found no matching overload for '_+_' applied to '(string, int)'" in str(err)
-    assert err.offset is not None and err.expression[err.offset:].startswith("${schema.spec.replicas}")
+    assert err.offset is not None and err.expression[err.offset :].startswith("${schema.spec.replicas}")
 
 
 def test_struct_subset_semantics(build: Build) -> None:
-    ok = build(rgd_doc([deployment(), {"id": "service", "template": {
-        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "svc"},
-        "spec": {"selector": "${deployment.spec.selector.matchLabels}", "ports": [{"port": 80}]}}}]))
+    ok = build(
+        rgd_doc(
+            [
+                deployment(),
+                {
+                    "id": "service",
+                    "template": {
+                        "apiVersion": "v1",
+                        "kind": "Service",
+                        "metadata": {"name": "svc"},
+                        "spec": {
+                            "selector": "${deployment.spec.selector.matchLabels}",
+                            "ports": [{"port": 80}],
+                        },
+                    },
+                },
+            ]
+        )
+    )
     assert ok.node("service").dependencies == ("deployment",)
     err = error_of(build, rgd_doc([deployment(), configmap("cm", {"k": "${deployment.spec.selector}"})]))
     assert 'at path "data.k"' in str(err) and "type mismatch" in str(err)
 
 
 def test_int_or_string_and_preserve_unknown_accept_anything(build: Build) -> None:
-    svc = {"id": "service", "template": {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
-           "spec": {"ports": [{"port": 80, "targetPort": "${schema.spec.name}"}]}}}
+    svc = {
+        "id": "service",
+        "template": {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "s"},
+            "spec": {"ports": [{"port": 80, "targetPort": "${schema.spec.name}"}]},
+        },
+    }
     fields = build(rgd_doc([svc])).node("service").fields
     assert [f.path for f in fields] == [("spec", "ports", 0, "targetPort")]
 
 
 # --- literal validation ------------------------------------------------------------------------------
 
+
 def test_literal_type_mismatch(build: Build) -> None:
     err = error_of(build, rgd_doc([deployment(replicas="three")]))
     assert "expected integer type for path spec.replicas, got string" in str(err)
-    doc = rgd_doc([{"id": "np", "template": {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-                                              "metadata": {"name": "n"},
-                                              "spec": {"podSelector": {}, "policyTypes": "Ingress"}}}])
+    doc = rgd_doc(
+        [
+            {
+                "id": "np",
+                "template": {
+                    "apiVersion": "networking.k8s.io/v1",
+                    "kind": "NetworkPolicy",
+                    "metadata": {"name": "n"},
+                    "spec": {"podSelector": {}, "policyTypes": "Ingress"},
+                },
+            }
+        ]
+    )
     assert "expected array type for path spec.policyTypes, got string" in str(error_of(build, doc))
 
 
 def test_unknown_field(build: Build) -> None:
     assert build(rgd_doc([configmap("cm", {"any-key": "b"})])).node("cm").fields  # data is a map
-    doc = rgd_doc([{"id": "cm", "template": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"},
-                                              "x": "y"}}])
+    doc = rgd_doc(
+        [
+            {
+                "id": "cm",
+                "template": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "x": "y"},
+            }
+        ]
+    )
     assert "schema not found for field x" in str(error_of(build, doc))
 
 
 # --- §4.1 step 4: object shape, namespace, reserved labels ----------------------------------------------
 
+
 def test_invalid_api_version(build: Build) -> None:
-    doc = rgd_doc([{"id": "cm", "template": {"apiVersion": "invalid/version/format", "kind": "ConfigMap",
-                                              "metadata": {"name": "x"}}}])
+    doc = rgd_doc(
+        [
+            {
+                "id": "cm",
+                "template": {
+                    "apiVersion": "invalid/version/format",
+                    "kind": "ConfigMap",
+                    "metadata": {"name": "x"},
+                },
+            }
+        ]
+    )
     assert 'invalid apiVersion format "invalid/version/format"' in str(error_of(build, doc))
 
 
@@ -169,13 +236,25 @@ def test_missing_metadata(build: Build) -> None:
 
 
 def test_unknown_kind(build: Build) -> None:
-    doc = rgd_doc([{"id": "x", "template": {"apiVersion": "example.com/v1", "kind": "Nope", "metadata": {"name": "x"}}}])
+    doc = rgd_doc(
+        [{"id": "x", "template": {"apiVersion": "example.com/v1", "kind": "Nope", "metadata": {"name": "x"}}}]
+    )
     assert "schema not found" in str(error_of(build, doc))
 
 
 def test_cluster_scoped_must_not_set_namespace(build: Build) -> None:
-    doc = rgd_doc([{"id": "ns", "template": {"apiVersion": "v1", "kind": "Namespace",
-                                              "metadata": {"name": "x", "namespace": "y"}}}])
+    doc = rgd_doc(
+        [
+            {
+                "id": "ns",
+                "template": {
+                    "apiVersion": "v1",
+                    "kind": "Namespace",
+                    "metadata": {"name": "x", "namespace": "y"},
+                },
+            }
+        ]
+    )
     assert 'resource "ns" is cluster-scoped and must not set metadata.namespace' in str(error_of(build, doc))
 
 
@@ -192,21 +271,30 @@ def test_namespaced_child_of_cluster_instance_needs_namespace(build: Build) -> N
 def test_reserved_label_prefixes(build: Build, section: str, prefix: str) -> None:
     cm = configmap("cm")
     cm["template"]["metadata"][section] = {f"{prefix}x": "y"}
-    assert f'{section} with prefix "{prefix}" are reserved for internal use' in str(error_of(build, rgd_doc([cm])))
+    assert f'{section} with prefix "{prefix}" are reserved for internal use' in str(
+        error_of(build, rgd_doc([cm]))
+    )
 
 
 # --- §4.1 steps 1-3 ---------------------------------------------------------------------------------
 
+
 def _model(kind: str = "Test", ids: tuple[str, ...] = ("a",)) -> ResourceGraphDefinition:
     template = freeze({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}})
     resources = tuple(Resource(id=i, template=template) for i in ids)
-    return ResourceGraphDefinition("t", "", 1, FrozenDict(), FrozenDict(), RGDSpec(SchemaSpec(kind, "v1alpha1"), resources))
+    return ResourceGraphDefinition(
+        "t", "", 1, FrozenDict(), FrozenDict(), RGDSpec(SchemaSpec(kind, "v1alpha1"), resources)
+    )
 
 
 @pytest.mark.parametrize(
     ("kind", "ids", "message"),
     [
-        ("test", ("a",), "naming convention violation: kind 'test' is not a valid KRO kind name: must be UpperCamelCase"),
+        (
+            "test",
+            ("a",),
+            "naming convention violation: kind 'test' is not a valid KRO kind name: must be UpperCamelCase",
+        ),
         ("Test", ("schema",), "naming convention violation: id schema is a reserved keyword in KRO"),
         ("Test", ("while",), "naming convention violation: id while is a reserved keyword in KRO"),
         ("Test", ("Bad",), "naming convention violation: id Bad is not a valid KRO resource id"),
@@ -224,14 +312,21 @@ def test_instance_schema_error(build: Build) -> None:
     assert str(error_of(build, doc)).startswith("failed to build OpenAPI schema for instance: ")
 
 
-def _workers(name: str = "${schema.metadata.name}-${region}-${tier}", ready: str = "${each.status.phase == 'Running'}",
-             regions: str = "${schema.spec.regions}") -> dict[str, Any]:
+def _workers(
+    name: str = "${schema.metadata.name}-${region}-${tier}",
+    ready: str = "${each.status.phase == 'Running'}",
+    regions: str = "${schema.spec.regions}",
+) -> dict[str, Any]:
     return {
         "id": "workers",
         "forEach": [{"region": regions}, {"tier": "${schema.spec.tiers}"}],
         "readyWhen": [ready],
-        "template": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-                     "spec": {"containers": [{"name": "app", "image": "${schema.spec.name + '-' + tier}"}]}},
+        "template": {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name},
+            "spec": {"containers": [{"name": "app", "image": "${schema.spec.name + '-' + tier}"}]},
+        },
     }
 
 
@@ -243,7 +338,9 @@ def _collection_doc(*resources: dict[str, Any], status: dict[str, Any] | None = 
 
 def test_for_each_collection(build: Build) -> None:
     summary = configmap("summary", {"count": "${string(size(workers))}"})
-    graph = build(_collection_doc(_workers(), summary, status={"names": "${workers.map(w, w.metadata.name)}"}))
+    graph = build(
+        _collection_doc(_workers(), summary, status={"names": "${workers.map(w, w.metadata.name)}"})
+    )
     node = graph.node("workers")
     assert node.type is NodeType.COLLECTION and node.is_collection
     assert [d.name for d in node.for_each] == ["region", "tier"]
@@ -253,12 +350,18 @@ def test_for_each_collection(build: Build) -> None:
     assert node.ready_when[0].checked.variables == ("each",)
     assert graph.node("summary").dependencies == ("workers",)
     assert graph.status_schema["properties"]["names"] == {"type": "array", "items": {"type": "string"}}
-    assert name.program.evaluate({"schema": {"metadata": {"name": "x"}}, "region": "eu", "tier": "web"}) == "x-eu-web"
+    assert (
+        name.program.evaluate({"schema": {"metadata": {"name": "x"}}, "region": "eu", "tier": "web"})
+        == "x-eu-web"
+    )
 
 
 def test_for_each_identity_rule(build: Build) -> None:
     err = error_of(build, _collection_doc(_workers(name="${schema.metadata.name}-${region}")))
-    assert "all forEach dimensions must be used to produce a unique resource identity, missing: [tier]" in str(err)
+    assert (
+        "all forEach dimensions must be used to produce a unique resource identity, missing: [tier]"
+        in str(err)
+    )
 
 
 def test_for_each_must_return_list(build: Build) -> None:
@@ -282,8 +385,18 @@ def test_iterator_outside_its_node_is_unknown(build: Build) -> None:
 
 
 def test_external_collection(build: Build) -> None:
-    ext = {"id": "teamConfigs", "externalRef": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
-        "selector": {"matchExpressions": [{"key": "team", "operator": "In", "values": ["${schema.spec.name}"]}]}}}}
+    ext = {
+        "id": "teamConfigs",
+        "externalRef": {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "selector": {
+                    "matchExpressions": [{"key": "team", "operator": "In", "values": ["${schema.spec.name}"]}]
+                }
+            },
+        },
+    }
     app = configmap("app", {"teams": "${teamConfigs.map(c, c.metadata.name).join(',')}"})
     graph = build(rgd_doc([ext, app]))
     node = graph.node("teamConfigs")
@@ -294,8 +407,11 @@ def test_external_collection(build: Build) -> None:
 
 # --- §4.3 / §4.4: references, dependencies, DAG --------------------------------------------------------
 
+
 def test_unknown_identifier(build: Build) -> None:
-    assert "references unknown identifiers: [foo]" in str(error_of(build, rgd_doc([configmap("cm", {"k": "${foo.bar}"})])))
+    assert "references unknown identifiers: [foo]" in str(
+        error_of(build, rgd_doc([configmap("cm", {"k": "${foo.bar}"})]))
+    )
 
 
 def test_namespaced_function_is_not_an_identifier(build: Build) -> None:
@@ -309,7 +425,9 @@ def test_runtime_outside_conditions(build: Build) -> None:
 
 
 def test_self_reference(build: Build) -> None:
-    assert "self references are not allowed" in str(error_of(build, rgd_doc([configmap("cm", {"k": "${cm.metadata.name}"})])))
+    assert "self references are not allowed" in str(
+        error_of(build, rgd_doc([configmap("cm", {"k": "${cm.metadata.name}"})]))
+    )
 
 
 def test_cycle(build: Build) -> None:
@@ -323,20 +441,36 @@ def test_builder_order_vector(build: Build) -> None:
     def ref(*ids: str) -> dict[str, Any]:
         return {f"k{i}": f"${{{x}.metadata.name}}" for i, x in enumerate(ids)}
 
-    doc = rgd_doc([
-        configmap("vpc"), configmap("clusterpolicy"), configmap("clusterrole", ref("clusterpolicy")),
-        configmap("subnet1", ref("vpc")), configmap("subnet2", ref("vpc")),
-        configmap("cluster", ref("clusterrole", "subnet1", "subnet2")),
-    ])
+    doc = rgd_doc(
+        [
+            configmap("vpc"),
+            configmap("clusterpolicy"),
+            configmap("clusterrole", ref("clusterpolicy")),
+            configmap("subnet1", ref("vpc")),
+            configmap("subnet2", ref("vpc")),
+            configmap("cluster", ref("clusterrole", "subnet1", "subnet2")),
+        ]
+    )
     graph = build(doc)
     assert graph.topological_order == ("vpc", "clusterpolicy", "clusterrole", "subnet1", "subnet2", "cluster")
     assert {i: n.apply_order for i, n in graph.nodes.items()} == {
-        "vpc": 1, "clusterpolicy": 1, "clusterrole": 2, "subnet1": 2, "subnet2": 2, "cluster": 3}
-    assert graph.deletion_waves == (("cluster",), ("clusterrole", "subnet1", "subnet2"), ("vpc", "clusterpolicy"))
+        "vpc": 1,
+        "clusterpolicy": 1,
+        "clusterrole": 2,
+        "subnet1": 2,
+        "subnet2": 2,
+        "cluster": 3,
+    }
+    assert graph.deletion_waves == (
+        ("cluster",),
+        ("clusterrole", "subnet1", "subnet2"),
+        ("vpc", "clusterpolicy"),
+    )
     assert graph.status_resources()[0] == {"id": "clusterrole", "dependencies": [{"id": "clusterpolicy"}]}
 
 
 # --- includeWhen / readyWhen ------------------------------------------------------------------------------
+
 
 def test_include_when_creates_dependency_and_must_be_bool(build: Build) -> None:
     graph = build(rgd_doc([configmap("a"), configmap("b", includeWhen=["${a.metadata.name != ''}"])]))
@@ -363,10 +497,13 @@ def test_omit_requires_gate(build: Build) -> None:
     assert "omit() requires the CELOmitFunction feature gate to be enabled" in str(error_of(build, doc))
     assert build(doc, enable_omit=True).node("a").fields[1].path == ("data", "k")
     doc = rgd_doc([configmap("a", includeWhen=["${omit()}"])])
-    assert "omit() can only be used in resource template expressions" in str(error_of(build, doc, enable_omit=True))
+    assert "omit() can only be used in resource template expressions" in str(
+        error_of(build, doc, enable_omit=True)
+    )
 
 
 # --- status (§4.5, §4.6) ------------------------------------------------------------------------------------
+
 
 def test_status_schema_inference(build: Build) -> None:
     status = {
@@ -407,11 +544,19 @@ def test_status_template_must_be_string(build: Build) -> None:
     assert "found no matching overload for '_+_'" in str(err)
 
 
-# --- external refs -------------------------------------------------------------------------------------------
+# --- external refs
+# -------------------------------------------------------------------------------------------
+
 
 def test_external_ref(build: Build) -> None:
-    ext = {"id": "platform", "externalRef": {"apiVersion": "v1", "kind": "ConfigMap",
-                                             "metadata": {"name": "${schema.spec.name}", "namespace": "ns"}}}
+    ext = {
+        "id": "platform",
+        "externalRef": {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "${schema.spec.name}", "namespace": "ns"},
+        },
+    }
     graph = build(rgd_doc([ext, configmap("app", {"u": "${platform.data.?url.orValue('none')}"})]))
     node = graph.node("platform")
     assert node.type is NodeType.EXTERNAL and node.is_external
@@ -420,6 +565,7 @@ def test_external_ref(build: Build) -> None:
 
 
 # --- graph properties --------------------------------------------------------------------------------------
+
 
 def test_graph_is_immutable_hashable_and_hash_ignores_order(build: Build) -> None:
     a, b = configmap("a"), configmap("b", readyWhen=["${b.data.x == 'y'}", "${has(b.data)}"])
@@ -437,7 +583,9 @@ def test_graph_is_immutable_hashable_and_hash_ignores_order(build: Build) -> Non
 
 
 def test_programs_are_compiled_and_run(build: Build) -> None:
-    graph = build(rgd_doc([configmap("cm", {"k": "${schema.spec.name + '-' + string(schema.spec.replicas)}"})]))
+    graph = build(
+        rgd_doc([configmap("cm", {"k": "${schema.spec.name + '-' + string(schema.spec.replicas)}"})])
+    )
     field = graph.node("cm").fields[1]
     assert field.program.evaluate({"schema": {"spec": {"name": "a", "replicas": 2}}}) == "a-2"
 
@@ -447,17 +595,45 @@ def test_replaced_crd_is_seen_by_the_next_build() -> None:
 
     def crd(prop_type: str) -> dict[str, Any]:
         return {
-            "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
             "metadata": {"name": "widgets.example.com"},
-            "spec": {"group": "example.com", "scope": "Namespaced",
-                     "names": {"kind": "Widget", "plural": "widgets", "singular": "widget", "listKind": "WidgetList"},
-                     "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
-                         "type": "object", "properties": {"spec": {"type": "object", "properties": {
-                             "size": {"type": prop_type}}}}}}}]},
+            "spec": {
+                "group": "example.com",
+                "scope": "Namespaced",
+                "names": {
+                    "kind": "Widget",
+                    "plural": "widgets",
+                    "singular": "widget",
+                    "listKind": "WidgetList",
+                },
+                "versions": [
+                    {
+                        "name": "v1",
+                        "served": True,
+                        "storage": True,
+                        "schema": {
+                            "openAPIV3Schema": {
+                                "type": "object",
+                                "properties": {
+                                    "spec": {"type": "object", "properties": {"size": {"type": prop_type}}}
+                                },
+                            }
+                        },
+                    }
+                ],
+            },
         }
 
-    widget = {"id": "w", "template": {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"},
-                                      "spec": {"size": "${schema.spec.replicas}"}}}
+    widget = {
+        "id": "w",
+        "template": {
+            "apiVersion": "example.com/v1",
+            "kind": "Widget",
+            "metadata": {"name": "w"},
+            "spec": {"size": "${schema.spec.replicas}"},
+        },
+    }
     from pykro.api.rgd import parse_rgd
 
     rgd = parse_rgd(rgd_doc([widget]))
@@ -470,10 +646,20 @@ def test_replaced_crd_is_seen_by_the_next_build() -> None:
 
 def test_crd_templates_only_allow_metadata_expressions(build: Build) -> None:
     def crd_resource(group: str) -> dict[str, Any]:
-        return {"id": "crd", "template": {
-            "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-            "metadata": {"name": "${schema.spec.name}.example.com"},
-            "spec": {"group": group, "names": {"kind": "X", "plural": "xs"}, "scope": "Namespaced", "versions": []}}}
+        return {
+            "id": "crd",
+            "template": {
+                "apiVersion": "apiextensions.k8s.io/v1",
+                "kind": "CustomResourceDefinition",
+                "metadata": {"name": "${schema.spec.name}.example.com"},
+                "spec": {
+                    "group": group,
+                    "names": {"kind": "X", "plural": "xs"},
+                    "scope": "Namespaced",
+                    "versions": [],
+                },
+            },
+        }
 
     assert build(rgd_doc([crd_resource("example.com")])).node("crd").fields[0].path == ("metadata", "name")
     err = error_of(build, rgd_doc([crd_resource("${schema.spec.name}")]))
@@ -497,7 +683,9 @@ def test_iterator_naming(registry: SchemaRegistry, iterators: tuple[str, ...], m
     from pykro.api.model import ForEachDimension
 
     rgd = _model()
-    resource = replace(rgd.spec.resources[0], for_each=tuple(ForEachDimension(n, "${[1]}") for n in iterators))
+    resource = replace(
+        rgd.spec.resources[0], for_each=tuple(ForEachDimension(n, "${[1]}") for n in iterators)
+    )
     rgd = replace(rgd, spec=replace(rgd.spec, resources=(resource,)))
     with pytest.raises(GraphError, match=message):
         build_graph(rgd, registry)

@@ -32,11 +32,22 @@ def test_topological_order_vectors(nodes: str, arrows: list[str], expected: str)
 
 def test_builder_vector_order_and_apply_waves() -> None:
     ids = ["vpc", "clusterpolicy", "clusterrole", "subnet1", "subnet2", "cluster"]
-    deps = {"clusterrole": ["clusterpolicy"], "subnet1": ["vpc"], "subnet2": ["vpc"],
-            "cluster": ["clusterrole", "subnet1", "subnet2"]}
+    deps = {
+        "clusterrole": ["clusterpolicy"],
+        "subnet1": ["vpc"],
+        "subnet2": ["vpc"],
+        "cluster": ["clusterrole", "subnet1", "subnet2"],
+    }
     dag = build_dag(ids, deps)
     assert dag.topological_order() == ids
-    assert dag.apply_order() == {"vpc": 1, "clusterpolicy": 1, "clusterrole": 2, "subnet1": 2, "subnet2": 2, "cluster": 3}
+    assert dag.apply_order() == {
+        "vpc": 1,
+        "clusterpolicy": 1,
+        "clusterrole": 2,
+        "subnet1": 2,
+        "subnet2": 2,
+        "cluster": 3,
+    }
 
 
 @pytest.mark.parametrize(

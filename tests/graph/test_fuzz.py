@@ -14,11 +14,52 @@ from pykro.schema.registry import SchemaRegistry
 from tests.graph.conftest import configmap, rgd_doc
 
 REGISTRY = SchemaRegistry()
-TOKENS = st.sampled_from([
-    "schema", "a", "b", ".", "spec", "name", "metadata", "data", "(", ")", "[", "]", "{", "}", "+", "-", "==", "?",
-    ":", "'x'", '"y"', "1", "2.5", "true", "null", ",", "size", "has", "map", "x", "${", "}", "$", " ", "\\", "&&",
-    ".?", "orValue", "omit()", "runtime", "hash.fnv64a", "\n",
-])
+TOKENS = st.sampled_from(
+    [
+        "schema",
+        "a",
+        "b",
+        ".",
+        "spec",
+        "name",
+        "metadata",
+        "data",
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        "+",
+        "-",
+        "==",
+        "?",
+        ":",
+        "'x'",
+        '"y"',
+        "1",
+        "2.5",
+        "true",
+        "null",
+        ",",
+        "size",
+        "has",
+        "map",
+        "x",
+        "${",
+        "}",
+        "$",
+        " ",
+        "\\",
+        "&&",
+        ".?",
+        "orValue",
+        "omit()",
+        "runtime",
+        "hash.fnv64a",
+        "\n",
+    ]
+)
 CEL_TEXT = st.one_of(st.lists(TOKENS, max_size=20).map("".join), st.text(max_size=40))
 
 
@@ -33,7 +74,10 @@ def _check(doc: dict[str, Any]) -> None:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(text=CEL_TEXT, where=st.sampled_from(["data", "standalone", "includeWhen", "readyWhen", "status", "forEach"]))
+@given(
+    text=CEL_TEXT,
+    where=st.sampled_from(["data", "standalone", "includeWhen", "readyWhen", "status", "forEach"]),
+)
 def test_random_expressions_compile_or_fail_cleanly(text: str, where: str) -> None:
     if where == "data":
         doc = rgd_doc([configmap("a"), configmap("b", {"k": f"v-${{{text}}}"})])

@@ -48,31 +48,49 @@ async def client(server: Any) -> AsyncIterator[KubeClient]:
 
 
 def configmap(name: str, namespace: str = "default", **data: str) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace},
-            "data": dict(data)}
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": namespace},
+        "data": dict(data),
+    }
 
 
 def widget_crd(*, status: bool = True) -> dict[str, Any]:
     schema = {
         "type": "object",
         "properties": {
-            "spec": {"type": "object", "properties": {"size": {"type": "integer"}, "color": {"type": "string"}}},
+            "spec": {
+                "type": "object",
+                "properties": {"size": {"type": "integer"}, "color": {"type": "string"}},
+            },
             "status": {"type": "object", "properties": {"ready": {"type": "boolean"}}},
         },
     }
-    version: dict[str, Any] = {"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": schema}}
+    version: dict[str, Any] = {
+        "name": "v1",
+        "served": True,
+        "storage": True,
+        "schema": {"openAPIV3Schema": schema},
+    }
     if status:
         version["subresources"] = {"status": {}}
     return {
-        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
         "metadata": {"name": "widgets.example.com"},
-        "spec": {"group": "example.com", "scope": "Namespaced",
-                 "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"},
-                 "versions": [version]},
+        "spec": {
+            "group": "example.com",
+            "scope": "Namespaced",
+            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"},
+            "versions": [version],
+        },
     }
 
 
-async def eventually(check: Callable[[], Awaitable[bool] | bool], timeout: float = 10.0, every: float = 0.02) -> None:
+async def eventually(
+    check: Callable[[], Awaitable[bool] | bool], timeout: float = 10.0, every: float = 0.02
+) -> None:
     """Poll `check` until it is true; fail with a clear message after `timeout`."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:

@@ -84,7 +84,9 @@ async def test_count_with_and_without_remaining_item_count(client: KubeClient) -
         await client.create(obj)
     plain = await client.list(CONFIGMAP, namespace="default", limit=1)
     selected = await client.list(CONFIGMAP, namespace="default", label_selector="odd=false", limit=1)
-    assert plain.remaining_item_count == len((await client.list_all(CONFIGMAP, namespace="default")).items) - 1
+    assert (
+        plain.remaining_item_count == len((await client.list_all(CONFIGMAP, namespace="default")).items) - 1
+    )
     assert selected.continue_token and selected.remaining_item_count is None  # counted by paging instead
     assert await client.count(CONFIGMAP, namespace="default") == plain.remaining_item_count + 1
     assert await client.count(CONFIGMAP, namespace="default", label_selector="odd=false") == 3
@@ -97,7 +99,9 @@ async def test_merge_and_json_patch(client: KubeClient) -> None:
     merged = await client.patch(CONFIGMAP, "p", {"data": {"a": None, "c": "3"}})
     assert merged["data"] == {"b": "2", "c": "3"}
     patched = await client.patch(
-        CONFIGMAP, "p", [{"op": "replace", "path": "/data/b", "value": "20"}, {"op": "remove", "path": "/data/c"}],
+        CONFIGMAP,
+        "p",
+        [{"op": "replace", "path": "/data/b", "value": "20"}, {"op": "remove", "path": "/data/c"}],
         patch_type=PatchType.JSON,
     )
     assert patched["data"] == {"b": "20"}
@@ -127,8 +131,14 @@ async def test_server_side_apply(client: KubeClient) -> None:
 
 async def test_status_subresource_writes_only_status(client: KubeClient) -> None:
     await install_widget_crd(client)
-    await client.create({"apiVersion": "example.com/v1", "kind": "Widget",
-                         "metadata": {"name": "w", "namespace": "default"}, "spec": {"size": 1}})
+    await client.create(
+        {
+            "apiVersion": "example.com/v1",
+            "kind": "Widget",
+            "metadata": {"name": "w", "namespace": "default"},
+            "spec": {"size": 1},
+        }
+    )
     current = await client.get(WIDGET, "w")
     current["status"] = {"ready": True}
     current["spec"]["size"] = 99  # ignored by a status write
@@ -179,7 +189,9 @@ async def test_watch_streams_changes(client: KubeClient) -> None:
     seen: list[tuple[str, str]] = []
 
     async def consume() -> None:
-        async for event in client.watch(CONFIGMAP, namespace="default", resource_version=start.resource_version):
+        async for event in client.watch(
+            CONFIGMAP, namespace="default", resource_version=start.resource_version
+        ):
             if event.type != "BOOKMARK":
                 seen.append((event.type, event.object["metadata"]["name"]))
             if len(seen) == 3:
@@ -218,7 +230,8 @@ async def test_openapi_source_caches_by_hash(client: KubeClient) -> None:
     assert source.fetches == fetched, "unchanged documents are not fetched again"
     crd = await client.get(CRD, "widgets.example.com")
     crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["shape"] = {
-        "type": "string"}
+        "type": "string"
+    }
     await client.replace(crd)
 
     async def reloaded() -> bool:
@@ -238,7 +251,9 @@ async def test_request_metrics_are_recorded(server: Any) -> None:
         with pytest.raises(NotFound):
             await c.get(CONFIGMAP, "missing")
     assert registry.get_sample_value("rest_client_requests_total", {"verb": "GET", "code": "404"}) == 1
-    assert (registry.get_sample_value("rest_client_request_duration_seconds_count", {"verb": "GET"}) or 0) >= 2
+    assert (
+        registry.get_sample_value("rest_client_request_duration_seconds_count", {"verb": "GET"}) or 0
+    ) >= 2
 
 
 async def test_openapi_source_feeds_the_schema_registry(client: KubeClient) -> None:
@@ -254,4 +269,6 @@ async def test_openapi_source_feeds_the_schema_registry(client: KubeClient) -> N
     resolved = registry.resolve(WIDGET)
     assert resolved.info.plural == "widgets" and resolved.info.namespaced
     assert resolved.schema["properties"]["spec"]["properties"]["size"]["type"] == "integer"
-    assert "name" in resolved.schema["properties"]["metadata"]["properties"], "metadata is the full ObjectMeta"
+    assert "name" in resolved.schema["properties"]["metadata"]["properties"], (
+        "metadata is the full ObjectMeta"
+    )

@@ -18,10 +18,18 @@ def write_kubeconfig(path: Path, **extra_users: Mapping[str, object]) -> Path:
     users = [{"name": "alice", "user": {"token": "alice-token"}}]
     users += [{"name": name, "user": user} for name, user in extra_users.items()]
     doc = {
-        "apiVersion": "v1", "kind": "Config", "current-context": "dev",
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": "dev",
         "clusters": [
-            {"name": "dev-cluster", "cluster": {"server": "https://dev.example:6443", "insecure-skip-tls-verify": True}},
-            {"name": "prod-cluster", "cluster": {"server": "https://prod.example:6443", "insecure-skip-tls-verify": True}},
+            {
+                "name": "dev-cluster",
+                "cluster": {"server": "https://dev.example:6443", "insecure-skip-tls-verify": True},
+            },
+            {
+                "name": "prod-cluster",
+                "cluster": {"server": "https://prod.example:6443", "insecure-skip-tls-verify": True},
+            },
         ],
         "contexts": [
             {"name": "dev", "context": {"cluster": "dev-cluster", "user": "alice", "namespace": "team-a"}},
@@ -91,8 +99,13 @@ async def test_exec_plugin_token_is_used(tmp_path: Path) -> None:
         "import json\nprint(json.dumps({'apiVersion': 'client.authentication.k8s.io/v1beta1',"
         " 'kind': 'ExecCredential', 'status': {'token': 'from-exec'}}))\n"
     )
-    exec_user = {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": sys.executable,
-                          "args": [str(script)]}}
+    exec_user = {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": sys.executable,
+            "args": [str(script)],
+        }
+    }
     cfg = load_kubeconfig(write_kubeconfig(tmp_path / "config", bob=exec_user), context="bob")
     http = cfg.http_client()
     try:
@@ -123,7 +136,9 @@ def test_in_cluster_reads_the_service_account(tmp_path: Path, monkeypatch: pytes
     assert cfg.namespace == "kro-system"
 
 
-def test_in_cluster_outside_a_cluster_is_a_config_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_in_cluster_outside_a_cluster_is_a_config_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     with pytest.raises(ConfigError, match="not running in a cluster"):
         in_cluster_config(tmp_path)

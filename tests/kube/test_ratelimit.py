@@ -54,7 +54,9 @@ def test_item_exponential_is_per_item() -> None:
 
 def test_max_of_takes_the_longest_delay() -> None:
     clock = ManualClock()
-    limiter = MaxOfRateLimiter(ItemExponentialRateLimiter(1, 100), BucketRateLimiter(TokenBucket(1, 1, clock=clock)))
+    limiter = MaxOfRateLimiter(
+        ItemExponentialRateLimiter(1, 100), BucketRateLimiter(TokenBucket(1, 1, clock=clock))
+    )
     assert limiter.when("a") == 1  # bucket has a token, item says 1
     assert limiter.when("b") == 1  # bucket now says 1 s, item says 1
     assert limiter.when("a") == 2  # item says 2, bucket 2

@@ -18,8 +18,11 @@ class Discovery:
 
     def __init__(self) -> None:
         self.docs: dict[str, Any] = {
-            "/api": docs.CORE_VERSIONS, "/apis": docs.GROUPS, "/api/v1": docs.CORE_V1,
-            "/apis/apps/v1": docs.APPS_V1, "/apis/kro.run/v1alpha1": docs.KRO_V1ALPHA1,
+            "/api": docs.CORE_VERSIONS,
+            "/apis": docs.GROUPS,
+            "/api/v1": docs.CORE_V1,
+            "/apis/apps/v1": docs.APPS_V1,
+            "/apis/kro.run/v1alpha1": docs.KRO_V1ALPHA1,
             "/apis/metrics.k8s.io/v1beta1": docs.SERVICE_UNAVAILABLE,
         }
         self.calls: list[str] = []
@@ -58,7 +61,9 @@ async def test_full_refresh_survives_a_broken_group() -> None:
     mapper = RESTMapper(fetch)
     await mapper.refresh()
     assert (await mapper.resource_for(GVK("apps", "v1", "Deployment"))).plural == "deployments"
-    assert (await mapper.resource_for(GVK("kro.run", "v1alpha1", "ResourceGraphDefinition"))).namespaced is False
+    assert (
+        await mapper.resource_for(GVK("kro.run", "v1alpha1", "ResourceGraphDefinition"))
+    ).namespaced is False
     assert "metrics.k8s.io/v1beta1" in mapper.errors
     assert "unable to handle" in mapper.errors["metrics.k8s.io/v1beta1"]
 

@@ -45,9 +45,9 @@ class InstantClock(ManualClock):
         self._now += max(0.0, seconds)
 
 
-def make_transport(script: Script, *, qps: float = 1000.0, burst: int = 1000, max_retries: int = 3) -> tuple[
-    Transport, InstantClock, CollectorRegistry
-]:
+def make_transport(
+    script: Script, *, qps: float = 1000.0, burst: int = 1000, max_retries: int = 3
+) -> tuple[Transport, InstantClock, CollectorRegistry]:
     single = KubeConfig.from_server("https://k8s.test").get()
     assert single is not None
     config = ClientConfig(single, qps=qps, burst=burst, max_retries=max_retries)
@@ -58,16 +58,30 @@ def make_transport(script: Script, *, qps: float = 1000.0, burst: int = 1000, ma
 
 
 def status(code: int, reason: str, **extra: object) -> httpx.Response:
-    return httpx.Response(code, json={"kind": "Status", "status": "Failure", "code": code, "reason": reason,
-                                      "message": f"{reason} happened", **extra})
+    return httpx.Response(
+        code,
+        json={
+            "kind": "Status",
+            "status": "Failure",
+            "code": code,
+            "reason": reason,
+            "message": f"{reason} happened",
+            **extra,
+        },
+    )
 
 
 async def test_429_is_retried_after_the_servers_retry_after() -> None:
-    answers = [httpx.Response(429, headers={"Retry-After": "3"}, json={}), httpx.Response(200, json={"ok": 1})]
+    answers = [
+        httpx.Response(429, headers={"Retry-After": "3"}, json={}),
+        httpx.Response(200, json={"ok": 1}),
+    ]
     transport, clock, registry = make_transport(lambda r: answers.pop(0))
     assert await transport.request_json("POST", "/api/v1/namespaces/x/configmaps", body={}) == {"ok": 1}
     assert clock.slept == [3.0]
-    assert registry.get_sample_value("rest_client_request_retries_total", {"verb": "POST", "reason": "429"}) == 1
+    assert (
+        registry.get_sample_value("rest_client_request_retries_total", {"verb": "POST", "reason": "429"}) == 1
+    )
 
 
 async def test_503_is_retried_for_get_but_not_for_post() -> None:
@@ -95,7 +109,9 @@ async def test_apply_patch_counts_as_idempotent() -> None:
         return status(502, "BadGateway") if len(calls) == 1 else httpx.Response(200, json={})
 
     transport, _, _ = make_transport(script)
-    await transport.request("PATCH", "/x", body={}, content_type="application/apply-patch+yaml", idempotent=True)
+    await transport.request(
+        "PATCH", "/x", body={}, content_type="application/apply-patch+yaml", idempotent=True
+    )
     assert calls == ["application/apply-patch+yaml"] * 2
 
 
@@ -140,9 +156,16 @@ async def test_timeouts_surface_as_connection_failures() -> None:
 
 @pytest.mark.parametrize(
     ("code", "reason", "error"),
-    [(404, "NotFound", NotFound), (409, "Conflict", Conflict), (409, "AlreadyExists", AlreadyExists),
-     (410, "Expired", Gone), (403, "Forbidden", Forbidden), (401, "Unauthorized", Unauthorized),
-     (422, "Invalid", Invalid), (429, "TooManyRequests", TooManyRequests)],
+    [
+        (404, "NotFound", NotFound),
+        (409, "Conflict", Conflict),
+        (409, "AlreadyExists", AlreadyExists),
+        (410, "Expired", Gone),
+        (403, "Forbidden", Forbidden),
+        (401, "Unauthorized", Unauthorized),
+        (422, "Invalid", Invalid),
+        (429, "TooManyRequests", TooManyRequests),
+    ],
 )
 async def test_failure_status_maps_to_a_typed_error(code: int, reason: str, error: type[Exception]) -> None:
     transport, _, _ = make_transport(lambda r: status(code, reason), max_retries=0)
@@ -152,7 +175,9 @@ async def test_failure_status_maps_to_a_typed_error(code: int, reason: str, erro
 
 
 async def test_invalid_carries_its_causes_as_problems() -> None:
-    details = {"causes": [{"field": "spec.replicas", "reason": "FieldValueInvalid", "message": "must be >= 0"}]}
+    details = {
+        "causes": [{"field": "spec.replicas", "reason": "FieldValueInvalid", "message": "must be >= 0"}]
+    }
     transport, _, _ = make_transport(lambda r: status(422, "Invalid", details=details))
     with pytest.raises(Invalid) as info:
         await transport.request("POST", "/x", body={})
@@ -175,7 +200,9 @@ async def test_client_side_token_bucket_spaces_requests() -> None:
     assert registry.get_sample_value("rest_client_requests_total", {"verb": "GET", "code": "200"}) == 6
 
 
-async def test_watch_lines_split_across_chunks_and_an_endless_line_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_watch_lines_split_across_chunks_and_an_endless_line_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr("pykro.kube.transport.MAX_WATCH_LINE", 64)
     chunks = [b'{"type":"ADD', b'ED"}\n\n{"type":"MODIFIED"}\n{"ty', b'pe":"DELETED"}', b"x" * 100]
     # An async iterator as the body arrives chunk by chunk, so lines must be reassembled.

@@ -125,12 +125,16 @@ def compile_rgd(text: str, *, after: tuple[CompiledGraph, ...] = ()) -> Compiled
     return build_graph(parse_rgd(rgd_doc(text)), registry)
 
 
-def instance(graph: CompiledGraph, name: str = "demo", namespace: str = "default", **spec: Any) -> dict[str, Any]:
+def instance(
+    graph: CompiledGraph, name: str = "demo", namespace: str = "default", **spec: Any
+) -> dict[str, Any]:
     return {
-        "apiVersion": graph.instance_gvk.api_version, "kind": graph.instance_gvk.kind,
+        "apiVersion": graph.instance_gvk.api_version,
+        "kind": graph.instance_gvk.kind,
         "metadata": {"name": name, "namespace": namespace, "uid": f"uid-{name}", "generation": 1},
         "spec": spec,
     }
+
 
 FLEET = """
 apiVersion: kro.run/v1alpha1

@@ -60,7 +60,9 @@ def test_empty_dimension_gives_an_empty_ready_collection() -> None:
 
 
 def test_oversized_collection_is_an_error() -> None:
-    rt = Runtime(GRAPH, instance(GRAPH, "f", regions=["a", "b", "c"], tiers=["x", "y"]), max_collection_size=5)
+    rt = Runtime(
+        GRAPH, instance(GRAPH, "f", regions=["a", "b", "c"], tiers=["x", "y"]), max_collection_size=5
+    )
     with pytest.raises(NodeFailed, match="collection size of 6 is over the maximum collection size of 5"):
         rt.resolve("workers")
 

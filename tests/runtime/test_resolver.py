@@ -23,4 +23,7 @@ def test_drop_omitted_removes_keys_and_elements_holding_the_sentinel() -> None:
 
 
 def test_render() -> None:
-    assert render(("spec", "template", "spec", "containers", 0, "image")) == "spec.template.spec.containers[0].image"
+    assert (
+        render(("spec", "template", "spec", "containers", 0, "image"))
+        == "spec.template.spec.containers[0].image"
+    )

@@ -25,9 +25,21 @@ DEPLOYMENT = GVK("apps", "v1", "Deployment")
 
 # Every field of ObjectMeta in Kubernetes 1.33 (k8s.io/apimachinery/pkg/apis/meta/v1/types.go).
 OBJECT_META_FIELDS = {
-    "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
-    "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations",
-    "ownerReferences", "finalizers", "managedFields",
+    "name",
+    "generateName",
+    "namespace",
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+    "managedFields",
 }
 
 
@@ -117,8 +129,10 @@ def test_normalized_schemas_are_structural(registry: SchemaRegistry) -> None:
             assert "$ref" not in node, path
             kind = node.get("type")
             assert kind is None or isinstance(kind, str), path
-            assert kind is not None or node.get("x-kubernetes-int-or-string") or node.get(
-                "x-kubernetes-preserve-unknown-fields"
+            assert (
+                kind is not None
+                or node.get("x-kubernetes-int-or-string")
+                or node.get("x-kubernetes-preserve-unknown-fields")
             ), f"{gvk.kind}{path} has no type"
 
 
@@ -181,13 +195,22 @@ def test_plural(registry: SchemaRegistry, gvk: GVK, plural: str) -> None:
 @pytest.mark.parametrize(
     ("gvk", "short"),
     [
-        (DEPLOYMENT, "deploy"), (GVK("", "v1", "Service"), "svc"), (GVK("", "v1", "ConfigMap"), "cm"),
-        (GVK("", "v1", "Namespace"), "ns"), (GVK("", "v1", "Pod"), "po"), (GVK("apps", "v1", "ReplicaSet"), "rs"),
-        (GVK("apps", "v1", "StatefulSet"), "sts"), (GVK("apps", "v1", "DaemonSet"), "ds"),
-        (GVK("", "v1", "PersistentVolumeClaim"), "pvc"), (GVK("", "v1", "ServiceAccount"), "sa"),
-        (GVK("networking.k8s.io", "v1", "Ingress"), "ing"), (GVK("networking.k8s.io", "v1", "NetworkPolicy"), "netpol"),
-        (GVK("", "v1", "ResourceQuota"), "quota"), (GVK("autoscaling", "v2", "HorizontalPodAutoscaler"), "hpa"),
-        (GVK("apiextensions.k8s.io", "v1", "CustomResourceDefinition"), "crd"), (GVK("batch", "v1", "CronJob"), "cj"),
+        (DEPLOYMENT, "deploy"),
+        (GVK("", "v1", "Service"), "svc"),
+        (GVK("", "v1", "ConfigMap"), "cm"),
+        (GVK("", "v1", "Namespace"), "ns"),
+        (GVK("", "v1", "Pod"), "po"),
+        (GVK("apps", "v1", "ReplicaSet"), "rs"),
+        (GVK("apps", "v1", "StatefulSet"), "sts"),
+        (GVK("apps", "v1", "DaemonSet"), "ds"),
+        (GVK("", "v1", "PersistentVolumeClaim"), "pvc"),
+        (GVK("", "v1", "ServiceAccount"), "sa"),
+        (GVK("networking.k8s.io", "v1", "Ingress"), "ing"),
+        (GVK("networking.k8s.io", "v1", "NetworkPolicy"), "netpol"),
+        (GVK("", "v1", "ResourceQuota"), "quota"),
+        (GVK("autoscaling", "v2", "HorizontalPodAutoscaler"), "hpa"),
+        (GVK("apiextensions.k8s.io", "v1", "CustomResourceDefinition"), "crd"),
+        (GVK("batch", "v1", "CronJob"), "cj"),
     ],
 )
 def test_short_names(registry: SchemaRegistry, gvk: GVK, short: str) -> None:
@@ -195,15 +218,29 @@ def test_short_names(registry: SchemaRegistry, gvk: GVK, short: str) -> None:
 
 
 def test_category_all_and_subresources(registry: SchemaRegistry) -> None:
-    in_all = {info.gvk.kind for info in registry.builtin_kinds() if "all" in info.categories and info.gvk.version == "v1"}
+    in_all = {
+        info.gvk.kind
+        for info in registry.builtin_kinds()
+        if "all" in info.categories and info.gvk.version == "v1"
+    }
     assert in_all == {
-        "Pod", "Service", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob",
-        "ReplicationController", "HorizontalPodAutoscaler",
+        "Pod",
+        "Service",
+        "Deployment",
+        "ReplicaSet",
+        "StatefulSet",
+        "DaemonSet",
+        "Job",
+        "CronJob",
+        "ReplicationController",
+        "HorizontalPodAutoscaler",
     }
     assert registry.resolve(DEPLOYMENT).info.subresources == {"status", "scale"}
     assert registry.resolve(GVK("", "v1", "ConfigMap")).info.subresources == frozenset()
     assert {"log", "status", "eviction"} <= registry.resolve(GVK("", "v1", "Pod")).info.subresources
-    assert {"get", "list", "watch", "create", "update", "patch", "delete"} <= set(registry.resolve(DEPLOYMENT).info.verbs)
+    assert {"get", "list", "watch", "create", "update", "patch", "delete"} <= set(
+        registry.resolve(DEPLOYMENT).info.verbs
+    )
 
 
 def test_builtin_kinds_cover_the_release(registry: SchemaRegistry) -> None:
@@ -258,10 +295,16 @@ def test_kubernetes_version_switch(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_builtin_definitions_are_servable_openapi() -> None:
     definitions = builtin_definitions()
     deployment = definitions["io.k8s.api.apps.v1.Deployment"]
-    assert deployment["x-kubernetes-group-version-kind"] == [{"group": "apps", "kind": "Deployment", "version": "v1"}]
+    assert deployment["x-kubernetes-group-version-kind"] == [
+        {"group": "apps", "kind": "Deployment", "version": "v1"}
+    ]
     assert deployment["description"]
-    assert deployment["properties"]["spec"]["$ref"] == "#/components/schemas/io.k8s.api.apps.v1.DeploymentSpec"
-    assert definitions["io.k8s.apimachinery.pkg.util.intstr.IntOrString"]["x-kubernetes-int-or-string"] is True
+    assert (
+        deployment["properties"]["spec"]["$ref"] == "#/components/schemas/io.k8s.api.apps.v1.DeploymentSpec"
+    )
+    assert (
+        definitions["io.k8s.apimachinery.pkg.util.intstr.IntOrString"]["x-kubernetes-int-or-string"] is True
+    )
     time = definitions["io.k8s.apimachinery.pkg.apis.meta.v1.Time"]
     assert (time["type"], time["format"]) == ("string", "date-time")
 
@@ -298,8 +341,11 @@ def test_import_is_lazy_and_first_resolve_parses() -> None:
 
 # Definitions that carry a GVK but are request/response payloads, not REST resources.
 PAYLOADS = {
-    GVK("", "v1", "APIGroup"), GVK("", "v1", "APIVersions"), GVK("", "v1", "Status"),
-    GVK("authentication.k8s.io", "v1", "TokenRequest"), GVK("autoscaling", "v1", "Scale"),
+    GVK("", "v1", "APIGroup"),
+    GVK("", "v1", "APIVersions"),
+    GVK("", "v1", "Status"),
+    GVK("authentication.k8s.io", "v1", "TokenRequest"),
+    GVK("autoscaling", "v1", "Scale"),
     GVK("policy", "v1", "Eviction"),
 }
 

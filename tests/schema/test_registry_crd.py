@@ -26,8 +26,10 @@ def widget_crd() -> dict[str, Any]:
             "name": name,
             "served": served,
             "storage": name == "v2",
-            "subresources": {"status": {}, "scale": {"specReplicasPath": ".spec.replicas",
-                                                     "statusReplicasPath": ".status.replicas"}},
+            "subresources": {
+                "status": {},
+                "scale": {"specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas"},
+            },
             "schema": {
                 "openAPIV3Schema": {
                     "type": "object",
@@ -40,8 +42,11 @@ def widget_crd() -> dict[str, Any]:
                                 "size": {"type": "string", "enum": ["S", "M", "L"]},
                                 "replicas": {"type": replicas_type},
                                 "port": {"x-kubernetes-int-or-string": True},
-                                "tags": {"type": "array", "items": {"type": "string"},
-                                         "x-kubernetes-list-type": "set"},
+                                "tags": {
+                                    "type": "array",
+                                    "items": {"type": "string"},
+                                    "x-kubernetes-list-type": "set",
+                                },
                                 "labels": {"type": "object", "additionalProperties": {"type": "string"}},
                             },
                         },
@@ -58,10 +63,19 @@ def widget_crd() -> dict[str, Any]:
         "spec": {
             "group": "example.com",
             "scope": "Cluster",
-            "names": {"kind": "Widget", "plural": "widgets", "singular": "widget", "listKind": "WidgetList",
-                      "shortNames": ["wg"], "categories": ["all", "toys"]},
-            "versions": [version("v1", True, "integer"), version("v2", True, "number"),
-                         version("v0", False, "integer")],
+            "names": {
+                "kind": "Widget",
+                "plural": "widgets",
+                "singular": "widget",
+                "listKind": "WidgetList",
+                "shortNames": ["wg"],
+                "categories": ["all", "toys"],
+            },
+            "versions": [
+                version("v1", True, "integer"),
+                version("v2", True, "number"),
+                version("v0", False, "integer"),
+            ],
         },
     }
 
@@ -72,7 +86,11 @@ def test_add_crd_from_kro_e2e_file() -> None:
     gvk = GVK("kro.run", "v1alpha1", "AllowUnknown")
     assert registry.add_crd(crd) == [gvk]
     kind = registry.resolve(gvk)
-    assert (kind.info.plural, kind.info.singular, kind.info.short_names) == ("allowunknowns", "allowunknown", ("alu",))
+    assert (kind.info.plural, kind.info.singular, kind.info.short_names) == (
+        "allowunknowns",
+        "allowunknown",
+        ("alu",),
+    )
     assert kind.info.namespaced is True
     assert kind.info.list_kind == "AllowUnknownList"
     config = kind.schema["properties"]["spec"]["properties"]["config"]
@@ -85,8 +103,19 @@ def test_crd_kinds_get_full_object_meta() -> None:
     registry.add_crd(widget_crd())
     meta = registry.resolve(GVK("example.com", "v1", "Widget")).schema["properties"]["metadata"]
     fields = meta["properties"]
-    assert {"name", "namespace", "uid", "resourceVersion", "generation", "labels", "annotations",
-            "ownerReferences", "finalizers", "managedFields", "deletionGracePeriodSeconds"} <= set(fields)
+    assert {
+        "name",
+        "namespace",
+        "uid",
+        "resourceVersion",
+        "generation",
+        "labels",
+        "annotations",
+        "ownerReferences",
+        "finalizers",
+        "managedFields",
+        "deletionGracePeriodSeconds",
+    } <= set(fields)
     assert fields["generation"]["type"] == "integer"
     assert fields["creationTimestamp"]["format"] == "date-time"
     assert fields["ownerReferences"]["items"]["properties"]["uid"]["type"] == "string"
@@ -139,9 +168,14 @@ def test_crd_shadows_builtin_kind_until_removed() -> None:
     crd["metadata"]["name"] = "deployments.apps"
     crd["spec"].update(group="apps", names={"kind": "Deployment", "plural": "deployments"})
     registry.add_crd(crd)
-    assert "size" in registry.resolve(GVK("apps", "v1", "Deployment")).schema["properties"]["spec"]["properties"]
+    assert (
+        "size" in registry.resolve(GVK("apps", "v1", "Deployment")).schema["properties"]["spec"]["properties"]
+    )
     registry.remove_crd("deployments.apps")
-    assert "template" in registry.resolve(GVK("apps", "v1", "Deployment")).schema["properties"]["spec"]["properties"]
+    assert (
+        "template"
+        in registry.resolve(GVK("apps", "v1", "Deployment")).schema["properties"]["spec"]["properties"]
+    )
 
 
 def _broken(path: list[str | int], value: Any) -> dict[str, Any]:
@@ -156,7 +190,16 @@ def _broken(path: list[str | int], value: Any) -> dict[str, Any]:
     return crd
 
 
-SPEC_PROPS: list[str | int] = ["spec", "versions", 0, "schema", "openAPIV3Schema", "properties", "spec", "properties"]
+SPEC_PROPS: list[str | int] = [
+    "spec",
+    "versions",
+    0,
+    "schema",
+    "openAPIV3Schema",
+    "properties",
+    "spec",
+    "properties",
+]
 WHERE = "spec.versions[0].schema.openAPIV3Schema.properties.spec.properties"
 
 
@@ -165,16 +208,27 @@ WHERE = "spec.versions[0].schema.openAPIV3Schema.properties.spec.properties"
     [
         (_broken([*SPEC_PROPS, "size", "type"], None), f"{WHERE}.size.type", "missing type"),
         (_broken([*SPEC_PROPS, "tags", "items"], None), f"{WHERE}.tags.items", "needs items"),
-        (_broken([*SPEC_PROPS, "labels", "properties"], {"a": {"type": "string"}}), f"{WHERE}.labels",
-         "mutually exclusive"),
+        (
+            _broken([*SPEC_PROPS, "labels", "properties"], {"a": {"type": "string"}}),
+            f"{WHERE}.labels",
+            "mutually exclusive",
+        ),
         (_broken([*SPEC_PROPS, "size", "$ref"], "#/definitions/x"), f"{WHERE}.size.$ref", "not allowed"),
         (_broken([*SPEC_PROPS, "size", "type"], "str"), f"{WHERE}.size.type", "is not one of"),
         (_broken([*SPEC_PROPS, "port", "type"], "string"), f"{WHERE}.port.type", "must be empty"),
-        (_broken([*SPEC_PROPS, "tags", "x-kubernetes-list-type"], "map"), f"{WHERE}.tags.x-kubernetes-list-map-keys",
-         "required"),
-        (_broken(["spec", "versions", 0, "schema", "openAPIV3Schema", "properties", "metadata", "properties"],
-                 {"labels": {"type": "object"}}), "spec.versions[0].schema.openAPIV3Schema.properties.metadata",
-         "only restrict name and generateName"),
+        (
+            _broken([*SPEC_PROPS, "tags", "x-kubernetes-list-type"], "map"),
+            f"{WHERE}.tags.x-kubernetes-list-map-keys",
+            "required",
+        ),
+        (
+            _broken(
+                ["spec", "versions", 0, "schema", "openAPIV3Schema", "properties", "metadata", "properties"],
+                {"labels": {"type": "object"}},
+            ),
+            "spec.versions[0].schema.openAPIV3Schema.properties.metadata",
+            "only restrict name and generateName",
+        ),
         (_broken(["spec", "versions", 1, "schema"], None), "spec.versions[1].schema", "required"),
         (_broken(["spec", "scope"], "Global"), "spec.scope", "Namespaced or Cluster"),
         (_broken(["metadata", "name"], "widgets"), "metadata.name", "widgets.example.com"),
@@ -183,7 +237,9 @@ WHERE = "spec.versions[0].schema.openAPIV3Schema.properties.spec.properties"
         (_broken(["spec", "preserveUnknownFields"], True), "spec.preserveUnknownFields", "must be false"),
     ],
 )
-def test_invalid_crds_are_rejected_with_located_problems(crd: dict[str, Any], path: str, fragment: str) -> None:
+def test_invalid_crds_are_rejected_with_located_problems(
+    crd: dict[str, Any], path: str, fragment: str
+) -> None:
     registry = SchemaRegistry()
     with pytest.raises(PykroError) as err:
         registry.add_crd(crd)
@@ -207,7 +263,9 @@ def test_value_validations_inside_logic_need_no_types() -> None:
 
 
 KRO = KRO
-E2E_CRDS = sorted(p for p in (KRO / "e2e").rglob("*.yaml") if "kind: CustomResourceDefinition" in p.read_text())
+E2E_CRDS = sorted(
+    p for p in (KRO / "e2e").rglob("*.yaml") if "kind: CustomResourceDefinition" in p.read_text()
+)
 EXAMPLE_RGDS = sorted(
     p for p in (KRO / "examples").rglob("*.yaml") if "kind: ResourceGraphDefinition" in p.read_text()
 )
@@ -219,7 +277,10 @@ def test_upstream_e2e_crds_are_accepted(path: Path) -> None:
     for doc in yaml.safe_load_all(path.read_text()):
         if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition":
             for gvk in registry.add_crd(doc):
-                assert registry.resolve(gvk).schema["properties"]["metadata"]["properties"]["uid"]["type"] == "string"
+                assert (
+                    registry.resolve(gvk).schema["properties"]["metadata"]["properties"]["uid"]["type"]
+                    == "string"
+                )
 
 
 @pytest.mark.parametrize("path", EXAMPLE_RGDS, ids=lambda p: f"{p.parent.name}/{p.name}")

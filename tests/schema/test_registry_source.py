@@ -59,7 +59,11 @@ def gadget_definition() -> dict[str, Any]:
                 "type": "object",
                 "properties": {
                     "power": {"type": "integer", "format": "int64"},
-                    "port": {"allOf": [{"$ref": "#/components/schemas/io.k8s.apimachinery.pkg.util.intstr.IntOrString"}]},
+                    "port": {
+                        "allOf": [
+                            {"$ref": "#/components/schemas/io.k8s.apimachinery.pkg.util.intstr.IntOrString"}
+                        ]
+                    },
                 },
             },
         },
@@ -73,8 +77,12 @@ def openapi_document(*, with_dependencies: bool = True) -> dict[str, Any]:
     if with_dependencies:
         for name in reachable(["io.k8s.api.apps.v1.Deployment", OBJECT_META], definitions):
             schemas[name] = as_server_publishes(definitions[name])
-    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.33.1"}, "paths": {},
-            "components": {"schemas": schemas}}
+    return {
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": "v1.33.1"},
+        "paths": {},
+        "components": {"schemas": schemas},
+    }
 
 
 class DocumentSource:
@@ -95,8 +103,16 @@ def discovery() -> dict[GVK, KindInfo]:
     deployment = SchemaRegistry().resolve(DEPLOYMENT).info
     return {
         DEPLOYMENT: replace(deployment, short_names=("deploy", "from-cluster")),
-        GADGET: KindInfo(GADGET, "gadgets", False, frozenset({"status"}), ("gd",), "gadget", "GadgetList",
-                         ("get", "list", "watch")),
+        GADGET: KindInfo(
+            GADGET,
+            "gadgets",
+            False,
+            frozenset({"status"}),
+            ("gd",),
+            "gadget",
+            "GadgetList",
+            ("get", "list", "watch"),
+        ),
     }
 
 
@@ -150,14 +166,33 @@ def test_builtins_answer_what_the_source_does_not_know(source: DocumentSource) -
 def test_added_crds_win_over_sources(source: DocumentSource) -> None:
     registry = SchemaRegistry()
     registry.add_source(source)
-    registry.add_crd({
-        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-        "metadata": {"name": "gadgets.example.com"},
-        "spec": {"group": "example.com", "scope": "Namespaced", "names": {"kind": "Gadget", "plural": "gadgets"},
-                 "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
-                     "type": "object", "properties": {"spec": {"type": "object", "properties": {
-                         "colour": {"type": "string"}}}}}}}]},
-    })
+    registry.add_crd(
+        {
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": "gadgets.example.com"},
+            "spec": {
+                "group": "example.com",
+                "scope": "Namespaced",
+                "names": {"kind": "Gadget", "plural": "gadgets"},
+                "versions": [
+                    {
+                        "name": "v1",
+                        "served": True,
+                        "storage": True,
+                        "schema": {
+                            "openAPIV3Schema": {
+                                "type": "object",
+                                "properties": {
+                                    "spec": {"type": "object", "properties": {"colour": {"type": "string"}}}
+                                },
+                            }
+                        },
+                    }
+                ],
+            },
+        }
+    )
     gadget = registry.resolve(GADGET)
     assert gadget.info.namespaced is True
     assert set(gadget.schema["properties"]["spec"]["properties"]) == {"colour"}

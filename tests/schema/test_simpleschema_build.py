@@ -44,17 +44,36 @@ OBJ = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("map[string]map[string]integer",
-         {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": {"type": "integer"}}}),
+        (
+            "map[string]map[string]integer",
+            {
+                "type": "object",
+                "additionalProperties": {"type": "object", "additionalProperties": {"type": "integer"}},
+            },
+        ),
         ("[][]float", {"type": "array", "items": {"type": "array", "items": {"type": "number"}}}),
         ("[]object", {"type": "array", "items": OBJ}),
         ("[][]object", {"type": "array", "items": {"type": "array", "items": OBJ}}),
         ("map[string]object", {"type": "object", "additionalProperties": OBJ}),
-        ("map[string]map[string]object",
-         {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": OBJ}}),
-        ("[][][]string", {"type": "array", "items": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}}}),
-        ("map[string][]string", {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}),
-        ("[]map[string]integer", {"type": "array", "items": {"type": "object", "additionalProperties": {"type": "integer"}}}),
+        (
+            "map[string]map[string]object",
+            {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": OBJ}},
+        ),
+        (
+            "[][][]string",
+            {
+                "type": "array",
+                "items": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}},
+            },
+        ),
+        (
+            "map[string][]string",
+            {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+        ),
+        (
+            "[]map[string]integer",
+            {"type": "array", "items": {"type": "object", "additionalProperties": {"type": "integer"}}},
+        ),
         ("object", OBJ),
     ],
 )
@@ -68,20 +87,29 @@ def test_custom_types_are_inlined_in_collections() -> None:
     nested = build_field("map[string]map[string]map[string]Person", {"Person": PERSON})[0]
     assert nested["additionalProperties"]["additionalProperties"]["additionalProperties"] == person
     record = build_field("Record", {"Record": {"tags": "map[string][]string", "matrix": "[][]integer"}})[0]
-    assert record["properties"]["matrix"] == {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}}
+    assert record["properties"]["matrix"] == {
+        "type": "array",
+        "items": {"type": "array", "items": {"type": "integer"}},
+    }
     assert "$ref" not in str(nested)
 
 
 def test_enums_with_defaults() -> None:
-    schema = to_openapi({
-        "logLevel": 'string | enum="debug,info,warn,error" default="info"',
-        "features": {
-            "logFormat": 'string | enum="json,text,csv" default="json"',
-            "errorCode": 'integer | enum="400,404,500" default=500',
-        },
-    })
+    schema = to_openapi(
+        {
+            "logLevel": 'string | enum="debug,info,warn,error" default="info"',
+            "features": {
+                "logFormat": 'string | enum="json,text,csv" default="json"',
+                "errorCode": 'integer | enum="400,404,500" default=500',
+            },
+        }
+    )
     assert schema["default"] == {}
-    assert schema["properties"]["logLevel"] == {"type": "string", "enum": ["debug", "info", "warn", "error"], "default": "info"}
+    assert schema["properties"]["logLevel"] == {
+        "type": "string",
+        "enum": ["debug", "info", "warn", "error"],
+        "default": "info",
+    }
     features = schema["properties"]["features"]
     assert features["default"] == {}
     assert features["properties"]["errorCode"] == {"type": "integer", "enum": [400, 404, 500], "default": 500}
@@ -104,7 +132,9 @@ def test_validation_and_immutable_markers_in_schema() -> None:
 
 
 def test_alias_type_with_required_propagates_to_parent() -> None:
-    schema = to_openapi({"myValue": "myType"}, {"myType": 'string | required=true description="my description"'})
+    schema = to_openapi(
+        {"myValue": "myType"}, {"myType": 'string | required=true description="my description"'}
+    )
     assert schema["properties"]["myValue"] == {"type": "string", "description": "my description"}
     assert schema["required"] == ["myValue"]
 
@@ -118,27 +148,70 @@ def test_struct_types_never_propagate_required() -> None:
 @pytest.mark.parametrize(
     ("spec", "types", "expected"),
     [
-        ({"field": "TypeA"}, {"TypeA": "TypeB", "TypeB": "TypeA"},
-         [("spec.schema.types.TypeA", "cyclic dependency in type TypeA: graph contains a cycle: TypeA -> TypeB -> TypeA")]),
-        ({"field": "string"}, {"TypeA": "UndefinedType"}, [("spec.schema.types.TypeA", "unknown type: UndefinedType")]),
+        (
+            {"field": "TypeA"},
+            {"TypeA": "TypeB", "TypeB": "TypeA"},
+            [
+                (
+                    "spec.schema.types.TypeA",
+                    "cyclic dependency in type TypeA: graph contains a cycle: TypeA -> TypeB -> TypeA",
+                )
+            ],
+        ),
+        (
+            {"field": "string"},
+            {"TypeA": "UndefinedType"},
+            [("spec.schema.types.TypeA", "unknown type: UndefinedType")],
+        ),
         ({"field": "string"}, {"BadType": 123}, [("spec.schema.types.BadType", "unexpected type: int")]),
         ({"field": "string"}, {"BadType": "[]"}, [("spec.schema.types.BadType", "empty slice element type")]),
-        ({"field": "string"}, {"BadType": {"field": 123}}, [("spec.schema.types.BadType.field", "unexpected type: int")]),
+        (
+            {"field": "string"},
+            {"BadType": {"field": 123}},
+            [("spec.schema.types.BadType.field", "unexpected type: int")],
+        ),
         ({"field": 123}, {}, [("spec.schema.spec.field", "unexpected type: int")]),
-        ({"field": "string"}, {"BadType": "string | minLength=abc"},
-         [("spec.schema.types.BadType", "minLength value 'abc' must be a valid integer")]),
-        ({"field": "string"}, {"BadType": {"field": "string | minLength=abc"}},
-         [("spec.schema.types.BadType.field", "minLength value 'abc' must be a valid integer")]),
-        ({"outer": {"inner": "string | minLength=abc"}}, {},
-         [("spec.schema.spec.outer.inner", "minLength value 'abc' must be a valid integer")]),
+        (
+            {"field": "string"},
+            {"BadType": "string | minLength=abc"},
+            [("spec.schema.types.BadType", "minLength value 'abc' must be a valid integer")],
+        ),
+        (
+            {"field": "string"},
+            {"BadType": {"field": "string | minLength=abc"}},
+            [("spec.schema.types.BadType.field", "minLength value 'abc' must be a valid integer")],
+        ),
+        (
+            {"outer": {"inner": "string | minLength=abc"}},
+            {},
+            [("spec.schema.spec.outer.inner", "minLength value 'abc' must be a valid integer")],
+        ),
         ({"field": "string | =bad"}, {}, [("spec.schema.spec.field", "empty marker key")]),
         ({"invalid": "unknownType"}, {}, [("spec.schema.spec.invalid", "unknown type: unknownType")]),
         ({"field": "[]UndefinedType"}, {}, [("spec.schema.spec.field", "unknown type: UndefinedType")]),
-        ({"field": "map[string]UndefinedType"}, {}, [("spec.schema.spec.field", "unknown type: UndefinedType")]),
-        ({"a": "nope", "b": {"c": "string | bogus=1"}}, {},
-         [("spec.schema.spec.a", "unknown type: nope"), ("spec.schema.spec.b.c", 'invalid marker key "bogus": unknown marker')]),
-        ({"uses": "Loop"}, {"Loop": {"self": "Loop"}},
-         [("spec.schema.types.Loop", "cyclic dependency in type Loop: graph contains a cycle: Loop -> Loop")]),
+        (
+            {"field": "map[string]UndefinedType"},
+            {},
+            [("spec.schema.spec.field", "unknown type: UndefinedType")],
+        ),
+        (
+            {"a": "nope", "b": {"c": "string | bogus=1"}},
+            {},
+            [
+                ("spec.schema.spec.a", "unknown type: nope"),
+                ("spec.schema.spec.b.c", 'invalid marker key "bogus": unknown marker'),
+            ],
+        ),
+        (
+            {"uses": "Loop"},
+            {"Loop": {"self": "Loop"}},
+            [
+                (
+                    "spec.schema.types.Loop",
+                    "cyclic dependency in type Loop: graph contains a cycle: Loop -> Loop",
+                )
+            ],
+        ),
     ],
 )
 def test_build_errors_name_path_and_reason(
@@ -164,17 +237,26 @@ def test_default_propagation_at_root(spec: dict[str, Any], types: dict[str, Any]
 
 
 def test_default_propagation_through_nested_custom_types() -> None:
-    schema = to_openapi({"app": "App"}, {"App": {"name": "string", "config": "Config"},
-                                          "Config": {"port": "integer | default=8080"}})
+    schema = to_openapi(
+        {"app": "App"},
+        {"App": {"name": "string", "config": "Config"}, "Config": {"port": "integer | default=8080"}},
+    )
     app = schema["properties"]["app"]
     assert schema["default"] == {} and app["default"] == {} and app["properties"]["config"]["default"] == {}
 
 
 def test_default_propagation_stops_at_required() -> None:
-    schema = to_openapi({"outer": {
-        "inner": {"required_field": "string | required=true", "optional_field": "integer | default=42"},
-        "sibling": 'string | default="hello"',
-    }})
+    schema = to_openapi(
+        {
+            "outer": {
+                "inner": {
+                    "required_field": "string | required=true",
+                    "optional_field": "integer | default=42",
+                },
+                "sibling": 'string | default="hello"',
+            }
+        }
+    )
     outer = schema["properties"]["outer"]
     assert outer["properties"]["inner"]["required"] == ["required_field"]
     assert "default" not in outer["properties"]["inner"]
@@ -197,7 +279,11 @@ def test_complex_schema_e2e() -> None:
     types = {
         "RequiredString": "string | required=true",
         "Port": "integer | default=8080 minimum=1 maximum=65535",
-        "ServiceEndpoint": {"name": "RequiredString", "url": 'string | required=true pattern="^https?://"', "port": "Port"},
+        "ServiceEndpoint": {
+            "name": "RequiredString",
+            "url": 'string | required=true pattern="^https?://"',
+            "port": "Port",
+        },
         "Label": {"key": "string", "value": "string"},
         "Database": {"host": "string | required=true", "port": "Port", "user": "RequiredString"},
         "Retry": {"maxRetries": "integer | default=3", "backoffMs": "integer | default=1000"},
@@ -216,10 +302,15 @@ def test_complex_schema_e2e() -> None:
     assert props["endpoints"]["minItems"] == 1
     assert props["endpoints"]["items"]["required"] == ["name", "url"]
     assert props["endpoints"]["items"]["properties"]["port"] == {
-        "type": "integer", "default": 8080, "minimum": 1, "maximum": 65535}
+        "type": "integer",
+        "default": 8080,
+        "minimum": 1,
+        "maximum": 65535,
+    }
     assert props["labels"]["x-kubernetes-list-type"] == "set"
     assert props["replicas"]["x-kubernetes-validations"] == [
-        {"rule": "self <= 10 || self % 2 == 0", "message": "validation failed"}]
+        {"rule": "self <= 10 || self % 2 == 0", "message": "validation failed"}
+    ]
     assert props["database"]["required"] == ["host", "user"] and "default" not in props["database"]
     assert props["retry"]["default"] == {}
 

@@ -11,9 +11,41 @@ from pykro.errors import PykroError
 from pykro.schema.simpleschema import parse_field, parse_markers, to_openapi
 
 _PIECES = st.sampled_from(
-    ["string", "integer", "boolean", "float", "object", "[]", "map[", "map[string]", "]", "[", "{", "}", "|", " ",
-     "=", '"', "\\", "required", "default", "minItems", "listType", "listMapKey", "enum", "pattern", "true", "1",
-     "Person", ",", "validation", "uniqueItems", "map", "set", "x"]
+    [
+        "string",
+        "integer",
+        "boolean",
+        "float",
+        "object",
+        "[]",
+        "map[",
+        "map[string]",
+        "]",
+        "[",
+        "{",
+        "}",
+        "|",
+        " ",
+        "=",
+        '"',
+        "\\",
+        "required",
+        "default",
+        "minItems",
+        "listType",
+        "listMapKey",
+        "enum",
+        "pattern",
+        "true",
+        "1",
+        "Person",
+        ",",
+        "validation",
+        "uniqueItems",
+        "map",
+        "set",
+        "x",
+    ]
 )
 _FIELD_TEXT = st.one_of(st.text(max_size=60), st.lists(_PIECES, max_size=14).map("".join))
 _FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -38,13 +70,18 @@ def test_parse_markers_never_crashes(text: str) -> None:
     _ok_or_clean_error(parse_markers, text)
 
 
-_LEAF = st.one_of(_FIELD_TEXT, st.integers(), st.booleans(), st.none(), st.lists(st.text(max_size=3), max_size=2))
+_LEAF = st.one_of(
+    _FIELD_TEXT, st.integers(), st.booleans(), st.none(), st.lists(st.text(max_size=3), max_size=2)
+)
 _NAMES = st.sampled_from(["a", "b", "Person", "Port", "x"])
 _TREE = st.recursive(_LEAF, lambda children: st.dictionaries(_NAMES, children, max_size=3), max_leaves=8)
 
 
 @_FUZZ
-@given(st.dictionaries(_NAMES, _TREE, max_size=4), st.dictionaries(st.sampled_from(["Person", "Port", "a"]), _TREE, max_size=3))
+@given(
+    st.dictionaries(_NAMES, _TREE, max_size=4),
+    st.dictionaries(st.sampled_from(["Person", "Port", "a"]), _TREE, max_size=3),
+)
 def test_to_openapi_never_crashes(spec: dict[str, Any], types: dict[str, Any]) -> None:
     try:
         schema = to_openapi(spec, types)

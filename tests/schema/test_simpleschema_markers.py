@@ -33,17 +33,29 @@ def test_parse_markers_errors(text: str, reason: str) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('required=true description="This is a description"',
-         [("required", "true"), ("description", "This is a description")]),
-        ('required=true default=5 description="This is a description"',
-         [("required", "true"), ("default", "5"), ("description", "This is a description")]),
+        (
+            'required=true description="This is a description"',
+            [("required", "true"), ("description", "This is a description")],
+        ),
+        (
+            'required=true default=5 description="This is a description"',
+            [("required", "true"), ("default", "5"), ("description", "This is a description")],
+        ),
         ('default=["key": "value"] required=true', [("default", '["key": "value"]'), ("required", "true")]),
-        ('default={"key": "value"} description="A complex \\"description\\"" required=true',
-         [("default", '{"key": "value"}'), ("description", 'A complex "description"'), ("required", "true")]),
+        (
+            'default={"key": "value"} description="A complex \\"description\\"" required=true',
+            [
+                ("default", '{"key": "value"}'),
+                ("description", 'A complex "description"'),
+                ("required", "true"),
+            ],
+        ),
         ("minimum=0 maximum=100", [("minimum", "0"), ("maximum", "100")]),
         ("minimum=0.1 maximum=1.5", [("minimum", "0.1"), ("maximum", "1.5")]),
-        ('description="This has \\"quotes\\" and a \\n newline" default="\\"quoted\\""',
-         [("description", 'This has "quotes" and a \\n newline'), ("default", '"quoted"')]),
+        (
+            'description="This has \\"quotes\\" and a \\n newline" default="\\"quoted\\""',
+            [("description", 'This has "quotes" and a \\n newline'), ("default", '"quoted"')],
+        ),
         ("immutable=true required=false", [("immutable", "true"), ("required", "false")]),
         ('pattern="^[a-zA-Z0-9]+$"', [("pattern", "^[a-zA-Z0-9]+$")]),
         ('pattern="^(foo|bar)\\d{2,4}$"', [("pattern", "^(foo|bar)\\d{2,4}$")]),
@@ -84,8 +96,12 @@ IMMUTABLE = {"rule": "self == oldSelf", "message": "field is immutable"}
         ("integer", "minimum=0", {"minimum": 0.0}, False),
         ("integer", "maximum=100", {"maximum": 100.0}, False),
         ("number", "minimum=0.5 maximum=99.5", {"minimum": 0.5, "maximum": 99.5}, False),
-        ("string", 'validation="self.size() > 0"',
-         {"x-kubernetes-validations": [{"rule": "self.size() > 0", "message": "validation failed"}]}, False),
+        (
+            "string",
+            'validation="self.size() > 0"',
+            {"x-kubernetes-validations": [{"rule": "self.size() > 0", "message": "validation failed"}]},
+            False,
+        ),
         ("string", "immutable=true", {"x-kubernetes-validations": [IMMUTABLE]}, False),
         ("string", "immutable=false", {}, False),
         ("string", 'enum="a,b,c"', {"enum": ["a", "b", "c"]}, False),
@@ -96,20 +112,48 @@ IMMUTABLE = {"rule": "self == oldSelf", "message": "field is immutable"}
         ("array", "uniqueItems=false", {}, False),
         ("array", "minItems=2 maxItems=10", {"minItems": 2, "maxItems": 10}, False),
         ("array", "minItems=0", {"minItems": 0}, False),
-        ("array", "listType=map listMapKey=name",
-         {"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]}, False),
+        (
+            "array",
+            "listType=map listMapKey=name",
+            {"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]},
+            False,
+        ),
         ("array", "listType=set", {"x-kubernetes-list-type": "set"}, False),
         ("array", "listType=atomic", {"x-kubernetes-list-type": "atomic"}, False),
-        ("array", "listType=map listMapKey=name listMapKey=namespace",
-         {"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name", "namespace"]}, False),
-        ("string", 'required=true default="test" description="A test field"',
-         {"default": "test", "description": "A test field"}, True),
-        ("string", "immutable=true validation=\"self.matches('^(pending|active|done)$')\"",
-         {"x-kubernetes-validations": [
-             IMMUTABLE, {"rule": "self.matches('^(pending|active|done)$')", "message": "validation failed"}]}, False),
-        ("string", "validation=\"self.matches('^(pending|active|done)$')\" immutable=true",
-         {"x-kubernetes-validations": [
-             {"rule": "self.matches('^(pending|active|done)$')", "message": "validation failed"}, IMMUTABLE]}, False),
+        (
+            "array",
+            "listType=map listMapKey=name listMapKey=namespace",
+            {"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name", "namespace"]},
+            False,
+        ),
+        (
+            "string",
+            'required=true default="test" description="A test field"',
+            {"default": "test", "description": "A test field"},
+            True,
+        ),
+        (
+            "string",
+            "immutable=true validation=\"self.matches('^(pending|active|done)$')\"",
+            {
+                "x-kubernetes-validations": [
+                    IMMUTABLE,
+                    {"rule": "self.matches('^(pending|active|done)$')", "message": "validation failed"},
+                ]
+            },
+            False,
+        ),
+        (
+            "string",
+            "validation=\"self.matches('^(pending|active|done)$')\" immutable=true",
+            {
+                "x-kubernetes-validations": [
+                    {"rule": "self.matches('^(pending|active|done)$')", "message": "validation failed"},
+                    IMMUTABLE,
+                ]
+            },
+            False,
+        ),
     ],
 )
 def test_apply_markers(schema_type: str, markers: str, expected: dict[str, Any], required: bool) -> None:

@@ -95,8 +95,10 @@ def test_map_value_type(text: str, value: str) -> None:
     assert map_value_type(text) == value
 
 
-@pytest.mark.parametrize(("text", "reason"), [("map[integer]string", "map key must be string"),
-                                               ("map[string]", "map value type is required")])
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("map[integer]string", "map key must be string"), ("map[string]", "map value type is required")],
+)
 def test_map_value_type_errors(text: str, reason: str) -> None:
     with pytest.raises(SimpleSchemaError, match=reason):
         map_value_type(text)

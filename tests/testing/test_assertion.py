@@ -183,7 +183,10 @@ class TestBindingSubstitution:
     @given(st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=30))
     def test_any_bound_string_round_trips(self, value: str) -> None:
         # An expected scalar written `(...)` is itself an expression and `\\...\\` an escape: not literals.
-        assume(not (value.startswith("(") and value.endswith(")")) and not re.fullmatch(r"\\.+\\", value, re.DOTALL))
+        assume(
+            not (value.startswith("(") and value.endswith(")"))
+            and not re.fullmatch(r"\\.+\\", value, re.DOTALL)
+        )
         assert matches({"($v)": value}, {}, {"v": value})
 
 
@@ -211,7 +214,8 @@ def _assert_files() -> list[Path]:
 
 
 def test_every_expression_key_in_upstream_asserts_works() -> None:
-    """Each `(expr)` key in kro's assert files evaluates, passes on a Ready object and fails on a NotReady one."""
+    """Each `(expr)` key in kro's assert files evaluates, passes on a Ready object and fails on a NotReady
+    one."""
     forms: set[str] = set()
     for path in _assert_files():
         for doc in yaml.safe_load_all(path.read_text()):

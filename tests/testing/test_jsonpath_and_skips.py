@@ -61,7 +61,9 @@ def test_step_keys_and_merge(tmp_path: Path) -> None:
     other.write_text("t3: later\n")
     skips = load_skips(path).merged(load_skips(other))
     assert skips.for_step("t1", "step-a") == "not yet" and skips.for_step("t1", "step-b") is None
-    assert skips.for_test("t2") == "never" and skips.for_test("t3") == "later" and skips.for_test("t1") is None
+    assert (
+        skips.for_test("t2") == "never" and skips.for_test("t3") == "later" and skips.for_test("t1") is None
+    )
 
 
 @pytest.mark.parametrize(

@@ -180,7 +180,8 @@ async def test_unknown_kind_fails_assert_and_passes_error(server: EmbeddedAPISer
         "  steps:\n"
         f"  - name: error-passes\n    try:\n    - error:\n        resource: {nope}\n"
         "    - error:\n        resource: {apiVersion: v1, kind: Nope, metadata: {name: x}}\n"
-        f"  - name: assert-fails\n    try:\n    - assert:\n        timeout: 200ms\n        resource: {nope}\n",
+        "  - name: assert-fails\n    try:\n    - assert:\n"
+        f"        timeout: 200ms\n        resource: {nope}\n",
     )
     result, _lines = await _run(server, folder)
     assert [s.status for s in result.steps] == ["passed", "failed"]
@@ -206,7 +207,8 @@ async def test_delete_waits_for_finalizers_and_cleanup_failures_fail_the_test(
         "  - name: create\n    try:\n    - apply: {file: cm.yaml}\n"
         "  - name: delete\n    try:\n    - delete: {file: cm.yaml, timeout: 200ms}\n",
         {
-            "cm.yaml": f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: stuck, finalizers: [{finalizer}]}}\n"
+            "cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: "
+            f"{{name: stuck, finalizers: [{finalizer}]}}\n"
         },
     )
     result, lines = await _run(server, folder)
@@ -242,7 +244,8 @@ async def test_file_patterns_and_bad_resource_files(
         tmp_path,
         "globbed",
         "  steps:\n"
-        "  - name: pattern\n    try:\n    - apply: {file: 'manifests/*.yaml'}\n    - assert: {file: 'manifests/*.yaml'}\n"
+        "  - name: pattern\n    try:\n    - apply: {file: 'manifests/*.yaml'}\n    - assert: {file: "
+        "'manifests/*.yaml'}\n"
         "    - assert: {resource: {apiVersion: v1, kind: ConfigMap, (length(@) > `0`): true}}\n"
         "  - name: broken\n    try:\n    - apply: {file: broken.yaml}\n"
         "  - name: never-run\n    try:\n    - apply: {file: 'nothing/*.yaml'}\n",
@@ -328,7 +331,8 @@ async def test_upstream_instance_crd_asserts_match_what_the_server_serves(
         folder = _scenario(
             tmp_path,
             path.parent.name,
-            "  steps:\n  - name: crd\n    try:\n    - apply: {file: crd.yaml}\n    - assert: {file: assert.yaml}\n",
+            "  steps:\n  - name: crd\n    try:\n    - apply: {file: crd.yaml}\n    - assert: {file: "
+            "assert.yaml}\n",
             {"crd.yaml": yaml.safe_dump(crd), "assert.yaml": path.read_text()},
         )
         result, lines = await _run(server, folder)

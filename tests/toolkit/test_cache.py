@@ -14,8 +14,14 @@ from pykro.toolkit.cache import NAMESPACE_INDEX, OWNER_UID_INDEX, Indexer, label
 INSTANCE = "kro.run/instance-id"
 
 
-def cm(name: str, ns: str | None = "default", *, instance: str | None = None, owner: str | None = None,
-       rv: str = "1") -> dict[str, Any]:
+def cm(
+    name: str,
+    ns: str | None = "default",
+    *,
+    instance: str | None = None,
+    owner: str | None = None,
+    rv: str = "1",
+) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": name, "resourceVersion": rv}
     if ns:
         meta["namespace"] = ns

@@ -59,7 +59,9 @@ async def test_results_drive_requeueing() -> None:
     assert queue.num_requeues("again") == 0 and queue.num_requeues("flaky") == 0, "success forgets backoff"
     assert calls == {"again": 3, "later": 2, "flaky": 2, "done": 1, "gone": 1}
     assert registry.get_sample_value("controller_reconcile_total", {"name": "c", "result": "error"}) == 1
-    assert registry.get_sample_value("controller_reconcile_total", {"name": "c", "result": "requeue_after"}) == 1
+    assert (
+        registry.get_sample_value("controller_reconcile_total", {"name": "c", "result": "requeue_after"}) == 1
+    )
 
 
 async def test_errors_stop_after_max_retries() -> None:

@@ -27,20 +27,28 @@ from tests.kube.live import (
 )
 
 SECRET = GVK("", "v1", "Secret")
+
+
 def fast() -> Backoff:
     return Backoff(initial=0.05, maximum=0.5)
 
 
 async def converged(informer: Informer, client: KubeClient, namespace: str = "default") -> bool:
     listed = await client.list_all(informer.gvk, namespace=namespace)
-    server = {f"{o['metadata']['namespace']}/{o['metadata']['name']}": o["metadata"]["resourceVersion"]
-              for o in listed.items}
-    cache = {k: o["metadata"]["resourceVersion"] for k in informer.cache.keys() if (o := informer.cache.get(k))}
+    server = {
+        f"{o['metadata']['namespace']}/{o['metadata']['name']}": o["metadata"]["resourceVersion"]
+        for o in listed.items
+    }
+    cache = {
+        k: o["metadata"]["resourceVersion"] for k in informer.cache.keys() if (o := informer.cache.get(k))
+    }
     return server == cache
 
 
 def restarts(registry: CollectorRegistry, gvk: GVK, reason: str) -> float:
-    return registry.get_sample_value("informer_watch_restarts_total", {"gvr": str(gvk), "reason": reason}) or 0.0
+    return (
+        registry.get_sample_value("informer_watch_restarts_total", {"gvr": str(gvk), "reason": reason}) or 0.0
+    )
 
 
 async def test_server_restart_mid_watch(tmp_path: Path) -> None:
@@ -54,7 +62,9 @@ async def test_server_restart_mid_watch(tmp_path: Path) -> None:
             async with client_for(first) as c:
                 await c.create(configmap(name))
         client = KubeClient(load_kubeconfig(kubeconfig, max_retries=1))
-        informer = Informer(client, CONFIGMAP, namespace="default", metrics=RuntimeMetrics(registry), backoff=fast())
+        informer = Informer(
+            client, CONFIGMAP, namespace="default", metrics=RuntimeMetrics(registry), backoff=fast()
+        )
         informer.add_handler(events.append)
         informer.start()
         await informer.wait_for_sync(10)
@@ -85,7 +95,9 @@ async def test_compacted_resource_version_relists(tmp_path: Path) -> None:
         for name in ("a", "b"):
             await client.create(configmap(name))
         events: list[InformerEvent] = []
-        informer = Informer(client, CONFIGMAP, namespace="default", metrics=RuntimeMetrics(registry), backoff=fast())
+        informer = Informer(
+            client, CONFIGMAP, namespace="default", metrics=RuntimeMetrics(registry), backoff=fast()
+        )
         informer.add_handler(events.append)
         informer.start()
         await informer.wait_for_sync(10)
@@ -100,7 +112,9 @@ async def test_compacted_resource_version_relists(tmp_path: Path) -> None:
             await eventually(lambda: converged(informer, client))
             assert restarts(registry, CONFIGMAP, "expired") == 1
             assert sorted((e.type, e.key, e.synthetic) for e in events) == [
-                ("ADDED", "default/c", False), ("DELETED", "default/a", True)]
+                ("ADDED", "default/c", False),
+                ("DELETED", "default/a", True),
+            ]
         finally:
             await informer.stop()
 
@@ -113,7 +127,9 @@ async def test_dropped_connection(tmp_path: Path) -> None:
         await relay.start()
         config = load_kubeconfig(kubeconfig_via(server, f"https://{host}:{relay.port}", tmp_path / "kc"))
         async with KubeClient(config) as client:
-            informer = Informer(client, CONFIGMAP, namespace="default", metrics=RuntimeMetrics(registry), backoff=fast())
+            informer = Informer(
+                client, CONFIGMAP, namespace="default", metrics=RuntimeMetrics(registry), backoff=fast()
+            )
             informer.start()
             try:
                 await informer.wait_for_sync(10)
@@ -132,8 +148,14 @@ async def test_dropped_connection(tmp_path: Path) -> None:
 async def test_crd_deleted_while_its_informer_runs(client: KubeClient) -> None:
     await install_widget_crd(client)
     for name in ("w1", "w2"):
-        await client.create({"apiVersion": "example.com/v1", "kind": "Widget",
-                             "metadata": {"name": name, "namespace": "default"}, "spec": {"size": 1}})
+        await client.create(
+            {
+                "apiVersion": "example.com/v1",
+                "kind": "Widget",
+                "metadata": {"name": name, "namespace": "default"},
+                "spec": {"size": 1},
+            }
+        )
     events: list[InformerEvent] = []
     informer = Informer(client, WIDGET, namespace="default", backoff=fast())
     informer.add_handler(events.append)
@@ -146,8 +168,14 @@ async def test_crd_deleted_while_its_informer_runs(client: KubeClient) -> None:
         assert sorted(e.key for e in events if e.type == DELETED) == ["default/w1", "default/w2"]
         # The kind comes back: the informer finds it again.
         await install_widget_crd(client)
-        await client.create({"apiVersion": "example.com/v1", "kind": "Widget",
-                             "metadata": {"name": "w3", "namespace": "default"}, "spec": {"size": 3}})
+        await client.create(
+            {
+                "apiVersion": "example.com/v1",
+                "kind": "Widget",
+                "metadata": {"name": "w3", "namespace": "default"},
+                "spec": {"size": 3},
+            }
+        )
         await eventually(lambda: "default/w3" in informer.cache, timeout=15)
     finally:
         await informer.stop()
@@ -211,8 +239,9 @@ async def test_slow_handler_and_slow_reconcile_still_converge(client: KubeClient
             await client.patch(CONFIGMAP, "hot", {"data": {"n": str(i)}})
         final_rv = int((await client.get(CONFIGMAP, "hot"))["metadata"]["resourceVersion"])
         await eventually(lambda: bool(seen_rvs) and seen_rvs[-1] == final_rv)
-        await eventually(lambda: reconciled.get("default/hot") == "30" and not ctl.queue.processing
-                         and len(ctl.queue) == 0)
+        await eventually(
+            lambda: reconciled.get("default/hot") == "30" and not ctl.queue.processing and len(ctl.queue) == 0
+        )
         assert seen_rvs == sorted(seen_rvs), "events reach a slow handler in order"
         assert overlaps == 0
         assert await converged(informer, client)

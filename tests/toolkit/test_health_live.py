@@ -50,8 +50,17 @@ async def test_endpoint_reports_checks_and_metrics(client: KubeClient) -> None:
             ctl = Controller[str]("health", noop, metrics=metrics)
             ctl.start()
             ctl.enqueue("k")
-            await eventually(lambda: (registry.get_sample_value(
-                "controller_reconcile_total", {"name": "health", "result": "done"}) or 0) == 1)
+            await eventually(
+                lambda: (
+                    (
+                        registry.get_sample_value(
+                            "controller_reconcile_total", {"name": "health", "result": "done"}
+                        )
+                        or 0
+                    )
+                    == 1
+                )
+            )
             await ctl.stop()
             text = (await http.get("/metrics")).text
             assert 'controller_reconcile_total{name="health",result="done"} 1.0' in text

@@ -24,13 +24,18 @@ INSTANCE = "kro.run/instance-id"
 
 async def server_state(client: KubeClient, namespace: str = "default") -> dict[str, str]:
     listed = await client.list_all(CONFIGMAP, namespace=namespace)
-    return {f"{o['metadata']['namespace']}/{o['metadata']['name']}": o["metadata"]["resourceVersion"]
-            for o in listed.items}
+    return {
+        f"{o['metadata']['namespace']}/{o['metadata']['name']}": o["metadata"]["resourceVersion"]
+        for o in listed.items
+    }
 
 
 def cache_state(informer: Informer) -> dict[str, str]:
-    return {key: obj["metadata"]["resourceVersion"] for key in informer.cache.keys()
-            if (obj := informer.cache.get(key)) is not None}
+    return {
+        key: obj["metadata"]["resourceVersion"]
+        for key in informer.cache.keys()
+        if (obj := informer.cache.get(key)) is not None
+    }
 
 
 async def test_paged_list_syncs_then_watch_delivers_events(client: KubeClient) -> None:
@@ -53,7 +58,10 @@ async def test_paged_list_syncs_then_watch_delivers_events(client: KubeClient) -
         await eventually(lambda: len(events) == 3)
         assert events == [(ADDED, "default/new"), (MODIFIED, "default/pre-0"), (DELETED, "default/pre-1")]
         assert cache_state(informer) == await server_state(client)
-        assert registry.get_sample_value("informer_events_total", {"gvr": str(CONFIGMAP), "event_type": ADDED}) == 24
+        assert (
+            registry.get_sample_value("informer_events_total", {"gvr": str(CONFIGMAP), "event_type": ADDED})
+            == 24
+        )
     finally:
         await informer.stop()
 
@@ -69,7 +77,11 @@ async def test_modified_events_carry_the_old_state(client: KubeClient) -> None:
         await client.patch(CONFIGMAP, "x", {"data": {"v": "2"}})
         await eventually(lambda: any(e.type == MODIFIED for e in seen))
         update = next(e for e in seen if e.type == MODIFIED)
-        assert update.old is not None and update.old["data"] == {"v": "1"} and update.object["data"] == {"v": "2"}
+        assert (
+            update.old is not None
+            and update.old["data"] == {"v": "1"}
+            and update.object["data"] == {"v": "2"}
+        )
         update.object["data"]["v"] = "mutated by handler"
         cached = informer.cache.get_by_name("x", "default")
         assert cached is not None and cached["data"] == {"v": "2"}, "handlers get copies"
@@ -84,8 +96,9 @@ async def test_indexes_by_label_and_owner(client: KubeClient) -> None:
         obj = configmap(f"child-{i}")
         obj["metadata"]["labels"] = {INSTANCE: "inst-a" if i % 2 else "inst-b"}
         if i < 2:
-            obj["metadata"]["ownerReferences"] = [{"apiVersion": "v1", "kind": "ConfigMap", "name": "owner",
-                                                   "uid": uid}]
+            obj["metadata"]["ownerReferences"] = [
+                {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": uid}
+            ]
         await client.create(obj)
     informer = Informer(client, CONFIGMAP, namespace="default", indexers={"instance": label_index(INSTANCE)})
     informer.start()
@@ -139,7 +152,9 @@ async def test_bookmarks_keep_the_resume_point_fresh(server: Any, client: KubeCl
         synced_at = int(informer.resource_version)
         latest = 0
         for i in range(3):  # changes to other kinds move the server's resourceVersion on
-            secret = await client.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"s{i}"}})
+            secret = await client.create(
+                {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"s{i}"}}
+            )
             latest = int(secret["metadata"]["resourceVersion"])
         await eventually(lambda: int(informer.resource_version) >= latest)
         assert latest > synced_at
@@ -156,7 +171,9 @@ async def test_transform_applies_to_listed_and_watched_objects(client: KubeClien
     listed = configmap("listed")
     listed["metadata"]["annotations"] = {"big": "x" * 100}
     await client.create(listed)
-    informer = Informer(client, CONFIGMAP, namespace="default", metadata_only=True, transform=drop_annotations)
+    informer = Informer(
+        client, CONFIGMAP, namespace="default", metadata_only=True, transform=drop_annotations
+    )
     informer.start()
     try:
         await informer.wait_for_sync(10)
@@ -180,12 +197,16 @@ def test_drop_managed_fields() -> None:
 
 async def test_a_watch_the_server_ends_is_resumed_without_relisting(client: KubeClient) -> None:
     registry = CollectorRegistry()
-    informer = Informer(client, CONFIGMAP, namespace="default", watch_timeout=1, metrics=RuntimeMetrics(registry))
+    informer = Informer(
+        client, CONFIGMAP, namespace="default", watch_timeout=1, metrics=RuntimeMetrics(registry)
+    )
     informer.start()
     try:
         await informer.wait_for_sync(10)
         labels = {"gvr": str(CONFIGMAP), "reason": "closed"}
-        await eventually(lambda: (registry.get_sample_value("informer_watch_restarts_total", labels) or 0) >= 1)
+        await eventually(
+            lambda: (registry.get_sample_value("informer_watch_restarts_total", labels) or 0) >= 1
+        )
         await client.create(configmap("after-resume"))
         await eventually(lambda: "default/after-resume" in informer.cache)
         assert registry.get_sample_value("informer_relists_total", {"gvr": str(CONFIGMAP)}) == 1

@@ -13,8 +13,9 @@ from tests.kube.live import eventually
 
 
 def config(identity: str) -> LeaseConfig:
-    return LeaseConfig("pykro-leader", "default", identity, lease_duration=1.0, renew_deadline=0.6,
-                       retry_period=0.1)
+    return LeaseConfig(
+        "pykro-leader", "default", identity, lease_duration=1.0, renew_deadline=0.6, retry_period=0.1
+    )
 
 
 def test_lease_timings_are_validated() -> None:

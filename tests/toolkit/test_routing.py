@@ -20,11 +20,25 @@ WEBAPP = GVK("kro.run", "v1alpha1", "WebApp")
 SUSPEND = "kro.run/suspend"
 
 
-def obj(generation: int = 1, *, labels: dict[str, str] | None = None, annotations: dict[str, str] | None = None,
-        owners: list[dict[str, str]] | None = None, status: str = "") -> dict[str, Any]:
-    return {"metadata": {"name": "x", "namespace": "ns", "generation": generation, "labels": labels or {},
-                         "annotations": annotations or {}, "ownerReferences": owners or []},
-            "status": {"state": status}}
+def obj(
+    generation: int = 1,
+    *,
+    labels: dict[str, str] | None = None,
+    annotations: dict[str, str] | None = None,
+    owners: list[dict[str, str]] | None = None,
+    status: str = "",
+) -> dict[str, Any]:
+    return {
+        "metadata": {
+            "name": "x",
+            "namespace": "ns",
+            "generation": generation,
+            "labels": labels or {},
+            "annotations": annotations or {},
+            "ownerReferences": owners or [],
+        },
+        "status": {"state": status},
+    }
 
 
 def test_generation_predicate_ignores_status_and_label_writes() -> None:
@@ -59,7 +73,11 @@ def test_owner_routing_uses_old_and_new_owners() -> None:
 def test_label_routing_dedupes_values() -> None:
     got: list[str] = []
     handler = enqueue_label(got.append, "kro.run/instance-id")
-    handler(InformerEvent("MODIFIED", obj(labels={"kro.run/instance-id": "a"}), obj(labels={"kro.run/instance-id": "a"})))
+    handler(
+        InformerEvent(
+            "MODIFIED", obj(labels={"kro.run/instance-id": "a"}), obj(labels={"kro.run/instance-id": "a"})
+        )
+    )
     handler(InformerEvent("ADDED", obj(labels={"other": "b"})))
     assert got == ["a"]
 

@@ -47,8 +47,9 @@ async def test_owner_and_label_routing(client: KubeClient) -> None:
         await manager.subscribe(CONFIGMAP, enqueue_label(by_label.append, INSTANCE))
         child = configmap("child")
         child["metadata"]["labels"] = {INSTANCE: "inst-1"}
-        child["metadata"]["ownerReferences"] = [{"apiVersion": "v1", "kind": "ConfigMap", "name": "parent",
-                                                 "uid": owner["metadata"]["uid"]}]
+        child["metadata"]["ownerReferences"] = [
+            {"apiVersion": "v1", "kind": "ConfigMap", "name": "parent", "uid": owner["metadata"]["uid"]}
+        ]
         await client.create(child)
         await eventually(lambda: bool(by_owner and by_label))
         assert by_owner == [ObjectRef(CONFIGMAP, "default", "parent")]
@@ -69,7 +70,8 @@ async def test_reads_index_routes_events_and_manages_informers(client: KubeClien
     try:
         await manager.set_reads("inst-A", [ObjectRef(CONFIGMAP, "default", "input")], enqueued.append)
         await manager.set_reads(
-            "inst-B", [ObjectRef(CONFIGMAP, "default", "input"), SelectorRef.of(SECRET, {"app": "web"}, "default")],
+            "inst-B",
+            [ObjectRef(CONFIGMAP, "default", "input"), SelectorRef.of(SECRET, {"app": "web"}, "default")],
             enqueued.append,
         )
         informer = manager.informer(CONFIGMAP)
@@ -83,8 +85,13 @@ async def test_reads_index_routes_events_and_manages_informers(client: KubeClien
         await client.patch(CONFIGMAP, "input", {"data": {"x": "1"}})
         await eventually(lambda: len(enqueued) == 2)
         assert sorted(enqueued) == ["inst-A", "inst-B"]
-        await client.create({"apiVersion": "v1", "kind": "Secret",
-                             "metadata": {"name": "s", "namespace": "default", "labels": {"app": "web"}}})
+        await client.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": "s", "namespace": "default", "labels": {"app": "web"}},
+            }
+        )
         await eventually(lambda: len(enqueued) == 3)
         assert enqueued[-1] == "inst-B"
         assert manager.readers_of(ObjectRef(CONFIGMAP, "default", "input")) == {"inst-A", "inst-B"}
@@ -118,9 +125,12 @@ async def test_concurrent_set_reads_share_one_informer(client: KubeClient) -> No
 
     manager = WatchManager(client)
     try:
-        await asyncio.gather(*(
-            manager.set_reads(f"inst-{i}", [ObjectRef(SECRET, "default", f"s{i}")], lambda _: None) for i in range(5)
-        ))
+        await asyncio.gather(
+            *(
+                manager.set_reads(f"inst-{i}", [ObjectRef(SECRET, "default", f"s{i}")], lambda _: None)
+                for i in range(5)
+            )
+        )
         assert manager.subscribers(SECRET) == 1
         for i in range(5):
             await manager.clear_reads(f"inst-{i}")

@@ -31,7 +31,9 @@ NAME_LIST_ITEM_MAX_LENGTH = 63
 RESOURCE_ID_PATTERN = r"^[a-z][a-zA-Z0-9]*$"
 
 ONE_OF_TEMPLATE_MESSAGE = "exactly one of template or externalRef must be provided"
-ONE_OF_TEMPLATE_RULE = "(has(self.template) && !has(self.externalRef)) || (!has(self.template) && has(self.externalRef))"
+ONE_OF_TEMPLATE_RULE = (
+    "(has(self.template) && !has(self.externalRef)) || (!has(self.template) && has(self.externalRef))"
+)
 ONE_OF_NAME_MESSAGE = "exactly one of name or selector must be provided"
 ONE_OF_NAME_RULE = "(has(self.name) && !has(self.selector)) || (!has(self.name) && has(self.selector))"
 IMMUTABLE_RULE = "self == oldSelf"

@@ -102,8 +102,12 @@ class InstanceIdentity:
     def of(cls, instance: Mapping[str, Any], gvk: _GroupVersionKind) -> InstanceIdentity:
         m = meta(instance)
         return cls(
-            gvk.group, gvk.version, gvk.kind,
-            str(m.get("name") or ""), str(m.get("namespace") or ""), str(m.get("uid") or ""),
+            gvk.group,
+            gvk.version,
+            gvk.kind,
+            str(m.get("name") or ""),
+            str(m.get("namespace") or ""),
+            str(m.get("uid") or ""),
         )
 
     @property
@@ -146,5 +150,6 @@ def decorate_child(obj: dict[str, Any], identity: InstanceIdentity, node_id: str
     m["labels"] = {**(labels if isinstance(labels, dict) else {}), **identity.child_labels(node_id)}
     annotations = m.get("annotations")
     m["annotations"] = {
-        **(annotations if isinstance(annotations, dict) else {}), APPLY_ORDER_ANNOTATION: str(apply_order),
+        **(annotations if isinstance(annotations, dict) else {}),
+        APPLY_ORDER_ANNOTATION: str(apply_order),
     }

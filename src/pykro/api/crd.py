@@ -65,7 +65,9 @@ def _schema_section() -> dict[str, Any]:
                 **{"x-kubernetes-validations": _immutable("group")},
             ),
             "scope": _string(
-                enum=list(c.SCOPES), default=c.DEFAULT_SCOPE, **{"x-kubernetes-validations": _immutable("scope")}
+                enum=list(c.SCOPES),
+                default=c.DEFAULT_SCOPE,
+                **{"x-kubernetes-validations": _immutable("scope")},
             ),
             "spec": _free_form("SimpleSchema of the instance spec"),
             "types": _free_form("custom SimpleSchema types"),
@@ -105,7 +107,11 @@ def _resource() -> dict[str, Any]:
                 "items": {
                     "type": "object",
                     "required": ["key", "operator"],
-                    "properties": {"key": _string(), "operator": _string(), "values": {"type": "array", "items": _string()}},
+                    "properties": {
+                        "key": _string(),
+                        "operator": _string(),
+                        "values": {"type": "array", "items": _string()},
+                    },
                 },
             },
         },
@@ -126,8 +132,14 @@ def _resource() -> dict[str, Any]:
                     "kind": _string(),
                     "metadata": {
                         "type": "object",
-                        "x-kubernetes-validations": [{"rule": c.ONE_OF_NAME_RULE, "message": c.ONE_OF_NAME_MESSAGE}],
-                        "properties": {"name": _string(minLength=1), "namespace": _string(), "selector": label_selector},
+                        "x-kubernetes-validations": [
+                            {"rule": c.ONE_OF_NAME_RULE, "message": c.ONE_OF_NAME_MESSAGE}
+                        ],
+                        "properties": {
+                            "name": _string(minLength=1),
+                            "namespace": _string(),
+                            "selector": label_selector,
+                        },
                     },
                 },
             },
@@ -135,7 +147,12 @@ def _resource() -> dict[str, Any]:
             "includeWhen": {"type": "array", "items": _string()},
             "forEach": {
                 "type": "array",
-                "items": {"type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": _string()},
+                "items": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "maxProperties": 1,
+                    "additionalProperties": _string(),
+                },
             },
         },
     }
@@ -216,10 +233,12 @@ def rgd_crd_manifest() -> dict[str, Any]:
                                         "resources": {
                                             "type": "array",
                                             "items": _resource(),
-                                            "x-kubernetes-validations": [{
-                                                "rule": "self.all(r, self.exists_one(x, x.id == r.id))",
-                                                "message": "resource ids must be unique",
-                                            }],
+                                            "x-kubernetes-validations": [
+                                                {
+                                                    "rule": "self.all(r, self.exists_one(x, x.id == r.id))",
+                                                    "message": "resource ids must be unique",
+                                                }
+                                            ],
                                         },
                                     },
                                 },
@@ -242,8 +261,12 @@ GR_PLURAL = "graphrevisions"
 GR_PRINTER_COLUMNS: tuple[dict[str, Any], ...] = (
     {"name": "RGD", "type": "string", "jsonPath": ".spec.snapshot.name", "priority": 1},
     {"name": "REVISION", "type": "integer", "jsonPath": ".spec.revision"},
-    {"name": "HASH", "type": "string", "jsonPath": ".metadata.labels['kro.run/graph-revision-hash']",
-     "priority": 1},
+    {
+        "name": "HASH",
+        "type": "string",
+        "jsonPath": ".metadata.labels['kro.run/graph-revision-hash']",
+        "priority": 1,
+    },
     {"name": "READY", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].status'},
     {"name": "AGE", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
 )
@@ -253,7 +276,9 @@ def _graph_revision_status() -> dict[str, Any]:
     status = _status()
     return {
         "type": "object",
-        "properties": {key: status["properties"][key] for key in ("conditions", "topologicalOrder", "resources")},
+        "properties": {
+            key: status["properties"][key] for key in ("conditions", "topologicalOrder", "resources")
+        },
     }
 
 

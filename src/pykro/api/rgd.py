@@ -38,8 +38,19 @@ __all__ = [
 ]
 
 _SCHEMA_FIELDS = frozenset(
-    {"kind", "apiVersion", "group", "scope", "spec", "types", "status", "additionalPrinterColumns",
-     "shortNames", "categories", "metadata"}
+    {
+        "kind",
+        "apiVersion",
+        "group",
+        "scope",
+        "spec",
+        "types",
+        "status",
+        "additionalPrinterColumns",
+        "shortNames",
+        "categories",
+        "metadata",
+    }
 )
 _RESOURCE_FIELDS = frozenset({"id", "template", "externalRef", "readyWhen", "includeWhen", "forEach"})
 _EXTERNAL_REF_FIELDS = frozenset({"apiVersion", "kind", "metadata"})
@@ -54,7 +65,8 @@ def is_rgd_document(doc: object) -> bool:
 
 
 def parse_rgd(doc: Mapping[str, Any] | str, *, source: str = "") -> ResourceGraphDefinition:
-    """Build the typed RGD from a YAML string or a decoded document; raise `PykroError` listing every problem."""
+    """Build the typed RGD from a YAML string or a decoded document; raise `PykroError` listing every
+    problem."""
     if isinstance(doc, str):
         docs = parse_yaml_documents(doc, source)
         if len(docs) != 1:
@@ -70,7 +82,9 @@ def parse_rgd(doc: Mapping[str, Any] | str, *, source: str = "") -> ResourceGrap
 
 
 def _error(problems: tuple[Problem, ...]) -> PykroError:
-    summary = str(problems[0]) if len(problems) == 1 else f"{len(problems)} problems in ResourceGraphDefinition"
+    summary = (
+        str(problems[0]) if len(problems) == 1 else f"{len(problems)} problems in ResourceGraphDefinition"
+    )
     return PykroError(summary, problems)
 
 
@@ -208,7 +222,9 @@ class _Parser:
         free_form = {
             key: self.mapping(schema.get(key), f"{path}.{key}") or {} for key in ("spec", "types", "status")
         }
-        columns = self.parse_printer_columns(schema.get("additionalPrinterColumns"), f"{path}.additionalPrinterColumns")
+        columns = self.parse_printer_columns(
+            schema.get("additionalPrinterColumns"), f"{path}.additionalPrinterColumns"
+        )
         short_names = self.name_list(schema.get("shortNames"), f"{path}.shortNames")
         categories = self.name_list(schema.get("categories"), f"{path}.categories")
         crd_meta = self.mapping(schema.get("metadata"), f"{path}.metadata") or {}
@@ -261,7 +277,10 @@ class _Parser:
                 self.string(column.get(key), f"{item_path}.{key}")
             column_type = column.get("type")
             if isinstance(column_type, str) and column_type and column_type not in _PRINTER_COLUMN_TYPES:
-                self.fail(f"{item_path}.type", f"type {column_type!r} must be one of {', '.join(_PRINTER_COLUMN_TYPES)}")
+                self.fail(
+                    f"{item_path}.type",
+                    f"type {column_type!r} must be one of {', '.join(_PRINTER_COLUMN_TYPES)}",
+                )
             priority = column.get("priority")
             if priority is not None and (not isinstance(priority, int) or isinstance(priority, bool)):
                 self.fail(f"{item_path}.priority", f"must be an integer, got {json_type(priority)}")
@@ -279,7 +298,10 @@ class _Parser:
             if resource is None:
                 continue
             if resource.id in first_index:
-                self.fail(f"{path}[{index}].id", f"naming convention violation: found duplicate resource IDs {resource.id}")
+                self.fail(
+                    f"{path}[{index}].id",
+                    f"naming convention violation: found duplicate resource IDs {resource.id}",
+                )
             else:
                 first_index[resource.id] = index
             resources.append((index, resource))
@@ -295,7 +317,10 @@ class _Parser:
             item_path = f"{path}[{position}]"
             self.check_identifier(dimension.name, item_path, "iterator")
             if dimension.name in ids:
-                self.fail(item_path, f"naming convention violation: iterator {dimension.name} conflicts with a resource id")
+                self.fail(
+                    item_path,
+                    f"naming convention violation: iterator {dimension.name} conflicts with a resource id",
+                )
             if dimension.name in seen:
                 self.fail(item_path, f"naming convention violation: duplicate iterator name {dimension.name}")
             seen.add(dimension.name)

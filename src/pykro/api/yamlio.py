@@ -42,7 +42,8 @@ MAX_DEPTH = 100
 
 
 def shape_problem(doc: Any) -> str | None:
-    """Reject self-referencing (via aliases), too deep or overly expanded documents; iterative, so no recursion."""
+    """Reject self-referencing (via aliases), too deep or overly expanded documents; iterative, so no
+    recursion."""
     count = 0
     stack: list[tuple[Any, frozenset[int]]] = [(doc, frozenset())]
     while stack:
@@ -89,7 +90,9 @@ def load_documents(path: str | Path) -> list[dict[str, Any]]:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-        raise PykroError(f"{source}: cannot read file: {reason}", (Problem("", f"cannot read file: {reason}", source),)) from None
+        raise PykroError(
+            f"{source}: cannot read file: {reason}", (Problem("", f"cannot read file: {reason}", source),)
+        ) from None
     docs = parse_yaml_documents(text, source)
     problems = tuple(
         Problem("", f"document {index + 1} is a {_type_name(doc)}, expected a mapping", source)

@@ -58,7 +58,9 @@ class EmbeddedAPIServer:
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.port = port
         self.bind = bind
-        self.workloads = workloads  # run the simulated workload controllers (Deployments roll, Pods get Ready, ...)
+        self.workloads = (
+            workloads  # run the simulated workload controllers (Deployments roll, Pods get Ready, ...)
+        )
         self.workload_delay = workload_delay  # seconds each simulated controller round waits first
         self.watch_window = watch_window
         self.pipeline = WritePipeline()
@@ -138,7 +140,12 @@ class EmbeddedAPIServer:
         if self.workloads:
             self._workloads = Workloads(self._store, self._catalog, resources, self.workload_delay)
             self._workloads.start()
-        self._handler = ApiHandler(resources, self._catalog, OpenAPI(self._catalog, self._catalog.schemas.kubernetes_version), self._creds.token)
+        self._handler = ApiHandler(
+            resources,
+            self._catalog,
+            OpenAPI(self._catalog, self._catalog.schemas.kubernetes_version),
+            self._creds.token,
+        )
         app = web.Application(client_max_size=MAX_BODY * 2)
         app.router.add_route("*", "/{tail:.*}", self._handler.handle)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
@@ -157,7 +164,8 @@ class EmbeddedAPIServer:
     async def settle(self) -> None:
         """Wait until the garbage collector and the simulated controllers have nothing left to do.
 
-        Gives up after 100 rounds of work begetting work, so controllers that never converge can't hang a test.
+        Gives up after 100 rounds of work begetting work, so controllers that never converge can't hang a
+        test.
         """
         for _ in range(100):
             queues = [c.queue for c in (self._gc, self._workloads) if c is not None]

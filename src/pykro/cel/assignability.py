@@ -3,7 +3,8 @@
 Rules, in order: an expected `dyn` (int-or-string, preserve-unknown, untyped, unknown path)
 or an output `dyn` is compatible; `optional_type(T)` output is checked as T; lists compare
 element types, maps their value types; struct ⇐ map needs the map's value type to fit at least one
-field (keys are not known statically), map ⇐ struct needs every field to fit the map's values; struct ⇐ struct uses subset semantics (every output field must exist in the
+field (keys are not known statically), map ⇐ struct needs every field to fit the map's values; struct ⇐
+struct uses subset semantics (every output field must exist in the
 expected type, unless it preserves unknown fields); anything else must be the same primitive kind.
 """
 
@@ -17,8 +18,14 @@ from pykro.cel.checked import CelType
 from pykro.cel.types import DYN, MAX_DEPTH, TypeNode, escape_field_name, normalize
 
 _PRIM_OF_CEL = {
-    "string": "string", "int": "int64", "uint": "uint", "double": "double", "bool": "bool",
-    "bytes": "bytes", "timestamp": "timestamp", "duration": "duration",
+    "string": "string",
+    "int": "int64",
+    "uint": "uint",
+    "double": "double",
+    "bool": "bool",
+    "bytes": "bytes",
+    "timestamp": "timestamp",
+    "duration": "duration",
 }
 _CEL_OF_PRIM = {"int64": "int"}
 _SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
@@ -29,7 +36,9 @@ def parse_field_path(path: str) -> list[str | int]:
     return [name if name else int(index) for name, index in _SEGMENT.findall(path)]
 
 
-def expected_schema_at(schema: Mapping[str, Any], path: str | Sequence[str | int]) -> Mapping[str, Any] | None:
+def expected_schema_at(
+    schema: Mapping[str, Any], path: str | Sequence[str | int]
+) -> Mapping[str, Any] | None:
     """The schema of the field at `path`, or None (dyn) when the schema does not describe it.
 
     A named segment is looked up in `properties`, else `additionalProperties`, else the properties
@@ -48,8 +57,11 @@ def expected_schema_at(schema: Mapping[str, Any], path: str | Sequence[str | int
             node = props[seg]
         elif isinstance(node.get("additionalProperties"), Mapping):
             node = node["additionalProperties"]
-        elif isinstance(node.get("items"), Mapping) and isinstance(node["items"].get("properties"), Mapping) \
-                and seg in node["items"]["properties"]:
+        elif (
+            isinstance(node.get("items"), Mapping)
+            and isinstance(node["items"].get("properties"), Mapping)
+            and seg in node["items"]["properties"]
+        ):
             node = node["items"]["properties"][seg]
         else:
             return None
@@ -95,7 +107,11 @@ def incompatibility(output: TypeNode, expected: TypeNode, depth: int = 0) -> str
         return None
     ok, ek = output[0], expected[0]
     if ok == "null":
-        return None if ek in ("obj", "map", "list") else f"type kind mismatch: null_type is not {render(expected)}"
+        return (
+            None
+            if ek in ("obj", "map", "list")
+            else f"type kind mismatch: null_type is not {render(expected)}"
+        )
     if ok == "list" and ek == "list":
         return _nested("list element", incompatibility(output[1], expected[1], depth + 1))
     if ok == "map" and ek == "map":

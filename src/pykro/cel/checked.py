@@ -18,8 +18,14 @@ _FD = descriptor_pb2.FieldDescriptorProto
 
 
 def _field(
-    msg: descriptor_pb2.DescriptorProto, name: str, number: int, kind: int, type_name: str = "", *,
-    repeated: bool = False, oneof: int | None = None,
+    msg: descriptor_pb2.DescriptorProto,
+    name: str,
+    number: int,
+    kind: int,
+    type_name: str = "",
+    *,
+    repeated: bool = False,
+    oneof: int | None = None,
 ) -> None:
     f = msg.field.add(name=name, number=number, type=kind)
     f.label = _FD.LABEL_REPEATED if repeated else _FD.LABEL_OPTIONAL
@@ -41,17 +47,29 @@ def _map(msg: descriptor_pb2.DescriptorProto, name: str, number: int, value_type
 def _descriptor() -> descriptor_pb2.FileDescriptorProto:
     file = descriptor_pb2.FileDescriptorProto(name="pykro/cel_ast.proto", package="pykroast", syntax="proto3")
     M, S, I64, I32, B, U64, D, BY = (
-        _FD.TYPE_MESSAGE, _FD.TYPE_STRING, _FD.TYPE_INT64, _FD.TYPE_INT32, _FD.TYPE_BOOL,
-        _FD.TYPE_UINT64, _FD.TYPE_DOUBLE, _FD.TYPE_BYTES,
+        _FD.TYPE_MESSAGE,
+        _FD.TYPE_STRING,
+        _FD.TYPE_INT64,
+        _FD.TYPE_INT32,
+        _FD.TYPE_BOOL,
+        _FD.TYPE_UINT64,
+        _FD.TYPE_DOUBLE,
+        _FD.TYPE_BYTES,
     )
     p = ".pykroast."
     empty = file.message_type.add(name="Empty")
     del empty
     const = file.message_type.add(name="Constant")
     const.oneof_decl.add(name="kind")
-    for name, num, kind in (("null_value", 1, I32), ("bool_value", 2, B), ("int64_value", 3, I64),
-                            ("uint64_value", 4, U64), ("double_value", 5, D), ("string_value", 6, S),
-                            ("bytes_value", 7, BY)):
+    for name, num, kind in (
+        ("null_value", 1, I32),
+        ("bool_value", 2, B),
+        ("int64_value", 3, I64),
+        ("uint64_value", 4, U64),
+        ("double_value", 5, D),
+        ("string_value", 6, S),
+        ("bytes_value", 7, BY),
+    ):
         _field(const, name, num, kind, oneof=0)
     expr = file.message_type.add(name="Expr")
     expr.oneof_decl.add(name="expr_kind")
@@ -183,7 +201,9 @@ def cel_type(t: Any) -> CelType:
         return CelType(_PRIMITIVES.get(t.primitive if which == "primitive" else t.wrapper, "dyn"))
     if which == "well_known":
         wk = _WELL_KNOWN.get(t.well_known, "dyn")
-        return CelType({"google.protobuf.Timestamp": "timestamp", "google.protobuf.Duration": "duration"}.get(wk, "dyn"))
+        return CelType(
+            {"google.protobuf.Timestamp": "timestamp", "google.protobuf.Duration": "duration"}.get(wk, "dyn")
+        )
     if which == "list_type":
         return CelType("list", (cel_type(t.list_type.elem_type),))
     if which == "map_type":
@@ -191,8 +211,10 @@ def cel_type(t: Any) -> CelType:
     if which == "message_type":
         name = t.message_type
         special = {
-            "google.protobuf.Timestamp": "timestamp", "google.protobuf.Duration": "duration",
-            "google.protobuf.Value": "dyn", "google.protobuf.Any": "dyn",
+            "google.protobuf.Timestamp": "timestamp",
+            "google.protobuf.Duration": "duration",
+            "google.protobuf.Value": "dyn",
+            "google.protobuf.Any": "dyn",
         }
         if name in special:
             return CelType(special[name])
@@ -223,8 +245,14 @@ class AstInfo:
     paths: tuple[str, ...]  # field paths rooted at free identifiers, e.g. `deployment.metadata.name`
 
 
-def _walk(expr: Any, bound: frozenset[str], idents: dict[str, None], funcs: dict[str, None],
-          paths: dict[str, None], namespaced: frozenset[str]) -> None:
+def _walk(
+    expr: Any,
+    bound: frozenset[str],
+    idents: dict[str, None],
+    funcs: dict[str, None],
+    paths: dict[str, None],
+    namespaced: frozenset[str],
+) -> None:
     stack: list[tuple[Any, frozenset[str]]] = [(expr, bound)]
     while stack:
         e, scope = stack.pop()
@@ -326,7 +354,11 @@ def _range_size(e: Any, unknown: int) -> int:
         return len(e.list_expr.elements)
     if which == "struct_expr":
         return len(e.struct_expr.entries)
-    if which == "call_expr" and e.call_expr.function in ("lists.range", "range") and len(e.call_expr.args) == 1:
+    if (
+        which == "call_expr"
+        and e.call_expr.function in ("lists.range", "range")
+        and len(e.call_expr.args) == 1
+    ):
         arg = e.call_expr.args[0]
         if arg.WhichOneof("expr_kind") == "const_expr" and arg.const_expr.WhichOneof("kind") == "int64_value":
             return max(0, int(arg.const_expr.int64_value))
@@ -339,7 +371,12 @@ def _cost(e: Any, unknown: int) -> int:
         c = e.comprehension_expr
         size = _range_size(c.iter_range, unknown)
         body = 1 + _cost(c.loop_condition, unknown) + _cost(c.loop_step, unknown)
-        return _cost(c.iter_range, unknown) + _cost(c.accu_init, unknown) + size * body + _cost(c.result, unknown)
+        return (
+            _cost(c.iter_range, unknown)
+            + _cost(c.accu_init, unknown)
+            + size * body
+            + _cost(c.result, unknown)
+        )
     if which == "select_expr":
         return _cost(e.select_expr.operand, unknown)
     if which == "call_expr":

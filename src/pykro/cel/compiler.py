@@ -58,7 +58,9 @@ or by a `CelType` taken from a previous check (e.g. an iterator's element type).
 # --- environment ingredients ------------------------------------------------------------------
 
 
-def new_env(pool: Any = None, variables: Mapping[str, Any] | None = None, *, enable_omit: bool = False) -> Any:
+def new_env(
+    pool: Any = None, variables: Mapping[str, Any] | None = None, *, enable_omit: bool = False
+) -> Any:
     """A cel `Env` with kro's functions and extensions (shared by typed and untyped envs)."""
     return library.new_env(dict(variables or {}), enable_omit=enable_omit, descriptor_pool=pool)
 
@@ -136,8 +138,10 @@ def _cel_from_type(t: CelType) -> Any:
 
 _CEL_GO_WORDING = (
     # cel-cpp's wording → cel-go's, which kro users (and spec §3.6) know.
-    (re.compile(r"expression of type '([^']*)' cannot be the operand of a select operation"),
-     r"type '\1' does not support field selection"),
+    (
+        re.compile(r"expression of type '([^']*)' cannot be the operand of a select operation"),
+        r"type '\1' does not support field selection",
+    ),
 )
 
 
@@ -146,10 +150,12 @@ def _clean(message: str) -> str:
     text = message.strip()
     for prefix in ("INVALID_ARGUMENT: ", "UNKNOWN: ", "NOT_FOUND: ", "OUT_OF_RANGE: "):
         if text.startswith(prefix):
-            text = text[len(prefix):]
+            text = text[len(prefix) :]
     lines = [ln for ln in text.splitlines() if not ln.startswith(" |")]
     cleaned = "; ".join(
-        ln.replace("ERROR: <input>:", "").split(" [INVALID_ARGUMENT]")[0].strip() for ln in lines if ln.strip()
+        ln.replace("ERROR: <input>:", "").split(" [INVALID_ARGUMENT]")[0].strip()
+        for ln in lines
+        if ln.strip()
     )
     cleaned = cleaned or text
     for pattern, replacement in _CEL_GO_WORDING:
@@ -376,4 +382,3 @@ def _check_cost(serialized: bytes, source: str) -> None:
             f"estimated cost exceeds the budget: nested comprehensions may run {estimate} iterations "
             f"(limit {MAX_ESTIMATED_ITERATIONS}; lists of unknown size count as {UNKNOWN_RANGE_SIZE})",
         )
-

@@ -21,7 +21,9 @@ from google.protobuf import duration_pb2, timestamp_pb2
 
 from pykro.cel.types import TypeNode, normalize
 
-Plan = tuple[Any, ...]  # ("timestamp",) ("duration",) ("bytes",) ("obj", {prop: plan}) ("list", plan) ("map", plan)
+Plan = tuple[
+    Any, ...
+]  # ("timestamp",) ("duration",) ("bytes",) ("obj", {prop: plan}) ("list", plan) ("map", plan)
 
 
 @functools.lru_cache(maxsize=1024)

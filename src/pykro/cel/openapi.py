@@ -21,7 +21,20 @@ _PRIMS: dict[str, dict[str, Any]] = {
     "duration": {"type": "string", "format": "duration"},
 }
 _TYPED_KINDS = frozenset(
-    {"string", "int", "uint", "double", "bool", "bytes", "timestamp", "duration", "list", "map", "message", "dyn"}
+    {
+        "string",
+        "int",
+        "uint",
+        "double",
+        "bool",
+        "bytes",
+        "timestamp",
+        "duration",
+        "list",
+        "map",
+        "message",
+        "dyn",
+    }
 )
 _PRESERVE = "x-kubernetes-preserve-unknown-fields"
 

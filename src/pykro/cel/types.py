@@ -40,8 +40,27 @@ _KEYWORDS = frozenset({"true", "false", "null", "in"})
 # The full Kubernetes reserved set, for callers that want apiserver-identical escaping.
 KUBERNETES_RESERVED = frozenset(
     {
-        "true", "false", "null", "in", "as", "break", "const", "continue", "else", "for", "function",
-        "if", "import", "let", "loop", "package", "namespace", "return", "var", "void", "while",
+        "true",
+        "false",
+        "null",
+        "in",
+        "as",
+        "break",
+        "const",
+        "continue",
+        "else",
+        "for",
+        "function",
+        "if",
+        "import",
+        "let",
+        "loop",
+        "package",
+        "namespace",
+        "return",
+        "var",
+        "void",
+        "while",
     }
 )
 _ESCAPABLE = re.compile(r"__|[-./]|[^a-zA-Z0-9\-./_]")

@@ -24,10 +24,16 @@ async def _serve(data_dir: Path, port: int, bind: str) -> None:
 
 
 @click.command("apiserver")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Directory for state.db, TLS credentials and the admin kubeconfig.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Directory for state.db, TLS credentials and the admin kubeconfig.",
+)
 @click.option("--port", type=int, default=0, show_default=True, help="TCP port; 0 picks a free one.")
-@click.option("--bind", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
+@click.option(
+    "--bind", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default)."
+)
 def command(data_dir: Path, port: int, bind: str) -> None:
     """Serve a Kubernetes API (HTTPS) backed by SQLite in DATA_DIR; writes DATA_DIR/kubeconfig."""
     asyncio.run(_serve(data_dir, port, bind))

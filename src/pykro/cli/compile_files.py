@@ -71,4 +71,6 @@ def _placeholder(doc: Any) -> ResourceGraphDefinition:
     name = ""
     if isinstance(doc, dict) and isinstance(doc.get("metadata"), dict):
         name = str(doc["metadata"].get("name", ""))
-    return ResourceGraphDefinition(name, "", 0, FrozenDict(), FrozenDict(), RGDSpec(SchemaSpec("Invalid", "v1")))
+    return ResourceGraphDefinition(
+        name, "", 0, FrozenDict(), FrozenDict(), RGDSpec(SchemaSpec("Invalid", "v1"))
+    )

@@ -85,7 +85,9 @@ def layout(graph: CompiledGraph) -> Layout:
     for k, (source, target) in enumerate(pairs):
         for layer in range(depth[source] + 1, depth[target]):
             rows[layer].append((source, k))
-    width = {i: max(_MIN_BOX_WIDTH, 24 + _CHAR_WIDTH * len(f"{i} ({graph.nodes[i].gvk.kind})")) for i in index}
+    width = {
+        i: max(_MIN_BOX_WIDTH, 24 + _CHAR_WIDTH * len(f"{i} ({graph.nodes[i].gvk.kind})")) for i in index
+    }
 
     def item_width(item: tuple[str, int]) -> float:
         return width[item[0]] if item[1] < 0 else _WAYPOINT_WIDTH
@@ -113,8 +115,9 @@ def layout(graph: CompiledGraph) -> Layout:
             node_id, k = item
             centre[item] = x + item_width(item) / 2
             if k < 0:
-                placed[node_id] = PlacedNode(graph.nodes[node_id], index[node_id], layer, x, y,
-                                             width[node_id], _BOX_HEIGHT)
+                placed[node_id] = PlacedNode(
+                    graph.nodes[node_id], index[node_id], layer, x, y, width[node_id], _BOX_HEIGHT
+                )
             else:
                 waypoints[(k, layer)] = centre[item]
             x += item_width(item) + _H_GAP
@@ -149,29 +152,48 @@ def render_svg(graph: CompiledGraph) -> str:
     """An inline `<svg>` element of `graph` (no XML namespace needed inside HTML)."""
     box = layout(graph)
     e = html.escape
-    parts = [f'<svg class="graph" width="{box.width:.0f}" height="{box.height:.0f}" '
-             f'viewBox="0 0 {box.width:.0f} {box.height:.0f}" role="img" aria-label="{e(graph.rgd_name)}">',
-             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
-             'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>']
+    parts = [
+        f'<svg class="graph" width="{box.width:.0f}" height="{box.height:.0f}" '
+        f'viewBox="0 0 {box.width:.0f} {box.height:.0f}" role="img" aria-label="{e(graph.rgd_name)}">',
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
+        'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>',
+    ]
     for edge in box.edges:
-        parts.append(f'<path class="edge" data-from="{e(edge.source)}" data-to="{e(edge.target)}" '
-                     f'd="{_edge_path(edge.points)}" marker-end="url(#arrow)">'
-                     f"<title>{e(edge.target)} depends on {e(edge.source)}</title></path>")
+        parts.append(
+            f'<path class="edge" data-from="{e(edge.source)}" data-to="{e(edge.target)}" '
+            f'd="{_edge_path(edge.points)}" marker-end="url(#arrow)">'
+            f"<title>{e(edge.target)} depends on {e(edge.source)}</title></path>"
+        )
     for p in sorted(box.nodes.values(), key=lambda p: p.index):
         node = p.node
-        traits = [(css, note) for present, css, note in (
-            (node.include_when, "conditional", "includeWhen"), (node.is_external, "external", "external"),
-            (node.is_collection, "collection", "forEach")) if present]
+        traits = [
+            (css, note)
+            for present, css, note in (
+                (node.include_when, "conditional", "includeWhen"),
+                (node.is_external, "external", "external"),
+                (node.is_collection, "collection", "forEach"),
+            )
+            if present
+        ]
         classes = ["node", *(css for css, _ in traits)]
         notes = [f"#{p.index}", *(note for _, note in traits)]
-        parts.append(f'<g class="{" ".join(classes)}" data-id="{e(node.id)}" data-kind="{e(node.gvk.kind)}" '
-                     f'data-index="{p.index}" data-layer="{p.layer}">')
-        parts.append(f"<title>{e(node.gvk.api_version)} {e(node.gvk.kind)}"
-                     + (f" — waits for {e(', '.join(node.dependencies))}" if node.dependencies else "") + "</title>")
+        parts.append(
+            f'<g class="{" ".join(classes)}" data-id="{e(node.id)}" data-kind="{e(node.gvk.kind)}" '
+            f'data-index="{p.index}" data-layer="{p.layer}">'
+        )
+        parts.append(
+            f"<title>{e(node.gvk.api_version)} {e(node.gvk.kind)}"
+            + (f" — waits for {e(', '.join(node.dependencies))}" if node.dependencies else "")
+            + "</title>"
+        )
         if node.is_collection:
-            parts.append(f'<rect class="stack" x="{p.x + 4:.1f}" y="{p.y + 4:.1f}" width="{p.width:.1f}" '
-                         f'height="{p.height:.1f}" rx="6"/>')
-        parts.append(f'<rect x="{p.x:.1f}" y="{p.y:.1f}" width="{p.width:.1f}" height="{p.height:.1f}" rx="6"/>')
+            parts.append(
+                f'<rect class="stack" x="{p.x + 4:.1f}" y="{p.y + 4:.1f}" width="{p.width:.1f}" '
+                f'height="{p.height:.1f}" rx="6"/>'
+            )
+        parts.append(
+            f'<rect x="{p.x:.1f}" y="{p.y:.1f}" width="{p.width:.1f}" height="{p.height:.1f}" rx="6"/>'
+        )
         mid = p.x + p.width / 2
         parts.append(f'<text class="label" x="{mid:.1f}" y="{p.y + 19:.1f}">{e(p.label)}</text>')
         parts.append(f'<text class="index" x="{mid:.1f}" y="{p.y + 36:.1f}">{e(" · ".join(notes))}</text>')
@@ -195,9 +217,11 @@ svg.graph { border: 1px solid #ddd; background: #fcfcfc; }
 ul.legend { color: #555; font-size: 13px; }
 """
 
-_LEGEND = ("<ul class=\"legend\"><li>arrows point from a resource to the resources that wait for it</li>"
-           "<li>#n: position in the apply (topological) order</li><li>dashed: guarded by includeWhen</li>"
-           "<li>grey: external reference (read, never applied)</li><li>stacked: forEach collection</li></ul>")
+_LEGEND = (
+    '<ul class="legend"><li>arrows point from a resource to the resources that wait for it</li>'
+    "<li>#n: position in the apply (topological) order</li><li>dashed: guarded by includeWhen</li>"
+    "<li>grey: external reference (read, never applied)</li><li>stacked: forEach collection</li></ul>"
+)
 
 
 def render_html(graphs: Sequence[CompiledGraph], *, title: str = "ResourceGraphDefinition") -> str:
@@ -211,9 +235,12 @@ def render_html(graphs: Sequence[CompiledGraph], *, title: str = "ResourceGraphD
             f'<p class="meta">instance kind {e(gvk.kind)} ({e(gvk.api_version)}), '
             f"{len(graph.nodes)} resources</p>\n{render_svg(graph)}\n</section>"
         )
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<title>{e(title)} — dependency diagram</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
-            + "\n".join(sections) + f"\n{_LEGEND}\n</body>\n</html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{e(title)} — dependency diagram</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
+        + "\n".join(sections)
+        + f"\n{_LEGEND}\n</body>\n</html>\n"
+    )
 
 
 def _dot_escape(text: str) -> str:
@@ -231,13 +258,15 @@ def render_dot(graphs: Sequence[CompiledGraph]) -> str:
         out.append(f"digraph {_dot_string(graph.rgd_name)} {{")
         out.append('  rankdir=TB;\n  node [shape=box, style=rounded, fontname="monospace"];')
         for i, node in enumerate(graph.ordered_nodes()):
-            styles = ["rounded"] + (["dashed"] if node.include_when else []) + (
-                ["filled"] if node.is_external else [])
+            styles = (
+                ["rounded"]
+                + (["dashed"] if node.include_when else [])
+                + (["filled"] if node.is_external else [])
+            )
             extra = ', fillcolor="#eeeeee"' if node.is_external else ""
             extra += ", peripheries=2" if node.is_collection else ""
             label = _dot_escape(f"{node.id} ({node.gvk.kind})") + f"\\n#{i}"
-            out.append(f'  {_dot_string(node.id)} [label="{label}", '
-                       f'style="{",".join(styles)}"{extra}];')
+            out.append(f'  {_dot_string(node.id)} [label="{label}", style="{",".join(styles)}"{extra}];')
         for node in graph.ordered_nodes():
             for dep in node.dependencies:
                 out.append(f"  {_dot_string(dep)} -> {_dot_string(node.id)};")

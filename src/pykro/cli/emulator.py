@@ -88,7 +88,8 @@ def sample_value(schema: Mapping[str, Any], rng: random.Random, depth: int = 0) 
         # branches are usually `required` lists; leave out the fields only other branches require,
         # or the object would match several branches of a oneOf
         omit = frozenset(f for b in branches if b is not chosen for f in b.get("required") or ()) - frozenset(
-            [*(chosen.get("required") or ()), *(base.get("required") or ())])
+            [*(chosen.get("required") or ()), *(base.get("required") or ())]
+        )
     for part in schema.get("allOf") or ():
         if isinstance(part, Mapping):
             schema = {**schema, **part}
@@ -140,7 +141,9 @@ def _integer(schema: Mapping[str, Any], rng: random.Random) -> int:
     low = math.ceil(low_f)
     if schema.get("exclusiveMinimum") and low == low_f:
         low += 1
-    high = max(math.ceil(high_f) - 1, low)  # [min, max): the maximum itself is excluded, as upstream's rand.Intn
+    high = max(
+        math.ceil(high_f) - 1, low
+    )  # [min, max): the maximum itself is excluded, as upstream's rand.Intn
     step = _int_field(schema, "multipleOf")
     if step is not None and step > 0:
         first = math.ceil(low / step) * step
@@ -228,14 +231,19 @@ def _array(schema: Mapping[str, Any], rng: random.Random, depth: int) -> list[An
     return out
 
 
-def _object(schema: Mapping[str, Any], rng: random.Random, depth: int, omit: frozenset[str]) -> dict[str, Any]:
+def _object(
+    schema: Mapping[str, Any], rng: random.Random, depth: int, omit: frozenset[str]
+) -> dict[str, Any]:
     if depth >= MAX_DEPTH:
         return {}
     properties: Mapping[str, Any] = schema.get("properties") or {}
     # an object default (often `{}`) is a base the declared properties are filled into
     out = dict(schema.get("default") or {})
-    out.update((name, sample_value(sub, rng, depth + 1)) for name, sub in properties.items()
-               if name not in out and name not in omit)
+    out.update(
+        (name, sample_value(sub, rng, depth + 1))
+        for name, sub in properties.items()
+        if name not in out and name not in omit
+    )
     extra = schema.get("additionalProperties")
     if isinstance(extra, Mapping) and not properties:
         wanted = _int_field(schema, "minProperties")
@@ -249,8 +257,10 @@ def _object(schema: Mapping[str, Any], rng: random.Random, depth: int, omit: fro
 
 
 def _date_time(rng: random.Random) -> str:
-    return (f"20{rng.randint(20, 30)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-            f"T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}Z")
+    return (
+        f"20{rng.randint(20, 30)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        f"T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}Z"
+    )
 
 
 _FORMATS: dict[str, Callable[[random.Random], str]] = {

@@ -26,7 +26,8 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def compile_graphs(path: Path, schema_files: Sequence[Path] = ()) -> list[CompiledGraph]:
-    """The compiled graph of every ResourceGraphDefinition document in `path` (all problems reported together).
+    """The compiled graph of every ResourceGraphDefinition document in `path` (all problems reported
+    together).
 
     `schema_files` supply the kinds the RGD reads that are not built in: their CustomResourceDefinitions
     and the instance CRDs of their RGDs. Raises `PykroError` when `path` holds no RGD or any RGD in it
@@ -35,10 +36,16 @@ def compile_graphs(path: Path, schema_files: Sequence[Path] = ()) -> list[Compil
     source = str(path)
     entries = [e for e in compile_files([path, *schema_files]) if e.source == source]
     if not entries:
-        raise PykroError(f"{source}: no ResourceGraphDefinition document found",
-                         (Problem("", "no ResourceGraphDefinition document found", source),))
-    problems = [Problem("", line) for e in entries if e.graph is None and e.error is not None
-                for line in format_error(source, e.error, e.rgd.name)]
+        raise PykroError(
+            f"{source}: no ResourceGraphDefinition document found",
+            (Problem("", "no ResourceGraphDefinition document found", source),),
+        )
+    problems = [
+        Problem("", line)
+        for e in entries
+        if e.graph is None and e.error is not None
+        for line in format_error(source, e.error, e.rgd.name)
+    ]
     if problems:
         raise PykroError(str(problems[0]), tuple(problems))
     return [e.graph for e in entries if e.graph is not None]
@@ -62,21 +69,34 @@ def _rgd_path(rgd_file: Path | None, file_option: Path | None, name: str) -> Pat
         path = rgd_file or file_option
         if path is not None:
             return path
-    raise click.UsageError(f"give the RGD file exactly once: `pykro generate {name} RGD.yaml` or `-f RGD.yaml`")
+    raise click.UsageError(
+        f"give the RGD file exactly once: `pykro generate {name} RGD.yaml` or `-f RGD.yaml`"
+    )
 
 
 def _rgd_file_options(command: _F) -> _F:
     """RGD_FILE / `-f` and `-s`, the inputs every subcommand takes (applied as one decorator)."""
-    command = click.option("-s", "--schemas", "schema_files", multiple=True,
-                           type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                           help="A file of CRDs or RGDs defining kinds the RGD reads (repeatable).")(command)
-    command = click.option("-f", "--file", "file_option", type=click.Path(path_type=Path),
-                           help="RGD file (alternative to the argument).")(command)
+    command = click.option(
+        "-s",
+        "--schemas",
+        "schema_files",
+        multiple=True,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="A file of CRDs or RGDs defining kinds the RGD reads (repeatable).",
+    )(command)
+    command = click.option(
+        "-f",
+        "--file",
+        "file_option",
+        type=click.Path(path_type=Path),
+        help="RGD file (alternative to the argument).",
+    )(command)
     return click.argument("rgd_file", required=False, type=click.Path(path_type=Path))(command)
 
 
-_OUTPUT_FORMAT_OPTION = click.option("-o", "--output", type=click.Choice(["yaml", "json"]), default="yaml",
-                                     show_default=True)
+_OUTPUT_FORMAT_OPTION = click.option(
+    "-o", "--output", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True
+)
 
 
 def _echo_documents(objects: Sequence[dict[str, Any]], output: str) -> None:
@@ -104,8 +124,13 @@ def crd(rgd_file: Path | None, file_option: Path | None, output: str, schema_fil
 @_rgd_file_options
 @_OUTPUT_FORMAT_OPTION
 @click.option("--seed", type=int, default=None, help="Seed the random values (same seed, same sample).")
-def instance(rgd_file: Path | None, file_option: Path | None, output: str, seed: int | None,
-             schema_files: tuple[Path, ...]) -> None:
+def instance(
+    rgd_file: Path | None,
+    file_option: Path | None,
+    output: str,
+    seed: int | None,
+    schema_files: tuple[Path, ...],
+) -> None:
     """Print a sample instance of each ResourceGraphDefinition in RGD_FILE, with random valid values."""
     path = _rgd_path(rgd_file, file_option, "instance")
     rng = random.Random(seed)
@@ -119,12 +144,28 @@ def instance(rgd_file: Path | None, file_option: Path | None, output: str, seed:
 
 @command.command(name="diagram")
 @_rgd_file_options
-@click.option("--format", "fmt", type=click.Choice(["html", "dot"]), default="html", show_default=True,
-              help="A self-contained HTML page (inline SVG) or Graphviz DOT text.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to this file instead of stdout.")
-def diagram(rgd_file: Path | None, file_option: Path | None, fmt: str, output: Path | None,
-            schema_files: tuple[Path, ...]) -> None:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "dot"]),
+    default="html",
+    show_default=True,
+    help="A self-contained HTML page (inline SVG) or Graphviz DOT text.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file instead of stdout.",
+)
+def diagram(
+    rgd_file: Path | None,
+    file_option: Path | None,
+    fmt: str,
+    output: Path | None,
+    schema_files: tuple[Path, ...],
+) -> None:
     """Draw the dependency graph of each ResourceGraphDefinition in RGD_FILE."""
     path = _rgd_path(rgd_file, file_option, "diagram")
     graphs = compile_graphs(path, schema_files)
@@ -135,5 +176,7 @@ def diagram(rgd_file: Path | None, file_option: Path | None, fmt: str, output: P
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as err:
-        raise PykroError(f"{output}: cannot write: {err.strerror}",
-                         (Problem("", f"cannot write: {err.strerror}", str(output)),)) from None
+        raise PykroError(
+            f"{output}: cannot write: {err.strerror}",
+            (Problem("", f"cannot write: {err.strerror}", str(output)),),
+        ) from None

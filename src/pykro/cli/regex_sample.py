@@ -36,10 +36,10 @@ _POSIX: dict[str, tuple[str, ...]] = {
 }
 
 
-
 def _is_count(text: str) -> bool:
     """A repetition count in `{n,m}`: ASCII digits only (str.isdigit() also accepts "²")."""
     return text.isascii() and text.isdigit()
+
 
 class UnsupportedPattern(ValueError):
     """The pattern uses a construct this generator does not model (or is malformed)."""
@@ -139,7 +139,9 @@ class _Parser:
             self.pos += 1
             if self.peek() == ":":
                 self.pos += 1
-            elif self.peek() == "P" and self.peek(1) == "<" or self.peek() == "<" and self.peek(1) not in "=!":
+            elif (
+                self.peek() == "P" and self.peek(1) == "<" or self.peek() == "<" and self.peek(1) not in "=!"
+            ):
                 end = self.text.find(">", self.pos)
                 if end < 0:
                     raise self.fail("unterminated group name")
@@ -151,7 +153,9 @@ class _Parser:
                 if flags_end == self.pos or self.peek(flags_end - self.pos) != ":":
                     raise self.fail("lookaround or unsupported group")
                 # a scoped `(?i:...)` may hold negated classes: exclude both cases everywhere after it
-                self.ignore_case = self.ignore_case or "i" in self.text[self.pos : flags_end].partition("-")[0]
+                self.ignore_case = (
+                    self.ignore_case or "i" in self.text[self.pos : flags_end].partition("-")[0]
+                )
                 self.pos = flags_end + 1
         node = self.alternation()
         if self.peek() != ")":
@@ -172,8 +176,17 @@ class _Parser:
 
     def class_escape(self, char: str) -> tuple[str, ...]:
         """The characters `\\<char>` stands for (`char` already consumed)."""
-        named = {"d": _DIGITS, "w": _WORD, "s": _SPACE, "n": ("\n",), "t": ("\t",), "r": ("\r",),
-                 "f": ("\f",), "v": ("\v",), "0": ("\0",)}
+        named = {
+            "d": _DIGITS,
+            "w": _WORD,
+            "s": _SPACE,
+            "n": ("\n",),
+            "t": ("\t",),
+            "r": ("\r",),
+            "f": ("\f",),
+            "v": ("\v",),
+            "0": ("\0",),
+        }
         if char in named:
             return named[char]
         if char in "DWS":

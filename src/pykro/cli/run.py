@@ -83,7 +83,10 @@ async def _run(config: ClientConfig, options: ManagerOptions) -> None:
 
     async def body(stop: asyncio.Event) -> None:
         async with Manager(config, options) as manager:
-            for what, endpoint in (("metrics", manager.metrics_endpoint), ("health probes", manager.health_endpoint)):
+            for what, endpoint in (
+                ("metrics", manager.metrics_endpoint),
+                ("health probes", manager.health_endpoint),
+            ):
                 if endpoint is not None:
                     log.info("serving %s on %s", what, endpoint.url)
             log.info("controller started against %s", manager.client.config.server)
@@ -94,45 +97,112 @@ async def _run(config: ClientConfig, options: ManagerOptions) -> None:
 
 
 def log_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option("--log-format", type=click.Choice(LOG_FORMATS), default="text", show_default=True,
-                        help="Log line format.")(func)
-    return click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
-                        show_default=True, help="Minimum level logged.")(func)
+    func = click.option(
+        "--log-format",
+        type=click.Choice(LOG_FORMATS),
+        default="text",
+        show_default=True,
+        help="Log line format.",
+    )(func)
+    return click.option(
+        "--log-level",
+        type=click.Choice(["debug", "info", "warning", "error"]),
+        default="info",
+        show_default=True,
+        help="Minimum level logged.",
+    )(func)
 
 
 @click.command("run")
-@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then the in-cluster service account).")
+@click.option(
+    "--kubeconfig",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then the in-cluster service account).",
+)
 @click.option("--context", default=None, help="Kubeconfig context (default: its current-context).")
 @click.option("--leader-elect", is_flag=True, help="Run only while holding the controller.kro.run Lease.")
-@click.option("--leader-election-namespace", default=None,
-              help="Namespace of the Lease (default: the context's or pod's namespace).")
-@click.option("--metrics-bind-address", default=":8078", show_default=True,
-              help="HOST:PORT serving /metrics; 0 disables.")
-@click.option("--health-probe-bind-address", default=":8079", show_default=True,
-              help="HOST:PORT serving /healthz and /readyz; 0 disables.")
+@click.option(
+    "--leader-election-namespace",
+    default=None,
+    help="Namespace of the Lease (default: the context's or pod's namespace).",
+)
+@click.option(
+    "--metrics-bind-address",
+    default=":8078",
+    show_default=True,
+    help="HOST:PORT serving /metrics; 0 disables.",
+)
+@click.option(
+    "--health-probe-bind-address",
+    default=":8079",
+    show_default=True,
+    help="HOST:PORT serving /healthz and /readyz; 0 disables.",
+)
 @click.option("--allow-crd-deletion", is_flag=True, help="Delete an RGD's CRD when the RGD is deleted.")
-@click.option("--workers", type=click.IntRange(min=1), default=4, show_default=True,
-              help="Concurrent instance reconciles.")
-@click.option("--rgd-workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Concurrent ResourceGraphDefinition reconciles.")
-@click.option("--instance-requeue-interval", type=click.FloatRange(min=0), default=3.0, show_default=True,
-              help="Seconds before an unsettled instance is reconciled again (0 disables).")
-@click.option("--rgd-max-graph-revisions", type=click.IntRange(min=1), default=5, show_default=True,
-              help="GraphRevisions kept per RGD; older ones are deleted.")
-@click.option("--rgd-progress-requeue-delay", type=click.FloatRange(min=0.1), default=3.0, show_default=True,
-              help="Seconds before an RGD waiting on its revisions is looked at again.")
-@click.option("--graph-revision-workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Concurrent GraphRevision compilations.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Concurrent instance reconciles.",
+)
+@click.option(
+    "--rgd-workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Concurrent ResourceGraphDefinition reconciles.",
+)
+@click.option(
+    "--instance-requeue-interval",
+    type=click.FloatRange(min=0),
+    default=3.0,
+    show_default=True,
+    help="Seconds before an unsettled instance is reconciled again (0 disables).",
+)
+@click.option(
+    "--rgd-max-graph-revisions",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="GraphRevisions kept per RGD; older ones are deleted.",
+)
+@click.option(
+    "--rgd-progress-requeue-delay",
+    type=click.FloatRange(min=0.1),
+    default=3.0,
+    show_default=True,
+    help="Seconds before an RGD waiting on its revisions is looked at again.",
+)
+@click.option(
+    "--graph-revision-workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Concurrent GraphRevision compilations.",
+)
 @click.option("--client-qps", type=click.FloatRange(min=0.1), default=100.0, show_default=True)
 @click.option("--client-burst", type=click.IntRange(min=1), default=150, show_default=True)
 @log_options
 def command(
-    kubeconfig: Path | None, context: str | None, leader_elect: bool, leader_election_namespace: str | None,
-    metrics_bind_address: str, health_probe_bind_address: str, allow_crd_deletion: bool, workers: int,
-    rgd_workers: int, instance_requeue_interval: float, rgd_max_graph_revisions: int,
-    rgd_progress_requeue_delay: float, graph_revision_workers: int, client_qps: float, client_burst: int,
-    log_format: str, log_level: str,
+    kubeconfig: Path | None,
+    context: str | None,
+    leader_elect: bool,
+    leader_election_namespace: str | None,
+    metrics_bind_address: str,
+    health_probe_bind_address: str,
+    allow_crd_deletion: bool,
+    workers: int,
+    rgd_workers: int,
+    instance_requeue_interval: float,
+    rgd_max_graph_revisions: int,
+    rgd_progress_requeue_delay: float,
+    graph_revision_workers: int,
+    client_qps: float,
+    client_burst: int,
+    log_format: str,
+    log_level: str,
 ) -> None:
     """Run the pykro controller against a cluster until SIGINT/SIGTERM."""
     from pykro.controller.manager import ManagerOptions, parse_bind_address
@@ -141,13 +211,23 @@ def command(
     parse_bind_address(metrics_bind_address, "--metrics-bind-address")  # fail before connecting
     parse_bind_address(health_probe_bind_address, "--health-probe-bind-address")
     if kubeconfig is not None and not kubeconfig.is_file():
-        raise PykroError(f"{kubeconfig}: kubeconfig not found", (Problem("--kubeconfig", "file not found", str(kubeconfig)),))
+        raise PykroError(
+            f"{kubeconfig}: kubeconfig not found",
+            (Problem("--kubeconfig", "file not found", str(kubeconfig)),),
+        )
     options = ManagerOptions(
-        workers=workers, rgd_workers=rgd_workers, allow_crd_deletion=allow_crd_deletion,
-        requeue_interval=instance_requeue_interval, leader_elect=leader_elect,
-        leader_election_namespace=leader_election_namespace, metrics_bind_address=metrics_bind_address,
-        health_probe_bind_address=health_probe_bind_address, qps=client_qps, burst=client_burst,
-        max_graph_revisions=rgd_max_graph_revisions, progress_requeue_delay=rgd_progress_requeue_delay,
+        workers=workers,
+        rgd_workers=rgd_workers,
+        allow_crd_deletion=allow_crd_deletion,
+        requeue_interval=instance_requeue_interval,
+        leader_elect=leader_elect,
+        leader_election_namespace=leader_election_namespace,
+        metrics_bind_address=metrics_bind_address,
+        health_probe_bind_address=health_probe_bind_address,
+        qps=client_qps,
+        burst=client_burst,
+        max_graph_revisions=rgd_max_graph_revisions,
+        progress_requeue_delay=rgd_progress_requeue_delay,
         graph_revision_workers=graph_revision_workers,
     )
     asyncio.run(_run(client_config(kubeconfig, context, client_qps, client_burst), options))

@@ -101,8 +101,10 @@ async def run_demo(kubeconfig: Path, console: Console, *, timeout: float = 60.0)
 
         async def crd_ready() -> bool:
             crd = await client.get(crd_gvk, crd_name)
-            return any(c.get("type") == "Established" and c.get("status") == "True"
-                       for c in (crd.get("status") or {}).get("conditions") or [])
+            return any(
+                c.get("type") == "Established" and c.get("status") == "True"
+                for c in (crd.get("status") or {}).get("conditions") or []
+            )
 
         if await poll(crd_ready, timeout):
             timeline.mark(f"CRD {crd_name} established")
@@ -110,12 +112,17 @@ async def run_demo(kubeconfig: Path, console: Console, *, timeout: float = 60.0)
         if active is None:
             timeline.mark("the RGD did not become Active; see `kubectl get rgd -o yaml`", "red")
             return
-        timeline.mark(f"RGD Active, topological order {' → '.join(active['status'].get('topologicalOrder', []))}")
+        timeline.mark(
+            f"RGD Active, topological order {' → '.join(active['status'].get('topologicalOrder', []))}"
+        )
 
         await client.apply(instance, field_manager=DEMO_FIELD_MANAGER, force=True)
         timeline.mark(f"applied {kind_gvk.kind} {ns}/{name}", "cyan")
-        children = [(GVK("", "v1", "Secret"), f"{name}-credentials"), (GVK("", "v1", "ConfigMap"), f"{name}-config"),
-                    (GVK("apps", "v1", "Deployment"), name)]
+        children = [
+            (GVK("", "v1", "Secret"), f"{name}-credentials"),
+            (GVK("", "v1", "ConfigMap"), f"{name}-config"),
+            (GVK("apps", "v1", "Deployment"), name),
+        ]
         for gvk, child in children:
             if await poll(functools.partial(client.get, gvk, child, namespace=ns), timeout):
                 timeline.mark(f"{gvk.kind} {child} created")
@@ -123,8 +130,11 @@ async def run_demo(kubeconfig: Path, console: Console, *, timeout: float = 60.0)
         if workloads:
             await _wait_instance_active(client, kind_gvk, name, ns, timeline, timeout)
         else:
-            timeline.mark("no ReplicaSet: this server does not simulate workloads, so the instance stays "
-                          "IN_PROGRESS (its Deployment never becomes available)", "yellow")
+            timeline.mark(
+                "no ReplicaSet: this server does not simulate workloads, so the instance stays "
+                "IN_PROGRESS (its Deployment never becomes available)",
+                "yellow",
+            )
 
         secret_gvk, deploy_gvk = children[0][0], children[2][0]
         replica_sets = await _replica_sets(client, ns, name)
@@ -147,7 +157,7 @@ async def run_demo(kubeconfig: Path, console: Console, *, timeout: float = 60.0)
         async def deployment_follows() -> str | None:
             current = await client.get(secret_gvk, f"{name}-credentials", namespace=ns)
             d = await client.get(deploy_gvk, name, namespace=ns)
-            notes = ((d["spec"]["template"].get("metadata") or {}).get("annotations") or {})
+            notes = (d["spec"]["template"].get("metadata") or {}).get("annotations") or {}
             version = current["metadata"]["resourceVersion"]
             return str(version) if notes.get("example.com/secret-version") == version else None
 
@@ -161,7 +171,9 @@ async def run_demo(kubeconfig: Path, console: Console, *, timeout: float = 60.0)
             return fresh or None
 
         if not workloads:
-            console.print("[bold]demo done[/bold]: try `kubectl get configrollouts,deploy,secrets -n default`")
+            console.print(
+                "[bold]demo done[/bold]: try `kubectl get configrollouts,deploy,secrets -n default`"
+            )
             return
         fresh = await poll(new_replica_set, timeout)
         if fresh:
@@ -173,11 +185,15 @@ async def run_demo(kubeconfig: Path, console: Console, *, timeout: float = 60.0)
 async def _replica_sets(client: KubeClient, namespace: str, app: str) -> list[str]:
     from pykro.schema.gvk import GVK
 
-    page = await client.list(GVK("apps", "v1", "ReplicaSet"), namespace=namespace, label_selector=f"app={app}")
+    page = await client.list(
+        GVK("apps", "v1", "ReplicaSet"), namespace=namespace, label_selector=f"app={app}"
+    )
     return [str(rs["metadata"]["name"]) for rs in page.items]
 
 
-async def _wait_instance_active(client: KubeClient, gvk: GVK, name: str, ns: str, timeline: Timeline, timeout: float) -> None:
+async def _wait_instance_active(
+    client: KubeClient, gvk: GVK, name: str, ns: str, timeline: Timeline, timeout: float
+) -> None:
     last: dict[str, Any] = {}
 
     async def active() -> bool:
@@ -187,7 +203,9 @@ async def _wait_instance_active(client: KubeClient, gvk: GVK, name: str, ns: str
     if await poll(active, timeout):
         timeline.mark(f"{gvk.kind} {name} is ACTIVE")
         return
-    ready: dict[str, Any] = next((c for c in (last.get("status") or {}).get("conditions") or [] if c.get("type") == "Ready"), {})
+    ready: dict[str, Any] = next(
+        (c for c in (last.get("status") or {}).get("conditions") or [] if c.get("type") == "Ready"), {}
+    )
     state = (last.get("status") or {}).get("state", "unknown")
     timeline.mark(f"{gvk.kind} {name} is {state}: {ready.get('message', '')}", "yellow")
 
@@ -222,8 +240,15 @@ async def _demo(kubeconfig: Path, console: Console) -> None:
         logging.getLogger("pykro.up").debug("demo failed", exc_info=True)
 
 
-async def _up(data_dir: Path, port: int, bind: str, demo: bool, workload_delay: float, options: ManagerOptions,
-              console: Console) -> None:
+async def _up(
+    data_dir: Path,
+    port: int,
+    bind: str,
+    demo: bool,
+    workload_delay: float,
+    options: ManagerOptions,
+    console: Console,
+) -> None:
     from pykro.apiserver import EmbeddedAPIServer
     from pykro.controller.manager import Manager
 
@@ -231,7 +256,11 @@ async def _up(data_dir: Path, port: int, bind: str, demo: bool, workload_delay: 
 
     async def body(stop: asyncio.Event) -> None:
         async with EmbeddedAPIServer(
-            data_dir, port=port, bind=bind, workloads=True, workload_delay=workload_delay,
+            data_dir,
+            port=port,
+            bind=bind,
+            workloads=True,
+            workload_delay=workload_delay,
         ) as server:
             kubeconfig = Path(server.kubeconfig_path).resolve()
             async with Manager(kubeconfig, options) as manager:
@@ -249,21 +278,48 @@ async def _up(data_dir: Path, port: int, bind: str, demo: bool, workload_delay: 
 
 
 @click.command("up")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path(".pykro"),
-              show_default=True, help="Where the server keeps state.db, credentials and the kubeconfig.")
-@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 picks a free port.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".pykro"),
+    show_default=True,
+    help="Where the server keeps state.db, credentials and the kubeconfig.",
+)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 picks a free port."
+)
 @click.option("--bind", default="127.0.0.1", show_default=True, help="Address the API server listens on.")
 @click.option("--demo", is_flag=True, help="Apply examples/config-rollout and narrate what happens.")
-@click.option("--workload-delay", type=click.FloatRange(min=0), default=0.3, show_default=True,
-              help="Seconds the simulated workloads (Deployments, ReplicaSets) take to become ready.")
-@click.option("--workers", type=click.IntRange(min=1), default=4, show_default=True,
-              help="Concurrent instance reconciles.")
+@click.option(
+    "--workload-delay",
+    type=click.FloatRange(min=0),
+    default=0.3,
+    show_default=True,
+    help="Seconds the simulated workloads (Deployments, ReplicaSets) take to become ready.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Concurrent instance reconciles.",
+)
 @click.option("--allow-crd-deletion", is_flag=True, help="Delete an RGD's CRD when the RGD is deleted.")
-@click.option("--metrics-bind-address", default="0", show_default=True, help="HOST:PORT serving /metrics; 0 disables.")
+@click.option(
+    "--metrics-bind-address", default="0", show_default=True, help="HOST:PORT serving /metrics; 0 disables."
+)
 @log_options
 def command(
-    data_dir: Path, port: int, bind: str, demo: bool, workload_delay: float, workers: int, allow_crd_deletion: bool,
-    metrics_bind_address: str, log_format: str, log_level: str,
+    data_dir: Path,
+    port: int,
+    bind: str,
+    demo: bool,
+    workload_delay: float,
+    workers: int,
+    allow_crd_deletion: bool,
+    metrics_bind_address: str,
+    log_format: str,
+    log_level: str,
 ) -> None:
     """Run a local API server and the pykro controller together until Ctrl-C."""
     from pykro.controller.manager import ManagerOptions, parse_bind_address
@@ -272,6 +328,7 @@ def command(
     parse_bind_address(metrics_bind_address, "--metrics-bind-address")
     if demo:
         example_dir()  # fail before starting anything
-    options = ManagerOptions(workers=workers, allow_crd_deletion=allow_crd_deletion,
-                             metrics_bind_address=metrics_bind_address)
+    options = ManagerOptions(
+        workers=workers, allow_crd_deletion=allow_crd_deletion, metrics_bind_address=metrics_bind_address
+    )
     asyncio.run(_up(data_dir, port, bind, demo, workload_delay, options, Console()))

@@ -24,7 +24,7 @@ def caret_lines(expression: str, offset: int | None) -> list[str]:
     offset = max(0, min(offset, len(expression)))
     start = expression.rfind("\n", 0, offset) + 1
     end = expression.find("\n", offset)
-    line = expression[start: end if end >= 0 else len(expression)]
+    line = expression[start : end if end >= 0 else len(expression)]
     return [f"    {line}", "    " + " " * (offset - start) + "^"]
 
 
@@ -35,15 +35,22 @@ def format_error(source: str, err: PykroError, rgd_name: str = "") -> list[str]:
     # The message names the resource and field path already (kro's wording).
     where = ": ".join([source, rgd_name] if rgd_name else [source])
     if len(err.problems) > 1:
-        return [f"{where}: {p.message.replace(': ', f': {p.path}: ', 1) if p.path else p.message}" for p in err.problems]
+        return [
+            f"{where}: {p.message.replace(': ', f': {p.path}: ', 1) if p.path else p.message}"
+            for p in err.problems
+        ]
     lines = [f"{where}: {err.message}"]
     lines.extend(caret_lines(err.expression, err.offset))
     return lines
 
 
 @click.command(name="validate")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--show-status-schema", is_flag=True, help="Also print each RGD's inferred status schema (YAML).")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--show-status-schema", is_flag=True, help="Also print each RGD's inferred status schema (YAML)."
+)
 def command(files: tuple[Path, ...], show_status_schema: bool) -> None:
     """Compile the ResourceGraphDefinitions in FILES offline and report every problem."""
     entries = compile_files(list(files))

@@ -56,7 +56,9 @@ class ConditionSet:
             "reason": reason,
             "message": message,
             "observedGeneration": self.generation,
-            "lastTransitionTime": self.now if changed or previous is None else previous.get("lastTransitionTime", self.now),
+            "lastTransitionTime": self.now
+            if changed or previous is None
+            else previous.get("lastTransitionTime", self.now),
         }
         if kind != self.root:
             self._recompute_root()

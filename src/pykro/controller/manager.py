@@ -89,8 +89,9 @@ def parse_bind_address(address: str | None, flag: str) -> tuple[str, int] | None
     return host, int(port)
 
 
-def _config(source: ClientConfig | str | os.PathLike[str] | None, context: str | None,
-            options: ManagerOptions) -> ClientConfig:
+def _config(
+    source: ClientConfig | str | os.PathLike[str] | None, context: str | None, options: ManagerOptions
+) -> ClientConfig:
     if isinstance(source, ClientConfig):
         return source
     return load_kubeconfig(source, context=context, qps=options.qps, burst=options.burst)
@@ -121,12 +122,25 @@ def instrument_by_kind(controller: Controller[Any], registry: CollectorRegistry)
     """Per-kind reconcile count, errors and duration (spec §8.3 `instance_reconcile_*`) plus queue depth,
     by wrapping the shared instance controller's reconcile function."""
     try:
-        total = Counter("instance_reconcile", "Instance reconciles, by kind and result.", ["gvr", "result"],
-                        registry=registry)
-        errors = Counter("instance_reconcile_errors", "Instance reconciles that raised, by kind.", ["gvr"],
-                         registry=registry)
-        duration = Histogram("instance_reconcile_duration_seconds", "Instance reconcile time, by kind.", ["gvr"],
-                             buckets=(0.001, 0.005, *DURATION_BUCKETS), registry=registry)
+        total = Counter(
+            "instance_reconcile",
+            "Instance reconciles, by kind and result.",
+            ["gvr", "result"],
+            registry=registry,
+        )
+        errors = Counter(
+            "instance_reconcile_errors",
+            "Instance reconciles that raised, by kind.",
+            ["gvr"],
+            registry=registry,
+        )
+        duration = Histogram(
+            "instance_reconcile_duration_seconds",
+            "Instance reconcile time, by kind.",
+            ["gvr"],
+            buckets=(0.001, 0.005, *DURATION_BUCKETS),
+            registry=registry,
+        )
         registry.register(_QueueDepthByKind(controller))
     except ValueError:  # the instance controller registers these itself
         return
@@ -143,7 +157,9 @@ def instrument_by_kind(controller: Controller[Any], registry: CollectorRegistry)
             raise
         finally:
             duration.labels(label).observe(time.perf_counter() - started)
-        total.labels(label, "done" if result is None or not (result.requeue or result.requeue_after) else "requeue").inc()
+        total.labels(
+            label, "done" if result is None or not (result.requeue or result.requeue_after) else "requeue"
+        ).inc()
         return result
 
     controller.reconcile = reconcile
@@ -153,38 +169,54 @@ class Manager:
     """Wires and runs everything one pykro controller process needs."""
 
     def __init__(
-        self, config: ClientConfig | str | os.PathLike[str] | None = None, options: ManagerOptions | None = None,
-        *, context: str | None = None, registry: CollectorRegistry | None = None,
+        self,
+        config: ClientConfig | str | os.PathLike[str] | None = None,
+        options: ManagerOptions | None = None,
+        *,
+        context: str | None = None,
+        registry: CollectorRegistry | None = None,
     ) -> None:
         from pykro.controller.instance import InstanceControllers
 
         self.options = options or ManagerOptions()
         self._metrics_bind = parse_bind_address(self.options.metrics_bind_address, "--metrics-bind-address")
-        self._health_bind = parse_bind_address(self.options.health_probe_bind_address, "--health-probe-bind-address")
+        self._health_bind = parse_bind_address(
+            self.options.health_probe_bind_address, "--health-probe-bind-address"
+        )
         self.registry = registry if registry is not None else CollectorRegistry()
         self.runtime_metrics = RuntimeMetrics(self.registry)
         self.rgd_metrics = RGDMetrics(self.registry)
         self.client = KubeClient(_config(config, context, self.options), metrics=ClientMetrics(self.registry))
         self.watches = WatchManager(self.client, metrics=self.runtime_metrics)
         self.instances = InstanceControllers(
-            self.client, self.watches, workers=self.options.workers,
-            requeue_interval=self.options.requeue_interval, metrics=self.runtime_metrics,
+            self.client,
+            self.watches,
+            workers=self.options.workers,
+            requeue_interval=self.options.requeue_interval,
+            metrics=self.runtime_metrics,
         )
         instrument_by_kind(self.instances.controller, self.registry)
         self.revisions = RevisionRegistry()
         self.graph_revisions = GraphRevisionController(
-            self.client, self.revisions, workers=self.options.graph_revision_workers,
+            self.client,
+            self.revisions,
+            workers=self.options.graph_revision_workers,
             runtime_metrics=self.runtime_metrics,
         )
         self.rgds = RGDController(
-            self.client, self.watches, self.instances,
+            self.client,
+            self.watches,
+            self.instances,
             options=RGDControllerOptions(
-                workers=self.options.rgd_workers, allow_crd_deletion=self.options.allow_crd_deletion,
+                workers=self.options.rgd_workers,
+                allow_crd_deletion=self.options.allow_crd_deletion,
                 established_timeout=self.options.established_timeout,
                 max_graph_revisions=self.options.max_graph_revisions,
                 progress_requeue_delay=self.options.progress_requeue_delay,
             ),
-            metrics=self.rgd_metrics, runtime_metrics=self.runtime_metrics, revisions=self.revisions,
+            metrics=self.rgd_metrics,
+            runtime_metrics=self.runtime_metrics,
+            revisions=self.revisions,
         )
         self.checks = HealthChecks()
         self.checks.add_liveness("ping", lambda: True)
@@ -211,7 +243,10 @@ class Manager:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.stop()
 
@@ -275,16 +310,25 @@ class Manager:
     def _lease_config(self) -> LeaseConfig:
         identity = f"{socket.gethostname()}_{uuid.uuid4()}"
         return LeaseConfig(
-            self.options.leader_election_id, self.options.leader_election_namespace or self.client.namespace,
-            identity, lease_duration=self.options.lease_duration, renew_deadline=self.options.renew_deadline,
+            self.options.leader_election_id,
+            self.options.leader_election_namespace or self.client.namespace,
+            identity,
+            lease_duration=self.options.lease_duration,
+            renew_deadline=self.options.renew_deadline,
             retry_period=self.options.retry_period,
         )
 
     async def _serve_endpoints(self) -> None:
         # Same fixed address for both: one listener serves all three paths.
-        if self._metrics_bind == self._health_bind and self._metrics_bind is not None and self._metrics_bind[1]:
+        if (
+            self._metrics_bind == self._health_bind
+            and self._metrics_bind is not None
+            and self._metrics_bind[1]
+        ):
             host, port = self._metrics_bind
-            self.metrics_endpoint = self.health_endpoint = await serve(self.checks, self.registry, host=host, port=port)
+            self.metrics_endpoint = self.health_endpoint = await serve(
+                self.checks, self.registry, host=host, port=port
+            )
             return
         if self._metrics_bind is not None:
             host, port = self._metrics_bind
@@ -294,7 +338,8 @@ class Manager:
             self.health_endpoint = await serve(self.checks, None, host=host, port=port)
 
     async def install_rgd_crd(self) -> None:
-        """Create the ResourceGraphDefinition and GraphRevision CRDs unless they exist (as kro's Helm chart would)."""
+        """Create the ResourceGraphDefinition and GraphRevision CRDs unless they exist (as kro's Helm chart
+        would)."""
         manifests: list[dict[str, Any]] = [rgd_crd_manifest(), graph_revision_crd_manifest()]
         for manifest in manifests:
             name = str(manifest["metadata"]["name"])
@@ -304,12 +349,17 @@ class Manager:
                 with contextlib.suppress(AlreadyExists):
                     await self.client.create(manifest)
         for manifest in manifests:
-            await wait_established(self.client, str(manifest["metadata"]["name"]), timeout=self.options.established_timeout)
+            await wait_established(
+                self.client, str(manifest["metadata"]["name"]), timeout=self.options.established_timeout
+            )
 
 
 @contextlib.asynccontextmanager
 async def start_controller(
-    kubeconfig_path: Path | str | None = None, options: ManagerOptions | None = None, *, context: str | None = None,
+    kubeconfig_path: Path | str | None = None,
+    options: ManagerOptions | None = None,
+    *,
+    context: str | None = None,
 ) -> AsyncIterator[Manager]:
     """Run pykro's controller against the cluster in `kubeconfig_path` until the context exits."""
     manager = Manager(kubeconfig_path, options, context=context)

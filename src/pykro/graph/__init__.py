@@ -1,4 +1,5 @@
-"""The compiled graph of an RGD (spec §4): `build_graph(rgd, registry) -> CompiledGraph`. See docs/graph.md."""
+"""The compiled graph of an RGD (spec §4): `build_graph(rgd, registry) -> CompiledGraph`. See
+docs/graph.md."""
 
 from pykro.graph.builder import build_graph, instance_schema_variable
 from pykro.graph.errors import GraphError

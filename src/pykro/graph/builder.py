@@ -133,11 +133,15 @@ class _Builder:
         if (r.template is None) == (r.external_ref is None):
             raise GraphError(
                 f'resource "{r.id}": {constants.ONE_OF_TEMPLATE_MESSAGE}',
-                resource_id=r.id, yaml_path=f"spec.resources[{index}]",
+                resource_id=r.id,
+                yaml_path=f"spec.resources[{index}]",
             )
         if r.external_ref is not None and r.for_each:
-            raise GraphError(f'resource "{r.id}": cannot use externalRef with forEach', resource_id=r.id,
-                             yaml_path=f"spec.resources[{index}].forEach")
+            raise GraphError(
+                f'resource "{r.id}": cannot use externalRef with forEach',
+                resource_id=r.id,
+                yaml_path=f"spec.resources[{index}].forEach",
+            )
         if r.external_ref is not None:
             node_type = NodeType.EXTERNAL_COLLECTION if r.external_ref.is_collection else NodeType.EXTERNAL
             obj, section = r.external_ref.to_object(), "externalRef"
@@ -150,7 +154,8 @@ class _Builder:
         except UnknownKindError as exc:
             raise GraphError(
                 f'resource "{r.id}": schema not found for {gvk.api_version}/{gvk.kind}: {exc}',
-                resource_id=r.id, yaml_path=_yaml_path(index, section, ("kind",)),
+                resource_id=r.id,
+                yaml_path=_yaml_path(index, section, ("kind",)),
             ) from None
         namespaced = resolved.info.namespaced
         self.check_metadata(r, index, section, obj, namespaced, node_type)
@@ -159,69 +164,117 @@ class _Builder:
             leaves = collect_leaves(obj, None if schemaless else resolved.schema)
         except FieldError as exc:
             raise GraphError(
-                f'resource "{r.id}": {exc.message}', resource_id=r.id, path=format_path(exc.path),
-                expression=exc.text, offset=exc.offset, yaml_path=_yaml_path(index, section, exc.path),
+                f'resource "{r.id}": {exc.message}',
+                resource_id=r.id,
+                path=format_path(exc.path),
+                expression=exc.text,
+                offset=exc.offset,
+                yaml_path=_yaml_path(index, section, exc.path),
             ) from None
         if gvk == CRD_GVK:
             for leaf in leaves:
                 if leaf.path[:1] != ("metadata",):
-                    raise self.leaf_error(r.id, index, section, leaf,
-                                          "CEL expressions in CRDs are only supported for metadata fields")
+                    raise self.leaf_error(
+                        r.id,
+                        index,
+                        section,
+                        leaf,
+                        "CEL expressions in CRDs are only supported for metadata fields",
+                    )
         include = [(t, self.standalone(r, index, "includeWhen", i, t)) for i, t in enumerate(r.include_when)]
         ready = [(t, self.standalone(r, index, "readyWhen", i, t)) for i, t in enumerate(r.ready_when)]
-        for_each = [(d.name, d.expression, self.standalone(r, index, "forEach", i, d.expression))
-                    for i, d in enumerate(r.for_each)]
+        for_each = [
+            (d.name, d.expression, self.standalone(r, index, "forEach", i, d.expression))
+            for i, d in enumerate(r.for_each)
+        ]
         ready_known = frozenset({EACH}) if node_type.is_collection else self.known
         return _Pending(
-            resource=r, index=index, type=node_type, gvk=gvk, plural=resolved.info.plural, namespaced=namespaced,
-            obj=obj, schema=resolved.schema, leaves=leaves, typed_fields=not schemaless,
+            resource=r,
+            index=index,
+            type=node_type,
+            gvk=gvk,
+            plural=resolved.info.plural,
+            namespaced=namespaced,
+            obj=obj,
+            schema=resolved.schema,
+            leaves=leaves,
+            typed_fields=not schemaless,
             include_refs=[(t, self.references(r, index, "includeWhen", t, e)) for t, e in include],
             ready_refs=[(t, self.references(r, index, "readyWhen", t, e, ready_known)) for t, e in ready],
             for_each_refs=[(n, t, e, self.iterator_references(r, index, n, t, e)) for n, t, e in for_each],
-            leaf_refs=[], dependencies=[],
+            leaf_refs=[],
+            dependencies=[],
         )
 
     def object_gvk(self, r: Resource, index: int, section: str, obj: Mapping[str, Any]) -> GVK:
         where = f"spec.resources[{index}].{section}"
         for key, what in (("apiVersion", "string"), ("kind", "string"), ("metadata", "map")):
             value = obj.get(key)
-            if value is None or (what == "string" and not isinstance(value, str)) or \
-                    (what == "map" and not isinstance(value, Mapping)):
+            if (
+                value is None
+                or (what == "string" and not isinstance(value, str))
+                or (what == "map" and not isinstance(value, Mapping))
+            ):
                 raise GraphError(
                     f'resource "{r.id}" is not a valid Kubernetes object: {key} field not found',
-                    resource_id=r.id, yaml_path=where,
+                    resource_id=r.id,
+                    yaml_path=where,
                 )
         api_version, kind = obj["apiVersion"], obj["kind"]
         if not is_literal(api_version) or not is_literal(kind):
-            raise GraphError(f'resource "{r.id}": apiVersion and kind cannot hold expressions', resource_id=r.id,
-                             yaml_path=where)
+            raise GraphError(
+                f'resource "{r.id}": apiVersion and kind cannot hold expressions',
+                resource_id=r.id,
+                yaml_path=where,
+            )
         parts = api_version.split("/")
         if len(parts) > 2 or not all(parts):
             raise GraphError(
-                f'resource "{r.id}": invalid apiVersion format "{api_version}"', resource_id=r.id,
-                path="apiVersion", yaml_path=f"{where}.apiVersion",
+                f'resource "{r.id}": invalid apiVersion format "{api_version}"',
+                resource_id=r.id,
+                path="apiVersion",
+                yaml_path=f"{where}.apiVersion",
             )
         if not DNS1035.match(kind.lower()) or len(kind) > 63:
             raise GraphError(
                 f'resource "{r.id}": invalid kind "{kind}": the lowercase kind must be a DNS-1035 label',
-                resource_id=r.id, path="kind", yaml_path=f"{where}.kind",
+                resource_id=r.id,
+                path="kind",
+                yaml_path=f"{where}.kind",
             )
         return GVK.from_api_version(api_version, kind)
 
-    def check_metadata(self, r: Resource, index: int, section: str, obj: Mapping[str, Any], namespaced: bool,
-                       node_type: NodeType) -> None:
+    def check_metadata(
+        self,
+        r: Resource,
+        index: int,
+        section: str,
+        obj: Mapping[str, Any],
+        namespaced: bool,
+        node_type: NodeType,
+    ) -> None:
         meta = obj["metadata"]
         where = f"spec.resources[{index}].{section}.metadata"
         namespace = meta.get("namespace")
         if not namespaced and namespace not in (None, ""):
-            raise GraphError(f'resource "{r.id}" is cluster-scoped and must not set metadata.namespace',
-                             resource_id=r.id, path="metadata.namespace", yaml_path=f"{where}.namespace")
-        if namespaced and not self.schema.namespaced and node_type is not NodeType.EXTERNAL_COLLECTION \
-                and not namespace:
+            raise GraphError(
+                f'resource "{r.id}" is cluster-scoped and must not set metadata.namespace',
+                resource_id=r.id,
+                path="metadata.namespace",
+                yaml_path=f"{where}.namespace",
+            )
+        if (
+            namespaced
+            and not self.schema.namespaced
+            and node_type is not NodeType.EXTERNAL_COLLECTION
+            and not namespace
+        ):
             raise GraphError(
                 f'resource "{r.id}" is namespaced and must set metadata.namespace because the instance kind '
                 f"{self.schema.kind} is cluster-scoped",
-                resource_id=r.id, path="metadata.namespace", yaml_path=where,
+                resource_id=r.id,
+                path="metadata.namespace",
+                yaml_path=where,
             )
         for section_name in ("labels", "annotations"):
             values = meta.get(section_name)
@@ -231,8 +284,10 @@ class _Builder:
                 for prefix in RESERVED_PREFIXES:
                     if str(key).startswith(prefix):
                         raise GraphError(
-                            f'resource "{r.id}": {section_name} with prefix "{prefix}" are reserved for internal use',
-                            resource_id=r.id, path=format_path(("metadata", section_name, str(key))),
+                            f'resource "{r.id}": {section_name} with prefix "{prefix}" are reserved for '
+                            "internal use",
+                            resource_id=r.id,
+                            path=format_path(("metadata", section_name, str(key))),
                             yaml_path=format_path((section_name, str(key)), where),
                         )
 
@@ -241,19 +296,34 @@ class _Builder:
         try:
             parsed = parse_value(text)
         except CelError as exc:
-            raise GraphError(f'resource "{r.id}": {section}: {exc.detail}', resource_id=r.id, path=section,
-                             expression=text, yaml_path=where) from None
+            raise GraphError(
+                f'resource "{r.id}": {section}: {exc.detail}',
+                resource_id=r.id,
+                path=section,
+                expression=text,
+                yaml_path=where,
+            ) from None
         if not isinstance(parsed, Standalone):
-            raise GraphError(f'resource "{r.id}": {section} "{text}": only standalone expressions are allowed',
-                             resource_id=r.id, path=section, expression=text, yaml_path=where)
+            raise GraphError(
+                f'resource "{r.id}": {section} "{text}": only standalone expressions are allowed',
+                resource_id=r.id,
+                path=section,
+                expression=text,
+                yaml_path=where,
+            )
         return parsed.expression
 
-    def leaf_error(self, rid: str, index: int, section: str, leaf: Leaf, message: str,
-                   offset: int | None = None) -> GraphError:
+    def leaf_error(
+        self, rid: str, index: int, section: str, leaf: Leaf, message: str, offset: int | None = None
+    ) -> GraphError:
         path = format_path(leaf.path)
         return GraphError(
-            f'resource "{rid}" at path "{path}": {message}', resource_id=rid, path=path,
-            expression=leaf.text, offset=offset, yaml_path=_yaml_path(index, section, leaf.path),
+            f'resource "{rid}" at path "{path}": {message}',
+            resource_id=rid,
+            path=path,
+            expression=leaf.text,
+            offset=offset,
+            yaml_path=_yaml_path(index, section, leaf.path),
         )
 
     # --- steps 5-6: references and dependencies -------------------------------------------------
@@ -265,8 +335,12 @@ class _Builder:
         others = [i for i in info.identifiers if i in iterators]
         if others:
             raise GraphError(
-                f'resource "{r.id}": forEach iterator "{name}" cannot reference other iterators [{", ".join(others)}]',
-                resource_id=r.id, path="forEach", expression=text, yaml_path=f"spec.resources[{index}].forEach",
+                f'resource "{r.id}": forEach iterator "{name}" cannot reference other iterators '
+                f"[{', '.join(others)}]",
+                resource_id=r.id,
+                path="forEach",
+                expression=text,
+                yaml_path=f"spec.resources[{index}].forEach",
             )
         return self.references(r, index, "forEach", text, expression, parsed=info)
 
@@ -276,19 +350,34 @@ class _Builder:
         except CompileError as exc:
             raise self.compile_error(r.id, index, section, text, exc, expression, 2) from None
 
-    def references(self, r: Resource, index: int, section: str, text: str, expression: str,
-                   known: frozenset[str] | None = None, *, parsed: AstInfo | None = None) -> AstInfo:
+    def references(
+        self,
+        r: Resource,
+        index: int,
+        section: str,
+        text: str,
+        expression: str,
+        known: frozenset[str] | None = None,
+        *,
+        parsed: AstInfo | None = None,
+    ) -> AstInfo:
         """Parse-only references of one expression; unknown identifiers are errors (§4.3)."""
         info = parsed if parsed is not None else self.parse(r, index, section, text, expression)
         unknown = unknown_identifiers(info, self.known if known is None else known)
         if RUNTIME in unknown:
-            raise GraphError(f'resource "{r.id}": {section}: runtime is only available in status.conditions '
-                             "expressions", resource_id=r.id, path=section, expression=text)
+            raise GraphError(
+                f'resource "{r.id}": {section}: runtime is only available in status.conditions expressions',
+                resource_id=r.id,
+                path=section,
+                expression=text,
+            )
         if unknown:
             raise GraphError(
                 f'resource "{r.id}": {section}: expression "{expression}" references unknown identifiers: '
                 f"[{', '.join(unknown)}]",
-                resource_id=r.id, path=section, expression=text,
+                resource_id=r.id,
+                path=section,
+                expression=text,
             )
         self.check_omit(r.id, section, text, info, template=section in ("template", "externalRef"))
         return info
@@ -297,12 +386,19 @@ class _Builder:
         if "omit" not in info.functions:
             return
         if not template:
-            raise GraphError(f'resource "{rid}": {section}: omit() can only be used in resource template expressions',
-                             resource_id=rid, path=section, expression=text)
+            raise GraphError(
+                f'resource "{rid}": {section}: omit() can only be used in resource template expressions',
+                resource_id=rid,
+                path=section,
+                expression=text,
+            )
         if not self.enable_omit:
             raise GraphError(
-                f'resource "{rid}": {section}: omit() requires the CELOmitFunction feature gate to be enabled',
-                resource_id=rid, path=section, expression=text,
+                f'resource "{rid}": {section}: '
+                "omit() requires the CELOmitFunction feature gate to be enabled",
+                resource_id=rid,
+                path=section,
+                expression=text,
             )
 
     def dependencies(self, pending: list[_Pending]) -> DAG:
@@ -323,12 +419,21 @@ class _Builder:
                         raise self.leaf_compile_error(p, section, leaf, exc, expression, offset) from None
                     unknown = unknown_identifiers(info, leaf_known)
                     if RUNTIME in unknown:
-                        raise self.leaf_error(p.resource.id, p.index, section, leaf,
-                                              "runtime is only available in status.conditions expressions")
+                        raise self.leaf_error(
+                            p.resource.id,
+                            p.index,
+                            section,
+                            leaf,
+                            "runtime is only available in status.conditions expressions",
+                        )
                     if unknown:
                         raise self.leaf_error(
-                            p.resource.id, p.index, section, leaf,
-                            f"expression \"{expression}\" references unknown identifiers: [{', '.join(unknown)}]",
+                            p.resource.id,
+                            p.index,
+                            section,
+                            leaf,
+                            f'expression "{expression}" references unknown identifiers: '
+                            f"[{', '.join(unknown)}]",
                         )
                     self.check_omit_leaf(p, section, leaf, info)
                     infos.append(info)
@@ -336,17 +441,26 @@ class _Builder:
                 p.leaf_refs.append(merge(infos))
             referencing.extend(info for _text, info in p.include_refs)
             # First-seen order, so the topological order is stable for a given RGD.
-            p.dependencies = list(dict.fromkeys(
-                ident for info in referencing for ident in info.identifiers if ident in self.known and ident != SCHEMA
-            ))
+            p.dependencies = list(
+                dict.fromkeys(
+                    ident
+                    for info in referencing
+                    for ident in info.identifiers
+                    if ident in self.known and ident != SCHEMA
+                )
+            )
             self.check_identity(p)
             try:
                 dag.add_dependencies(p.resource.id, p.dependencies)
             except CycleError as exc:
-                raise GraphError(f"failed to build dependency graph: {exc}", resource_id=p.resource.id) from None
+                raise GraphError(
+                    f"failed to build dependency graph: {exc}", resource_id=p.resource.id
+                ) from None
             except ValueError as exc:
-                raise GraphError(f'failed to build dependency graph: resource "{p.resource.id}": {exc}',
-                                 resource_id=p.resource.id) from None
+                raise GraphError(
+                    f'failed to build dependency graph: resource "{p.resource.id}": {exc}',
+                    resource_id=p.resource.id,
+                ) from None
         return dag
 
     def check_identity(self, p: _Pending) -> None:
@@ -361,9 +475,11 @@ class _Builder:
         missing = [name for name, _t, _e, _r in p.for_each_refs if name not in used]
         if missing:
             raise GraphError(
-                f'resource "{p.resource.id}": all forEach dimensions must be used to produce a unique resource '
+                f'resource "{p.resource.id}": all forEach dimensions must be used to produce a unique '
+                "resource "
                 f"identity, missing: [{', '.join(missing)}]",
-                resource_id=p.resource.id, path="metadata.name",
+                resource_id=p.resource.id,
+                path="metadata.name",
                 yaml_path=f"spec.resources[{p.index}].template.metadata.name",
             )
 
@@ -371,38 +487,70 @@ class _Builder:
         if "omit" not in info.functions:
             return
         if not self.enable_omit:
-            raise self.leaf_error(p.resource.id, p.index, section, leaf,
-                                  "omit() requires the CELOmitFunction feature gate to be enabled")
+            raise self.leaf_error(
+                p.resource.id,
+                p.index,
+                section,
+                leaf,
+                "omit() requires the CELOmitFunction feature gate to be enabled",
+            )
         if leaf.path == ("metadata", "name") or (
             leaf.path == ("metadata", "namespace") and p.namespaced and not self.schema.namespaced
         ):
-            raise self.leaf_error(p.resource.id, p.index, section, leaf,
-                                  f"omit() cannot be used at {format_path(leaf.path)}: it is part of the identity")
+            raise self.leaf_error(
+                p.resource.id,
+                p.index,
+                section,
+                leaf,
+                f"omit() cannot be used at {format_path(leaf.path)}: it is part of the identity",
+            )
 
     # --- step 8: type checking -------------------------------------------------------------------
 
-    def compile_error(self, rid: str, index: int, section: str, text: str, exc: CompileError, checked_text: str,
-                      base: int) -> GraphError:
+    def compile_error(
+        self, rid: str, index: int, section: str, text: str, exc: CompileError, checked_text: str, base: int
+    ) -> GraphError:
         offset = None
         pos = cel_position(exc.detail)
         if pos is not None:
             offset = base + offset_in(checked_text, *pos)
         return GraphError(
             f'resource "{rid}": {section}: failed to compile expression "{checked_text}": {exc.detail}',
-            resource_id=rid, path=section, expression=text, offset=offset, yaml_path=f"spec.resources[{index}].{section}",
+            resource_id=rid,
+            path=section,
+            expression=text,
+            offset=offset,
+            yaml_path=f"spec.resources[{index}].{section}",
         )
 
-    def leaf_compile_error(self, p: _Pending, section: str, leaf: Leaf, exc: CompileError, checked_text: str,
-                           base: int, anchors: Sequence[tuple[int, int]] | None = None) -> GraphError:
+    def leaf_compile_error(
+        self,
+        p: _Pending,
+        section: str,
+        leaf: Leaf,
+        exc: CompileError,
+        checked_text: str,
+        base: int,
+        anchors: Sequence[tuple[int, int]] | None = None,
+    ) -> GraphError:
         offset = None
         pos = cel_position(exc.detail)
         if pos is not None:
             raw = offset_in(checked_text, *pos)
             offset = map_offset(anchors, raw) if anchors else base + 2 + raw
-        shown = leaf.expressions[0] if len(leaf.expressions) == 1 and isinstance(leaf.parsed, Standalone) \
+        shown = (
+            leaf.expressions[0]
+            if len(leaf.expressions) == 1 and isinstance(leaf.parsed, Standalone)
             else leaf.text
-        return self.leaf_error(p.resource.id, p.index, section, leaf,
-                               f'failed to compile expression "{shown}": {exc.detail}', offset)
+        )
+        return self.leaf_error(
+            p.resource.id,
+            p.index,
+            section,
+            leaf,
+            f'failed to compile expression "{shown}": {exc.detail}',
+            offset,
+        )
 
     def check_leaf(self, compiler: CelCompiler, p: _Pending, leaf: Leaf, refs: AstInfo) -> FieldExpression:
         section = "externalRef" if p.type.is_external else "template"
@@ -417,13 +565,25 @@ class _Builder:
             detail = incompatibility(output_node(checked.output_type, compiler.types.messages), expected)
             if detail is not None:
                 path = format_path(leaf.path)
-                message = type_mismatch_message(p.resource.id, path, leaf.expressions[0], checked.output_type,
-                                                expected, detail)
-                raise GraphError(message, resource_id=p.resource.id, path=path, expression=leaf.text, offset=2,
-                                 yaml_path=_yaml_path(p.index, section, leaf.path))
+                message = type_mismatch_message(
+                    p.resource.id, path, leaf.expressions[0], checked.output_type, expected, detail
+                )
+                raise GraphError(
+                    message,
+                    resource_id=p.resource.id,
+                    path=path,
+                    expression=leaf.text,
+                    offset=2,
+                    yaml_path=_yaml_path(p.index, section, leaf.path),
+                )
         elif not standalone and checked.output_type.kind not in ("string", "dyn"):
-            raise self.leaf_error(p.resource.id, p.index, section, leaf,
-                                  f'string template must produce a string, got "{checked.output_type}"')
+            raise self.leaf_error(
+                p.resource.id,
+                p.index,
+                section,
+                leaf,
+                f'string template must produce a string, got "{checked.output_type}"',
+            )
         return field_expression(leaf, checked, refs, self.ids, p.iterators)
 
     def check_for_each(self, compiler: CelCompiler, p: _Pending, position: int) -> ForEachDimension:
@@ -445,37 +605,51 @@ class _Builder:
             raise GraphError(
                 f'resource "{rid}": forEach iterator "{name}": expression "{expression}" must return a list, '
                 f'but returns "{checked.output_type}"',
-                resource_id=rid, path="forEach", expression=text, offset=2, yaml_path=where,
+                resource_id=rid,
+                path="forEach",
+                expression=text,
+                offset=2,
+                yaml_path=where,
             )
         resources = tuple(i for i in refs.identifiers if i in self.ids)
         return ForEachDimension(name, text, checked, element, resources, SCHEMA in refs.identifiers)
 
-    def check_condition(self, compiler: CelCompiler, p: _Pending, section: str, position: int, text: str,
-                        refs: AstInfo) -> Condition:
+    def check_condition(
+        self, compiler: CelCompiler, p: _Pending, section: str, position: int, text: str, refs: AstInfo
+    ) -> Condition:
         rid = p.resource.id
         expression = parse_value(text)
         assert isinstance(expression, Standalone)
         if section == "readyWhen":
-            allowed, what = (EACH, "of a collection can only reference each") if p.type.is_collection \
+            allowed, what = (
+                (EACH, "of a collection can only reference each")
+                if p.type.is_collection
                 else (rid, f"can only reference the resource itself ({rid})")
+            )
             others = [i for i in refs.identifiers if i != allowed]
             if others:
                 raise GraphError(
                     f'resource "{rid}": readyWhen "{text}": readyWhen expressions {what}, '
                     f"found [{', '.join(others)}]",
-                    resource_id=rid, path=section, expression=text,
+                    resource_id=rid,
+                    path=section,
+                    expression=text,
                     yaml_path=f"spec.resources[{p.index}].{section}[{position}]",
                 )
         try:
             checked = compiler.check(expression.expression, source=text)
         except CompileError as exc:
-            raise self.compile_error(rid, p.index, f"{section}[{position}]", text, exc, expression.expression, 2) \
-                from None
+            raise self.compile_error(
+                rid, p.index, f"{section}[{position}]", text, exc, expression.expression, 2
+            ) from None
         if str(checked.output_type) not in _BOOL:
             raise GraphError(
                 f'resource "{rid}": {section} expression "{expression.expression}" must return bool or '
                 f'optional_type(bool), but returns "{checked.output_type}"',
-                resource_id=rid, path=section, expression=text, offset=2,
+                resource_id=rid,
+                path=section,
+                expression=text,
+                offset=2,
                 yaml_path=f"spec.resources[{p.index}].{section}[{position}]",
             )
         resources = tuple(i for i in refs.identifiers if i in self.ids)
@@ -501,28 +675,56 @@ class _Builder:
             dimensions = tuple(self.check_for_each(compiler, p, i) for i in range(len(p.for_each_refs)))
             node_compiler = compiler
             if dimensions:
-                node_compiler = compiler_for(schema_variable, typed_nodes, enable_omit=self.enable_omit,
-                                             extra={d.name: d.element_type for d in dimensions})
-            fields = tuple(self.check_leaf(node_compiler, p, leaf, refs)
-                           for leaf, refs in zip(p.leaves, p.leaf_refs, strict=True))
-            include = tuple(self.check_condition(compiler, p, "includeWhen", i, t, refs)
-                            for i, (t, refs) in enumerate(p.include_refs))
+                node_compiler = compiler_for(
+                    schema_variable,
+                    typed_nodes,
+                    enable_omit=self.enable_omit,
+                    extra={d.name: d.element_type for d in dimensions},
+                )
+            fields = tuple(
+                self.check_leaf(node_compiler, p, leaf, refs)
+                for leaf, refs in zip(p.leaves, p.leaf_refs, strict=True)
+            )
+            include = tuple(
+                self.check_condition(compiler, p, "includeWhen", i, t, refs)
+                for i, (t, refs) in enumerate(p.include_refs)
+            )
             ready_compiler = compiler
             if p.type.is_collection and p.ready_refs:
                 ready_compiler = compiler_for(None, {EACH: (p.schema, False)}, enable_omit=False)
-            ready = tuple(self.check_condition(ready_compiler, p, "readyWhen", i, t, refs)
-                          for i, (t, refs) in enumerate(p.ready_refs))
+            ready = tuple(
+                self.check_condition(ready_compiler, p, "readyWhen", i, t, refs)
+                for i, (t, refs) in enumerate(p.ready_refs)
+            )
             nodes[p.resource.id] = Node(
-                id=p.resource.id, index=p.index, type=p.type, gvk=p.gvk, plural=p.plural, namespaced=p.namespaced,
-                template=freeze(p.obj), fields=fields, include_when=include, ready_when=ready, for_each=dimensions,
-                dependencies=tuple(p.dependencies), apply_order=apply_order[p.resource.id], schema=p.schema,
+                id=p.resource.id,
+                index=p.index,
+                type=p.type,
+                gvk=p.gvk,
+                plural=p.plural,
+                namespaced=p.namespaced,
+                template=freeze(p.obj),
+                fields=fields,
+                include_when=include,
+                ready_when=ready,
+                for_each=dimensions,
+                dependencies=tuple(p.dependencies),
+                apply_order=apply_order[p.resource.id],
+                schema=p.schema,
                 preparer=preparer_for(p.schema),
             )
 
-        status_fields, inferred, status_deps, conditions = compile_status(compiler, self.schema.status, self.known, self.ids)
+        status_fields, inferred, status_deps, conditions = compile_status(
+            compiler, self.schema.status, self.known, self.ids
+        )
         status_schema = status_schema_with_defaults(inferred)
-        crd = instance_crd(self.schema, spec_schema=spec_schema, status_schema=status_schema,
-                           rgd_name=self.rgd.name, rgd_uid=self.rgd.uid)
+        crd = instance_crd(
+            self.schema,
+            spec_schema=spec_schema,
+            status_schema=status_schema,
+            rgd_name=self.rgd.name,
+            rgd_uid=self.rgd.uid,
+        )
         return CompiledGraph(
             rgd_name=self.rgd.name,
             spec_hash=spec_hash(self.rgd.spec),

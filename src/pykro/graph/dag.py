@@ -102,7 +102,9 @@ class DAG:
         remaining = set(self.order)
         layers: list[list[str]] = []
         while remaining:
-            layer = sorted((v for v in remaining if not dependents[v] & remaining), key=lambda v: (self.order[v], v))
+            layer = sorted(
+                (v for v in remaining if not dependents[v] & remaining), key=lambda v: (self.order[v], v)
+            )
             layers.append(layer)
             remaining -= set(layer)
         return layers

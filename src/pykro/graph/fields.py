@@ -135,7 +135,9 @@ def _preserves_unknown(schema: Mapping[str, Any]) -> bool:
     return bool(schema.get("x-kubernetes-preserve-unknown-fields"))
 
 
-def _child_schema(schema: Mapping[str, Any], key: str, path: FieldPath) -> tuple[Mapping[str, Any] | None, bool]:
+def _child_schema(
+    schema: Mapping[str, Any], key: str, path: FieldPath
+) -> tuple[Mapping[str, Any] | None, bool]:
     """(schema of `key`, schemaless?) under an object schema."""
     props = schema.get("properties")
     if isinstance(props, Mapping) and key in props:
@@ -163,8 +165,14 @@ def collect_leaves(value: Any, schema: Mapping[str, Any] | None) -> list[Leaf]:
     return leaves
 
 
-def _walk(value: Any, schema: Mapping[str, Any] | None, path: FieldPath, schemaless: bool,
-          leaves: list[Leaf], depth: int) -> None:
+def _walk(
+    value: Any,
+    schema: Mapping[str, Any] | None,
+    path: FieldPath,
+    schemaless: bool,
+    leaves: list[Leaf],
+    depth: int,
+) -> None:
     if depth > MAX_DEPTH:
         raise FieldError(path, f"template is nested more than {MAX_DEPTH} levels deep at {format_path(path)}")
     current = None if schemaless else schema
@@ -181,7 +189,10 @@ def _walk(value: Any, schema: Mapping[str, Any] | None, path: FieldPath, schemal
             if allowed is not None and "string" not in allowed:
                 wanted = _wanted(current, allowed)
                 raise FieldError(
-                    path, f"expected {wanted} type for path {format_path(path)}, got string template", value, 0
+                    path,
+                    f"expected {wanted} type for path {format_path(path)}, got string template",
+                    value,
+                    0,
                 )
         leaves.append(Leaf(path, parsed, current))
         return

@@ -34,7 +34,8 @@ _SIMPLE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def format_path(path: FieldPath, prefix: str = "") -> str:
-    """kro's spelling of a field path: `spec.containers[0].image`, `metadata.labels["app.kubernetes.io/name"]`."""
+    """kro's spelling of a field path: `spec.containers[0].image`,
+    `metadata.labels["app.kubernetes.io/name"]`."""
     out = prefix
     for seg in path:
         if isinstance(seg, int):
@@ -66,7 +67,9 @@ class NodeType(enum.Enum):
 
 class ExpressionKind(enum.Enum):
     STANDALONE = "standalone"  # `${expr}`: the result keeps its native type and replaces the field
-    TEMPLATE = "template"  # `a-${x}-b`: one string concatenation (`CheckedExpression.expression` is the CEL text)
+    TEMPLATE = (
+        "template"  # `a-${x}-b`: one string concatenation (`CheckedExpression.expression` is the CEL text)
+    )
 
 
 class VariableKind(enum.Enum):
@@ -191,7 +194,8 @@ class Node:
 
     - `id`, `index` (position in `spec.resources`), `type`.
     - `gvk`, `plural`, `namespaced`: the kind, from the schema registry.
-    - `template`: the object template, deep-frozen (externals: `{apiVersion, kind, metadata: {name, namespace}}`).
+    - `template`: the object template, deep-frozen (externals: `{apiVersion, kind, metadata: {name,
+    namespace}}`).
     - `fields`: every expression-holding string leaf of `template`, in document order.
     - `include_when` (AND), `ready_when` (AND; reads only this node, or `each` for collections).
     - `for_each`: iterator dimensions (empty unless `type` is COLLECTION).
@@ -318,7 +322,8 @@ class CompiledGraph:
         return FrozenDict({k: tuple(v) for k, v in out.items()})
 
     def status_resources(self) -> list[dict[str, Any]]:
-        """RGD `status.resources`: `{id, dependencies: [{id}]}` for nodes with dependencies, topological order."""
+        """RGD `status.resources`: `{id, dependencies: [{id}]}` for nodes with dependencies, topological
+        order."""
         return [
             {"id": i, "dependencies": [{"id": d} for d in self.nodes[i].dependencies]}
             for i in self.topological_order

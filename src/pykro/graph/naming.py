@@ -18,7 +18,8 @@ def validate_names(rgd: ResourceGraphDefinition) -> None:
     kind = rgd.spec.schema.kind
     if not KIND_NAME.match(kind):
         raise GraphError(
-            f"naming convention violation: kind '{kind}' is not a valid KRO kind name: must be UpperCamelCase",
+            f"naming convention violation: kind '{kind}' is not a valid KRO kind name: "
+            "must be UpperCamelCase",
             yaml_path="spec.schema.kind",
         )
     seen: set[str] = set()
@@ -27,24 +28,29 @@ def validate_names(rgd: ResourceGraphDefinition) -> None:
         if r.id in constants.RESERVED_WORDS:
             raise GraphError(
                 f"naming convention violation: id {r.id} is a reserved keyword in KRO",
-                resource_id=r.id, yaml_path=where,
+                resource_id=r.id,
+                yaml_path=where,
             )
         if not ID_NAME.match(r.id):
             raise GraphError(
-                f"naming convention violation: id {r.id} is not a valid KRO resource id: must be lower camelCase",
-                resource_id=r.id, yaml_path=where,
+                f"naming convention violation: id {r.id} is not a valid KRO resource id: must be lower "
+                "camelCase",
+                resource_id=r.id,
+                yaml_path=where,
             )
         if r.id in seen:
             raise GraphError(
                 f"naming convention violation: found duplicate resource IDs {r.id}",
-                resource_id=r.id, yaml_path=where,
+                resource_id=r.id,
+                yaml_path=where,
             )
         seen.add(r.id)
         if len(r.for_each) > MAX_COLLECTION_DIMENSIONS:
             raise GraphError(
                 f'resource "{r.id}" has {len(r.for_each)} forEach dimensions; the maximum is '
                 f"{MAX_COLLECTION_DIMENSIONS}",
-                resource_id=r.id, yaml_path=f"spec.resources[{index}].forEach",
+                resource_id=r.id,
+                yaml_path=f"spec.resources[{index}].forEach",
             )
     ids = {r.id for r in rgd.spec.resources}
     for index, r in enumerate(rgd.spec.resources):
@@ -64,6 +70,7 @@ def _validate_iterators(rid: str, names: list[str], ids: set[str], where: str) -
         elif name in seen:
             problem = f"duplicate iterator name {name}"
         if problem is not None:
-            raise GraphError(f"naming convention violation: {problem}", resource_id=rid,
-                             yaml_path=f"{where}[{position}]")
+            raise GraphError(
+                f"naming convention violation: {problem}", resource_id=rid, yaml_path=f"{where}[{position}]"
+            )
         seen.add(name)

@@ -14,7 +14,9 @@ from pykro.graph.model import SCHEMA, ExpressionKind, FieldExpression, FieldPath
 
 # Roots of the dotted function names of kro's CEL environment (`hash.fnv64a`, `lists.range`,
 # `base64.encode`, `optional.of`, `cel.bind`, ...).
-FUNCTION_NAMESPACES = frozenset({"base64", "cel", "hash", "ip", "json", "lists", "optional", "random", "strings"})
+FUNCTION_NAMESPACES = frozenset(
+    {"base64", "cel", "hash", "ip", "json", "lists", "optional", "random", "strings"}
+)
 
 
 def unknown_identifiers(info: AstInfo, known: Iterable[str]) -> list[str]:
@@ -22,7 +24,9 @@ def unknown_identifiers(info: AstInfo, known: Iterable[str]) -> list[str]:
     known_set = set(known)
     # `hash.fnv64a(x)` lists `hash` as an identifier: a dotted call rooted at a function
     # namespace is a function call, which the type checker resolves.
-    namespaces = {root for f in info.functions if "." in f and (root := f.split(".", 1)[0]) in FUNCTION_NAMESPACES}
+    namespaces = {
+        root for f in info.functions if "." in f and (root := f.split(".", 1)[0]) in FUNCTION_NAMESPACES
+    }
     return [i for i in info.identifiers if i not in known_set and i not in namespaces]
 
 
@@ -39,12 +43,22 @@ def merge(infos: Sequence[AstInfo]) -> AstInfo:
     return AstInfo(tuple(idents), tuple(funcs), tuple(paths))
 
 
-def field_expression(leaf: Leaf, checked: CheckedExpression, refs: AstInfo, ids: Sequence[str],
-           iterators: frozenset[str] = frozenset()) -> FieldExpression:
+def field_expression(
+    leaf: Leaf,
+    checked: CheckedExpression,
+    refs: AstInfo,
+    ids: Sequence[str],
+    iterators: frozenset[str] = frozenset(),
+) -> FieldExpression:
     kind = ExpressionKind.STANDALONE if isinstance(leaf.parsed, Standalone) else ExpressionKind.TEMPLATE
     return FieldExpression(
-        path=leaf.path, kind=kind, text=leaf.text, expressions=leaf.expressions, checked=checked,
-        resources=tuple(i for i in refs.identifiers if i in ids), uses_schema=SCHEMA in refs.identifiers,
+        path=leaf.path,
+        kind=kind,
+        text=leaf.text,
+        expressions=leaf.expressions,
+        checked=checked,
+        resources=tuple(i for i in refs.identifiers if i in ids),
+        uses_schema=SCHEMA in refs.identifiers,
         iterators=tuple(i for i in refs.identifiers if i in iterators),
     )
 

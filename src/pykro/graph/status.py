@@ -20,7 +20,9 @@ def merge_status(fields: list[tuple[FieldPath, dict[str, Any]]]) -> dict[str, An
             last = position == len(path) - 1
             if isinstance(seg, int):
                 if node.get("type") != "array":
-                    raise StatusSchemaError(f"status field {format_path(path)} conflicts with another status field")
+                    raise StatusSchemaError(
+                        f"status field {format_path(path)} conflicts with another status field"
+                    )
                 if last:
                     node["items"] = leaf
                 else:
@@ -34,6 +36,8 @@ def merge_status(fields: list[tuple[FieldPath, dict[str, Any]]]) -> dict[str, An
             shape = {"type": "array"} if isinstance(nxt, int) else {"type": "object", "properties": {}}
             child = props.setdefault(seg, shape)
             if child.get("type") != shape["type"]:
-                raise StatusSchemaError(f"status field {format_path(path)} conflicts with another status field")
+                raise StatusSchemaError(
+                    f"status field {format_path(path)} conflicts with another status field"
+                )
             node = child
     return root

@@ -33,13 +33,20 @@ def compile_status(
     literals: list[str] = []
     literal_paths(raw, (), literals)
     if literals:
-        raise GraphError(f"status fields without expressions are not supported: [{', '.join(literals)}]",
-                         path=literals[0], yaml_path=f"spec.schema.status.{literals[0]}")
+        raise GraphError(
+            f"status fields without expressions are not supported: [{', '.join(literals)}]",
+            path=literals[0],
+            yaml_path=f"spec.schema.status.{literals[0]}",
+        )
     try:
         leaves = collect_leaves(raw, None)
     except FieldError as exc:
-        raise GraphError(f"status field {format_path(exc.path)}: {exc.message}", path=format_path(exc.path),
-                         expression=exc.text, yaml_path=format_path(exc.path, "spec.schema.status")) from None
+        raise GraphError(
+            f"status field {format_path(exc.path)}: {exc.message}",
+            path=format_path(exc.path),
+            expression=exc.text,
+            yaml_path=format_path(exc.path, "spec.schema.status"),
+        ) from None
     fields: list[StatusField] = []
     deps: dict[str, None] = {}
     for leaf in leaves:
@@ -50,39 +57,65 @@ def compile_status(
             try:
                 info = parse_references(expression)
             except CompileError as exc:
-                raise GraphError(f'status field "{path}": failed to compile expression "{expression}": '
-                                 f"{exc.detail}", path=path, expression=leaf.text, yaml_path=where) from None
+                raise GraphError(
+                    f'status field "{path}": failed to compile expression "{expression}": {exc.detail}',
+                    path=path,
+                    expression=leaf.text,
+                    yaml_path=where,
+                ) from None
             unknown = unknown_identifiers(info, known)
             if unknown:
                 raise GraphError(
                     f'status field "{path}": expression "{expression}" references unknown identifiers: '
                     f"[{', '.join(unknown)}]",
-                    path=path, expression=leaf.text, yaml_path=where,
+                    path=path,
+                    expression=leaf.text,
+                    yaml_path=where,
                 )
             if "omit" in info.functions:
-                raise GraphError(f'status field "{path}": omit() can only be used in resource template '
-                                 "expressions", path=path, expression=leaf.text, yaml_path=where)
+                raise GraphError(
+                    f'status field "{path}": omit() can only be used in resource template expressions',
+                    path=path,
+                    expression=leaf.text,
+                    yaml_path=where,
+                )
             infos.append(info)
         refs = merge(infos)
         if not any(i in known for i in refs.identifiers):
-            raise GraphError(f'status field "{path}": instance status field must refer to a resource or schema',
-                             path=path, expression=leaf.text, yaml_path=where)
+            raise GraphError(
+                f'status field "{path}": instance status field must refer to a resource or schema',
+                path=path,
+                expression=leaf.text,
+                yaml_path=where,
+            )
         text, anchors = cel_source(leaf.parsed)
         try:
             checked = compiler.check(text, source=leaf.text)
         except CompileError as exc:
             pos = cel_position(exc.detail)
             offset = map_offset(anchors, offset_in(text, *pos)) if pos else None
-            raise GraphError(f'status field "{path}": failed to compile expression "{leaf.text}": {exc.detail}',
-                             path=path, expression=leaf.text, offset=offset, yaml_path=where) from None
+            raise GraphError(
+                f'status field "{path}": failed to compile expression "{leaf.text}": {exc.detail}',
+                path=path,
+                expression=leaf.text,
+                offset=offset,
+                yaml_path=where,
+            ) from None
         if not isinstance(leaf.parsed, Standalone) and checked.output_type.kind not in ("string", "dyn"):
-            raise GraphError(f'status field "{path}": string template must produce a string, got '
-                             f'"{checked.output_type}"', path=path, expression=leaf.text, yaml_path=where)
+            raise GraphError(
+                f'status field "{path}": string template must produce a string, got "{checked.output_type}"',
+                path=path,
+                expression=leaf.text,
+                yaml_path=where,
+            )
         expression_field = field_expression(leaf, checked, refs, ids)
         for d in expression_field.resources:
             deps.setdefault(d, None)
-        fields.append(StatusField(expression_field, freeze(openapi_schema(checked.output_type,
-                                                                         compiler.types.messages))))
+        fields.append(
+            StatusField(
+                expression_field, freeze(openapi_schema(checked.output_type, compiler.types.messages))
+            )
+        )
     try:
         merged = merge_status([(f.path, thaw(f.schema)) for f in fields])
     except StatusSchemaError as exc:

@@ -79,7 +79,11 @@ class KubeClient:
     """
 
     def __init__(
-        self, config: ClientConfig, *, metrics: ClientMetrics | None = None, clock: Clock = DEFAULT_CLOCK,
+        self,
+        config: ClientConfig,
+        *,
+        metrics: ClientMetrics | None = None,
+        clock: Clock = DEFAULT_CLOCK,
         http: httpx.AsyncClient | None = None,
     ) -> None:
         self.config = config
@@ -89,7 +93,10 @@ class KubeClient:
 
     @classmethod
     def from_kubeconfig(
-        cls, path: str | os.PathLike[str] | None = None, *, context: str | None = None,
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        context: str | None = None,
         metrics: ClientMetrics | None = None,
         **options: Any,
     ) -> KubeClient:
@@ -107,7 +114,10 @@ class KubeClient:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.aclose()
 
@@ -128,7 +138,10 @@ class KubeClient:
         return namespace or self.namespace
 
     async def _object_path(
-        self, obj: Mapping[str, Any], namespace: str | None = None, subresource: str | None = None,
+        self,
+        obj: Mapping[str, Any],
+        namespace: str | None = None,
+        subresource: str | None = None,
         with_name: bool = True,
     ) -> tuple[APIResource, str]:
         res = await self.resource(gvk_of(obj))
@@ -141,7 +154,12 @@ class KubeClient:
 
     # -- reads -----------------------------------------------------------------------------------
     async def get(
-        self, gvk: GVK, name: str, *, namespace: str | None = None, subresource: str | None = None,
+        self,
+        gvk: GVK,
+        name: str,
+        *,
+        namespace: str | None = None,
+        subresource: str | None = None,
         metadata_only: bool = False,
     ) -> Obj:
         res = await self.resource(gvk)
@@ -151,15 +169,25 @@ class KubeClient:
         return result
 
     async def list(
-        self, gvk: GVK, *, namespace: str | None = None, label_selector: str | None = None,
-        field_selector: str | None = None, limit: int | None = None, continue_token: str | None = None,
-        resource_version: str | None = None, metadata_only: bool = False,
+        self,
+        gvk: GVK,
+        *,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        limit: int | None = None,
+        continue_token: str | None = None,
+        resource_version: str | None = None,
+        metadata_only: bool = False,
     ) -> ObjectList:
         """One LIST page. `namespace=None` lists a namespaced kind across all namespaces."""
         res = await self.resource(gvk)
         params = {
-            "labelSelector": label_selector, "fieldSelector": field_selector, "limit": limit,
-            "continue": continue_token or None, "resourceVersion": resource_version,
+            "labelSelector": label_selector,
+            "fieldSelector": field_selector,
+            "limit": limit,
+            "continue": continue_token or None,
+            "resourceVersion": resource_version,
         }
         accept = METADATA_LIST_ACCEPT if metadata_only else "application/json"
         doc = await self.transport.request_json(
@@ -175,14 +203,20 @@ class KubeClient:
             item.setdefault("kind", kind)
         remaining = meta.get("remainingItemCount")
         return ObjectList(
-            items, str(meta.get("resourceVersion") or ""), str(meta.get("continue") or ""),
+            items,
+            str(meta.get("resourceVersion") or ""),
+            str(meta.get("continue") or ""),
             int(remaining) if isinstance(remaining, int) else None,
         )
 
-    async def count(self, gvk: GVK, *, namespace: str | None = None, label_selector: str | None = None) -> int:
+    async def count(
+        self, gvk: GVK, *, namespace: str | None = None, label_selector: str | None = None
+    ) -> int:
         """How many objects a LIST would return, without holding them all: one single-item page
         when the server reports `remainingItemCount`, else every page, metadata only."""
-        page = await self.list(gvk, namespace=namespace, label_selector=label_selector, limit=1, metadata_only=True)
+        page = await self.list(
+            gvk, namespace=namespace, label_selector=label_selector, limit=1, metadata_only=True
+        )
         if not page.continue_token:
             return len(page.items)
         if page.remaining_item_count is not None:
@@ -190,15 +224,27 @@ class KubeClient:
         total = len(page.items)
         token: str | None = page.continue_token
         while token:
-            page = await self.list(gvk, namespace=namespace, label_selector=label_selector, limit=500,
-                                   continue_token=token, metadata_only=True)
+            page = await self.list(
+                gvk,
+                namespace=namespace,
+                label_selector=label_selector,
+                limit=500,
+                continue_token=token,
+                metadata_only=True,
+            )
             total += len(page.items)
             token = page.continue_token
         return total
 
     async def list_all(
-        self, gvk: GVK, *, namespace: str | None = None, label_selector: str | None = None,
-        field_selector: str | None = None, page_size: int = 500, metadata_only: bool = False,
+        self,
+        gvk: GVK,
+        *,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        page_size: int = 500,
+        metadata_only: bool = False,
     ) -> ObjectList:
         """Every page of a LIST; the resourceVersion is the first page's (a consistent snapshot)."""
         items: list[Obj] = []
@@ -206,8 +252,13 @@ class KubeClient:
         version = ""
         while True:
             page = await self.list(
-                gvk, namespace=namespace, label_selector=label_selector, field_selector=field_selector,
-                limit=page_size, continue_token=token, metadata_only=metadata_only,
+                gvk,
+                namespace=namespace,
+                label_selector=label_selector,
+                field_selector=field_selector,
+                limit=page_size,
+                continue_token=token,
+                metadata_only=metadata_only,
             )
             items.extend(page.items)
             version = version or page.resource_version
@@ -216,22 +267,34 @@ class KubeClient:
             token = page.continue_token
 
     async def watch(
-        self, gvk: GVK, *, namespace: str | None = None, resource_version: str | None = None,
-        label_selector: str | None = None, field_selector: str | None = None, allow_bookmarks: bool = True,
-        timeout_seconds: int = 300, metadata_only: bool = False,
+        self,
+        gvk: GVK,
+        *,
+        namespace: str | None = None,
+        resource_version: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        allow_bookmarks: bool = True,
+        timeout_seconds: int = 300,
+        metadata_only: bool = False,
     ) -> AsyncIterator[WatchEvent]:
         """Stream watch events. An ERROR event is raised as its `ApiError` (`Gone` for 410);
         the stream ends when the server closes it (after `timeout_seconds`)."""
         res = await self.resource(gvk)
         params = {
-            "watch": "true", "resourceVersion": resource_version or None,
-            "allowWatchBookmarks": "true" if allow_bookmarks else None, "timeoutSeconds": timeout_seconds,
-            "labelSelector": label_selector, "fieldSelector": field_selector,
+            "watch": "true",
+            "resourceVersion": resource_version or None,
+            "allowWatchBookmarks": "true" if allow_bookmarks else None,
+            "timeoutSeconds": timeout_seconds,
+            "labelSelector": label_selector,
+            "fieldSelector": field_selector,
         }
         accept = METADATA_ACCEPT if metadata_only else "application/json"
         async with self.transport.stream(
-            res.path(namespace if res.namespaced else None), params=params,
-            read_timeout=timeout_seconds + 30.0, accept=accept,
+            res.path(namespace if res.namespaced else None),
+            params=params,
+            read_timeout=timeout_seconds + 30.0,
+            accept=accept,
         ) as lines:
             async for line in lines:
                 event = json.loads(line)
@@ -242,7 +305,11 @@ class KubeClient:
 
     # -- writes ----------------------------------------------------------------------------------
     async def create(
-        self, obj: Mapping[str, Any], *, namespace: str | None = None, field_manager: str | None = None,
+        self,
+        obj: Mapping[str, Any],
+        *,
+        namespace: str | None = None,
+        field_manager: str | None = None,
         dry_run: bool = False,
     ) -> Obj:
         meta = _meta(obj)
@@ -254,7 +321,11 @@ class KubeClient:
         return result
 
     async def replace(
-        self, obj: Mapping[str, Any], *, namespace: str | None = None, subresource: str | None = None,
+        self,
+        obj: Mapping[str, Any],
+        *,
+        namespace: str | None = None,
+        subresource: str | None = None,
         field_manager: str | None = None,
     ) -> Obj:
         """PUT the whole object; a stale `metadata.resourceVersion` raises `Conflict`."""
@@ -269,43 +340,80 @@ class KubeClient:
         return await self.replace(obj, namespace=namespace, subresource="status")
 
     async def patch(
-        self, gvk: GVK, name: str, patch: Any, *, namespace: str | None = None,
-        patch_type: PatchType = PatchType.MERGE, subresource: str | None = None, field_manager: str | None = None,
+        self,
+        gvk: GVK,
+        name: str,
+        patch: Any,
+        *,
+        namespace: str | None = None,
+        patch_type: PatchType = PatchType.MERGE,
+        subresource: str | None = None,
+        field_manager: str | None = None,
     ) -> Obj:
         """Merge, JSON or strategic-merge patch. Not retried on 5xx: a JSON patch may not be idempotent."""
         res = await self.resource(gvk)
         path = res.path(self._namespace_for(res, namespace), name, subresource)
         result: Obj = await self.transport.request_json(
-            "PATCH", path, params={"fieldManager": field_manager}, body=patch,
-            content_type=patch_type.value, idempotent=False,
+            "PATCH",
+            path,
+            params={"fieldManager": field_manager},
+            body=patch,
+            content_type=patch_type.value,
+            idempotent=False,
         )
         return result
 
     async def apply(
-        self, obj: Mapping[str, Any], *, field_manager: str, force: bool = False,
-        namespace: str | None = None, subresource: str | None = None,
+        self,
+        obj: Mapping[str, Any],
+        *,
+        field_manager: str,
+        force: bool = False,
+        namespace: str | None = None,
+        subresource: str | None = None,
     ) -> Obj:
         """Server-side apply (`PATCH` with `application/apply-patch+yaml`; JSON is valid YAML).
         Idempotent, so it is retried on 5xx and connection loss."""
         if not field_manager:
-            raise KubeError("server-side apply needs a field manager", (Problem("fieldManager", "must not be empty"),))
+            raise KubeError(
+                "server-side apply needs a field manager", (Problem("fieldManager", "must not be empty"),)
+            )
         _, path = await self._object_path(obj, namespace, subresource)
         params = {"fieldManager": field_manager, "force": "true" if force else None}
         result: Obj = await self.transport.request_json(
-            "PATCH", path, params=params, body=dict(obj), content_type=APPLY_PATCH, idempotent=True,
+            "PATCH",
+            path,
+            params=params,
+            body=dict(obj),
+            content_type=APPLY_PATCH,
+            idempotent=True,
         )
         return result
 
     async def apply_status(
-        self, obj: Mapping[str, Any], *, field_manager: str, force: bool = False, namespace: str | None = None,
+        self,
+        obj: Mapping[str, Any],
+        *,
+        field_manager: str,
+        force: bool = False,
+        namespace: str | None = None,
     ) -> Obj:
-        return await self.apply(obj, field_manager=field_manager, force=force, namespace=namespace, subresource="status")
+        return await self.apply(
+            obj, field_manager=field_manager, force=force, namespace=namespace, subresource="status"
+        )
 
     async def delete(
-        self, gvk: GVK, name: str, *, namespace: str | None = None, propagation_policy: str | None = None,
-        preconditions: Mapping[str, str] | None = None, grace_period_seconds: int | None = None,
+        self,
+        gvk: GVK,
+        name: str,
+        *,
+        namespace: str | None = None,
+        propagation_policy: str | None = None,
+        preconditions: Mapping[str, str] | None = None,
+        grace_period_seconds: int | None = None,
     ) -> Obj | None:
-        """DELETE one object; returns the server's answer (the object while finalizers hold it, or a Status)."""
+        """DELETE one object; returns the server's answer (the object while finalizers hold it, or a
+        Status)."""
         res = await self.resource(gvk)
         path = res.path(self._namespace_for(res, namespace), name)
         body: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
@@ -320,21 +428,41 @@ class KubeClient:
 
     # -- finalizers ------------------------------------------------------------------------------
     async def add_finalizer(
-        self, gvk: GVK, name: str, finalizer: str, *, namespace: str | None = None, attempts: int = 10,
+        self,
+        gvk: GVK,
+        name: str,
+        finalizer: str,
+        *,
+        namespace: str | None = None,
+        attempts: int = 10,
     ) -> Obj:
         """Ensure `finalizer` is on the object (read-modify-write, retried on `Conflict`)."""
-        return await self._edit_finalizers(gvk, name, namespace, attempts, lambda fs: [*fs, finalizer]
-                                           if finalizer not in fs else fs)
+        return await self._edit_finalizers(
+            gvk, name, namespace, attempts, lambda fs: [*fs, finalizer] if finalizer not in fs else fs
+        )
 
     async def remove_finalizer(
-        self, gvk: GVK, name: str, finalizer: str, *, namespace: str | None = None, attempts: int = 10,
+        self,
+        gvk: GVK,
+        name: str,
+        finalizer: str,
+        *,
+        namespace: str | None = None,
+        attempts: int = 10,
     ) -> Obj:
         """Ensure `finalizer` is not on the object (retried on `Conflict`). The answer may be the
         object's last state if removing the finalizer let the server delete it."""
-        return await self._edit_finalizers(gvk, name, namespace, attempts, lambda fs: [f for f in fs if f != finalizer])
+        return await self._edit_finalizers(
+            gvk, name, namespace, attempts, lambda fs: [f for f in fs if f != finalizer]
+        )
 
     async def _edit_finalizers(
-        self, gvk: GVK, name: str, namespace: str | None, attempts: int, edit: FinalizerEdit,
+        self,
+        gvk: GVK,
+        name: str,
+        namespace: str | None,
+        attempts: int,
+        edit: FinalizerEdit,
     ) -> Obj:
         last: Conflict | None = None
         backoff = Backoff(initial=0.01, maximum=0.5, jitter=0.5)

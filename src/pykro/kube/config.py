@@ -67,8 +67,13 @@ def default_kubeconfig_path() -> Path:
 
 
 def load_kubeconfig(
-    path: str | os.PathLike[str] | None = None, *, context: str | None = None,
-    qps: float = 50.0, burst: int = 100, timeout: float = 30.0, max_retries: int = 5,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    context: str | None = None,
+    qps: float = 50.0,
+    burst: int = 100,
+    timeout: float = 30.0,
+    max_retries: int = 5,
 ) -> ClientConfig:
     """Read a kubeconfig file (default: `$KUBECONFIG`, then `~/.kube/config`) and select `context`
     (default: its `current-context`)."""
@@ -82,14 +87,20 @@ def load_kubeconfig(
         what = f"unknown cluster or user {err}" if isinstance(err, KeyError) else str(err)
         raise ConfigError(f"cannot load kubeconfig {source}: {what}", (Problem("", what, source),)) from err
     except Exception as err:  # malformed YAML or wrong structure: msgspec / yaml errors
-        raise ConfigError(f"cannot load kubeconfig {source}: {err}", (Problem("", str(err), source),)) from err
+        raise ConfigError(
+            f"cannot load kubeconfig {source}: {err}", (Problem("", str(err), source),)
+        ) from err
     assert single is not None  # get() without a default either returns or raises
     return ClientConfig(single, qps=qps, burst=burst, timeout=timeout, max_retries=max_retries)
 
 
 def in_cluster_config(
-    service_account_dir: str | os.PathLike[str] = SERVICE_ACCOUNT, *,
-    qps: float = 50.0, burst: int = 100, timeout: float = 30.0, max_retries: int = 5,
+    service_account_dir: str | os.PathLike[str] = SERVICE_ACCOUNT,
+    *,
+    qps: float = 50.0,
+    burst: int = 100,
+    timeout: float = 30.0,
+    max_retries: int = 5,
 ) -> ClientConfig:
     """The pod's service account: token (re-read on 401), CA and namespace under `service_account_dir`,
     server from `KUBERNETES_SERVICE_HOST`/`KUBERNETES_SERVICE_PORT`."""
@@ -100,6 +111,8 @@ def in_cluster_config(
     try:
         single = KubeConfig.from_service_account(service_account_dir).get()
     except LightkubeConfigError as err:
-        raise ConfigError(f"cannot read service account in {where}: {err}", (Problem("", str(err), where),)) from err
+        raise ConfigError(
+            f"cannot read service account in {where}: {err}", (Problem("", str(err), where),)
+        ) from err
     assert single is not None
     return ClientConfig(single, qps=qps, burst=burst, timeout=timeout, max_retries=max_retries)

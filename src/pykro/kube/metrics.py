@@ -13,18 +13,27 @@ class ClientMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
         self.requests = Counter(
-            "rest_client_requests", "API requests by verb and HTTP status code (or 'error').",
-            ["verb", "code"], registry=self.registry,
+            "rest_client_requests",
+            "API requests by verb and HTTP status code (or 'error').",
+            ["verb", "code"],
+            registry=self.registry,
         )
         self.latency = Histogram(
-            "rest_client_request_duration_seconds", "API request latency by verb.",
-            ["verb"], buckets=DURATION_BUCKETS, registry=self.registry,
+            "rest_client_request_duration_seconds",
+            "API request latency by verb.",
+            ["verb"],
+            buckets=DURATION_BUCKETS,
+            registry=self.registry,
         )
         self.rate_limiter_wait = Histogram(
-            "rest_client_rate_limiter_duration_seconds", "Time spent waiting for the client-side rate limiter.",
-            buckets=DURATION_BUCKETS, registry=self.registry,
+            "rest_client_rate_limiter_duration_seconds",
+            "Time spent waiting for the client-side rate limiter.",
+            buckets=DURATION_BUCKETS,
+            registry=self.registry,
         )
         self.retries = Counter(
-            "rest_client_request_retries", "Requests retried, by verb and reason.",
-            ["verb", "reason"], registry=self.registry,
+            "rest_client_request_retries",
+            "Requests retried, by verb and reason.",
+            ["verb", "reason"],
+            registry=self.registry,
         )

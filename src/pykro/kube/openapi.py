@@ -25,8 +25,14 @@ from pykro.schema.registry_types import KindInfo, ResolvedKind
 def kind_info(res: APIResource) -> KindInfo:
     """The registry's `KindInfo` for a discovered resource."""
     return KindInfo(
-        gvk=res.gvk, plural=res.plural, namespaced=res.namespaced, subresources=res.subresources,
-        short_names=res.short_names, singular=res.singular, list_kind=f"{res.gvk.kind}List", verbs=res.verbs,
+        gvk=res.gvk,
+        plural=res.plural,
+        namespaced=res.namespaced,
+        subresources=res.subresources,
+        short_names=res.short_names,
+        singular=res.singular,
+        list_kind=f"{res.gvk.kind}List",
+        verbs=res.verbs,
         categories=res.categories,
     )
 
@@ -51,7 +57,9 @@ class ClusterSchemaSource:
     async def refresh_index(self) -> None:
         index = await self.client.get_json("/openapi/v3")
         paths = (index or {}).get("paths") or {}
-        self._index = {str(k): str(v.get("serverRelativeURL", "")) for k, v in paths.items() if isinstance(v, dict)}
+        self._index = {
+            str(k): str(v.get("serverRelativeURL", "")) for k, v in paths.items() if isinstance(v, dict)
+        }
 
     async def load(self, gvks: Iterable[GVK]) -> None:
         """Fetch what `lookup` needs for `gvks` (discovery plus one document per group-version).

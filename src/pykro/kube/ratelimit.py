@@ -111,7 +111,11 @@ class MaxOfRateLimiter:
 
 
 def default_controller_rate_limiter(
-    *, base: float = 0.005, max_delay: float = 1000.0, qps: float = 10.0, burst: int = 100,
+    *,
+    base: float = 0.005,
+    max_delay: float = 1000.0,
+    qps: float = 10.0,
+    burst: int = 100,
     clock: Clock = DEFAULT_CLOCK,
 ) -> MaxOfRateLimiter:
     """client-go's `DefaultControllerRateLimiter`: per-item 5 ms→1000 s, overall 10 qps / burst 100."""

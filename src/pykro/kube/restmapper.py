@@ -30,7 +30,11 @@ class GVR:
         return f"{self.group}/{self.version}" if self.group else self.version
 
     def __str__(self) -> str:
-        return f"{self.resource}.{self.version}.{self.group}" if self.group else f"{self.resource}.{self.version}"
+        return (
+            f"{self.resource}.{self.version}.{self.group}"
+            if self.group
+            else f"{self.resource}.{self.version}"
+        )
 
 
 @dataclass(frozen=True)
@@ -50,10 +54,14 @@ class APIResource:
     def gvr(self) -> GVR:
         return GVR(self.gvk.group, self.gvk.version, self.plural)
 
-    def path(self, namespace: str | None = None, name: str | None = None, subresource: str | None = None) -> str:
+    def path(
+        self, namespace: str | None = None, name: str | None = None, subresource: str | None = None
+    ) -> str:
         """The URL path for the collection (no name) or one object; `namespace=None` on a namespaced
         kind addresses all namespaces (list/watch only)."""
-        prefix = f"/apis/{self.gvk.group}/{self.gvk.version}" if self.gvk.group else f"/api/{self.gvk.version}"
+        prefix = (
+            f"/apis/{self.gvk.group}/{self.gvk.version}" if self.gvk.group else f"/api/{self.gvk.version}"
+        )
         parts = [prefix]
         if self.namespaced and namespace:
             parts.append(f"namespaces/{namespace}")
@@ -70,8 +78,12 @@ class UnknownKind(NotFound):
 
     def __init__(self, gvk: GVK, detail: str = "") -> None:
         self.gvk = gvk
-        msg = f"the server does not serve kind {gvk.kind!r} in {gvk.api_version!r}" + (f" ({detail})" if detail else "")
-        super().__init__({"kind": "Status", "status": "Failure", "code": 404, "reason": "NotFound", "message": msg})
+        msg = f"the server does not serve kind {gvk.kind!r} in {gvk.api_version!r}" + (
+            f" ({detail})" if detail else ""
+        )
+        super().__init__(
+            {"kind": "Status", "status": "Failure", "code": 404, "reason": "NotFound", "message": msg}
+        )
 
 
 def parse_resource_list(doc: Mapping[str, Any]) -> list[APIResource]:
@@ -90,17 +102,23 @@ def parse_resource_list(doc: Mapping[str, Any]) -> list[APIResource]:
     out = []
     for res in mains:
         name = str(res["name"])
-        out.append(APIResource(
-            # An entry may override group/version (rare; e.g. cross-group subresources): honour it.
-            gvk=GVK(str(res.get("group") or group), str(res.get("version") or version), str(res.get("kind", ""))),
-            plural=name,
-            namespaced=bool(res.get("namespaced", False)),
-            verbs=tuple(res.get("verbs") or ()),
-            short_names=tuple(res.get("shortNames") or ()),
-            singular=str(res.get("singularName") or "") or str(res.get("kind", "")).lower(),
-            categories=tuple(res.get("categories") or ()),
-            subresources=frozenset(subresources.get(name, ())),
-        ))
+        out.append(
+            APIResource(
+                # An entry may override group/version (rare; e.g. cross-group subresources): honour it.
+                gvk=GVK(
+                    str(res.get("group") or group),
+                    str(res.get("version") or version),
+                    str(res.get("kind", "")),
+                ),
+                plural=name,
+                namespaced=bool(res.get("namespaced", False)),
+                verbs=tuple(res.get("verbs") or ()),
+                short_names=tuple(res.get("shortNames") or ()),
+                singular=str(res.get("singularName") or "") or str(res.get("kind", "")).lower(),
+                categories=tuple(res.get("categories") or ()),
+                subresources=frozenset(subresources.get(name, ())),
+            )
+        )
     return out
 
 
@@ -154,7 +172,9 @@ class RESTMapper:
         hits = []
         for res in self.all_resources():
             names = {res.gvk.kind.lower(), res.plural, res.singular, *res.short_names}
-            if base in names and (not group or res.gvk.group == group or res.gvk.group.startswith(group + ".")):
+            if base in names and (
+                not group or res.gvk.group == group or res.gvk.group.startswith(group + ".")
+            ):
                 hits.append(res)
         return sorted(hits, key=lambda r: (r.gvk.group, r.gvk.version))
 

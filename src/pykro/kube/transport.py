@@ -44,8 +44,12 @@ class Transport:
     """
 
     def __init__(
-        self, config: ClientConfig, *, http: httpx.AsyncClient | None = None,
-        metrics: ClientMetrics | None = None, clock: Clock = DEFAULT_CLOCK,
+        self,
+        config: ClientConfig,
+        *,
+        http: httpx.AsyncClient | None = None,
+        metrics: ClientMetrics | None = None,
+        clock: Clock = DEFAULT_CLOCK,
         backoff: Backoff | None = None,
     ) -> None:
         self.config = config
@@ -63,8 +67,15 @@ class Transport:
         self.metrics.rate_limiter_wait.observe(waited)
 
     async def request(
-        self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-        body: Any = None, content_type: str = JSON, accept: str = JSON, idempotent: bool | None = None,
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        content_type: str = JSON,
+        accept: str = JSON,
+        idempotent: bool | None = None,
     ) -> httpx.Response:
         """Send one request (retrying when safe); return the 2xx response or raise a typed error."""
         if idempotent is None:
@@ -81,7 +92,9 @@ class Transport:
             await self._throttle()
             started = time.perf_counter()
             try:
-                response = await self.http.request(method, path, params=clean, content=content, headers=headers)
+                response = await self.http.request(
+                    method, path, params=clean, content=content, headers=headers
+                )
             except httpx.TransportError as err:
                 self.metrics.requests.labels(method, "error").inc()
                 # A refused connection never reached the server, so retrying is safe for any verb.
@@ -112,7 +125,12 @@ class Transport:
 
     @asynccontextmanager
     async def stream(
-        self, path: str, *, params: Mapping[str, Any], read_timeout: float, accept: str = JSON,
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any],
+        read_timeout: float,
+        accept: str = JSON,
     ) -> AsyncIterator[AsyncIterator[bytes]]:
         """A long-lived GET (watch): yields an iterator over its newline-delimited lines.
 
@@ -121,7 +139,9 @@ class Transport:
         await self._throttle()
         timeout = httpx.Timeout(self.config.timeout, read=read_timeout)
         clean = {k: v for k, v in params.items() if v is not None}
-        request = self.http.build_request("GET", path, params=clean, headers={"Accept": accept}, timeout=timeout)
+        request = self.http.build_request(
+            "GET", path, params=clean, headers={"Accept": accept}, timeout=timeout
+        )
         try:
             response = await self.http.send(request, stream=True)
         except httpx.TransportError as err:
@@ -145,7 +165,7 @@ async def _lines(response: httpx.Response, path: str) -> AsyncIterator[bytes]:
             buffer += chunk
             while (idx := buffer.find(b"\n", start)) >= 0:
                 line = bytes(buffer[:idx])
-                del buffer[:idx + 1]
+                del buffer[: idx + 1]
                 start = 0
                 if line.strip():
                     yield line

@@ -39,7 +39,10 @@ class Evaluator(Protocol):
     def schema_data(self) -> Mapping[str, Any]: ...
 
     def evaluate(
-        self, program: Program, references: tuple[str, ...], bindings: Mapping[str, Any] | None = None,
+        self,
+        program: Program,
+        references: tuple[str, ...],
+        bindings: Mapping[str, Any] | None = None,
     ) -> Any: ...
 
 
@@ -91,11 +94,13 @@ def evaluate_author_conditions(
             continue
         before = previous.get(c["type"]) or {}
         unchanged = before.get("status") == c["status"] and "lastTransitionTime" in before
-        result.conditions.append({
-            **c,
-            "observedGeneration": generation,
-            "lastTransitionTime": before["lastTransitionTime"] if unchanged else now,
-        })
+        result.conditions.append(
+            {
+                **c,
+                "observedGeneration": generation,
+                "lastTransitionTime": before["lastTransitionTime"] if unchanged else now,
+            }
+        )
     if result.incomplete or result.degraded:
         declared = {t for entry in graph.conditions for t in entry.declared_types}
         for condition_type, before in previous.items():
@@ -107,8 +112,9 @@ def evaluate_author_conditions(
     return result
 
 
-def _evaluate_entry(entry: AuthorCondition, evaluator: Evaluator, bindings: Mapping[str, Any],
-                    result: AuthorConditions) -> list[Condition]:
+def _evaluate_entry(
+    entry: AuthorCondition, evaluator: Evaluator, bindings: Mapping[str, Any], result: AuthorConditions
+) -> list[Condition]:
     where = f"status.conditions[{entry.index}] {entry.text}"
     try:
         value = evaluator.evaluate(entry.program, entry.references, bindings)
@@ -126,5 +132,6 @@ def _evaluate_entry(entry: AuthorCondition, evaluator: Evaluator, bindings: Mapp
 
 
 def _plain(condition: Mapping[str, Any]) -> dict[str, Any]:
-    """The string and integer fields of `condition`, the only ones `schema.status.conditions` exposes to CEL."""
+    """The string and integer fields of `condition`, the only ones `schema.status.conditions` exposes to
+    CEL."""
     return {k: v for k, v in condition.items() if isinstance(v, str | int)}

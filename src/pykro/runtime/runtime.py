@@ -91,7 +91,11 @@ class Runtime:
     """See the module docstring. `instance` is the instance object as read (status is ignored)."""
 
     def __init__(
-        self, graph: CompiledGraph, instance: Mapping[str, Any], *, max_collection_size: int = 1000,
+        self,
+        graph: CompiledGraph,
+        instance: Mapping[str, Any],
+        *,
+        max_collection_size: int = 1000,
     ) -> None:
         self.graph = graph
         self.max_collection_size = max_collection_size
@@ -131,7 +135,10 @@ class Runtime:
 
     # -- evaluation ------------------------------------------------------------------------------
     def _activation(
-        self, program: Program, references: tuple[str, ...], bindings: Mapping[str, Any] | None,
+        self,
+        program: Program,
+        references: tuple[str, ...],
+        bindings: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
         """Only the variables the expression reads (§3.8); an unobserved resource is data pending."""
         activation: dict[str, Any] = dict(bindings or {})
@@ -147,7 +154,10 @@ class Runtime:
         return activation
 
     def _evaluate(
-        self, program: Program, references: tuple[str, ...], bindings: Mapping[str, Any] | None = None,
+        self,
+        program: Program,
+        references: tuple[str, ...],
+        bindings: Mapping[str, Any] | None = None,
     ) -> Any:
         """Evaluate with `schema` and observed resources; `bindings` (forEach iterators, `each`)
         make the result item-specific, so those evaluations bypass the memo."""
@@ -170,20 +180,31 @@ class Runtime:
         return hit.value
 
     def _condition(
-        self, node_id: str, what: str, condition: Condition, bindings: Mapping[str, Any] | None = None,
+        self,
+        node_id: str,
+        what: str,
+        condition: Condition,
+        bindings: Mapping[str, Any] | None = None,
     ) -> bool:
         """includeWhen/readyWhen: null counts as false; non-bool is a hard error."""
         try:
             value = self._evaluate(condition.program, condition.references, bindings)
         except DataPending as exc:
-            raise NodePending(node_id, f"resource {node_id!r}: {what} {condition.text}: {exc.detail}") from None
+            raise NodePending(
+                node_id, f"resource {node_id!r}: {what} {condition.text}: {exc.detail}"
+            ) from None
         except EvaluationError as exc:
-            raise NodeFailed(node_id, f"resource {node_id!r}: {what} {condition.text}: {exc.detail}") from None
+            raise NodeFailed(
+                node_id, f"resource {node_id!r}: {what} {condition.text}: {exc.detail}"
+            ) from None
         if value is None:
             return False
         if not isinstance(value, bool):
-            raise NodeFailed(node_id, f"resource {node_id!r}: {what} {condition.text} returned "
-                                      f"{type(value).__name__}, expected bool")
+            raise NodeFailed(
+                node_id,
+                f"resource {node_id!r}: {what} {condition.text} returned "
+                f"{type(value).__name__}, expected bool",
+            )
         return value
 
     # -- node processing -------------------------------------------------------------------------
@@ -200,7 +221,9 @@ class Runtime:
                 for dep in condition.resources:
                     ready, why = self.readiness(dep)
                     if not ready:
-                        raise NodePending(node_id, f"resource {node_id!r}: includeWhen waits for {dep!r}: {why}")
+                        raise NodePending(
+                            node_id, f"resource {node_id!r}: includeWhen waits for {dep!r}: {why}"
+                        )
             ignored = not all(self._condition(node_id, "includeWhen", c) for c in node.include_when)
         self._ignored[node_id] = ignored
         return ignored
@@ -236,7 +259,10 @@ class Runtime:
             for condition in node.ready_when:
                 try:
                     if not self._condition(node.id, "readyWhen", condition, {EACH: item}):
-                        return False, f"collection {node.id!r} item {index}: readyWhen {condition.text} is false"
+                        return (
+                            False,
+                            f"collection {node.id!r} item {index}: readyWhen {condition.text} is false",
+                        )
                 except NodePending as exc:
                     return False, str(exc)
         return True, ""
@@ -281,8 +307,11 @@ class Runtime:
             dimensions.append(values)
         size = math.prod(len(d) for d in dimensions) if dimensions else 0
         if size > self.max_collection_size:
-            raise NodeFailed(node.id, f"resource {node.id!r}: collection size of {size} is over the maximum "
-                                      f"collection size of {self.max_collection_size}")
+            raise NodeFailed(
+                node.id,
+                f"resource {node.id!r}: collection size of {size} is over the maximum "
+                f"collection size of {self.max_collection_size}",
+            )
         names = node.iterator_names
         items: list[dict[str, Any]] = []
         seen: dict[tuple[str, str], int] = {}
@@ -292,18 +321,28 @@ class Runtime:
             meta = item.get("metadata") or {}
             identity = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
             if identity in seen:
-                raise NodeFailed(node.id, f"resource {node.id!r}: identity collision: items {seen[identity]} and "
-                                          f"{index} are both {node.gvk.kind} {'/'.join(p for p in identity if p)}")
+                raise NodeFailed(
+                    node.id,
+                    f"resource {node.id!r}: identity collision: items {seen[identity]} and "
+                    f"{index} are both {node.gvk.kind} {'/'.join(p for p in identity if p)}",
+                )
             seen[identity] = index
             items.append(item)
         return items
 
     def _default_namespace(self, node: Node, desired: dict[str, Any]) -> None:
         metadata = desired.setdefault("metadata", {})
-        if node.namespaced and not metadata.get("namespace") and node.type is not NodeType.EXTERNAL_COLLECTION:
+        if (
+            node.namespaced
+            and not metadata.get("namespace")
+            and node.type is not NodeType.EXTERNAL_COLLECTION
+        ):
             if not self.identity.namespace:
-                raise NodeFailed(node.id, f"resource {node.id!r}: namespaced {node.gvk.kind} has no namespace and "
-                                          "the instance is cluster-scoped")
+                raise NodeFailed(
+                    node.id,
+                    f"resource {node.id!r}: namespaced {node.gvk.kind} has no namespace and "
+                    "the instance is cluster-scoped",
+                )
             metadata["namespace"] = self.identity.namespace
 
     def resolve(self, node_id: str) -> Resolution:
@@ -323,7 +362,9 @@ class Runtime:
                 size = str(len(items))
                 for index, item in enumerate(items):
                     decorate_child(item, self.identity, node_id, node.apply_order)
-                    item["metadata"]["labels"].update({COLLECTION_INDEX_LABEL: str(index), COLLECTION_SIZE_LABEL: size})
+                    item["metadata"]["labels"].update(
+                        {COLLECTION_INDEX_LABEL: str(index), COLLECTION_SIZE_LABEL: size}
+                    )
                 self.states[node_id] = NodeState.IN_PROGRESS
                 return Resolution(node_id, Action.APPLY, None, tuple(items))
             desired = self.render(node)
@@ -342,7 +383,11 @@ class Runtime:
         return Resolution(node_id, Action.APPLY, desired)
 
     def settle(
-        self, node_id: str, obj: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None, *, error: str | None = None,
+        self,
+        node_id: str,
+        obj: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None,
+        *,
+        error: str | None = None,
     ) -> NodeState:
         """After applying (or reading) a node: observe the result and derive its state."""
         if error is not None:
@@ -375,10 +420,14 @@ class Runtime:
         return instance_state(self.states.get(i, NodeState.IN_PROGRESS) for i in self.graph.topological_order)
 
     def evaluate(
-        self, program: Program, references: tuple[str, ...], bindings: Mapping[str, Any] | None = None,
+        self,
+        program: Program,
+        references: tuple[str, ...],
+        bindings: Mapping[str, Any] | None = None,
     ) -> Any:
         """Evaluate a graph program that is not a node's (e.g. an author condition) against this
-        reconcile's observations; `bindings` override variables (`schema`). Raises DataPending/EvaluationError."""
+        reconcile's observations; `bindings` override variables (`schema`).
+        Raises DataPending/EvaluationError."""
         return self._evaluate(program, references, bindings)
 
     @property

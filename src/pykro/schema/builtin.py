@@ -68,7 +68,11 @@ def effective_version(kubernetes_version: str | None = None) -> str:
     requested = kubernetes_version or os.environ.get(VERSION_ENV_VAR) or DEFAULT_KUBERNETES_VERSION
     parts = requested.strip().removeprefix("v").split(".")
     canonical = ".".join(parts[:2])
-    if len(parts) < 2 or not all(p.isascii() and p.isdigit() for p in parts[:2]) or canonical not in available_versions():
+    if (
+        len(parts) < 2
+        or not all(p.isascii() and p.isdigit() for p in parts[:2])
+        or canonical not in available_versions()
+    ):
         raise PykroError(
             f"unsupported Kubernetes version {requested!r}: schemas are installed for "
             f"{', '.join(available_versions())} (set {VERSION_ENV_VAR} or pass kubernetes_version)"
@@ -85,7 +89,8 @@ def _raw_definitions(version: str) -> dict[str, Any]:
 
 
 def _ref_target(ref: str) -> str:
-    # kubernetes-validate writes "#/$defs/X" or "/api/_definitions.json#/$defs/X"; servers "#/components/schemas/X".
+    # kubernetes-validate writes "#/$defs/X" or "/api/_definitions.json#/$defs/X"; servers
+    # "#/components/schemas/X".
     return ref.rpartition("/")[2]
 
 
@@ -110,7 +115,8 @@ def normalize_schema(node: Mapping[str, Any], *, top_level_kind: bool = False) -
     """One schema node (and its subtree) in structural OpenAPI v3 form.
 
     Accepts both the kubernetes-validate shape and a live server's /openapi/v3 shape (`allOf: [{$ref}]`,
-    `format: int-or-string`). `$ref`s stay references (to `#/components/schemas/<name>`); descriptions are kept.
+    `format: int-or-string`). `$ref`s stay references (to `#/components/schemas/<name>`); descriptions are
+    kept.
     """
     out: dict[str, Any] = {}
     all_of = node.get("allOf")
@@ -139,7 +145,9 @@ def normalize_schema(node: Mapping[str, Any], *, top_level_kind: bool = False) -
             prop = out.get("properties", {}).get(field)
             if isinstance(prop, dict):
                 prop.pop("enum", None)
-    if "type" not in out and not ({"$ref", INT_OR_STRING, PRESERVE_UNKNOWN, "allOf", "anyOf", "oneOf"} & out.keys()):
+    if "type" not in out and not (
+        {"$ref", INT_OR_STRING, PRESERVE_UNKNOWN, "allOf", "anyOf", "oneOf"} & out.keys()
+    ):
         out[PRESERVE_UNKNOWN] = True  # e.g. apiextensions JSON: any JSON value
     return out
 

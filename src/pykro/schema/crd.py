@@ -17,17 +17,33 @@ if TYPE_CHECKING:
 
 
 DEFAULT_PRINTER_COLUMNS: tuple[dict[str, Any], ...] = (
-    {"name": "State", "type": "string", "jsonPath": ".status.state",
-     "description": "The state of a ResourceGraphDefinition instance"},
-    {"name": "Ready", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].status',
-     "description": "Whether a ResourceGraphDefinition instance is ready"},
-    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp",
-     "description": "Age of the resource"},
+    {
+        "name": "State",
+        "type": "string",
+        "jsonPath": ".status.state",
+        "description": "The state of a ResourceGraphDefinition instance",
+    },
+    {
+        "name": "Ready",
+        "type": "string",
+        "jsonPath": '.status.conditions[?(@.type=="Ready")].status',
+        "description": "Whether a ResourceGraphDefinition instance is ready",
+    },
+    {
+        "name": "Age",
+        "type": "date",
+        "jsonPath": ".metadata.creationTimestamp",
+        "description": "Age of the resource",
+    },
 )
 
 _CONDITION_FIELDS = {
-    "type": "string", "status": "string", "reason": "string", "message": "string",
-    "lastTransitionTime": "string", "observedGeneration": "integer",
+    "type": "string",
+    "status": "string",
+    "reason": "string",
+    "message": "string",
+    "lastTransitionTime": "string",
+    "observedGeneration": "integer",
 }
 DEFAULT_STATUS_PROPERTIES: dict[str, Any] = {
     "state": {"type": "string"},
@@ -92,7 +108,9 @@ def instance_crd(
         names["shortNames"] = list(schema.short_names)
     if schema.categories:
         names["categories"] = list(schema.categories)
-    columns = [thaw(c) for c in schema.additional_printer_columns] or copy.deepcopy(list(DEFAULT_PRINTER_COLUMNS))
+    columns = [thaw(c) for c in schema.additional_printer_columns] or copy.deepcopy(
+        list(DEFAULT_PRINTER_COLUMNS)
+    )
     open_api = {
         "type": "object",
         "properties": {
@@ -136,12 +154,18 @@ def instance_crd(
     }
 
 
-def rgd_instance_crd(rgd: ResourceGraphDefinition, *, status_schema: dict[str, Any] | None = None) -> dict[str, Any]:
+def rgd_instance_crd(
+    rgd: ResourceGraphDefinition, *, status_schema: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Build the spec schema from the RGD's SimpleSchema and synthesize its instance CRD.
 
     Raises `SimpleSchemaError` (problems carry `spec.schema.spec...`/`spec.schema.types...` paths).
     """
     spec_schema = to_openapi(rgd.spec.schema.spec, rgd.spec.schema.types)
     return instance_crd(
-        rgd.spec.schema, spec_schema=spec_schema, status_schema=status_schema, rgd_name=rgd.name, rgd_uid=rgd.uid
+        rgd.spec.schema,
+        spec_schema=spec_schema,
+        status_schema=status_schema,
+        rgd_name=rgd.name,
+        rgd_uid=rgd.uid,
     )

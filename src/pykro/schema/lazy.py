@@ -31,7 +31,9 @@ def _frozen_data(value: Any) -> Any:
     return value
 
 
-def _deref(node: Mapping[str, Any], definitions: Mapping[str, Mapping[str, Any]]) -> tuple[Mapping[str, Any], str]:
+def _deref(
+    node: Mapping[str, Any], definitions: Mapping[str, Mapping[str, Any]]
+) -> tuple[Mapping[str, Any], str]:
     hops = 0
     name = ""
     while "$ref" in node:
@@ -141,4 +143,3 @@ def materialize(schema: Mapping[str, Any], *, max_depth: int = 32) -> dict[str, 
         return out
 
     return node(schema, 0, frozenset())
-

@@ -137,7 +137,9 @@ class SchemaRegistry:
         self.remove_crd(name)
         definitions = builtin_definitions(self.kubernetes_version)
         for version in versions:
-            self._crd_kinds[version.info.gvk] = ResolvedKind(version.info, SchemaView(version.schema, definitions))
+            self._crd_kinds[version.info.gvk] = ResolvedKind(
+                version.info, SchemaView(version.schema, definitions)
+            )
         self._crds[name] = [version.info.gvk for version in versions]
         return list(self._crds[name])
 

@@ -73,7 +73,9 @@ def _check_node(node: Any, path: str, problems: list[Problem], *, in_logic: bool
     free = node.get(INT_OR_STRING) is True or node.get(PRESERVE_UNKNOWN) is True
     if kind is None:
         if not in_logic and not free:
-            problems.append(Problem(f"{path}.type", "missing type: every field of a structural schema needs one"))
+            problems.append(
+                Problem(f"{path}.type", "missing type: every field of a structural schema needs one")
+            )
     elif kind not in _TYPES:
         problems.append(Problem(f"{path}.type", f"type {kind!r} is not one of {', '.join(sorted(_TYPES))}"))
     elif node.get(INT_OR_STRING) is True:
@@ -84,9 +86,13 @@ def _check_node(node: Any, path: str, problems: list[Problem], *, in_logic: bool
         problems.append(Problem(path, "properties and additionalProperties are mutually exclusive"))
     list_type = node.get("x-kubernetes-list-type")
     if list_type is not None and list_type not in _LIST_TYPES:
-        problems.append(Problem(f"{path}.x-kubernetes-list-type", f"must be atomic, set or map, not {list_type!r}"))
+        problems.append(
+            Problem(f"{path}.x-kubernetes-list-type", f"must be atomic, set or map, not {list_type!r}")
+        )
     if list_type == "map" and not node.get("x-kubernetes-list-map-keys"):
-        problems.append(Problem(f"{path}.x-kubernetes-list-map-keys", "required when x-kubernetes-list-type is map"))
+        problems.append(
+            Problem(f"{path}.x-kubernetes-list-map-keys", "required when x-kubernetes-list-type is map")
+        )
 
     properties = node.get("properties", {})
     if not isinstance(properties, Mapping):
@@ -148,7 +154,9 @@ def parse_crd(crd: Mapping[str, Any]) -> tuple[str, list[CrdVersion]]:
     if scope not in ("Namespaced", "Cluster"):
         problems.append(Problem("spec.scope", f"must be Namespaced or Cluster, not {scope!r}"))
     if name and plural and group and name != f"{plural}.{group}":
-        problems.append(Problem("metadata.name", f"must be <plural>.<group> = {plural}.{group!s}, not {name!r}"))
+        problems.append(
+            Problem("metadata.name", f"must be <plural>.<group> = {plural}.{group!s}, not {name!r}")
+        )
     if spec.get("preserveUnknownFields") is True:
         problems.append(Problem("spec.preserveUnknownFields", "must be false in apiextensions.k8s.io/v1"))
     versions = spec.get("versions")
@@ -165,7 +173,9 @@ def parse_crd(crd: Mapping[str, Any]) -> tuple[str, list[CrdVersion]]:
         version_name = _text(version, "name", where, problems)
         if not version.get("served", False):
             continue
-        schema = _mapping(_mapping(version, "schema", where, problems), "openAPIV3Schema", f"{where}.schema", problems)
+        schema = _mapping(
+            _mapping(version, "schema", where, problems), "openAPIV3Schema", f"{where}.schema", problems
+        )
         if not schema:
             continue
         problems.extend(structural_problems(schema, f"{where}.schema.openAPIV3Schema"))
@@ -174,7 +184,9 @@ def parse_crd(crd: Mapping[str, Any]) -> tuple[str, list[CrdVersion]]:
             gvk=GVK(group, version_name, kind),
             plural=plural,
             namespaced=scope == "Namespaced",
-            subresources=frozenset(k for k in ("status", "scale") if isinstance(subresources, Mapping) and k in subresources),
+            subresources=frozenset(
+                k for k in ("status", "scale") if isinstance(subresources, Mapping) and k in subresources
+            ),
             short_names=_strings(names.get("shortNames", ())),
             singular=names.get("singular") or kind.lower(),
             list_kind=names.get("listKind") or f"{kind}List",

@@ -30,7 +30,9 @@ class _Components(Mapping[str, Mapping[str, Any]]):
         done = self._done.get(name)
         if done is None:
             raw = self._raw[name]
-            done = self._done[name] = normalize_schema(raw, top_level_kind="x-kubernetes-group-version-kind" in raw)
+            done = self._done[name] = normalize_schema(
+                raw, top_level_kind="x-kubernetes-group-version-kind" in raw
+            )
         return done
 
     def __iter__(self) -> Iterator[str]:
@@ -43,7 +45,9 @@ class _Components(Mapping[str, Mapping[str, Any]]):
 class OpenAPIComponents:
     """The schemas of one (or several merged) `/openapi/v3` documents."""
 
-    def __init__(self, document: Mapping[str, Any], fallback: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    def __init__(
+        self, document: Mapping[str, Any], fallback: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> None:
         schemas = document.get("components", {}).get("schemas", {})
         self.definitions: Mapping[str, Mapping[str, Any]] = _Components(schemas, fallback or {})
         self._by_gvk: dict[GVK, str] = {}
@@ -59,4 +63,3 @@ class OpenAPIComponents:
         if name is None:
             return None
         return ResolvedKind(info, SchemaView(whole_object(self.definitions[name]), self.definitions))
-

@@ -21,7 +21,9 @@ class KindInfo:
     short_names: tuple[str, ...]  # e.g. ("deploy",)
     singular: str
     list_kind: str
-    verbs: tuple[str, ...]  # discovery verbs: create, delete, deletecollection, get, list, patch, update, watch
+    verbs: tuple[
+        str, ...
+    ]  # discovery verbs: create, delete, deletecollection, get, list, patch, update, watch
     categories: tuple[str, ...] = field(default=())  # e.g. ("all",)
 
 

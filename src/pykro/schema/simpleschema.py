@@ -137,7 +137,7 @@ class _Builder:
             if state.get(name) == 2:
                 return True
             if state.get(name) == 1:
-                cycle = [*trail[trail.index(name):], name]
+                cycle = [*trail[trail.index(name) :], name]
                 self.fail(
                     _field_path(self.types_path, cycle[0]),
                     f"cyclic dependency in type {cycle[0]}: graph contains a cycle: {' -> '.join(cycle)}",

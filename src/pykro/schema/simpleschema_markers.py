@@ -12,8 +12,22 @@ from pykro.goregexp import PatternError, compile_pattern
 from pykro.schema.simpleschema_types import SimpleSchemaError
 
 MARKER_KEYS = (
-    "required", "default", "description", "minimum", "maximum", "validation", "enum", "immutable", "pattern",
-    "uniqueItems", "minLength", "maxLength", "minItems", "maxItems", "listType", "listMapKey",
+    "required",
+    "default",
+    "description",
+    "minimum",
+    "maximum",
+    "validation",
+    "enum",
+    "immutable",
+    "pattern",
+    "uniqueItems",
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+    "listType",
+    "listMapKey",
 )
 _MARKER_KEY_SET = frozenset(MARKER_KEYS)
 LIST_TYPES = ("atomic", "set", "map")
@@ -150,7 +164,9 @@ def apply_markers(schema: dict[str, Any], markers: Sequence[Marker]) -> bool:
         elif key == "validation":
             if not value.strip():
                 raise SimpleSchemaError("validation rule cannot be empty")
-            schema.setdefault("x-kubernetes-validations", []).append({"rule": value, "message": VALIDATION_MESSAGE})
+            schema.setdefault("x-kubernetes-validations", []).append(
+                {"rule": value, "message": VALIDATION_MESSAGE}
+            )
         elif key == "immutable":
             if _bool(key, value):
                 schema.setdefault("x-kubernetes-validations", []).append(dict(IMMUTABLE_RULE))
@@ -208,7 +224,9 @@ def _int(key: str, value: str) -> int:
 def _set_list_type(schema: dict[str, Any], list_type: str) -> None:
     current = schema.get("x-kubernetes-list-type")
     if current is not None and current != list_type:
-        raise SimpleSchemaError(f"conflicting list types: listType is already {current!r}, cannot set {list_type!r}")
+        raise SimpleSchemaError(
+            f"conflicting list types: listType is already {current!r}, cannot set {list_type!r}"
+        )
     schema["x-kubernetes-list-type"] = list_type
 
 
@@ -233,7 +251,9 @@ def _default(schema_type: str, value: str) -> Any:
     try:
         return json.loads(value)
     except (ValueError, RecursionError):
-        raise SimpleSchemaError(f"default value {value!r} must be valid JSON for a {schema_type or 'untyped'} field") from None
+        raise SimpleSchemaError(
+            f"default value {value!r} must be valid JSON for a {schema_type or 'untyped'} field"
+        ) from None
 
 
 def _enum(schema_type: str, value: str) -> list[Any]:

@@ -1,7 +1,7 @@
 """SimpleSchema type grammar (§2.2): the part of a field string before the first `|`.
 
-    type   := atomic | "object" | "[]" type | "map[string]" type | CustomName
-    atomic := "string" | "integer" | "boolean" | "float"
+type   := atomic | "object" | "[]" type | "map[string]" type | CustomName
+atomic := "string" | "integer" | "boolean" | "float"
 """
 
 from __future__ import annotations
@@ -65,14 +65,14 @@ def _parse_type(text: str, depth: int) -> FieldType:
     if not text:
         raise SimpleSchemaError("empty type")
     if text.startswith(_SLICE_PREFIX):
-        element = text[len(_SLICE_PREFIX):].strip()
+        element = text[len(_SLICE_PREFIX) :].strip()
         if not element:
             raise SimpleSchemaError("empty slice element type")
         return FieldType("slice", element=_nested(element, depth))
     if text.startswith(_MAP_PREFIX):
         if not text.startswith(_MAP_STRING_PREFIX):
             raise SimpleSchemaError("map key must be string")
-        value = text[len(_MAP_STRING_PREFIX):].strip()
+        value = text[len(_MAP_STRING_PREFIX) :].strip()
         if not value:
             raise SimpleSchemaError("map value type is required")
         return FieldType("map", element=_nested(value, depth))
@@ -96,7 +96,7 @@ def map_value_type(text: str) -> str:
         return ""
     if not text.startswith(_MAP_STRING_PREFIX):
         raise SimpleSchemaError("map key must be string")
-    value = text[len(_MAP_STRING_PREFIX):].strip()
+    value = text[len(_MAP_STRING_PREFIX) :].strip()
     if not value:
         raise SimpleSchemaError("map value type is required")
     return value

@@ -198,7 +198,8 @@ def _match_list(
         return [
             Mismatch(
                 path,
-                f"array lengths differ: expected {len(expected)} element(s), found {len(actual)}: {_show(actual)}",
+                f"array lengths differ: expected {len(expected)} element(s), found {len(actual)}: "
+                f"{_show(actual)}",
             )
         ]
     out: list[Mismatch] = []

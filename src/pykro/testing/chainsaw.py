@@ -3,7 +3,8 @@
     python -m pykro.testing.chainsaw DIR [DIR...] [--kubeconfig K] [--skip-file F] [--timeout S]
 
 Every folder under the DIRs holding a `chainsaw-test.yaml` is a test. Without `--kubeconfig`
-the tests run against pykro's embedded API server, with pykro's controller beside it. Prints a line per test and step, then `N passed, N failed[, N skipped]`.
+the tests run against pykro's embedded API server, with pykro's controller beside it. Prints a line per test
+and step, then `N passed, N failed[, N skipped]`.
 Exit status: 0 when nothing failed, 1 when a test failed, 2 for bad input.
 """
 

@@ -293,7 +293,9 @@ class _TestRun:
         problem = await self._until(timeout, lambda: self._assert_once(label, expected, absent))
         if problem is not None:
             head, _, details = problem.partition("\n")
-            raise OperationFailed(f"{label}: {head.removesuffix(':')} (after {_seconds(timeout)})\n{details}".rstrip())
+            raise OperationFailed(
+                f"{label}: {head.removesuffix(':')} (after {_seconds(timeout)})\n{details}".rstrip()
+            )
 
     async def _assert_once(self, label: str, expected: dict[str, Any], absent: bool) -> str | None:
         """None when the expectation holds, else what is wrong right now."""
@@ -323,7 +325,8 @@ class _TestRun:
             f"{what} does not match"
             if len(results) == 1
             else (
-                f"none of {len(results)} {ref.kind} objects matches; closest is {obj.get('metadata', {}).get('name')!r}"
+                f"none of {len(results)} {ref.kind} objects matches; closest is "
+                f"{obj.get('metadata', {}).get('name')!r}"
             )
         )
         return head + ":\n" + "\n".join(f"    {m}" for m in mismatches)

@@ -32,7 +32,9 @@ def namespace_index(obj: Mapping[str, Any]) -> Iterable[str]:
 
 
 def owner_uid_index(obj: Mapping[str, Any]) -> Iterable[str]:
-    return [str(ref["uid"]) for ref in (obj.get("metadata") or {}).get("ownerReferences") or () if ref.get("uid")]
+    return [
+        str(ref["uid"]) for ref in (obj.get("metadata") or {}).get("ownerReferences") or () if ref.get("uid")
+    ]
 
 
 def label_index(label: str) -> IndexFunc:
@@ -50,7 +52,10 @@ class Indexer:
 
     def __init__(self, indexers: Mapping[str, IndexFunc] | None = None) -> None:
         self._items: dict[str, Obj] = {}
-        self._funcs: dict[str, IndexFunc] = {NAMESPACE_INDEX: namespace_index, OWNER_UID_INDEX: owner_uid_index}
+        self._funcs: dict[str, IndexFunc] = {
+            NAMESPACE_INDEX: namespace_index,
+            OWNER_UID_INDEX: owner_uid_index,
+        }
         self._funcs.update(indexers or {})
         self._indexes: dict[str, dict[str, set[str]]] = {name: {} for name in self._funcs}
 

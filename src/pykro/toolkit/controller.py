@@ -58,8 +58,14 @@ class Controller(Generic[K]):
     """
 
     def __init__(
-        self, name: str, reconcile: Reconcile[K], *, queue: WorkQueue[K] | None = None, workers: int = 1,
-        max_retries: int = 20, metrics: RuntimeMetrics | None = None,
+        self,
+        name: str,
+        reconcile: Reconcile[K],
+        *,
+        queue: WorkQueue[K] | None = None,
+        workers: int = 1,
+        max_retries: int = 20,
+        metrics: RuntimeMetrics | None = None,
     ) -> None:
         if workers < 1:
             raise ValueError(f"controller {name!r} needs at least one worker, got {workers}")
@@ -78,7 +84,9 @@ class Controller(Generic[K]):
         if self._tasks:
             return
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._worker(), name=f"{self.name} worker {i}") for i in range(self.workers)]
+        self._tasks = [
+            loop.create_task(self._worker(), name=f"{self.name} worker {i}") for i in range(self.workers)
+        ]
 
     async def stop(self, *, drain: bool = True, timeout: float | None = 30.0) -> None:
         """Shut the queue down (finishing in-flight keys when `drain`) and end the workers."""
@@ -121,8 +129,13 @@ class Controller(Generic[K]):
                 log.info("controller %s: reconcile %r failed; retrying", self.name, key, exc_info=True)
                 self.queue.add_rate_limited(key)
             else:
-                log.error("controller %s: dropping %r after %d retries", self.name, key, self.max_retries,
-                          exc_info=True)
+                log.error(
+                    "controller %s: dropping %r after %d retries",
+                    self.name,
+                    key,
+                    self.max_retries,
+                    exc_info=True,
+                )
                 self.queue.forget(key)
             self._count("error")
             return

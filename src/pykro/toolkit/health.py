@@ -1,8 +1,8 @@
 """Health and readiness checks plus a tiny HTTP endpoint serving them and Prometheus metrics.
 
-    checks = HealthChecks()
-    checks.add_readiness("informers", informers_synced(manager))
-    endpoint = await serve(checks, registry, port=8081)   # /healthz, /readyz, /metrics
+checks = HealthChecks()
+checks.add_readiness("informers", informers_synced(manager))
+endpoint = await serve(checks, registry, port=8081)   # /healthz, /readyz, /metrics
 """
 
 from __future__ import annotations
@@ -72,7 +72,11 @@ class Endpoint:
 
 
 async def serve(
-    checks: HealthChecks, registry: CollectorRegistry | None = None, *, host: str = "127.0.0.1", port: int = 0,
+    checks: HealthChecks,
+    registry: CollectorRegistry | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
 ) -> Endpoint:
     """Serve `/healthz`, `/readyz` (200 or 500, one `name: result` line per check) and `/metrics`."""
 

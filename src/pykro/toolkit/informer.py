@@ -57,9 +57,18 @@ class Informer:
     """
 
     def __init__(
-        self, client: KubeClient, gvk: GVK, *, namespace: str | None = None, label_selector: str | None = None,
-        metadata_only: bool = False, indexers: Mapping[str, IndexFunc] | None = None, page_size: int = 500,
-        watch_timeout: int = 300, backoff: Backoff | None = None, metrics: RuntimeMetrics | None = None,
+        self,
+        client: KubeClient,
+        gvk: GVK,
+        *,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        metadata_only: bool = False,
+        indexers: Mapping[str, IndexFunc] | None = None,
+        page_size: int = 500,
+        watch_timeout: int = 300,
+        backoff: Backoff | None = None,
+        metrics: RuntimeMetrics | None = None,
         transform: Callable[[Obj], Obj] | None = None,
     ) -> None:
         self.client = client
@@ -100,7 +109,9 @@ class Informer:
         except ValueError:
             pass
 
-    async def _emit(self, event_type: str, obj: Obj, old: Obj | None = None, *, synthetic: bool = False) -> None:
+    async def _emit(
+        self, event_type: str, obj: Obj, old: Obj | None = None, *, synthetic: bool = False
+    ) -> None:
         if self.metrics is not None:
             self.metrics.events.labels(self._label, event_type).inc()
         for handler in list(self._handlers):
@@ -193,8 +204,11 @@ class Informer:
         if self.metrics is not None:
             self.metrics.relists.labels(self._label).inc()
         listed = await self.client.list_all(
-            self.gvk, namespace=self.namespace, label_selector=self.label_selector,
-            page_size=self.page_size, metadata_only=self.metadata_only,
+            self.gvk,
+            namespace=self.namespace,
+            label_selector=self.label_selector,
+            page_size=self.page_size,
+            metadata_only=self.metadata_only,
         )
         items = listed.items if self.transform is None else [self.transform(o) for o in listed.items]
         await self._replace({object_key(o): o for o in items})
@@ -220,8 +234,11 @@ class Informer:
 
     async def _watch(self) -> None:
         async for event in self.client.watch(
-            self.gvk, namespace=self.namespace, resource_version=self.resource_version,
-            label_selector=self.label_selector, timeout_seconds=self.watch_timeout,
+            self.gvk,
+            namespace=self.namespace,
+            resource_version=self.resource_version,
+            label_selector=self.label_selector,
+            timeout_seconds=self.watch_timeout,
             metadata_only=self.metadata_only,
         ):
             obj = event.object
@@ -244,7 +261,9 @@ class Informer:
                 old = self.cache.remove(object_key(obj))
                 await self._emit(DELETED, obj, old if old is not None else obj)
             else:
-                raise ApiError({"code": 500, "reason": "BadWatchEvent", "message": f"unknown watch event {event.type!r}"})
+                raise ApiError(
+                    {"code": 500, "reason": "BadWatchEvent", "message": f"unknown watch event {event.type!r}"}
+                )
             if rv:
                 self.resource_version = rv
 

@@ -55,7 +55,11 @@ class LeaderElector:
     """`await elector.run(lead)` campaigns forever; `lead()` runs only while this replica leads."""
 
     def __init__(
-        self, client: KubeClient, config: LeaseConfig, *, clock: Clock = DEFAULT_CLOCK,
+        self,
+        client: KubeClient,
+        config: LeaseConfig,
+        *,
+        clock: Clock = DEFAULT_CLOCK,
         metrics: RuntimeMetrics | None = None,
     ) -> None:
         self.client = client
@@ -80,7 +84,8 @@ class LeaderElector:
             lease = await self.client.get(LEASE, cfg.name, namespace=cfg.namespace)
         except NotFound:
             body = {
-                "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                "apiVersion": "coordination.k8s.io/v1",
+                "kind": "Lease",
                 "metadata": {"name": cfg.name, "namespace": cfg.namespace},
                 "spec": self._spec(now, now, 0),
             }
@@ -113,7 +118,11 @@ class LeaderElector:
             return False
         self.transitions = transitions
         uspec = updated.get("spec") or {}
-        self._observed = (cfg.identity, str(uspec.get("renewTime", "")), str(updated["metadata"].get("resourceVersion")))
+        self._observed = (
+            cfg.identity,
+            str(uspec.get("renewTime", "")),
+            str(updated["metadata"].get("resourceVersion")),
+        )
         self._observed_at = self.clock.now()
         return True
 
@@ -121,7 +130,9 @@ class LeaderElector:
         return {
             "holderIdentity": self.config.identity,
             "leaseDurationSeconds": max(1, round(self.config.lease_duration)),
-            "acquireTime": acquire_time, "renewTime": renew_time, "leaseTransitions": transitions,
+            "acquireTime": acquire_time,
+            "renewTime": renew_time,
+            "leaseTransitions": transitions,
         }
 
     async def release(self) -> None:
@@ -174,14 +185,20 @@ class LeaderElector:
                 return
             try:
                 renewed = await asyncio.wait_for(
-                    self.try_acquire_or_renew(), max(0.001, self.config.renew_deadline - (self.clock.now() - last_renew))
+                    self.try_acquire_or_renew(),
+                    max(0.001, self.config.renew_deadline - (self.clock.now() - last_renew)),
                 )
             except TimeoutError:
                 renewed = False
             if renewed:
                 last_renew = self.clock.now()
             elif self._observed is not None and self._observed[0] != self.config.identity:
-                log.warning("lease %s: %s was replaced by %s", self.config.name, self.config.identity, self._observed[0])
+                log.warning(
+                    "lease %s: %s was replaced by %s",
+                    self.config.name,
+                    self.config.identity,
+                    self._observed[0],
+                )
                 return
             elif self.clock.now() - last_renew >= self.config.renew_deadline:
                 log.warning("lease %s: %s lost leadership", self.config.name, self.config.identity)

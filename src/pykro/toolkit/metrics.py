@@ -17,20 +17,34 @@ class RuntimeMetrics:
         self.queue_adds = Counter("workqueue_adds", "Keys added to the queue.", ["name"], registry=r)
         self.retries = Counter("workqueue_retries", "Rate-limited re-adds.", ["name"], registry=r)
         self.work_duration = Histogram(
-            "workqueue_work_duration_seconds", "Time spent reconciling one key.", ["name"],
-            buckets=DURATION_BUCKETS, registry=r,
+            "workqueue_work_duration_seconds",
+            "Time spent reconciling one key.",
+            ["name"],
+            buckets=DURATION_BUCKETS,
+            registry=r,
         )
         self.reconciles = Counter(
-            "controller_reconcile", "Reconcile outcomes (done, requeue, requeue_after, error).",
-            ["name", "result"], registry=r,
+            "controller_reconcile",
+            "Reconcile outcomes (done, requeue, requeue_after, error).",
+            ["name", "result"],
+            registry=r,
         )
         self.watch_restarts = Counter(
-            "informer_watch_restarts", "Watch reconnects, by reason (closed, expired, error, not_found).",
-            ["gvr", "reason"], registry=r,
+            "informer_watch_restarts",
+            "Watch reconnects, by reason (closed, expired, error, not_found).",
+            ["gvr", "reason"],
+            registry=r,
         )
-        self.relists = Counter("informer_relists", "Full LISTs performed by an informer.", ["gvr"], registry=r)
+        self.relists = Counter(
+            "informer_relists", "Full LISTs performed by an informer.", ["gvr"], registry=r
+        )
         self.events = Counter(
-            "informer_events", "Events delivered to handlers, by type.", ["gvr", "event_type"], registry=r,
+            "informer_events",
+            "Events delivered to handlers, by type.",
+            ["gvr", "event_type"],
+            registry=r,
         )
         self.informers = Gauge("informer_count", "Informers currently running.", registry=r)
-        self.leader = Gauge("leader_election_is_leader", "1 while this replica holds the lease.", ["lease"], registry=r)
+        self.leader = Gauge(
+            "leader_election_is_leader", "1 while this replica holds the lease.", ["lease"], registry=r
+        )

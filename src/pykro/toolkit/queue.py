@@ -31,12 +31,18 @@ class ShutDown(Exception):
 
 class WorkQueue(Generic[K]):
     def __init__(
-        self, name: str = "default", *, rate_limiter: RateLimiter | None = None, clock: Clock = DEFAULT_CLOCK,
+        self,
+        name: str = "default",
+        *,
+        rate_limiter: RateLimiter | None = None,
+        clock: Clock = DEFAULT_CLOCK,
         metrics: RuntimeMetrics | None = None,
     ) -> None:
         self.name = name
         self.clock = clock
-        self.rate_limiter = rate_limiter if rate_limiter is not None else default_controller_rate_limiter(clock=clock)
+        self.rate_limiter = (
+            rate_limiter if rate_limiter is not None else default_controller_rate_limiter(clock=clock)
+        )
         self.metrics = metrics
         self._queue: deque[K] = deque()
         self._dirty: set[K] = set()

@@ -106,7 +106,10 @@ def generation_changed(event: InformerEvent, annotation: str | None = None) -> b
         return True
     if annotation is None:
         return False
-    return bool((new_meta.get("annotations") or {}).get(annotation) != (old_meta.get("annotations") or {}).get(annotation))
+    return bool(
+        (new_meta.get("annotations") or {}).get(annotation)
+        != (old_meta.get("annotations") or {}).get(annotation)
+    )
 
 
 def filtered(handler: Handler, predicate: Callable[[InformerEvent], bool]) -> Handler:
@@ -123,8 +126,11 @@ def enqueue_label(enqueue: Enqueue, label: str) -> Handler:
 
     def handle(event: InformerEvent) -> None:
         values = {
-            str(v) for obj in (event.object, event.old) if obj is not None
-            for v in [((obj.get("metadata") or {}).get("labels") or {}).get(label)] if v is not None
+            str(v)
+            for obj in (event.object, event.old)
+            if obj is not None
+            for v in [((obj.get("metadata") or {}).get("labels") or {}).get(label)]
+            if v is not None
         }
         for value in sorted(values):
             enqueue(value)
@@ -136,7 +142,11 @@ class WatchManager:
     """Owns the informers of one client; see the module docstring."""
 
     def __init__(
-        self, client: KubeClient, *, metadata_only: bool = True, metrics: RuntimeMetrics | None = None,
+        self,
+        client: KubeClient,
+        *,
+        metadata_only: bool = True,
+        metrics: RuntimeMetrics | None = None,
         informer_options: Mapping[str, Any] | None = None,
     ) -> None:
         self.client = client
@@ -166,7 +176,12 @@ class WatchManager:
         return len(self._subs.get((gvk, self.metadata_only if metadata_only is None else metadata_only), ()))
 
     async def subscribe(
-        self, gvk: GVK, handler: Handler, *, metadata_only: bool | None = None, wait_for_sync: bool = True,
+        self,
+        gvk: GVK,
+        handler: Handler,
+        *,
+        metadata_only: bool | None = None,
+        wait_for_sync: bool = True,
         sync_timeout: float = 30.0,
     ) -> Subscription:
         """Attach `handler` to the (shared) informer of `gvk`, starting it if needed. With
@@ -176,7 +191,9 @@ class WatchManager:
         async with self._lock:
             informer = self._informers.get(key)
             if informer is None:
-                informer = Informer(self.client, gvk, metadata_only=meta, metrics=self.metrics, **self._informer_options)
+                informer = Informer(
+                    self.client, gvk, metadata_only=meta, metrics=self.metrics, **self._informer_options
+                )
                 self._informers[key] = informer
                 informer.start()
             sub = Subscription(gvk, meta, handler, informer)

@@ -20,8 +20,12 @@ class EvalError(Exception):
 
 
 def _env(variables: dict[str, cel.Type], enable_omit: bool) -> cel.Env:
-    return cel.NewEnv(config=env_config(), variables=variables, extensions=extensions(),
-                      functions=function_decls(enable_omit=enable_omit))
+    return cel.NewEnv(
+        config=env_config(),
+        variables=variables,
+        extensions=extensions(),
+        functions=function_decls(enable_omit=enable_omit),
+    )
 
 
 def _run(env: cel.Env, expr: str, data: dict[str, Any]) -> Any:

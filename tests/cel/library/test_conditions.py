@@ -13,15 +13,29 @@ from pykro.cel.errors import CompileError, EvaluationError
 from pykro.cel.library import MacroError, is_condition, rewrite_macros
 from pykro.cel.library.conditions import condition_lookups, new_condition_calls, untagged
 
-SCHEMA = {"type": "object", "properties": {
-    "spec": {"type": "object", "properties": {"name": {"type": "string"}, "n": {"type": "integer"}}}}}
-DATA: dict[str, Any] = {"schema": {
-    "spec": {"name": "web", "n": 3},
-    "status": {"conditions": [
-        {"type": "Ready", "status": "False", "reason": "NotReady", "message": "waiting",
-         "lastTransitionTime": "2024-01-01T00:00:00Z", "observedGeneration": 2},
-    ]},
-}}
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "spec": {"type": "object", "properties": {"name": {"type": "string"}, "n": {"type": "integer"}}}
+    },
+}
+DATA: dict[str, Any] = {
+    "schema": {
+        "spec": {"name": "web", "n": 3},
+        "status": {
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "status": "False",
+                    "reason": "NotReady",
+                    "message": "waiting",
+                    "lastTransitionTime": "2024-01-01T00:00:00Z",
+                    "observedGeneration": 2,
+                },
+            ]
+        },
+    }
+}
 
 
 @pytest.fixture(scope="module")
@@ -34,12 +48,22 @@ def run(compiler: CelCompiler, expr: str) -> Any:
 
 
 def test_new_condition_builds_a_tagged_condition(compiler: CelCompiler) -> None:
-    value = run(compiler, "runtime.newCondition({type: 'AppReady', status: schema.spec.n > 2 ? 'True' : 'False', "
-                          "reason: 'ReplicaCount', message: schema.spec.name})")
+    value = run(
+        compiler,
+        "runtime.newCondition({type: 'AppReady', status: schema.spec.n > 2 ? 'True' : 'False', "
+        "reason: 'ReplicaCount', message: schema.spec.name})",
+    )
     assert is_condition(value)
-    assert untagged(value) == {"type": "AppReady", "status": "True", "reason": "ReplicaCount", "message": "web"}
-    assert str(compiler.check("runtime.newCondition({type: 'A', status: 'True'})").output_type) == \
-        "map(string, string)"
+    assert untagged(value) == {
+        "type": "AppReady",
+        "status": "True",
+        "reason": "ReplicaCount",
+        "message": "web",
+    }
+    assert (
+        str(compiler.check("runtime.newCondition({type: 'A', status: 'True'})").output_type)
+        == "map(string, string)"
+    )
 
 
 def test_optional_fields_default_to_empty_and_fields_are_readable(compiler: CelCompiler) -> None:
@@ -51,9 +75,18 @@ def test_optional_fields_default_to_empty_and_fields_are_readable(compiler: CelC
 @pytest.mark.parametrize(
     ("expr", "message"),
     [
-        ("runtime.newCondition({type: 'A', status: 'Yes'})", "status must be one of True, False, Unknown, got 'Yes'"),
-        ("runtime.newCondition({type: schema.spec.name.substring(3), status: 'True'})", "type must not be empty"),
-        ("runtime.newCondition({type: 'A', status: 'True', message: schema.spec.n})", "message must be a string, got int"),
+        (
+            "runtime.newCondition({type: 'A', status: 'Yes'})",
+            "status must be one of True, False, Unknown, got 'Yes'",
+        ),
+        (
+            "runtime.newCondition({type: schema.spec.name.substring(3), status: 'True'})",
+            "type must not be empty",
+        ),
+        (
+            "runtime.newCondition({type: 'A', status: 'True', message: schema.spec.n})",
+            "message must be a string, got int",
+        ),
     ],
 )
 def test_run_time_value_rules(compiler: CelCompiler, expr: str, message: str) -> None:
@@ -71,7 +104,9 @@ def test_condition_reads_an_objects_conditions(compiler: CelCompiler) -> None:
 
 def test_condition_on_an_object_without_status_is_empty() -> None:
     compiler = CelCompiler({"schema": SCHEMA})
-    value = evaluate(compiler.check("runtime.condition(schema, 'Ready').type").program, {"schema": {"spec": {}}})
+    value = evaluate(
+        compiler.check("runtime.condition(schema, 'Ready').type").program, {"schema": {"spec": {}}}
+    )
     assert value == ""
 
 
@@ -105,8 +140,10 @@ def test_macro_rewrite_leaves_strings_and_other_text_alone() -> None:
 
 
 def test_nested_calls_are_rewritten(compiler: CelCompiler) -> None:
-    expr = ("[runtime.newCondition({type: 'A', status: runtime.condition(schema, 'Ready').status, "
-            "message: runtime.newCondition({type: 'B', status: 'True'}).type})]")
+    expr = (
+        "[runtime.newCondition({type: 'A', status: runtime.condition(schema, 'Ready').status, "
+        "message: runtime.newCondition({type: 'B', status: 'True'}).type})]"
+    )
     value = run(compiler, expr)
     assert [untagged(v) for v in value] == [{"type": "A", "status": "False", "reason": "", "message": "B"}]
     assert [c.literal("type") for c in new_condition_calls(expr)] == ["A", "B"]

@@ -18,11 +18,18 @@ def test_function_decls_declare_each_name_once_and_gate_omit() -> None:
 
 def test_new_env_runs_a_template_from_the_upstream_cel_functions_example() -> None:
     env = new_env({"schema": cel.Type.DYN})
-    schema = {"spec": {"name": "app", "fullDNSName": "a.b.c.d.example.com"},
-              "metadata": {"uid": "u-1", "creationTimestamp": datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC),
-                           "labels": {"team": "x"}}}
-    expr = ("size(schema.spec.fullDNSName.split('.')) > 2 ? "
-            "schema.spec.fullDNSName.split('.').slice(0, 3).join('.') : schema.spec.fullDNSName")
+    schema = {
+        "spec": {"name": "app", "fullDNSName": "a.b.c.d.example.com"},
+        "metadata": {
+            "uid": "u-1",
+            "creationTimestamp": datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC),
+            "labels": {"team": "x"},
+        },
+    }
+    expr = (
+        "size(schema.spec.fullDNSName.split('.')) > 2 ? "
+        "schema.spec.fullDNSName.split('.').slice(0, 3).join('.') : schema.spec.fullDNSName"
+    )
     value = env.compile(rewrite_macros(expr)).eval(data={"schema": to_cel_value(schema)})
     assert value.plain_value() == "a.b.c"
     stamp = env.compile("schema.metadata.creationTimestamp < timestamp('2025-01-01T00:00:00Z')")

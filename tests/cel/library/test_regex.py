@@ -8,16 +8,19 @@ from cel_expr_python import cel
 from .celenv import error, evaluate
 
 
-@pytest.mark.parametrize(("expr", "expected"), [
-    ("'abc 123'.find('[0-9]+')", "123"),
-    ("'abc 123'.find('xyz')", ""),
-    ("'123 abc 456'.findAll('[0-9]+')", ["123", "456"]),
-    ("'123 abc 456'.findAll('[0-9]+', 1)", ["123"]),
-    ("'123 abc 456'.findAll('[0-9]+', 0)", []),
-    ("'123 abc 456'.findAll('xyz')", []),
-    # Go's FindAllString skips an empty match adjacent to the previous match.
-    ("'baaa'.findAll('a*')", ["", "aaa"]),
-])
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("'abc 123'.find('[0-9]+')", "123"),
+        ("'abc 123'.find('xyz')", ""),
+        ("'123 abc 456'.findAll('[0-9]+')", ["123", "456"]),
+        ("'123 abc 456'.findAll('[0-9]+', 1)", ["123"]),
+        ("'123 abc 456'.findAll('[0-9]+', 0)", []),
+        ("'123 abc 456'.findAll('xyz')", []),
+        # Go's FindAllString skips an empty match adjacent to the previous match.
+        ("'baaa'.findAll('a*')", ["", "aaa"]),
+    ],
+)
 def test_find_and_find_all(expr: str, expected: object) -> None:
     assert evaluate(expr) == expected
 

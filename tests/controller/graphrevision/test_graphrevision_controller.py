@@ -37,7 +37,13 @@ async def test_the_manager_installs_the_graph_revision_crd(env: Env) -> None:
     wanted = graph_revision_crd_manifest()["spec"]["versions"][0]
     version = crd["spec"]["versions"][0]
     assert version["subresources"] == {"status": {}}
-    assert [c["name"] for c in version["additionalPrinterColumns"]] == ["RGD", "REVISION", "HASH", "READY", "AGE"]
+    assert [c["name"] for c in version["additionalPrinterColumns"]] == [
+        "RGD",
+        "REVISION",
+        "HASH",
+        "READY",
+        "AGE",
+    ]
     assert version["schema"] == wanted["schema"]
 
 
@@ -46,7 +52,10 @@ async def test_a_revision_compiles_to_verified_status(env: Env) -> None:
     gr = await _revision(env, "app-config-r00001")
     verified = condition(gr, "GraphVerified")
     assert (verified["status"], verified["reason"], verified["message"]) == (
-        "True", "Verified", "graph revision compiled and verified")
+        "True",
+        "Verified",
+        "graph revision compiled and verified",
+    )
     assert condition(gr, "Ready")["status"] == "True"
     assert gr["status"]["topologicalOrder"] == ["cm"]  # type: ignore[index]
     assert "kro.run/finalizer" in gr["metadata"]["finalizers"]  # type: ignore[index]
@@ -63,16 +72,22 @@ async def test_revision_spec_is_immutable(env: Env) -> None:
         await env.client.patch(GRAPH_REVISION, "app-config-r00001", {"spec": {"revision": 9}})
     assert "spec is immutable" in str(refused.value)
     # Status and metadata stay writable.
-    patched = await env.client.patch(GRAPH_REVISION, "app-config-r00001", {"metadata": {"labels": {"team": "a"}}})
+    patched = await env.client.patch(
+        GRAPH_REVISION, "app-config-r00001", {"metadata": {"labels": {"team": "a"}}}
+    )
     assert patched["metadata"]["labels"]["team"] == "a" and patched["spec"]["revision"] == 1
 
 
 async def test_a_revision_that_does_not_compile_is_failed(env: Env) -> None:
     bad = simple_rgd(name="orphan", data="${schema.spec.missing}")
-    await env.client.create({
-        "apiVersion": "internal.kro.run/v1alpha1", "kind": "GraphRevision", "metadata": {"name": "orphan-r00001"},
-        "spec": {"revision": 1, "snapshot": {"name": "orphan", "generation": 1, "spec": bad["spec"]}},
-    })
+    await env.client.create(
+        {
+            "apiVersion": "internal.kro.run/v1alpha1",
+            "kind": "GraphRevision",
+            "metadata": {"name": "orphan-r00001"},
+            "spec": {"revision": 1, "snapshot": {"name": "orphan", "generation": 1, "spec": bad["spec"]}},
+        }
+    )
     gr = await _revision(env, "orphan-r00001")
     verified = condition(gr, "GraphVerified")
     assert verified["status"] == "False" and verified["reason"] == "InvalidGraph"
@@ -92,8 +107,14 @@ async def test_kubectl_lists_revisions_by_short_name_with_columns(env: Env) -> N
     await env.client.create(simple_rgd())
     await _revision(env, "app-config-r00001")
     proc = await asyncio.create_subprocess_exec(
-        "kubectl", "get", "gr", "-o", "wide", env={**os.environ, "KUBECONFIG": str(env.kubeconfig)},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        "kubectl",
+        "get",
+        "gr",
+        "-o",
+        "wide",
+        env={**os.environ, "KUBECONFIG": str(env.kubeconfig)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     out, _ = await asyncio.wait_for(proc.communicate(), 60)
     lines = out.decode().splitlines()

@@ -33,8 +33,15 @@ def _client(server: Any, metrics: ClientMetrics | None = None) -> KubeClient:
 
 
 class Env:
-    def __init__(self, server: Any, client: KubeClient, metered: KubeClient, controllers: InstanceControllers,
-                 client_metrics: ClientMetrics, runtime_metrics: RuntimeMetrics) -> None:
+    def __init__(
+        self,
+        server: Any,
+        client: KubeClient,
+        metered: KubeClient,
+        controllers: InstanceControllers,
+        client_metrics: ClientMetrics,
+        runtime_metrics: RuntimeMetrics,
+    ) -> None:
         self.server = server
         self.client = client
         self.metered = metered
@@ -42,7 +49,9 @@ class Env:
         self.client_metrics = client_metrics
         self.runtime_metrics = runtime_metrics
 
-    async def serve(self, rgd: str, rgd_uid: str = "rgd-uid", *, after: tuple[CompiledGraph, ...] = ()) -> CompiledGraph:
+    async def serve(
+        self, rgd: str, rgd_uid: str = "rgd-uid", *, after: tuple[CompiledGraph, ...] = ()
+    ) -> CompiledGraph:
         """Compile an RGD (it may use the kinds of the graphs `after`), install its CRD, wait until it is
         served and register it."""
         graph = compile_rgd(rgd, after=after)
@@ -61,15 +70,25 @@ class Env:
         await self.controllers.register(graph, rgd_uid)
         return graph
 
-    async def create(self, graph: CompiledGraph, name: str, spec: dict[str, Any], namespace: str = "default",
-                     annotations: dict[str, str] | None = None) -> dict[str, Any]:
+    async def create(
+        self,
+        graph: CompiledGraph,
+        name: str,
+        spec: dict[str, Any],
+        namespace: str = "default",
+        annotations: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         meta: dict[str, Any] = {"name": name, "namespace": namespace}
         if annotations:
             meta["annotations"] = annotations
-        return await self.client.create({
-            "apiVersion": graph.instance_gvk.api_version, "kind": graph.instance_gvk.kind, "metadata": meta,
-            "spec": spec,
-        })
+        return await self.client.create(
+            {
+                "apiVersion": graph.instance_gvk.api_version,
+                "kind": graph.instance_gvk.kind,
+                "metadata": meta,
+                "spec": spec,
+            }
+        )
 
     async def get(self, gvk: GVK, name: str, namespace: str = "default") -> dict[str, Any] | None:
         try:
@@ -77,7 +96,9 @@ class Env:
         except NotFound:
             return None
 
-    async def wait_status(self, graph: CompiledGraph, name: str, predicate: Any, timeout: float = 10.0) -> dict[str, Any]:
+    async def wait_status(
+        self, graph: CompiledGraph, name: str, predicate: Any, timeout: float = 10.0
+    ) -> dict[str, Any]:
         """Wait until `predicate(instance)` holds; return the instance."""
         seen: dict[str, Any] = {}
 
@@ -89,8 +110,9 @@ class Env:
         try:
             await eventually(check, timeout=timeout)
         except AssertionError:
-            raise AssertionError(f"instance {name} never matched; last seen status: "
-                                 f"{(seen.get('obj') or {}).get('status')}") from None
+            raise AssertionError(
+                f"instance {name} never matched; last seen status: {(seen.get('obj') or {}).get('status')}"
+            ) from None
         result: dict[str, Any] = seen["obj"]
         return result
 
@@ -141,8 +163,11 @@ def condition(obj: dict[str, Any], kind: str) -> dict[str, Any]:
 def is_ready(obj: dict[str, Any]) -> bool:
     status = obj.get("status") or {}
     ready = condition(obj, "Ready")
-    return bool(status.get("state") == "ACTIVE" and ready.get("status") == "True"
-                and ready.get("observedGeneration") == obj["metadata"].get("generation"))
+    return bool(
+        status.get("state") == "ACTIVE"
+        and ready.get("status") == "True"
+        and ready.get("observedGeneration") == obj["metadata"].get("generation")
+    )
 
 
 @pytest.fixture
@@ -153,7 +178,11 @@ async def env() -> AsyncIterator[Env]:
         async with _client(server) as client, _client(server, client_metrics) as metered:
             watches = WatchManager(metered, metrics=runtime_metrics)
             controllers = InstanceControllers(
-                metered, watches, workers=2, requeue_interval=REQUEUE_INTERVAL, metrics=runtime_metrics,
+                metered,
+                watches,
+                workers=2,
+                requeue_interval=REQUEUE_INTERVAL,
+                metrics=runtime_metrics,
             )
             try:
                 yield Env(server, client, metered, controllers, client_metrics, runtime_metrics)

@@ -52,8 +52,13 @@ async def test_outer_instance_drives_inner_instance_and_deletion_cascades(env: E
     await env.client.delete(outer_graph.instance_gvk, "p", namespace="default")
 
     async def all_gone() -> bool:
-        for gvk, name in ((outer_graph.instance_gvk, "p"), (inner.instance_gvk, "p-app"), (DEPLOYMENT, "p-app"),
-                          (SECRET, "p-app-secret"), (CONFIGMAP, "p-marker")):
+        for gvk, name in (
+            (outer_graph.instance_gvk, "p"),
+            (inner.instance_gvk, "p-app"),
+            (DEPLOYMENT, "p-app"),
+            (SECRET, "p-app-secret"),
+            (CONFIGMAP, "p-marker"),
+        ):
             if await env.get(gvk, name) is not None:
                 return False
         return True

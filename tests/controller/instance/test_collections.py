@@ -9,7 +9,9 @@ from tests.runtime.graphs import FLEET, TEAMS
 
 
 async def _names(env: Env, node_id: str) -> list[str]:
-    listed = await env.client.list_all(CONFIGMAP, namespace="default", label_selector=f"{NODE_ID_LABEL}={node_id}")
+    listed = await env.client.list_all(
+        CONFIGMAP, namespace="default", label_selector=f"{NODE_ID_LABEL}={node_id}"
+    )
     return sorted(o["metadata"]["name"] for o in listed.items)
 
 
@@ -34,7 +36,9 @@ async def test_collection_items_are_created_grown_and_shrunk(env: Env) -> None:
         return await _names(env, "workers") == ["f-us-a", "f-us-b"]
 
     await eventually(shrunk, timeout=10)
-    await env.wait_status(graph, "f", lambda o: o["status"].get("count") == 2 and o["status"]["state"] == "ACTIVE")
+    await env.wait_status(
+        graph, "f", lambda o: o["status"].get("count") == 2 and o["status"]["state"] == "ACTIVE"
+    )
     summary = await env.get(CONFIGMAP, "f-summary")
     assert summary is not None and summary["data"]["names"] == "f-us-a,f-us-b"
 
@@ -59,8 +63,13 @@ async def test_external_collection_follows_its_selector(env: Env) -> None:
     assert view is not None and view["data"] == {"teams": ""}
 
     for name, team in (("one", "blue"), ("two", "red"), ("three", "blue")):
-        await env.client.create({"apiVersion": "v1", "kind": "ConfigMap",
-                                 "metadata": {"name": name, "namespace": "default", "labels": {"team": team}}})
+        await env.client.create(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": name, "namespace": "default", "labels": {"team": team}},
+            }
+        )
 
     async def followed() -> bool:
         v = await env.get(CONFIGMAP, "v-view")
@@ -106,10 +115,23 @@ spec:
 
 async def test_cluster_scoped_instance_manages_and_prunes_children_in_other_namespaces(env: Env) -> None:
     graph = await env.serve(CLUSTER_SCOPED)
-    await env.client.create({"apiVersion": graph.instance_gvk.api_version, "kind": "Tenant",
-                             "metadata": {"name": "acme"}, "spec": {"withQuota": True}})
-    inst = await env.wait_status(graph, "acme", lambda o: (o.get("status") or {}).get("state") == "ACTIVE"
-                                 and o["status"]["conditions"][-1]["status"] == "True", timeout=10)
+    await env.client.create(
+        {
+            "apiVersion": graph.instance_gvk.api_version,
+            "kind": "Tenant",
+            "metadata": {"name": "acme"},
+            "spec": {"withQuota": True},
+        }
+    )
+    inst = await env.wait_status(
+        graph,
+        "acme",
+        lambda o: (
+            (o.get("status") or {}).get("state") == "ACTIVE"
+            and o["status"]["conditions"][-1]["status"] == "True"
+        ),
+        timeout=10,
+    )
     assert inst["metadata"]["annotations"]["applyset.kubernetes.io/additional-namespaces"] == "acme"
     assert await env.get(CONFIGMAP, "quota", namespace="acme") is not None
 

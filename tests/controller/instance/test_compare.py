@@ -23,8 +23,13 @@ def test_every_value_contains_itself(value: Any) -> None:
 
 
 def test_server_added_fields_do_not_matter_but_changed_or_missing_ones_do() -> None:
-    live = {"spec": {"replicas": 2, "strategy": {"type": "RollingUpdate"},
-                     "containers": [{"name": "a", "image": "x", "protocol": "TCP"}]}}
+    live = {
+        "spec": {
+            "replicas": 2,
+            "strategy": {"type": "RollingUpdate"},
+            "containers": [{"name": "a", "image": "x", "protocol": "TCP"}],
+        }
+    }
     assert contains(live, {"spec": {"replicas": 2, "containers": [{"name": "a", "image": "x"}]}})
     assert not contains(live, {"spec": {"replicas": 3}})
     assert not contains(live, {"spec": {"paused": True}})

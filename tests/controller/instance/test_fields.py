@@ -10,10 +10,16 @@ from pykro.controller.instance.fields import up_to_date
 
 def live_with(owned: dict[str, Any], **body: Any) -> dict[str, Any]:
     return {
-        "apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": "c", "labels": {"a": "1", "b": "2"},
-                     "managedFields": [{"manager": APPLYSET_MANAGER, "operation": "Apply", "fieldsV1": owned},
-                                       {"manager": "someone", "operation": "Update", "fieldsV1": {"f:data": {}}}]},
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": "c",
+            "labels": {"a": "1", "b": "2"},
+            "managedFields": [
+                {"manager": APPLYSET_MANAGER, "operation": "Apply", "fieldsV1": owned},
+                {"manager": "someone", "operation": "Update", "fieldsV1": {"f:data": {}}},
+            ],
+        },
         **body,
     }
 
@@ -26,7 +32,9 @@ OWNED_A = {"f:metadata": {"f:labels": {"f:a": {}}}, "f:data": {"f:x": {}}}
 
 
 def test_unchanged_object_is_up_to_date() -> None:
-    assert up_to_date(live_with(OWNED_A, data={"x": "1", "other": "z"}), desired(data={"x": "1"}), APPLYSET_MANAGER)
+    assert up_to_date(
+        live_with(OWNED_A, data={"x": "1", "other": "z"}), desired(data={"x": "1"}), APPLYSET_MANAGER
+    )
 
 
 def test_changed_value_needs_apply() -> None:
@@ -40,6 +48,10 @@ def test_field_dropped_from_template_needs_apply_to_remove_it() -> None:
 
 def test_fewer_list_items_than_owned_needs_apply() -> None:
     owned: dict[str, Any] = {"f:spec": {"f:ports": {'k:{"port":1}': {}, 'k:{"port":2}': {}}}}
-    live = {"metadata": {"managedFields": [{"manager": APPLYSET_MANAGER, "operation": "Apply", "fieldsV1": owned}]},
-            "spec": {"ports": [{"port": 1}]}}
+    live = {
+        "metadata": {
+            "managedFields": [{"manager": APPLYSET_MANAGER, "operation": "Apply", "fieldsV1": owned}]
+        },
+        "spec": {"ports": [{"port": 1}]},
+    }
     assert not up_to_date(live, {"spec": {"ports": [{"port": 1}]}}, APPLYSET_MANAGER)

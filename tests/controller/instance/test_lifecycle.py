@@ -34,8 +34,11 @@ async def test_create_reaches_active_with_labelled_children(env: Env) -> None:
     assert meta["labels"]["kro.run/resource-graph-definition-name"] == "webapp"
     assert meta["labels"][APPLYSET_ID_LABEL] == set_id
     assert meta["annotations"][APPLYSET_GROUP_KINDS_ANNOTATION] == "ConfigMap,Deployment.apps,Secret"
-    for gvk, name, node in ((SECRET, "web-secret", "secret"), (CONFIGMAP, "web-config", "config"),
-                            (DEPLOYMENT, "web", "deployment")):
+    for gvk, name, node in (
+        (SECRET, "web-secret", "secret"),
+        (CONFIGMAP, "web-config", "config"),
+        (DEPLOYMENT, "web", "deployment"),
+    ):
         child = await env.get(gvk, name)
         assert child is not None, name
         labels = child["metadata"]["labels"]
@@ -83,10 +86,15 @@ async def test_include_when_false_prunes_the_child(env: Env) -> None:
 
     await eventually(pruned, timeout=10)
     # The inventory shrinks, and the projection of the skipped resource disappears from status.
-    await env.wait_status(graph, "web", lambda o: (
-        o["metadata"]["annotations"][APPLYSET_GROUP_KINDS_ANNOTATION] == "Deployment.apps,Secret"
-        and "configName" not in o["status"] and "secretVersion" in o["status"]
-    ))
+    await env.wait_status(
+        graph,
+        "web",
+        lambda o: (
+            o["metadata"]["annotations"][APPLYSET_GROUP_KINDS_ANNOTATION] == "Deployment.apps,Secret"
+            and "configName" not in o["status"]
+            and "secretVersion" in o["status"]
+        ),
+    )
     assert await env.get(SECRET, "web-secret") is not None
     await env.wait_ready(graph, "web")
 
@@ -94,7 +102,9 @@ async def test_include_when_false_prunes_the_child(env: Env) -> None:
 async def test_ready_when_gates_dependents(env: Env) -> None:
     graph = await env.serve(GATED)
     await env.create(graph, "g", {"ready": "no", "enabled": True})
-    inst = await env.wait_status(graph, "g", lambda o: "readyWhen" in condition(o, "ResourcesReady").get("message", ""))
+    inst = await env.wait_status(
+        graph, "g", lambda o: "readyWhen" in condition(o, "ResourcesReady").get("message", "")
+    )
     assert inst["status"]["state"] == "IN_PROGRESS"
     assert await env.get(CONFIGMAP, "g-first") is not None
     assert await env.get(CONFIGMAP, "g-second") is None
@@ -126,12 +136,17 @@ async def test_deletion_removes_children_in_reverse_waves_then_the_finalizer(env
     await env.create(graph, "web", SPEC)
     await env.wait_ready(graph, "web")
     # A foreign finalizer on the wave-2 Deployment holds wave 1 (the Secret) back.
-    await env.client.patch(DEPLOYMENT, "web", {"metadata": {"finalizers": ["test/hold"]}}, namespace="default")
+    await env.client.patch(
+        DEPLOYMENT, "web", {"metadata": {"finalizers": ["test/hold"]}}, namespace="default"
+    )
     await env.client.delete(graph.instance_gvk, "web", namespace="default")
 
     async def wave_two_deleting() -> bool:
         dep = await env.get(DEPLOYMENT, "web")
-        return bool(dep and dep["metadata"].get("deletionTimestamp")) and await env.get(CONFIGMAP, "web-config") is None
+        return (
+            bool(dep and dep["metadata"].get("deletionTimestamp"))
+            and await env.get(CONFIGMAP, "web-config") is None
+        )
 
     await eventually(wave_two_deleting, timeout=10)
     inst = await env.wait_status(graph, "web", lambda o: (o.get("status") or {}).get("state") == "DELETING")
@@ -139,12 +154,18 @@ async def test_deletion_removes_children_in_reverse_waves_then_the_finalizer(env
     secret = await env.get(SECRET, "web-secret")
     assert secret is not None and not secret["metadata"].get("deletionTimestamp")
 
-    await env.client.patch(DEPLOYMENT, "web", [{"op": "remove", "path": "/metadata/finalizers"}],
-                           namespace="default", patch_type=PatchType.JSON)
+    await env.client.patch(
+        DEPLOYMENT,
+        "web",
+        [{"op": "remove", "path": "/metadata/finalizers"}],
+        namespace="default",
+        patch_type=PatchType.JSON,
+    )
 
     async def all_gone() -> bool:
-        return (await env.get(SECRET, "web-secret") is None
-                and await env.get(graph.instance_gvk, "web") is None)
+        return (
+            await env.get(SECRET, "web-secret") is None and await env.get(graph.instance_gvk, "web") is None
+        )
 
     await eventually(all_gone, timeout=10)
     assert env.controllers.instance_count(graph.instance_gvk) == 0
@@ -154,8 +175,12 @@ async def test_suspended_instance_is_left_alone_until_resumed(env: Env) -> None:
     graph = await env.serve(WEBAPP)
     await env.create(graph, "web", SPEC)
     await env.wait_ready(graph, "web")
-    await env.client.patch(graph.instance_gvk, "web", {"metadata": {"annotations": {"kro.run/reconcile": "Suspended"}},
-                                                        "spec": {"replicas": 7}}, namespace="default")
+    await env.client.patch(
+        graph.instance_gvk,
+        "web",
+        {"metadata": {"annotations": {"kro.run/reconcile": "Suspended"}}, "spec": {"replicas": 7}},
+        namespace="default",
+    )
     inst = await env.wait_status(
         graph, "web", lambda o: condition(o, "ResourcesReady").get("reason") == "ReconciliationSuspended"
     )
@@ -163,8 +188,12 @@ async def test_suspended_instance_is_left_alone_until_resumed(env: Env) -> None:
     dep = await env.get(DEPLOYMENT, "web")
     assert dep is not None and dep["spec"]["replicas"] == 2
 
-    await env.client.patch(graph.instance_gvk, "web", {"metadata": {"annotations": {"kro.run/reconcile": None}}},
-                           namespace="default")
+    await env.client.patch(
+        graph.instance_gvk,
+        "web",
+        {"metadata": {"annotations": {"kro.run/reconcile": None}}},
+        namespace="default",
+    )
 
     async def resumed() -> bool:
         d = await env.get(DEPLOYMENT, "web")
@@ -212,7 +241,11 @@ async def test_swapped_graph_prunes_dropped_resources_and_removes_dropped_fields
 
     async def converged() -> bool:
         c = await env.get(CONFIGMAP, "web-config")
-        return await env.get(DEPLOYMENT, "web") is None and c is not None and "team" not in c["metadata"]["labels"]
+        return (
+            await env.get(DEPLOYMENT, "web") is None
+            and c is not None
+            and "team" not in c["metadata"]["labels"]
+        )
 
     await eventually(converged, timeout=10)
     await env.wait_ready(graph, "web")
@@ -243,10 +276,17 @@ async def test_unresolved_graph_is_reported_until_a_graph_is_registered(env: Env
 
     await env.controllers.register(graph, "rgd-uid")
     await env.wait_ready(graph, "web")
-    assert env.controllers.state_transitions.get(("ERROR", "ACTIVE"), 0) + env.controllers.state_transitions.get(
-        ("IN_PROGRESS", "ACTIVE"), 0) >= 1
-    samples = [s for m in env.runtime_metrics.registry.collect() for s in m.samples
-               if s.name == "instance_state_transitions_total" and s.labels["to_state"] == "ACTIVE"]
+    assert (
+        env.controllers.state_transitions.get(("ERROR", "ACTIVE"), 0)
+        + env.controllers.state_transitions.get(("IN_PROGRESS", "ACTIVE"), 0)
+        >= 1
+    )
+    samples = [
+        s
+        for m in env.runtime_metrics.registry.collect()
+        for s in m.samples
+        if s.name == "instance_state_transitions_total" and s.labels["to_state"] == "ACTIVE"
+    ]
     assert samples and samples[0].value >= 1
 
 
@@ -282,8 +322,14 @@ async def test_external_reference_is_read_never_written_and_changes_propagate(en
         graph, "e", lambda o: "external reference" in condition(o, "ResourcesReady").get("message", "")
     )
     assert inst["status"]["state"] == "IN_PROGRESS"
-    await env.client.create({"apiVersion": "v1", "kind": "ConfigMap",
-                             "metadata": {"name": "settings", "namespace": "default"}, "data": {"color": "red"}})
+    await env.client.create(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "settings", "namespace": "default"},
+            "data": {"color": "red"},
+        }
+    )
     await env.wait_ready(graph, "e")
     copy = await env.get(CONFIGMAP, "e-copy")
     assert copy is not None and copy["data"] == {"color": "red"}
@@ -303,15 +349,24 @@ async def test_terminating_child_is_waited_for_then_recreated(env: Env) -> None:
     graph = await env.serve(WEBAPP)
     await env.create(graph, "web", SPEC)
     await env.wait_ready(graph, "web")
-    await env.client.patch(CONFIGMAP, "web-config", {"metadata": {"finalizers": ["test/hold"]}}, namespace="default")
+    await env.client.patch(
+        CONFIGMAP, "web-config", {"metadata": {"finalizers": ["test/hold"]}}, namespace="default"
+    )
     old = await env.get(CONFIGMAP, "web-config")
     assert old is not None
     await env.client.delete(CONFIGMAP, "web-config", namespace="default")
-    inst = await env.wait_status(graph, "web", lambda o: condition(o, "ResourcesReady").get("reason") == "ResourceDeleting")
+    inst = await env.wait_status(
+        graph, "web", lambda o: condition(o, "ResourcesReady").get("reason") == "ResourceDeleting"
+    )
     assert "currently being deleted" in condition(inst, "ResourcesReady")["message"]
 
-    await env.client.patch(CONFIGMAP, "web-config", [{"op": "remove", "path": "/metadata/finalizers"}],
-                           namespace="default", patch_type=PatchType.JSON)
+    await env.client.patch(
+        CONFIGMAP,
+        "web-config",
+        [{"op": "remove", "path": "/metadata/finalizers"}],
+        namespace="default",
+        patch_type=PatchType.JSON,
+    )
 
     async def recreated() -> bool:
         cm = await env.get(CONFIGMAP, "web-config")
@@ -323,12 +378,21 @@ async def test_terminating_child_is_waited_for_then_recreated(env: Env) -> None:
 
 async def test_invalid_inventory_refuses_management(env: Env) -> None:
     graph = await env.serve(WEBAPP)
-    await env.client.create({
-        "apiVersion": graph.instance_gvk.api_version, "kind": "WebApp",
-        "metadata": {"name": "web", "namespace": "default", "labels": {APPLYSET_ID_LABEL: "applyset-someone-else-v1"}},
-        "spec": SPEC,
-    })
-    inst = await env.wait_status(graph, "web", lambda o: condition(o, "InstanceManaged").get("status") == "False")
+    await env.client.create(
+        {
+            "apiVersion": graph.instance_gvk.api_version,
+            "kind": "WebApp",
+            "metadata": {
+                "name": "web",
+                "namespace": "default",
+                "labels": {APPLYSET_ID_LABEL: "applyset-someone-else-v1"},
+            },
+            "spec": SPEC,
+        }
+    )
+    inst = await env.wait_status(
+        graph, "web", lambda o: condition(o, "InstanceManaged").get("status") == "False"
+    )
     managed = condition(inst, "InstanceManaged")
     assert managed["reason"] == "ManagementFailed"
     assert "cannot install finalizer with invalid ApplySet inventory" in managed["message"]
@@ -341,8 +405,12 @@ async def test_deletion_is_blocked_by_a_tampered_inventory(env: Env) -> None:
     graph = await env.serve(WEBAPP)
     await env.create(graph, "web", SPEC)
     await env.wait_ready(graph, "web")
-    await env.client.patch(graph.instance_gvk, "web", {"metadata": {"annotations": {
-        "internal.kro.run/applyset-inventory-hash": "sha256:tampered"}}}, namespace="default")
+    await env.client.patch(
+        graph.instance_gvk,
+        "web",
+        {"metadata": {"annotations": {"internal.kro.run/applyset-inventory-hash": "sha256:tampered"}}},
+        namespace="default",
+    )
     await env.client.delete(graph.instance_gvk, "web", namespace="default")
     inst = await env.wait_status(
         graph, "web", lambda o: "deletion blocked" in condition(o, "ResourcesReady").get("message", "")

@@ -51,7 +51,12 @@ async def test_steady_state_makes_zero_writes(env: Env) -> None:
     await env.wait_ready(graph, "web")
     await env.idle()
     writes = env.writes()
-    objects = ((SECRET, "web-secret"), (CONFIGMAP, "web-config"), (DEPLOYMENT, "web"), (graph.instance_gvk, "web"))
+    objects = (
+        (SECRET, "web-secret"),
+        (CONFIGMAP, "web-config"),
+        (DEPLOYMENT, "web"),
+        (graph.instance_gvk, "web"),
+    )
     versions = {(gvk, name): await _rv(env, gvk, name) for gvk, name in objects}
     reconciles = env.reconciles()
     for _ in range(3):
@@ -69,7 +74,9 @@ async def test_status_only_instance_updates_do_not_trigger_reconciles(env: Env) 
     await env.wait_ready(graph, "web")
     await env.idle()
     reconciles = env.reconciles()
-    await env.client.patch(graph.instance_gvk, "web", {"metadata": {"labels": {"touched": "yes"}}}, namespace="default")
+    await env.client.patch(
+        graph.instance_gvk, "web", {"metadata": {"labels": {"touched": "yes"}}}, namespace="default"
+    )
     await env.idle()
     assert env.reconciles() == reconciles
 

@@ -91,7 +91,9 @@ async def settled_chain(env: Env) -> Any:
     return graph
 
 
-async def test_creation_to_active_costs_one_metadata_apply_three_applies_and_one_status_write(env: Env) -> None:
+async def test_creation_to_active_costs_one_metadata_apply_three_applies_and_one_status_write(
+    env: Env,
+) -> None:
     graph = await env.serve(CHAIN)
     await env.idle()
     before = writes_by_verb(env)
@@ -185,9 +187,14 @@ async def test_secret_change_rolls_the_deployment_once_in_one_reconcile(env: Env
 
     async def rolled() -> bool:
         secret, dep = await env.get(SECRET, "web-secret"), await env.get(DEPLOYMENT, "web")
-        notes = ((dep or {}).get("spec") or {}).get("template", {}).get("metadata", {}).get("annotations") or {}
-        return bool(secret and secret["data"]["token"] == base64.b64encode(b"t2").decode()
-                    and notes.get("secret-version") == secret["metadata"]["resourceVersion"])
+        notes = ((dep or {}).get("spec") or {}).get("template", {}).get("metadata", {}).get(
+            "annotations"
+        ) or {}
+        return bool(
+            secret
+            and secret["data"]["token"] == base64.b64encode(b"t2").decode()
+            and notes.get("secret-version") == secret["metadata"]["resourceVersion"]
+        )
 
     await eventually(rolled, timeout=10)
     await env.wait_status(graph, "web", lambda o: is_ready(o) and o["metadata"]["generation"] == 2)
@@ -204,7 +211,9 @@ async def test_waiting_on_a_watched_readiness_schedules_no_requeue_and_writes_st
     await env.idle()
     before = writes_by_verb(env)
     await env.create(graph, "g", {"ready": "no", "enabled": True})
-    await env.wait_status(graph, "g", lambda o: "readyWhen" in condition(o, "ResourcesReady").get("message", ""))
+    await env.wait_status(
+        graph, "g", lambda o: "readyWhen" in condition(o, "ResourcesReady").get("message", "")
+    )
     await env.idle()
     # metadata + first, optional, child (second waits on first's readyWhen); one status write.
     assert delta(writes_by_verb(env), before) == {"PATCH": 4, "PUT": 1}
@@ -223,7 +232,8 @@ async def test_suspended_instance_costs_one_metadata_apply_and_one_status_write(
     before = writes_by_verb(env)
     await env.create(graph, "x", {"value": "v1"}, annotations={"kro.run/reconcile": "suspended"})
     inst = await env.wait_status(
-        graph, "x", lambda o: condition(o, "ResourcesReady").get("reason") == "ReconciliationSuspended")
+        graph, "x", lambda o: condition(o, "ResourcesReady").get("reason") == "ReconciliationSuspended"
+    )
     await env.idle()
     assert delta(writes_by_verb(env), before) == {"PATCH": 1, "PUT": 1}
     assert "kro.run/finalizer" in inst["metadata"]["finalizers"]
@@ -237,21 +247,42 @@ async def test_metadata_written_by_upstream_managers_is_taken_over_and_shrunk(en
     inventory) converges to one manager and the exact inventory, then stays quiet."""
     graph = await env.serve(CHAIN)
     created = await env.create(graph, "x", {"value": "v1"}, annotations={"kro.run/reconcile": "suspended"})
-    await env.wait_status(graph, "x", lambda o: "kro.run/finalizer" in (o["metadata"].get("finalizers") or ()))
+    await env.wait_status(
+        graph, "x", lambda o: "kro.run/finalizer" in (o["metadata"].get("finalizers") or ())
+    )
     set_id = applyset_id("x", "default", "Chain", "kro.run")
     stale = Inventory(frozenset({"ConfigMap", "Secret"}), frozenset())
-    await env.client.apply({
-        "apiVersion": created["apiVersion"], "kind": created["kind"],
-        "metadata": {"name": "x", "namespace": "default", "labels": {APPLYSET_ID_LABEL: set_id},
-                     "annotations": stale.annotations(set_id)},
-    }, field_manager=APPLYSET_PARENT_MANAGER, force=True)
-    await env.client.patch(graph.instance_gvk, "x", {"metadata": {"annotations": {"kro.run/reconcile": None}}},
-                           namespace="default")
+    await env.client.apply(
+        {
+            "apiVersion": created["apiVersion"],
+            "kind": created["kind"],
+            "metadata": {
+                "name": "x",
+                "namespace": "default",
+                "labels": {APPLYSET_ID_LABEL: set_id},
+                "annotations": stale.annotations(set_id),
+            },
+        },
+        field_manager=APPLYSET_PARENT_MANAGER,
+        force=True,
+    )
+    await env.client.patch(
+        graph.instance_gvk,
+        "x",
+        {"metadata": {"annotations": {"kro.run/reconcile": None}}},
+        namespace="default",
+    )
     inst = await env.wait_status(
-        graph, "x", lambda o: is_ready(o) and o["metadata"]["annotations"][APPLYSET_GROUP_KINDS_ANNOTATION] == "ConfigMap")
+        graph,
+        "x",
+        lambda o: (
+            is_ready(o) and o["metadata"]["annotations"][APPLYSET_GROUP_KINDS_ANNOTATION] == "ConfigMap"
+        ),
+    )
     await env.idle()
     assert read_inventory(set_id, inst["metadata"]["labels"], inst["metadata"]["annotations"]) == Inventory(
-        frozenset({"ConfigMap"}), frozenset())
+        frozenset({"ConfigMap"}), frozenset()
+    )
     before, rvs = writes_by_verb(env), await versions(env, graph)
     for _ in range(3):
         env.enqueue(graph, "x")
@@ -268,13 +299,20 @@ async def test_drift_on_an_owned_secret_key_is_reverted_and_rolls_the_deployment
     deployment = await env.get(DEPLOYMENT, "web")
     assert deployment is not None
     before = writes_by_verb(env)
-    drifted = await env.client.patch(SECRET, "web-secret", {"stringData": {"token": "drift"}}, namespace="default")
+    drifted = await env.client.patch(
+        SECRET, "web-secret", {"stringData": {"token": "drift"}}, namespace="default"
+    )
 
     async def reverted_and_rolled() -> bool:
         secret, dep = await env.get(SECRET, "web-secret"), await env.get(DEPLOYMENT, "web")
-        notes = ((dep or {}).get("spec") or {}).get("template", {}).get("metadata", {}).get("annotations") or {}
-        return bool(secret and secret["data"]["token"] == base64.b64encode(b"t1").decode()
-                    and notes.get("secret-version") == secret["metadata"]["resourceVersion"])
+        notes = ((dep or {}).get("spec") or {}).get("template", {}).get("metadata", {}).get(
+            "annotations"
+        ) or {}
+        return bool(
+            secret
+            and secret["data"]["token"] == base64.b64encode(b"t1").decode()
+            and notes.get("secret-version") == secret["metadata"]["resourceVersion"]
+        )
 
     await eventually(reverted_and_rolled, timeout=10)
     await env.idle()

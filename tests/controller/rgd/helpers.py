@@ -25,7 +25,9 @@ REPO = Path(__file__).resolve().parents[3]
 EXAMPLES = REPO / "examples"
 
 
-async def wait_for(probe: Callable[[], Awaitable[T | None]], *, timeout: float = 10.0, what: str = "condition") -> T:
+async def wait_for(
+    probe: Callable[[], Awaitable[T | None]], *, timeout: float = 10.0, what: str = "condition"
+) -> T:
     """Poll `probe` until it returns something truthy; fail with `what` after `timeout`."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -42,7 +44,9 @@ async def wait_for(probe: Callable[[], Awaitable[T | None]], *, timeout: float =
         await asyncio.sleep(0.05)
 
 
-def simple_rgd(name: str = "app-config", kind: str = "AppConfig", data: str = "${schema.spec.value}") -> dict[str, Any]:
+def simple_rgd(
+    name: str = "app-config", kind: str = "AppConfig", data: str = "${schema.spec.value}"
+) -> dict[str, Any]:
     """One ConfigMap per instance: the smallest RGD that exercises compile, CRD and serving."""
     return {
         "apiVersion": "kro.run/v1alpha1",
@@ -90,8 +94,14 @@ class Env:
     async def rgd(self, name: str) -> dict[str, Any]:
         return await self.client.get(RGD, name)
 
-    async def wait_rgd(self, name: str, predicate: Callable[[dict[str, Any]], bool], *, timeout: float = 10.0,
-                       what: str = "RGD status") -> dict[str, Any]:
+    async def wait_rgd(
+        self,
+        name: str,
+        predicate: Callable[[dict[str, Any]], bool],
+        *,
+        timeout: float = 10.0,
+        what: str = "RGD status",
+    ) -> dict[str, Any]:
         async def probe() -> dict[str, Any] | None:
             obj = await self.rgd(name)
             return obj if predicate(obj) else None
@@ -99,8 +109,12 @@ class Env:
         return await wait_for(probe, timeout=timeout, what=f"{name}: {what}")
 
     async def wait_active(self, name: str, *, timeout: float = 10.0) -> dict[str, Any]:
-        return await self.wait_rgd(name, lambda o: (o.get("status") or {}).get("state") == "Active",
-                                   timeout=timeout, what="state Active")
+        return await self.wait_rgd(
+            name,
+            lambda o: (o.get("status") or {}).get("state") == "Active",
+            timeout=timeout,
+            what="state Active",
+        )
 
     async def exists(self, gvk: GVK, name: str, namespace: str | None = None) -> bool:
         try:
@@ -109,7 +123,9 @@ class Env:
             return False
         return True
 
-    async def wait_gone(self, gvk: GVK, name: str, namespace: str | None = None, *, timeout: float = 10.0) -> None:
+    async def wait_gone(
+        self, gvk: GVK, name: str, namespace: str | None = None, *, timeout: float = 10.0
+    ) -> None:
         async def probe() -> bool:
             return not await self.exists(gvk, name, namespace)
 
@@ -118,7 +134,10 @@ class Env:
 
 @asynccontextmanager
 async def cluster(
-    options: ManagerOptions | None = None, *, controller: bool = True, data_dir: Path | None = None,
+    options: ManagerOptions | None = None,
+    *,
+    controller: bool = True,
+    data_dir: Path | None = None,
 ) -> AsyncIterator[Env]:
     """An embedded API server, a client, and (unless `controller=False`) a running Manager."""
     async with EmbeddedAPIServer(data_dir) as server:

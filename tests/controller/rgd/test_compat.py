@@ -73,8 +73,9 @@ def test_summary_names_three_and_counts_the_rest() -> None:
 
 _fields = st.dictionaries(
     st.from_regex(r"[a-z][a-zA-Z]{0,6}", fullmatch=True),
-    st.sampled_from(["string", "integer", "boolean", "string | default=\"d\"", "integer | minimum=1"]),
-    min_size=1, max_size=5,
+    st.sampled_from(["string", "integer", "boolean", 'string | default="d"', "integer | minimum=1"]),
+    min_size=1,
+    max_size=5,
 )
 
 

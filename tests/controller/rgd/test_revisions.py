@@ -33,9 +33,14 @@ async def revision_numbers(env: Env, rgd: str) -> list[int]:
 
 async def wait_ready(env: Env, name: str, generation: int) -> dict[str, Any]:
     """Ready=True for `generation`: the latest revision is Active and served."""
-    return await env.wait_rgd(name, lambda o: condition(o, "Ready").get("status") == "True"
-                              and condition(o, "Ready").get("observedGeneration") == generation,
-                              what=f"Ready at generation {generation}")
+    return await env.wait_rgd(
+        name,
+        lambda o: (
+            condition(o, "Ready").get("status") == "True"
+            and condition(o, "Ready").get("observedGeneration") == generation
+        ),
+        what=f"Ready at generation {generation}",
+    )
 
 
 async def update(env: Env, name: str, edit: Any) -> int:
@@ -47,13 +52,22 @@ async def update(env: Env, name: str, edit: Any) -> int:
 def set_value(template: str) -> Any:
     def edit(obj: dict[str, Any]) -> None:
         obj["spec"]["resources"][0]["template"]["data"]["value"] = template
+
     return edit
 
 
 async def make_instance(env: Env, name: str) -> dict[str, Any]:
-    await env.client.create({"apiVersion": "kro.run/v1alpha1", "kind": "AppConfig",
-                             "metadata": {"name": name, "namespace": "default"}, "spec": {"value": name}})
-    return await wait_for(lambda: env.client.get(CM, f"{name}-cm", namespace="default"), what=f"ConfigMap {name}-cm")
+    await env.client.create(
+        {
+            "apiVersion": "kro.run/v1alpha1",
+            "kind": "AppConfig",
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {"value": name},
+        }
+    )
+    return await wait_for(
+        lambda: env.client.get(CM, f"{name}-cm", namespace="default"), what=f"ConfigMap {name}-cm"
+    )
 
 
 async def test_the_first_revision_is_issued_owned_and_served(env: Env) -> None:
@@ -68,8 +82,15 @@ async def test_the_first_revision_is_issued_owned_and_served(env: Env) -> None:
     assert meta["finalizers"] == ["kro.run/finalizer"]
     [owner] = meta["ownerReferences"]
     assert (owner["kind"], owner["name"], owner["uid"], owner["controller"]) == (
-        "ResourceGraphDefinition", "app-config", created["metadata"]["uid"], True)
-    assert gr["spec"] == {"revision": 1, "snapshot": {"name": "app-config", "generation": 1, "spec": obj["spec"]}}
+        "ResourceGraphDefinition",
+        "app-config",
+        created["metadata"]["uid"],
+        True,
+    )
+    assert gr["spec"] == {
+        "revision": 1,
+        "snapshot": {"name": "app-config", "generation": 1, "spec": obj["spec"]},
+    }
     assert condition(gr, "GraphVerified")["status"] == "True"
 
     resolved = condition(obj, "GraphRevisionsResolved")
@@ -84,8 +105,17 @@ async def test_the_first_revision_is_issued_owned_and_served(env: Env) -> None:
 
 async def test_cosmetic_reordering_issues_no_revision_but_a_real_change_does(env: Env) -> None:
     doc = simple_rgd()
-    doc["spec"]["resources"].append({"id": "extra", "readyWhen": ["${true}", "${1 == 1}"], "template": {
-        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "${schema.metadata.name}-extra"}}})
+    doc["spec"]["resources"].append(
+        {
+            "id": "extra",
+            "readyWhen": ["${true}", "${1 == 1}"],
+            "template": {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "${schema.metadata.name}-extra"},
+            },
+        }
+    )
     await env.client.create(doc)
     await wait_ready(env, "app-config", 1)
 
@@ -99,8 +129,13 @@ async def test_cosmetic_reordering_issues_no_revision_but_a_real_change_does(env
     assert await revision_numbers(env, "app-config") == [1]
     assert obj["status"]["lastIssuedRevision"] == 1
 
-    generation = await update(env, "app-config", lambda o: o["spec"]["resources"][1]["template"].update(
-        data={"value": "changed-${schema.spec.value}"}))
+    generation = await update(
+        env,
+        "app-config",
+        lambda o: o["spec"]["resources"][1]["template"].update(
+            data={"value": "changed-${schema.spec.value}"}
+        ),
+    )
     obj = await wait_ready(env, "app-config", generation)
     assert await revision_numbers(env, "app-config") == [1, 2]
     assert obj["status"]["lastIssuedRevision"] == 2
@@ -112,8 +147,13 @@ async def test_an_invalid_update_issues_nothing_and_the_old_revision_keeps_servi
     await env.client.create(simple_rgd())
     await wait_ready(env, "app-config", 1)
     await update(env, "app-config", set_value("${schema.spec.missing}"))
-    obj = await env.wait_rgd("app-config", lambda o: condition(o, "GraphAccepted").get("observedGeneration") == 2
-                             and condition(o, "GraphAccepted")["status"] == "False")
+    obj = await env.wait_rgd(
+        "app-config",
+        lambda o: (
+            condition(o, "GraphAccepted").get("observedGeneration") == 2
+            and condition(o, "GraphAccepted")["status"] == "False"
+        ),
+    )
     assert condition(obj, "GraphAccepted")["reason"] == "InvalidResourceGraph"
     assert await revision_numbers(env, "app-config") == [1]
     assert (await make_instance(env, "late"))["data"] == {"value": "late"}
@@ -126,13 +166,20 @@ async def test_a_failed_latest_revision_is_reported_while_the_older_active_one_s
     # and without an owner: the controller adopts it, and it must never be served.
     broken = copy.deepcopy(obj["spec"])
     broken["resources"][0]["template"]["data"]["value"] = "${schema.spec.missing}"
-    await env.client.create({
-        "apiVersion": "internal.kro.run/v1alpha1", "kind": "GraphRevision",
-        "metadata": {"name": "app-config-r00002",
-                     "labels": {GRAPH_REVISION_HASH_LABEL: spec_hash(parse_rgd(obj).spec)}},
-        "spec": {"revision": 2, "snapshot": {"name": "app-config", "generation": 1, "spec": broken}},
-    })
-    obj = await env.wait_rgd("app-config", lambda o: condition(o, "GraphRevisionsResolved").get("status") == "False")
+    await env.client.create(
+        {
+            "apiVersion": "internal.kro.run/v1alpha1",
+            "kind": "GraphRevision",
+            "metadata": {
+                "name": "app-config-r00002",
+                "labels": {GRAPH_REVISION_HASH_LABEL: spec_hash(parse_rgd(obj).spec)},
+            },
+            "spec": {"revision": 2, "snapshot": {"name": "app-config", "generation": 1, "spec": broken}},
+        }
+    )
+    obj = await env.wait_rgd(
+        "app-config", lambda o: condition(o, "GraphRevisionsResolved").get("status") == "False"
+    )
     assert condition(obj, "GraphAccepted")["status"] == "False"
     assert condition(obj, "GraphAccepted")["message"] == "latest graph revision 2 failed compilation"
     assert obj["status"]["state"] == "Inactive" and obj["status"]["lastIssuedRevision"] == 2
@@ -179,8 +226,11 @@ async def test_only_the_newest_revisions_are_kept_and_numbering_never_goes_back(
         return numbers if numbers == [8] else None
 
     await wait_for(reissued, what="revision 8 to be issued", timeout=15)
-    obj = await env.wait_rgd("app-config", lambda o: condition(o, "GraphRevisionsResolved").get("message")
-                             == "revision 8 compiled and active", timeout=15)
+    obj = await env.wait_rgd(
+        "app-config",
+        lambda o: condition(o, "GraphRevisionsResolved").get("message") == "revision 8 compiled and active",
+        timeout=15,
+    )
     assert obj["status"]["lastIssuedRevision"] == 8
 
 
@@ -233,7 +283,10 @@ async def test_after_a_restart_revisions_are_recompiled_and_numbering_continues(
             generation = await update(env, "app-config", set_value("v3-${schema.spec.value}"))
             obj = await wait_ready(env, "app-config", generation)
             assert [r["metadata"]["name"] for r in await revisions(env, "app-config")] == [
-                "app-config-r00001", "app-config-r00002", "app-config-r00003"]
+                "app-config-r00001",
+                "app-config-r00002",
+                "app-config-r00003",
+            ]
             assert obj["status"]["lastIssuedRevision"] == 3
         finally:
             await second.stop()

@@ -46,7 +46,11 @@ async def test_rgd_becomes_active_with_crd_and_status(env: Env) -> None:
     assert status["resources"] and all(r["dependencies"] for r in status["resources"])  # type: ignore[union-attr]
     types = [c["type"] for c in status["conditions"]]  # type: ignore[union-attr]
     assert types[-1] == "Ready" and set(types) == {
-        "GraphRevisionsResolved", "GraphAccepted", "KindReady", "ControllerReady", "Ready",
+        "GraphRevisionsResolved",
+        "GraphAccepted",
+        "KindReady",
+        "ControllerReady",
+        "Ready",
     }
     for kind in types:
         c = condition(obj, kind)
@@ -64,8 +68,14 @@ async def test_rgd_becomes_active_with_crd_and_status(env: Env) -> None:
 async def test_instances_are_served(env: Env) -> None:
     await env.client.create(simple_rgd())
     await env.wait_active("app-config")
-    await env.client.create({"apiVersion": "kro.run/v1alpha1", "kind": "AppConfig",
-                             "metadata": {"name": "one", "namespace": "default"}, "spec": {"value": "v1"}})
+    await env.client.create(
+        {
+            "apiVersion": "kro.run/v1alpha1",
+            "kind": "AppConfig",
+            "metadata": {"name": "one", "namespace": "default"},
+            "spec": {"value": "v1"},
+        }
+    )
     cm = await wait_for(lambda: env.client.get(CM, "one-cm", namespace="default"), what="ConfigMap one-cm")
     assert cm["data"] == {"value": "v1"}
 
@@ -90,23 +100,41 @@ async def test_invalid_update_keeps_serving_the_last_good_graph(env: Env) -> Non
     bad = copy.deepcopy(good)
     bad["spec"]["resources"][0]["template"]["data"]["value"] = "${schema.spec.missing}"
     await env.client.replace(bad)
-    obj = await env.wait_rgd("app-config", lambda o: condition(o, "GraphAccepted").get("observedGeneration") == 2
-                             and condition(o, "GraphAccepted")["status"] == "False")
+    obj = await env.wait_rgd(
+        "app-config",
+        lambda o: (
+            condition(o, "GraphAccepted").get("observedGeneration") == 2
+            and condition(o, "GraphAccepted")["status"] == "False"
+        ),
+    )
     assert _status(obj)["state"] == "Inactive"
     serving = condition(obj, "ControllerReady")
-    assert serving["status"] == "True" and "last accepted graph (generation 1, revision 1) keeps serving" in serving["message"]
+    assert (
+        serving["status"] == "True"
+        and "last accepted graph (generation 1, revision 1) keeps serving" in serving["message"]
+    )
     assert _status(obj)["topologicalOrder"] == ["cm"]
     # The generation-1 graph still serves new instances.
-    await env.client.create({"apiVersion": "kro.run/v1alpha1", "kind": "AppConfig",
-                             "metadata": {"name": "late", "namespace": "default"}, "spec": {"value": "still"}})
+    await env.client.create(
+        {
+            "apiVersion": "kro.run/v1alpha1",
+            "kind": "AppConfig",
+            "metadata": {"name": "late", "namespace": "default"},
+            "spec": {"value": "still"},
+        }
+    )
     cm = await wait_for(lambda: env.client.get(CM, "late-cm", namespace="default"), what="ConfigMap late-cm")
     assert cm["data"] == {"value": "still"}
 
     fixed = await env.rgd("app-config")
     fixed["spec"]["resources"][0]["template"]["data"]["value"] = "fixed-${schema.spec.value}"
     await env.client.replace(fixed)
-    obj = await env.wait_rgd("app-config", lambda o: condition(o, "Ready").get("observedGeneration") == 3
-                             and condition(o, "Ready")["status"] == "True")
+    obj = await env.wait_rgd(
+        "app-config",
+        lambda o: (
+            condition(o, "Ready").get("observedGeneration") == 3 and condition(o, "Ready")["status"] == "True"
+        ),
+    )
     assert _status(obj)["state"] == "Active" and _status(obj)["lastIssuedRevision"] == 2
     assert condition(obj, "ControllerReady")["message"] == "controller is running"
 
@@ -133,7 +161,9 @@ async def test_status_is_written_only_when_it_changes(env: Env) -> None:
         return registry.get_sample_value("controller_reconcile_total", labels) or 0.0
 
     def patches() -> float:  # no instances exist, so every PATCH would be the RGD's status
-        return registry.get_sample_value("rest_client_requests_total", {"verb": "PATCH", "code": "200"}) or 0.0
+        return (
+            registry.get_sample_value("rest_client_requests_total", {"verb": "PATCH", "code": "200"}) or 0.0
+        )
 
     patched = patches()
     for _ in range(3):
@@ -151,11 +181,17 @@ async def test_status_is_written_only_when_it_changes(env: Env) -> None:
 
 async def test_rgd_using_another_rgds_kind_becomes_active_once_that_kind_exists(env: Env) -> None:
     composite = simple_rgd("composite", "Composite")
-    composite["spec"]["resources"] = [{
-        "id": "inner",
-        "template": {"apiVersion": "kro.run/v1alpha1", "kind": "AppConfig",
-                     "metadata": {"name": "${schema.metadata.name}-inner"}, "spec": {"value": "${schema.spec.value}"}},
-    }]
+    composite["spec"]["resources"] = [
+        {
+            "id": "inner",
+            "template": {
+                "apiVersion": "kro.run/v1alpha1",
+                "kind": "AppConfig",
+                "metadata": {"name": "${schema.metadata.name}-inner"},
+                "spec": {"value": "${schema.spec.value}"},
+            },
+        }
+    ]
     composite["spec"]["schema"]["status"] = {"innerCm": "${inner.status.cmName}"}
     await env.client.create(composite)
     await env.wait_rgd("composite", lambda o: condition(o, "GraphAccepted").get("status") == "False")
@@ -176,11 +212,19 @@ async def test_crd_deletion_waits_for_instances_when_allowed() -> None:
     async with cluster(ManagerOptions(allow_crd_deletion=True, requeue_interval=0.5)) as env:
         await env.client.create(simple_rgd())
         await env.wait_active("app-config")
-        await env.client.create({"apiVersion": "kro.run/v1alpha1", "kind": "AppConfig",
-                                 "metadata": {"name": "one", "namespace": "default"}, "spec": {"value": "a"}})
+        await env.client.create(
+            {
+                "apiVersion": "kro.run/v1alpha1",
+                "kind": "AppConfig",
+                "metadata": {"name": "one", "namespace": "default"},
+                "spec": {"value": "a"},
+            }
+        )
         await wait_for(lambda: env.client.get(CM, "one-cm", namespace="default"), what="ConfigMap one-cm")
         await env.client.delete(RGD, "app-config")
-        blocked = await env.wait_rgd("app-config", lambda o: condition(o, "KindReady").get("reason") == "DeletionBlocked")
+        blocked = await env.wait_rgd(
+            "app-config", lambda o: condition(o, "KindReady").get("reason") == "DeletionBlocked"
+        )
         assert "instances still exist (1 AppConfig)" in condition(blocked, "KindReady")["message"]
         assert "kro.run/finalizer" in blocked["metadata"]["finalizers"]
         assert await env.exists(CRD, "appconfigs.kro.run")
@@ -199,7 +243,10 @@ async def test_a_deleted_instance_crd_is_recreated(env: Env) -> None:
 
     async def recreated() -> bool:
         crd = await env.client.get(CRD, "appconfigs.kro.run")
-        return bool(crd["metadata"]["uid"] != before["metadata"]["uid"] and not crd["metadata"].get("deletionTimestamp"))
+        return bool(
+            crd["metadata"]["uid"] != before["metadata"]["uid"]
+            and not crd["metadata"].get("deletionTimestamp")
+        )
 
     await wait_for(recreated, what="the CRD to be recreated")
 

@@ -123,7 +123,9 @@ def _workload(
     if isinstance(replicas, int) and replicas < 0:
         causes.append(
             Cause(
-                "spec.replicas", f"Invalid value: {replicas}: must be greater than or equal to 0", "FieldValueInvalid",
+                "spec.replicas",
+                f"Invalid value: {replicas}: must be greater than or equal to 0",
+                "FieldValueInvalid",
             )
         )
     selector = spec.get("selector")
@@ -133,7 +135,9 @@ def _workload(
     elif not selector.get("matchLabels") and not selector.get("matchExpressions"):
         causes.append(
             Cause(
-                "spec.selector", f"Invalid value: {_go_selector(selector)}: empty selector is invalid for deployment", "FieldValueInvalid",
+                "spec.selector",
+                f"Invalid value: {_go_selector(selector)}: empty selector is invalid for deployment",
+                "FieldValueInvalid",
             )
         )
     if not isinstance(template, Mapping):
@@ -144,7 +148,9 @@ def _workload(
         if not selector_matches(selector, labels):
             causes.append(
                 Cause(
-                    "spec.template.metadata.labels", f"Invalid value: {_go_string_map(labels)}: `selector` does not match template `labels`", "FieldValueInvalid",
+                    "spec.template.metadata.labels",
+                    f"Invalid value: {_go_string_map(labels)}: `selector` does not match template `labels`",
+                    "FieldValueInvalid",
                 )
             )
     pod_spec = template.get("spec")
@@ -153,8 +159,10 @@ def _workload(
         if pod_spec.get("restartPolicy") not in (None, "Always"):
             causes.append(
                 Cause(
-                    "spec.template.spec.restartPolicy", f"Unsupported value: {go_value(pod_spec.get('restartPolicy'))}: "
-                    'supported values: "Always"', "FieldValueNotSupported",
+                    "spec.template.spec.restartPolicy",
+                    f"Unsupported value: {go_value(pod_spec.get('restartPolicy'))}: "
+                    'supported values: "Always"',
+                    "FieldValueNotSupported",
                 )
             )
     else:
@@ -167,15 +175,19 @@ def _workload(
         }:
             causes.append(
                 Cause(
-                    "spec", "Forbidden: updates to statefulset spec for fields other than 'replicas', "
+                    "spec",
+                    "Forbidden: updates to statefulset spec for fields other than 'replicas', "
                     "'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' "
-                    "and 'minReadySeconds' are forbidden", "FieldValueForbidden",
+                    "and 'minReadySeconds' are forbidden",
+                    "FieldValueForbidden",
                 )
             )
     elif isinstance(selector, Mapping) and old_spec.get("selector") != selector:
         causes.append(
             Cause(
-                "spec.selector", f"Invalid value: {_go_selector(selector)}: field is immutable", "FieldValueInvalid",
+                "spec.selector",
+                f"Invalid value: {_go_selector(selector)}: field is immutable",
+                "FieldValueInvalid",
             )
         )
 
@@ -196,7 +208,9 @@ def _pod_spec(spec: Mapping[str, Any], path: str, causes: list[Cause]) -> None:
                 causes.append(Cause(f"{where}.name", "Required value", "FieldValueRequired"))
             elif not isinstance(name, str) or dns1123_label(name):
                 problem = dns1123_label(name) if isinstance(name, str) else dns1123_label("")
-                causes.append(Cause(f"{where}.name", f"Invalid value: {go_value(name)}: {problem}", "FieldValueInvalid"))
+                causes.append(
+                    Cause(f"{where}.name", f"Invalid value: {go_value(name)}: {problem}", "FieldValueInvalid")
+                )
             elif name in seen:
                 causes.append(
                     Cause(f"{where}.name", f"Duplicate value: {go_value(name)}", "FieldValueDuplicate")
@@ -210,7 +224,9 @@ def _pod_spec(spec: Mapping[str, Any], path: str, causes: list[Cause]) -> None:
                 if not isinstance(number, int) or not 1 <= number <= 65535:
                     causes.append(
                         Cause(
-                            f"{where}.ports[{j}].containerPort", f"Invalid value: {go_value(number)}: must be between 1 and 65535, inclusive", "FieldValueInvalid",
+                            f"{where}.ports[{j}].containerPort",
+                            f"Invalid value: {go_value(number)}: must be between 1 and 65535, inclusive",
+                            "FieldValueInvalid",
                         )
                     )
 
@@ -226,13 +242,17 @@ def _job(spec: Mapping[str, Any], old_spec: Mapping[str, Any] | None, path: str,
     if policy is None:
         causes.append(
             Cause(
-                f"{path}.template.spec.restartPolicy", 'Required value: valid values: "OnFailure", "Never"', "FieldValueRequired",
+                f"{path}.template.spec.restartPolicy",
+                'Required value: valid values: "OnFailure", "Never"',
+                "FieldValueRequired",
             )
         )
     elif policy not in ("OnFailure", "Never"):
         causes.append(
             Cause(
-                f"{path}.template.spec.restartPolicy", f'Unsupported value: {go_value(policy)}: supported values: "OnFailure", "Never"', "FieldValueNotSupported",
+                f"{path}.template.spec.restartPolicy",
+                f'Unsupported value: {go_value(policy)}: supported values: "OnFailure", "Never"',
+                "FieldValueNotSupported",
             )
         )
     if old_spec is not None and old_spec.get("template") != template:
@@ -247,8 +267,10 @@ def _service(spec: Mapping[str, Any], old_spec: Mapping[str, Any] | None, causes
     if kind not in ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName"):
         causes.append(
             Cause(
-                "spec.type", f"Unsupported value: {go_value(kind)}: supported "
-                'values: "ClusterIP", "ExternalName", "LoadBalancer", "NodePort"', "FieldValueNotSupported",
+                "spec.type",
+                f"Unsupported value: {go_value(kind)}: supported "
+                'values: "ClusterIP", "ExternalName", "LoadBalancer", "NodePort"',
+                "FieldValueNotSupported",
             )
         )
     if not ports and kind != "ExternalName" and spec.get("clusterIP") != "None":
@@ -271,21 +293,27 @@ def _service(spec: Mapping[str, Any], old_spec: Mapping[str, Any] | None, causes
         if not isinstance(number, int) or not 1 <= number <= 65535:
             causes.append(
                 Cause(
-                    f"{where}.port", f"Invalid value: {go_value(number)}: must be between 1 and 65535, inclusive", "FieldValueInvalid",
+                    f"{where}.port",
+                    f"Invalid value: {go_value(number)}: must be between 1 and 65535, inclusive",
+                    "FieldValueInvalid",
                 )
             )
         target = port.get("targetPort")
         if isinstance(target, int) and not 1 <= target <= 65535:
             causes.append(
                 Cause(
-                    f"{where}.targetPort", f"Invalid value: {target}: must be between 1 and 65535, inclusive", "FieldValueInvalid",
+                    f"{where}.targetPort",
+                    f"Invalid value: {target}: must be between 1 and 65535, inclusive",
+                    "FieldValueInvalid",
                 )
             )
         protocol = port.get("protocol", "TCP")
         if protocol not in ("TCP", "UDP", "SCTP"):
             causes.append(
                 Cause(
-                    f"{where}.protocol", f'Unsupported value: {go_value(protocol)}: supported values: "SCTP", "TCP", "UDP"', "FieldValueNotSupported",
+                    f"{where}.protocol",
+                    f'Unsupported value: {go_value(protocol)}: supported values: "SCTP", "TCP", "UDP"',
+                    "FieldValueNotSupported",
                 )
             )
     if (
@@ -295,8 +323,10 @@ def _service(spec: Mapping[str, Any], old_spec: Mapping[str, Any] | None, causes
     ):
         causes.append(
             Cause(
-                "spec.clusterIPs[0]", f"Invalid value: []string{{{json.dumps(str(spec.get('clusterIP')))}}}: "
-                "may not change once set", "FieldValueInvalid",
+                "spec.clusterIPs[0]",
+                f"Invalid value: []string{{{json.dumps(str(spec.get('clusterIP')))}}}: "
+                "may not change once set",
+                "FieldValueInvalid",
             )
         )
 
@@ -312,20 +342,26 @@ def _ingress(spec: Mapping[str, Any], causes: list[Cause]) -> None:
             if not kind:
                 causes.append(
                     Cause(
-                        f"{where}.pathType", "Required value: pathType must be specified", "FieldValueRequired",
+                        f"{where}.pathType",
+                        "Required value: pathType must be specified",
+                        "FieldValueRequired",
                     )
                 )
             elif kind not in ("Exact", "Prefix", "ImplementationSpecific"):
                 causes.append(
                     Cause(
-                        f"{where}.pathType", f'Unsupported value: {go_value(kind)}: supported values: "Exact", '
-                        '"ImplementationSpecific", "Prefix"', "FieldValueNotSupported",
+                        f"{where}.pathType",
+                        f'Unsupported value: {go_value(kind)}: supported values: "Exact", '
+                        '"ImplementationSpecific", "Prefix"',
+                        "FieldValueNotSupported",
                     )
                 )
             elif kind in ("Exact", "Prefix") and not str(path.get("path", "")).startswith("/"):
                 causes.append(
                     Cause(
-                        f"{where}.path", f"Invalid value: {go_value(path.get('path', ''))}: must be an absolute path", "FieldValueInvalid",
+                        f"{where}.path",
+                        f"Invalid value: {go_value(path.get('path', ''))}: must be an absolute path",
+                        "FieldValueInvalid",
                     )
                 )
 
@@ -345,7 +381,9 @@ def _config(obj: Mapping[str, Any], old: Mapping[str, Any] | None, causes: list[
             elif key in seen and section == "binaryData":
                 causes.append(
                     Cause(
-                        where, f"Invalid value: {go_value(key)}: duplicate of key present in data", "FieldValueInvalid",
+                        where,
+                        f"Invalid value: {go_value(key)}: duplicate of key present in data",
+                        "FieldValueInvalid",
                     )
                 )
             seen.add(str(key))
@@ -354,13 +392,17 @@ def _config(obj: Mapping[str, Any], old: Mapping[str, Any] | None, causes: list[
             if obj.get(section) != old.get(section):
                 causes.append(
                     Cause(
-                        section, "Forbidden: field is immutable when `immutable` is set", "FieldValueForbidden",
+                        section,
+                        "Forbidden: field is immutable when `immutable` is set",
+                        "FieldValueForbidden",
                     )
                 )
         if obj.get("immutable") is not True:
             causes.append(
                 Cause(
-                    "immutable", "Forbidden: field is immutable when `immutable` is set", "FieldValueForbidden",
+                    "immutable",
+                    "Forbidden: field is immutable when `immutable` is set",
+                    "FieldValueForbidden",
                 )
             )
 
@@ -380,7 +422,10 @@ _LABEL_VALUE_MSG = (
     "for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
 )
 # Kinds whose names are DNS labels rather than subdomains (the rules are shared with `names`).
-_NAME_RULES: dict[tuple[str, str], NameCheck] = {("", "Service"): dns1035_label, ("", "Namespace"): dns1123_label}
+_NAME_RULES: dict[tuple[str, str], NameCheck] = {
+    ("", "Service"): dns1035_label,
+    ("", "Namespace"): dns1123_label,
+}
 
 
 def validate_metadata(gvk: GVK, obj: Mapping[str, Any]) -> list[Cause]:
@@ -400,7 +445,9 @@ def validate_metadata(gvk: GVK, obj: Mapping[str, Any]) -> list[Cause]:
     else:
         problem = check(name) if isinstance(name, str) else check("")
         if problem:
-            causes.append(Cause("metadata.name", f"Invalid value: {go_value(name)}: {problem}", "FieldValueInvalid"))
+            causes.append(
+                Cause("metadata.name", f"Invalid value: {go_value(name)}: {problem}", "FieldValueInvalid")
+            )
     labels = meta.get("labels")
     for key, value in labels.items() if isinstance(labels, Mapping) else ():
         causes.extend(_qualified_name(str(key), "metadata.labels"))
@@ -408,13 +455,17 @@ def validate_metadata(gvk: GVK, obj: Mapping[str, Any]) -> list[Cause]:
         if not isinstance(value, str) or not _LABEL_VALUE.match(text):
             causes.append(
                 Cause(
-                    "metadata.labels", f"Invalid value: {go_value(value)}: {_LABEL_VALUE_MSG}", "FieldValueInvalid",
+                    "metadata.labels",
+                    f"Invalid value: {go_value(value)}: {_LABEL_VALUE_MSG}",
+                    "FieldValueInvalid",
                 )
             )
         elif len(text) > 63:
             causes.append(
                 Cause(
-                    "metadata.labels", f"Invalid value: {go_value(text)}: must be no more than 63 characters", "FieldValueInvalid",
+                    "metadata.labels",
+                    f"Invalid value: {go_value(text)}: must be no more than 63 characters",
+                    "FieldValueInvalid",
                 )
             )
     annotations = meta.get("annotations")
@@ -435,5 +486,7 @@ def _qualified_name(key: str, where: str) -> list[Cause]:
         causes.append(Cause(where, f"Invalid value: {go_value(key)}: {detail}", "FieldValueInvalid"))
     problem = dns1123_subdomain(prefix) if slash else None
     if problem:
-        causes.append(Cause(where, f"Invalid value: {go_value(key)}: prefix part {problem}", "FieldValueInvalid"))
+        causes.append(
+            Cause(where, f"Invalid value: {go_value(key)}: prefix part {problem}", "FieldValueInvalid")
+        )
     return causes

@@ -51,7 +51,18 @@ class Allocator:
 
     def cluster_ip(self, family: str) -> str:
         if family != "IPv4":
-            raise invalid("Service", "", "", [Cause("spec.ipFamilies", f'Unsupported value: "{family}": only IPv4 is served', "FieldValueNotSupported")])
+            raise invalid(
+                "Service",
+                "",
+                "",
+                [
+                    Cause(
+                        "spec.ipFamilies",
+                        f'Unsupported value: "{family}": only IPv4 is served',
+                        "FieldValueNotSupported",
+                    )
+                ],
+            )
         used = self._used("clusterIP")
         for host in self.network.hosts():
             ip = str(host)
@@ -70,8 +81,12 @@ class Allocator:
 class Admission:
     """The built-in steps; `schema_for(kind)` gives the registry schema used by apply and pruning."""
 
-    def __init__(self, store: Store, schema_for: Callable[[ServedKind], Mapping[str, Any] | None],
-                 now: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        schema_for: Callable[[ServedKind], Mapping[str, Any] | None],
+        now: Callable[[], str],
+    ) -> None:
         self.schema_for = schema_for
         self.allocator = Allocator(store)
         self.now = now
@@ -96,7 +111,9 @@ class Admission:
             if ctx.kind.crd is not None:
                 obj = structural.default_and_prune(ctx.obj, schema, unknown)
             else:
-                obj = structural.prune(ctx.obj, schema, unknown)  # the typed decoder of the real server drops them
+                obj = structural.prune(
+                    ctx.obj, schema, unknown
+                )  # the typed decoder of the real server drops them
             self._unknown_fields(ctx, unknown)
         else:
             obj = ctx.obj
@@ -121,8 +138,10 @@ class Admission:
         if mode == "Strict":
             listed = ", ".join(f'unknown field "{p}"' for p in unknown)
             kind = ctx.kind
-            raise bad_request(f'{kind.kind} in version "{kind.version}" cannot be handled as a {kind.kind}: '
-                              f"strict decoding error: {listed}")
+            raise bad_request(
+                f'{kind.kind} in version "{kind.version}" cannot be handled as a {kind.kind}: '
+                f"strict decoding error: {listed}"
+            )
         ctx.warnings.extend(f'unknown field "{p}"' for p in unknown)
 
     def allocate(self, ctx: WriteContext) -> None:
@@ -143,8 +162,13 @@ class Admission:
         schema = self.schema_for(ctx.kind) or {}
         try:
             ctx.obj = update_managed_fields(
-                ctx.old, ctx.obj, ctx.options.field_manager, schema=schema, now=self.now(),
-                subresource=ctx.subresource, status_subresource="status" in ctx.kind.subresources,
+                ctx.old,
+                ctx.obj,
+                ctx.options.field_manager,
+                schema=schema,
+                now=self.now(),
+                subresource=ctx.subresource,
+                status_subresource="status" in ctx.kind.subresources,
             )
         except ApplyError:
             # a value the schema cannot type (e.g. a wrong type the validator reports next) is owned by nobody
@@ -159,4 +183,3 @@ class Admission:
             causes = builtin.validate_builtin(kind.gvk, ctx.obj, ctx.old)
         if causes:
             raise invalid(kind.kind, kind.group, str(ctx.obj["metadata"].get("name", "")), causes)
-

@@ -29,7 +29,9 @@ def default_and_prune(
     return result
 
 
-def prune(obj: Mapping[str, Any], schema: Mapping[str, Any], unknown: list[str] | None = None) -> dict[str, Any]:
+def prune(
+    obj: Mapping[str, Any], schema: Mapping[str, Any], unknown: list[str] | None = None
+) -> dict[str, Any]:
     """A copy of `obj` without the fields `schema` does not declare (and non-nullable nulls)."""
     result = copy_json(dict(obj))
     _prune(result, schema, root=True, unknown=unknown, path="")

@@ -44,7 +44,9 @@ def _validate(
             expected = schema.get("type") or "object"
             causes.append(
                 Cause(
-                    path, f'Invalid value: "null": {path} in body must be of type {expected}: "null"', "FieldValueTypeInvalid",
+                    path,
+                    f'Invalid value: "null": {path} in body must be of type {expected}: "null"',
+                    "FieldValueTypeInvalid",
                 )
             )
         return
@@ -73,8 +75,10 @@ def _type_ok(value: Any, schema: Mapping[str, Any], path: str, causes: list[Caus
     if not ok:
         causes.append(
             Cause(
-                path, f"Invalid value: {go_value(value)}: {path} in body must be of type {expected}: "
-                f'"{type_name(value)}"', "FieldValueTypeInvalid",
+                path,
+                f"Invalid value: {go_value(value)}: {path} in body must be of type {expected}: "
+                f'"{type_name(value)}"',
+                "FieldValueTypeInvalid",
             )
         )
     return ok
@@ -86,7 +90,9 @@ def _enum(value: Any, schema: Mapping[str, Any], path: str, causes: list[Cause])
         listed = ", ".join(go_value(v) for v in allowed)
         causes.append(
             Cause(
-                path, f"Unsupported value: {go_value(value)}: supported values: {listed}", "FieldValueNotSupported",
+                path,
+                f"Unsupported value: {go_value(value)}: supported values: {listed}",
+                "FieldValueNotSupported",
             )
         )
 
@@ -101,7 +107,9 @@ def _string(value: str, schema: Mapping[str, Any], path: str, causes: list[Cause
     if isinstance(min_length, int) and len(value) < min_length:
         causes.append(
             Cause(
-                path, f"Invalid value: {shown}: {path} in body should be at least {min_length} chars long", "FieldValueInvalid",
+                path,
+                f"Invalid value: {shown}: {path} in body should be at least {min_length} chars long",
+                "FieldValueInvalid",
             )
         )
     pattern = schema.get("pattern")
@@ -109,11 +117,15 @@ def _string(value: str, schema: Mapping[str, Any], path: str, causes: list[Cause
         try:
             matched = compile_pattern(pattern).search(value) is not None
         except PatternError:
-            matched = True  # structural validation of the CRD reports a bad pattern; objects are not failed on it
+            matched = (
+                True  # structural validation of the CRD reports a bad pattern; objects are not failed on it
+            )
         if not matched:
             causes.append(
                 Cause(
-                    path, f"Invalid value: {shown}: {path} in body should match '{pattern}'", "FieldValueInvalid",
+                    path,
+                    f"Invalid value: {shown}: {path} in body should match '{pattern}'",
+                    "FieldValueInvalid",
                 )
             )
     fmt = schema.get("format")
@@ -121,7 +133,9 @@ def _string(value: str, schema: Mapping[str, Any], path: str, causes: list[Cause
     if check is not None and not check(value):
         causes.append(
             Cause(
-                path, f"Invalid value: {shown}: {path} in body must be of type {fmt}: {shown}", "FieldValueInvalid",
+                path,
+                f"Invalid value: {shown}: {path} in body must be of type {fmt}: {shown}",
+                "FieldValueInvalid",
             )
         )
 
@@ -134,13 +148,17 @@ def _number(value: float, schema: Mapping[str, Any], path: str, causes: list[Cau
         if schema.get("exclusiveMaximum") and value >= maximum:
             causes.append(
                 Cause(
-                    path, f"Invalid value: {shown}: {path} in body should be less than {limit}", "FieldValueInvalid",
+                    path,
+                    f"Invalid value: {shown}: {path} in body should be less than {limit}",
+                    "FieldValueInvalid",
                 )
             )
         elif value > maximum:
             causes.append(
                 Cause(
-                    path, f"Invalid value: {shown}: {path} in body should be less than or equal to {limit}", "FieldValueInvalid",
+                    path,
+                    f"Invalid value: {shown}: {path} in body should be less than or equal to {limit}",
+                    "FieldValueInvalid",
                 )
             )
     minimum = schema.get("minimum")
@@ -149,20 +167,26 @@ def _number(value: float, schema: Mapping[str, Any], path: str, causes: list[Cau
         if schema.get("exclusiveMinimum") and value <= minimum:
             causes.append(
                 Cause(
-                    path, f"Invalid value: {shown}: {path} in body should be greater than {limit}", "FieldValueInvalid",
+                    path,
+                    f"Invalid value: {shown}: {path} in body should be greater than {limit}",
+                    "FieldValueInvalid",
                 )
             )
         elif value < minimum:
             causes.append(
                 Cause(
-                    path, f"Invalid value: {shown}: {path} in body should be greater than or equal to {limit}", "FieldValueInvalid",
+                    path,
+                    f"Invalid value: {shown}: {path} in body should be greater than or equal to {limit}",
+                    "FieldValueInvalid",
                 )
             )
     multiple = schema.get("multipleOf")
     if isinstance(multiple, (int, float)) and multiple and (value / multiple) % 1 != 0:
         causes.append(
             Cause(
-                path, f"Invalid value: {shown}: {path} in body should be a multiple of {go_value(multiple)}", "FieldValueInvalid",
+                path,
+                f"Invalid value: {shown}: {path} in body should be a multiple of {go_value(multiple)}",
+                "FieldValueInvalid",
             )
         )
 
@@ -178,7 +202,9 @@ def _array(
     if isinstance(min_items, int) and len(value) < min_items:
         causes.append(
             Cause(
-                path, f"Invalid value: {len(value)}: {path} in body should have at least {min_items} items", "FieldValueInvalid",
+                path,
+                f"Invalid value: {len(value)}: {path} in body should have at least {min_items} items",
+                "FieldValueInvalid",
             )
         )
     kind = list_type(schema) if "x-kubernetes-list-type" in schema else ""
@@ -240,7 +266,9 @@ def _object(
     if isinstance(min_props, int) and len(value) < min_props:
         causes.append(
             Cause(
-                path, f"Invalid value: {len(value)}: {path} in body should have at least {min_props} properties", "FieldValueInvalid",
+                path,
+                f"Invalid value: {len(value)}: {path} in body should have at least {min_props} properties",
+                "FieldValueInvalid",
             )
         )
     props = schema.get("properties")

@@ -34,9 +34,18 @@ MANAGER = WriteOptions(field_manager="kube-controller-manager")
 V1 = "autoscaling/v1"
 
 # What the metrics clients answer when no metrics API is registered (reason, message per metric type).
-_RESOURCE_API = "unable to fetch metrics from resource metrics API: the server could not find the requested resource (get pods.metrics.k8s.io)"
-_CUSTOM_API = "unable to fetch metrics from custom metrics API: no custom metrics API (custom.metrics.k8s.io) registered"
-_EXTERNAL_API = "unable to fetch metrics from external metrics API: no external metrics API (external.metrics.k8s.io) registered"
+_RESOURCE_API = (
+    "unable to fetch metrics from resource metrics API: the server could not find the "
+    "requested resource (get pods.metrics.k8s.io)"
+)
+_CUSTOM_API = (
+    "unable to fetch metrics from custom metrics API: no custom metrics API "
+    "(custom.metrics.k8s.io) registered"
+)
+_EXTERNAL_API = (
+    "unable to fetch metrics from external metrics API: no external metrics API "
+    "(external.metrics.k8s.io) registered"
+)
 
 
 def _spec(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -53,46 +62,84 @@ def v2_metrics(hpa: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     spec = _spec(hpa)
     if hpa.get("apiVersion") == V1:
         target = _int(spec.get("targetCPUUtilizationPercentage"), 80)
-        return [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": target}}}]
+        return [
+            {
+                "type": "Resource",
+                "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": target}},
+            }
+        ]
     return [m for m in spec.get("metrics") or () if isinstance(m, Mapping)]
 
 
 def metric_failure(metric: Mapping[str, Any]) -> tuple[str, str]:
     """(reason, message) of the `ScalingActive` condition when `metric` cannot be read."""
     kind = str(metric.get("type", ""))
-    body = metric.get({"Resource": "resource", "ContainerResource": "containerResource", "Pods": "pods",
-                       "Object": "object", "External": "external"}.get(kind, "")) or {}
+    body = (
+        metric.get(
+            {
+                "Resource": "resource",
+                "ContainerResource": "containerResource",
+                "Pods": "pods",
+                "Object": "object",
+                "External": "external",
+            }.get(kind, "")
+        )
+        or {}
+    )
     target = body.get("target") or {} if isinstance(body, Mapping) else {}
     name = str(body.get("name", "")) if isinstance(body, Mapping) else ""
     metric_name = str((body.get("metric") or {}).get("name", "")) if isinstance(body, Mapping) else ""
     how = "utilization" if target.get("type") == "Utilization" else "usage"
     if kind == "Resource":
-        reason, err = "FailedGetResourceMetric", f"failed to get {name} {how}: unable to get metrics for resource {name}: {_RESOURCE_API}"
+        reason, err = (
+            "FailedGetResourceMetric",
+            f"failed to get {name} {how}: unable to get metrics for resource {name}: {_RESOURCE_API}",
+        )
     elif kind == "ContainerResource":
         container = body.get("container", "") if isinstance(body, Mapping) else ""
-        reason, err = ("FailedGetContainerResourceMetric",
-                       f"failed to get {name} {how}: unable to get metrics for resource {name} of container {container}: {_RESOURCE_API}")
+        reason, err = (
+            "FailedGetContainerResourceMetric",
+            f"failed to get {name} {how}: unable to get metrics for resource {name} of container "
+            f"{container}: {_RESOURCE_API}",
+        )
     elif kind == "Pods":
-        reason, err = "FailedGetPodsMetric", f"failed to get pods metric value: unable to get metric {metric_name}: {_CUSTOM_API}"
+        reason, err = (
+            "FailedGetPodsMetric",
+            f"failed to get pods metric value: unable to get metric {metric_name}: {_CUSTOM_API}",
+        )
     elif kind == "Object":
-        reason, err = "FailedGetObjectMetric", f"failed to get object metric value: unable to get metric {metric_name}: {_CUSTOM_API}"
+        reason, err = (
+            "FailedGetObjectMetric",
+            f"failed to get object metric value: unable to get metric {metric_name}: {_CUSTOM_API}",
+        )
     elif kind == "External":
-        reason, err = "FailedGetExternalMetric", f"failed to get external metric {metric_name}: {_EXTERNAL_API}"
+        reason, err = (
+            "FailedGetExternalMetric",
+            f"failed to get external metric {metric_name}: {_EXTERNAL_API}",
+        )
     else:
         reason, err = "InvalidMetricSourceType", f'unknown metric source type "{kind}"'
     return reason, f"the HPA was unable to compute the replica count: {err}"
 
 
 def _set_condition(conditions: list[Obj], kind: str, status: str, reason: str, message: str) -> None:
-    """As the controller's setCondition: replaced in place, the transition time kept while the status holds."""
+    """As the controller's setCondition: replaced in place, the transition time kept while the status
+    holds."""
     now = now_rfc3339()
     for i, cond in enumerate(conditions):
         if cond.get("type") == kind:
             kept = cond.get("status") == status and cond.get("lastTransitionTime")
-            conditions[i] = {"type": kind, "status": status, "lastTransitionTime": kept or now,
-                             "reason": reason, "message": message}
+            conditions[i] = {
+                "type": kind,
+                "status": status,
+                "lastTransitionTime": kept or now,
+                "reason": reason,
+                "message": message,
+            }
             return
-    conditions.append({"type": kind, "status": status, "lastTransitionTime": now, "reason": reason, "message": message})
+    conditions.append(
+        {"type": kind, "status": status, "lastTransitionTime": now, "reason": reason, "message": message}
+    )
 
 
 def targets(hpa: Mapping[str, Any], group: str, kind: str, name: str) -> bool:
@@ -142,35 +189,67 @@ class Autoscalers:
         group, _, version = str(ref.get("apiVersion", "")).rpartition("/")
         target_kind = self._target_kind(group, version, str(ref.get("kind", "")))
         if isinstance(target_kind, str):
-            _set_condition(conditions, "AbleToScale", "False", "FailedGetScale",
-                           f"the HPA controller was unable to get the target's current scale: {target_kind}")
+            _set_condition(
+                conditions,
+                "AbleToScale",
+                "False",
+                "FailedGetScale",
+                f"the HPA controller was unable to get the target's current scale: {target_kind}",
+            )
             return
         target = self.store.get(target_kind.gr, ns, str(ref.get("name", "")))
         if target is None:
             what = f"{target_kind.plural}.{target_kind.group}" if target_kind.group else target_kind.plural
-            _set_condition(conditions, "AbleToScale", "False", "FailedGetScale",
-                           f'the HPA controller was unable to get the target\'s current scale: {what} "{ref.get("name", "")}" not found')
+            _set_condition(
+                conditions,
+                "AbleToScale",
+                "False",
+                "FailedGetScale",
+                f"the HPA controller was unable to get the target's current scale: {what} "
+                f'"{ref.get("name", "")}" not found',
+            )
             return
-        _set_condition(conditions, "AbleToScale", "True", "SucceededGetScale",
-                       "the HPA controller was able to get the target's current scale")
+        _set_condition(
+            conditions,
+            "AbleToScale",
+            "True",
+            "SucceededGetScale",
+            "the HPA controller was able to get the target's current scale",
+        )
         paths = scale.scale_paths(target_kind, self.store)
         current = scale.replicas(target, paths)
         low = _int(spec.get("minReplicas"), 1)
         high = _int(spec.get("maxReplicas"), current)
         if current == 0 and low != 0:
-            _set_condition(conditions, "ScalingActive", "False", "ScalingDisabled",
-                           "scaling is disabled since the replica count of the target is zero")
+            _set_condition(
+                conditions,
+                "ScalingActive",
+                "False",
+                "ScalingDisabled",
+                "scaling is disabled since the replica count of the target is zero",
+            )
             status.update(currentReplicas=0, desiredReplicas=0)
         elif current > high or current < low:
             wanted = high if current > high else low
             await self._rescale(target_kind, target, paths, wanted)
-            _set_condition(conditions, "AbleToScale", "True", "SucceededRescale",
-                           f"the HPA controller was able to update the target scale to {wanted}")
+            _set_condition(
+                conditions,
+                "AbleToScale",
+                "True",
+                "SucceededRescale",
+                f"the HPA controller was able to update the target scale to {wanted}",
+            )
             status.update(currentReplicas=current, desiredReplicas=wanted, lastScaleTime=now_rfc3339())
         else:
             metrics = v2_metrics(hpa)
-            reason, message = metric_failure(metrics[0]) if metrics else (
-                "InvalidMetricSourceType", "the HPA was unable to compute the replica count: no metrics specified")
+            reason, message = (
+                metric_failure(metrics[0])
+                if metrics
+                else (
+                    "InvalidMetricSourceType",
+                    "the HPA was unable to compute the replica count: no metrics specified",
+                )
+            )
             _set_condition(conditions, "ScalingActive", "False", reason, message)
             status["currentReplicas"] = current  # desiredReplicas stays what the last decision said
         if not status.get("currentReplicas"):
@@ -182,7 +261,9 @@ class Autoscalers:
         if found is None:
             for g, versions in self.catalog.groups():
                 if g == group:
-                    found = next((k for v in versions if (k := self.catalog.find_kind(g, v, kind)) is not None), None)
+                    found = next(
+                        (k for v in versions if (k := self.catalog.find_kind(g, v, kind)) is not None), None
+                    )
         if found is None:
             return f'no matches for kind "{kind}" in group "{group}"'
         if "scale" not in found.subresources:
@@ -191,17 +272,30 @@ class Autoscalers:
 
     async def _rescale(self, kind: ServedKind, target: Obj, paths: scale.ScalePaths, wanted: int) -> None:
         """Through the scale subresource, as the real controller writes (`subresource: scale`)."""
+
         def change(obj: Obj) -> Obj:
             scale.set_replicas(obj, paths, wanted)
             return obj
 
-        await self.resources.patch(kind, target["metadata"].get("namespace", ""), target["metadata"]["name"], change,
-                                   subresource="scale", options=MANAGER)
+        await self.resources.patch(
+            kind,
+            target["metadata"].get("namespace", ""),
+            target["metadata"]["name"],
+            change,
+            subresource="scale",
+            options=MANAGER,
+        )
 
     async def _set_status(self, hpa: Obj, status: Obj) -> None:
         if hpa.get("status") == status:
             return
         kind = self.catalog.preferred(*HPAS)
         assert kind is not None
-        await self.resources.update(kind, hpa["metadata"].get("namespace", ""), hpa["metadata"]["name"],
-                                    {**hpa, "status": status}, subresource="status", options=MANAGER)
+        await self.resources.update(
+            kind,
+            hpa["metadata"].get("namespace", ""),
+            hpa["metadata"]["name"],
+            {**hpa, "status": status},
+            subresource="status",
+            options=MANAGER,
+        )

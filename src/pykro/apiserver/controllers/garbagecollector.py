@@ -32,7 +32,11 @@ MANAGER = WriteOptions(field_manager="generic-garbage-collector")
 def _owner_uids(obj: Obj | None) -> set[str]:
     if obj is None:
         return set()
-    return {str(r.get("uid")) for r in obj["metadata"].get("ownerReferences") or () if isinstance(r, dict) and r.get("uid")}
+    return {
+        str(r.get("uid"))
+        for r in obj["metadata"].get("ownerReferences") or ()
+        if isinstance(r, dict) and r.get("uid")
+    }
 
 
 def _key(gr: GroupResource, obj: Obj) -> Key:
@@ -138,7 +142,9 @@ class GarbageCollector:
         refs = obj["metadata"].get("ownerReferences") or []
         if not refs or obj["metadata"].get("deletionTimestamp"):
             return
-        if any(str(r.get("uid")) in self.live or not self._resolvable(r) for r in refs if isinstance(r, dict)):
+        if any(
+            str(r.get("uid")) in self.live or not self._resolvable(r) for r in refs if isinstance(r, dict)
+        ):
             return
         kind = self.catalog.preferred(*key[0])
         if kind is None:
@@ -157,12 +163,19 @@ class GarbageCollector:
         finalizers = owner["metadata"].get("finalizers") or []
         if not owner["metadata"].get("deletionTimestamp"):
             return
-        deps = [(k, o) for k, o in ((k, self.store.get(*k)) for k in sorted(self.dependents.get(uid, set()))) if o is not None]
+        deps = [
+            (k, o)
+            for k, o in ((k, self.store.get(*k)) for k in sorted(self.dependents.get(uid, set())))
+            if o is not None
+        ]
         if ORPHAN in finalizers:
             for key, dep in deps:
                 new = copy_json(dep)
-                new["metadata"]["ownerReferences"] = [r for r in dep["metadata"].get("ownerReferences") or ()
-                                                      if not (isinstance(r, dict) and r.get("uid") == uid)]
+                new["metadata"]["ownerReferences"] = [
+                    r
+                    for r in dep["metadata"].get("ownerReferences") or ()
+                    if not (isinstance(r, dict) and r.get("uid") == uid)
+                ]
                 dep_kind = self.catalog.preferred(*key[0])
                 if dep_kind is not None:
                     await self.resources.update(dep_kind, key[1], key[2], new, options=MANAGER)
@@ -170,7 +183,11 @@ class GarbageCollector:
         elif FOREGROUND in finalizers:
             blocking = False
             for key, dep in deps:
-                ref = next(r for r in dep["metadata"].get("ownerReferences") or () if isinstance(r, dict) and r.get("uid") == uid)
+                ref = next(
+                    r
+                    for r in dep["metadata"].get("ownerReferences") or ()
+                    if isinstance(r, dict) and r.get("uid") == uid
+                )
                 blocking = blocking or bool(ref.get("blockOwnerDeletion"))
                 dep_kind = self.catalog.preferred(*key[0])
                 if dep_kind is not None and not dep["metadata"].get("deletionTimestamp"):
@@ -181,6 +198,9 @@ class GarbageCollector:
 
     async def _drop_finalizer(self, kind: ServedKind, owner: Obj, finalizer: str) -> None:
         new = copy_json(owner)
-        new["metadata"]["finalizers"] = [f for f in owner["metadata"].get("finalizers") or () if f != finalizer]
-        await self.resources.update(kind, owner["metadata"].get("namespace", ""), owner["metadata"]["name"], new,
-                                    options=MANAGER)
+        new["metadata"]["finalizers"] = [
+            f for f in owner["metadata"].get("finalizers") or () if f != finalizer
+        ]
+        await self.resources.update(
+            kind, owner["metadata"].get("namespace", ""), owner["metadata"]["name"], new, options=MANAGER
+        )

@@ -68,15 +68,27 @@ def controller_of(obj: Obj) -> str | None:
 
 
 def owner_ref(owner: Obj, kind: ServedKind) -> Obj:
-    return {"apiVersion": kind.api_version, "kind": kind.kind, "name": owner["metadata"]["name"],
-            "uid": owner["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}
+    return {
+        "apiVersion": kind.api_version,
+        "kind": kind.kind,
+        "name": owner["metadata"]["name"],
+        "uid": owner["metadata"]["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
 
 
-def _condition(kind: str, status: str, reason: str, message: str, old: list[Obj], *, with_update: bool) -> Obj:
+def _condition(
+    kind: str, status: str, reason: str, message: str, old: list[Obj], *, with_update: bool
+) -> Obj:
     """A condition whose times only move when its status, reason or message does."""
     now = now_rfc3339()
     prev = next((c for c in old if c.get("type") == kind), None)
-    same = prev is not None and (prev.get("status"), prev.get("reason"), prev.get("message")) == (status, reason, message)
+    same = prev is not None and (prev.get("status"), prev.get("reason"), prev.get("message")) == (
+        status,
+        reason,
+        message,
+    )
     cond: Obj = {"type": kind, "status": status, "reason": reason, "message": message}
     if with_update:
         cond["lastUpdateTime"] = prev.get("lastUpdateTime", now) if same and prev is not None else now
@@ -99,8 +111,10 @@ def _resolve(value: Any, total: int, round_up: bool) -> int:
 
 
 def _ready(pod: Obj) -> bool:
-    return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in (pod.get("status") or {}).get("conditions") or ())
+    return any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in (pod.get("status") or {}).get("conditions") or ()
+    )
 
 
 def _spec(obj: Obj) -> Obj:
@@ -115,9 +129,15 @@ class Workloads:
         self.resources = resources
         self.queue: KeyQueue[Key] = KeyQueue("workloads", self._reconcile, delay)
         self._handlers: dict[GroupResource, Callable[[str, str], Coroutine[Any, Any, None]]] = {
-            DEPLOYMENTS: self._deployment, REPLICASETS: self._replicaset, PODS: self._pod,
-            STATEFULSETS: self._statefulset, DAEMONSETS: self._daemonset, JOBS: self._job,
-            SERVICES: self._service, PVCS: self._pvc, HPAS: self._hpa,
+            DEPLOYMENTS: self._deployment,
+            REPLICASETS: self._replicaset,
+            PODS: self._pod,
+            STATEFULSETS: self._statefulset,
+            DAEMONSETS: self._daemonset,
+            JOBS: self._job,
+            SERVICES: self._service,
+            PVCS: self._pvc,
+            HPAS: self._hpa,
         }
         self.autoscalers = Autoscalers(store, catalog, resources)
         self._next_ip = 0
@@ -157,7 +177,11 @@ class Workloads:
 
     def _enqueue_owner(self, obj: Obj, ns: str) -> None:
         for ref in obj["metadata"].get("ownerReferences") or ():
-            if isinstance(ref, dict) and ref.get("controller") and ref.get("kind") in ("Deployment", "ReplicaSet"):
+            if (
+                isinstance(ref, dict)
+                and ref.get("controller")
+                and ref.get("kind") in ("Deployment", "ReplicaSet")
+            ):
                 gr = DEPLOYMENTS if ref["kind"] == "Deployment" else REPLICASETS
                 self.queue.add((gr, ns, str(ref.get("name", ""))))
 
@@ -184,15 +208,26 @@ class Workloads:
         if obj.get("status") == status:
             return
         new = {**obj, "status": status}
-        await self.resources.update(self._kind(gr), obj["metadata"].get("namespace", ""), obj["metadata"]["name"],
-                                    new, subresource="status", options=MANAGER)
+        await self.resources.update(
+            self._kind(gr),
+            obj["metadata"].get("namespace", ""),
+            obj["metadata"]["name"],
+            new,
+            subresource="status",
+            options=MANAGER,
+        )
 
     async def _set_spec(self, gr: GroupResource, obj: Obj, change: Callable[[Obj], None]) -> None:
         new = copy_json(obj)
         change(new)
         if new != obj:
-            await self.resources.update(self._kind(gr), obj["metadata"].get("namespace", ""), obj["metadata"]["name"],
-                                        new, options=MANAGER)
+            await self.resources.update(
+                self._kind(gr),
+                obj["metadata"].get("namespace", ""),
+                obj["metadata"]["name"],
+                new,
+                options=MANAGER,
+            )
 
     # Deployment ------------------------------------------------------------------------------------
     async def _deployment(self, ns: str, name: str) -> None:
@@ -206,20 +241,30 @@ class Workloads:
         owned = self._owned(REPLICASETS, ns, d)
         new_rs = next((rs for rs in owned if (rs["metadata"].get("labels") or {}).get(HASH_LABEL) == h), None)
         old = [rs for rs in owned if rs is not new_rs]
-        revision = 1 + max((int((rs["metadata"].get("annotations") or {}).get(REVISION, "0") or 0) for rs in owned), default=0)
+        revision = 1 + max(
+            (int((rs["metadata"].get("annotations") or {}).get(REVISION, "0") or 0) for rs in owned),
+            default=0,
+        )
         if not spec.get("paused"):
             if new_rs is None:
-                new_rs, _ = await self.resources.create(self._kind(REPLICASETS), ns,
-                                                        self._new_replicaset(d, h, replicas, revision), MANAGER)
+                new_rs, _ = await self.resources.create(
+                    self._kind(REPLICASETS), ns, self._new_replicaset(d, h, replicas, revision), MANAGER
+                )
             elif _spec(new_rs).get("replicas") != replicas:
-                await self._set_spec(REPLICASETS, new_rs, lambda o: o["spec"].__setitem__("replicas", replicas))
+                await self._set_spec(
+                    REPLICASETS, new_rs, lambda o: o["spec"].__setitem__("replicas", replicas)
+                )
             for rs in old:
                 if _spec(rs).get("replicas", 1) != 0:
                     await self._set_spec(REPLICASETS, rs, lambda o: o["spec"].__setitem__("replicas", 0))
             current = (d["metadata"].get("annotations") or {}).get(REVISION)
             wanted = (new_rs["metadata"].get("annotations") or {}).get(REVISION)
             if wanted and current != wanted:
-                await self._set_spec(DEPLOYMENTS, d, lambda o: o["metadata"].setdefault("annotations", {}).__setitem__(REVISION, wanted))
+                await self._set_spec(
+                    DEPLOYMENTS,
+                    d,
+                    lambda o: o["metadata"].setdefault("annotations", {}).__setitem__(REVISION, wanted),
+                )
                 return  # the write re-enqueues this deployment; status follows on the fresh object
         await self._set_status(DEPLOYMENTS, d, self._deployment_status(d, new_rs, old, replicas))
 
@@ -230,41 +275,89 @@ class Workloads:
         selector = copy_json(spec.get("selector") or {})
         selector.setdefault("matchLabels", {})[HASH_LABEL] = h
         return {
-            "apiVersion": "apps/v1", "kind": "ReplicaSet",
-            "metadata": {"name": f"{d['metadata']['name']}-{h}", "labels": dict(template["metadata"]["labels"]),
-                         "annotations": {REVISION: str(revision)},
-                         "ownerReferences": [owner_ref(d, self._kind(DEPLOYMENTS))]},
-            "spec": {"replicas": replicas, "minReadySeconds": spec.get("minReadySeconds", 0), "selector": selector,
-                     "template": template},
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": {
+                "name": f"{d['metadata']['name']}-{h}",
+                "labels": dict(template["metadata"]["labels"]),
+                "annotations": {REVISION: str(revision)},
+                "ownerReferences": [owner_ref(d, self._kind(DEPLOYMENTS))],
+            },
+            "spec": {
+                "replicas": replicas,
+                "minReadySeconds": spec.get("minReadySeconds", 0),
+                "selector": selector,
+                "template": template,
+            },
         }
 
     @staticmethod
     def _deployment_status(d: Obj, new_rs: Obj | None, old: list[Obj], replicas: int) -> Obj:
         every = ([new_rs] if new_rs is not None else []) + old
-        count = {f: sum(int((rs.get("status") or {}).get(f, 0)) for rs in every)
-                 for f in ("replicas", "readyReplicas", "availableReplicas")}
+        count = {
+            f: sum(int((rs.get("status") or {}).get(f, 0)) for rs in every)
+            for f in ("replicas", "readyReplicas", "availableReplicas")
+        }
         updated = int((new_rs.get("status") or {}).get("replicas", 0)) if new_rs is not None else 0
         strategy = _spec(d).get("strategy") or {}
         rolling = strategy.get("rollingUpdate") or {}
-        max_unavailable = 0 if strategy.get("type") == "Recreate" else _resolve(rolling.get("maxUnavailable", "25%"), replicas, False)
+        max_unavailable = (
+            0
+            if strategy.get("type") == "Recreate"
+            else _resolve(rolling.get("maxUnavailable", "25%"), replicas, False)
+        )
         old_status = d.get("status") or {}
         conditions = old_status.get("conditions") or []
         rs_name = new_rs["metadata"]["name"] if new_rs is not None else ""
         available = count["availableReplicas"] >= replicas - max_unavailable
-        done = updated == replicas and count["replicas"] == replicas and count["availableReplicas"] == replicas
-        status = _nonzero({"observedGeneration": d["metadata"].get("generation", 1)},
-                          replicas=count["replicas"], updatedReplicas=updated, readyReplicas=count["readyReplicas"],
-                          availableReplicas=count["availableReplicas"],
-                          unavailableReplicas=max(count["replicas"] - count["availableReplicas"], replicas - count["availableReplicas"], 0))
+        done = (
+            updated == replicas and count["replicas"] == replicas and count["availableReplicas"] == replicas
+        )
+        status = _nonzero(
+            {"observedGeneration": d["metadata"].get("generation", 1)},
+            replicas=count["replicas"],
+            updatedReplicas=updated,
+            readyReplicas=count["readyReplicas"],
+            availableReplicas=count["availableReplicas"],
+            unavailableReplicas=max(
+                count["replicas"] - count["availableReplicas"], replicas - count["availableReplicas"], 0
+            ),
+        )
         status["conditions"] = [
-            _condition("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.",
-                       conditions, with_update=True) if available else
-            _condition("Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.",
-                       conditions, with_update=True),
-            _condition("Progressing", "True", "NewReplicaSetAvailable", f'ReplicaSet "{rs_name}" has successfully progressed.',
-                       conditions, with_update=True) if done else
-            _condition("Progressing", "True", "ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.',
-                       conditions, with_update=True),
+            _condition(
+                "Available",
+                "True",
+                "MinimumReplicasAvailable",
+                "Deployment has minimum availability.",
+                conditions,
+                with_update=True,
+            )
+            if available
+            else _condition(
+                "Available",
+                "False",
+                "MinimumReplicasUnavailable",
+                "Deployment does not have minimum availability.",
+                conditions,
+                with_update=True,
+            ),
+            _condition(
+                "Progressing",
+                "True",
+                "NewReplicaSetAvailable",
+                f'ReplicaSet "{rs_name}" has successfully progressed.',
+                conditions,
+                with_update=True,
+            )
+            if done
+            else _condition(
+                "Progressing",
+                "True",
+                "ReplicaSetUpdated",
+                f'ReplicaSet "{rs_name}" is progressing.',
+                conditions,
+                with_update=True,
+            ),
         ]
         return status
 
@@ -281,8 +374,12 @@ class Workloads:
             await self.resources.delete(self._kind(PODS), ns, extra["metadata"]["name"])
             pods.remove(extra)
         ready = sum(1 for p in pods if _ready(p))
-        status = _nonzero({"replicas": len(pods)}, fullyLabeledReplicas=len(pods), readyReplicas=ready,
-                          availableReplicas=ready)
+        status = _nonzero(
+            {"replicas": len(pods)},
+            fullyLabeledReplicas=len(pods),
+            readyReplicas=ready,
+            availableReplicas=ready,
+        )
         status["observedGeneration"] = rs["metadata"].get("generation", 1)
         await self._set_status(REPLICASETS, rs, status)
 
@@ -292,17 +389,27 @@ class Workloads:
         tmeta = template.get("metadata") or {}
         attempt = index
         while True:  # names derive from the owner and a counter: deterministic, and unique
-            suffix = safe_encode(hashlib.sha256(f"{rs['metadata']['uid']}/{attempt}".encode()).hexdigest())[:5]
+            suffix = safe_encode(hashlib.sha256(f"{rs['metadata']['uid']}/{attempt}".encode()).hexdigest())[
+                :5
+            ]
             name = f"{rs['metadata']['name']}-{suffix}"
             if self.store.get(PODS, ns, name) is None:
                 break
             attempt += 1
-        meta: Obj = {"name": name, "generateName": f"{rs['metadata']['name']}-",
-                     "labels": dict(tmeta.get("labels") or {}),
-                     "ownerReferences": [owner_ref(rs, self._kind(REPLICASETS))]}
+        meta: Obj = {
+            "name": name,
+            "generateName": f"{rs['metadata']['name']}-",
+            "labels": dict(tmeta.get("labels") or {}),
+            "ownerReferences": [owner_ref(rs, self._kind(REPLICASETS))],
+        }
         if tmeta.get("annotations"):
             meta["annotations"] = dict(tmeta["annotations"])
-        body = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": copy_json(template.get("spec") or {})}
+        body = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": meta,
+            "spec": copy_json(template.get("spec") or {}),
+        }
         pod, _ = await self.resources.create(self._kind(PODS), ns, body, MANAGER)
         return pod
 
@@ -316,15 +423,35 @@ class Workloads:
         containers = _spec(pod).get("containers") or []
         status: Obj = {
             "phase": "Running",
-            "conditions": [{"type": t, "status": "True", "lastProbeTime": None, "lastTransitionTime": now}
-                           for t in ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled")],
-            "hostIP": NODE_IP, "hostIPs": [{"ip": NODE_IP}], "podIP": ip, "podIPs": [{"ip": ip}],
-            "startTime": now, "qosClass": "BestEffort",
+            "conditions": [
+                {"type": t, "status": "True", "lastProbeTime": None, "lastTransitionTime": now}
+                for t in (
+                    "PodReadyToStartContainers",
+                    "Initialized",
+                    "Ready",
+                    "ContainersReady",
+                    "PodScheduled",
+                )
+            ],
+            "hostIP": NODE_IP,
+            "hostIPs": [{"ip": NODE_IP}],
+            "podIP": ip,
+            "podIPs": [{"ip": ip}],
+            "startTime": now,
+            "qosClass": "BestEffort",
             "containerStatuses": [
-                {"name": c.get("name", ""), "image": c.get("image", ""), "imageID": "",
-                 "containerID": f"pykro://{pod['metadata']['uid']}/{c.get('name', '')}", "ready": True, "started": True,
-                 "restartCount": 0, "state": {"running": {"startedAt": now}}}
-                for c in containers if isinstance(c, dict)
+                {
+                    "name": c.get("name", ""),
+                    "image": c.get("image", ""),
+                    "imageID": "",
+                    "containerID": f"pykro://{pod['metadata']['uid']}/{c.get('name', '')}",
+                    "ready": True,
+                    "started": True,
+                    "restartCount": 0,
+                    "state": {"running": {"startedAt": now}},
+                }
+                for c in containers
+                if isinstance(c, dict)
             ],
         }
         await self._set_status(PODS, pod, status)
@@ -336,8 +463,13 @@ class Workloads:
             return
         n = int(_spec(sts).get("replicas", 1))
         revision = f"{name}-{pod_template_hash(_spec(sts).get('template'))}"
-        status = _nonzero({"replicas": n, "observedGeneration": sts["metadata"].get("generation", 1)},
-                          readyReplicas=n, currentReplicas=n, updatedReplicas=n, availableReplicas=n)
+        status = _nonzero(
+            {"replicas": n, "observedGeneration": sts["metadata"].get("generation", 1)},
+            readyReplicas=n,
+            currentReplicas=n,
+            updatedReplicas=n,
+            availableReplicas=n,
+        )
         status.update(currentRevision=revision, updateRevision=revision, collisionCount=0)
         await self._set_status(STATEFULSETS, sts, status)
 
@@ -345,9 +477,15 @@ class Workloads:
         ds = self._live(DAEMONSETS, ns, name)
         if ds is None:
             return
-        status = {"currentNumberScheduled": 1, "desiredNumberScheduled": 1, "numberAvailable": 1,
-                  "numberMisscheduled": 0, "numberReady": 1, "updatedNumberScheduled": 1,
-                  "observedGeneration": ds["metadata"].get("generation", 1)}
+        status = {
+            "currentNumberScheduled": 1,
+            "desiredNumberScheduled": 1,
+            "numberAvailable": 1,
+            "numberMisscheduled": 0,
+            "numberReady": 1,
+            "updatedNumberScheduled": 1,
+            "observedGeneration": ds["metadata"].get("generation", 1),
+        }
         await self._set_status(DAEMONSETS, ds, status)
 
     async def _job(self, ns: str, name: str) -> None:
@@ -357,14 +495,29 @@ class Workloads:
         now = now_rfc3339()
         completions = _spec(job).get("completions")
         status = {
-            "startTime": (job.get("status") or {}).get("startTime", now), "completionTime": now,
-            "succeeded": int(completions) if isinstance(completions, int) else 1, "ready": 0, "terminating": 0,
+            "startTime": (job.get("status") or {}).get("startTime", now),
+            "completionTime": now,
+            "succeeded": int(completions) if isinstance(completions, int) else 1,
+            "ready": 0,
+            "terminating": 0,
             "uncountedTerminatedPods": {},
             "conditions": [
-                {"type": "SuccessCriteriaMet", "status": "True", "reason": "CompletionsReached",
-                 "message": "Reached expected number of succeeded pods", "lastProbeTime": now, "lastTransitionTime": now},
-                {"type": "Complete", "status": "True", "reason": "CompletionsReached",
-                 "message": "Reached expected number of succeeded pods", "lastProbeTime": now, "lastTransitionTime": now},
+                {
+                    "type": "SuccessCriteriaMet",
+                    "status": "True",
+                    "reason": "CompletionsReached",
+                    "message": "Reached expected number of succeeded pods",
+                    "lastProbeTime": now,
+                    "lastTransitionTime": now,
+                },
+                {
+                    "type": "Complete",
+                    "status": "True",
+                    "reason": "CompletionsReached",
+                    "message": "Reached expected number of succeeded pods",
+                    "lastProbeTime": now,
+                    "lastTransitionTime": now,
+                },
             ],
         }
         await self._set_status(JOBS, job, status)
@@ -392,10 +545,18 @@ class Workloads:
             if existing is not None and svc is None:
                 await self.resources.delete(self._kind(ENDPOINTS), ns, name)
             return
-        pods = [p for p in self.store.items(PODS, ns)
-                if not p["metadata"].get("deletionTimestamp") and _ready(p)
-                and all((p["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items())]
-        ports = [self._endpoint_port(port, pods) for port in _spec(svc).get("ports") or () if isinstance(port, dict)]
+        pods = [
+            p
+            for p in self.store.items(PODS, ns)
+            if not p["metadata"].get("deletionTimestamp")
+            and _ready(p)
+            and all((p["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items())
+        ]
+        ports = [
+            self._endpoint_port(port, pods)
+            for port in _spec(svc).get("ports") or ()
+            if isinstance(port, dict)
+        ]
         await self._endpoints(svc, pods, ports)
         await self._endpoint_slice(svc, pods, ports)
 
@@ -403,8 +564,13 @@ class Workloads:
     def _endpoint_port(port: Obj, pods: list[Obj]) -> Obj:
         target = port.get("targetPort", port.get("port"))
         if isinstance(target, str):  # a named container port
-            named = [cp.get("containerPort") for p in pods for c in _spec(p).get("containers") or ()
-                     for cp in c.get("ports") or () if cp.get("name") == target]
+            named = [
+                cp.get("containerPort")
+                for p in pods
+                for c in _spec(p).get("containers") or ()
+                for cp in c.get("ports") or ()
+                if cp.get("name") == target
+            ]
             target = named[0] if named else port.get("port")
         out: Obj = {"port": target, "protocol": port.get("protocol", "TCP")}
         if port.get("name"):
@@ -413,8 +579,18 @@ class Workloads:
 
     async def _endpoints(self, svc: Obj, pods: list[Obj], ports: list[Obj]) -> None:
         ns, name = svc["metadata"].get("namespace", ""), svc["metadata"]["name"]
-        addresses = [{"ip": p["status"]["podIP"], "targetRef": {"kind": "Pod", "namespace": ns, "name": p["metadata"]["name"],
-                                                                "uid": p["metadata"]["uid"]}} for p in pods]
+        addresses = [
+            {
+                "ip": p["status"]["podIP"],
+                "targetRef": {
+                    "kind": "Pod",
+                    "namespace": ns,
+                    "name": p["metadata"]["name"],
+                    "uid": p["metadata"]["uid"],
+                },
+            }
+            for p in pods
+        ]
         body: Obj = {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": name}}
         if svc["metadata"].get("labels"):
             body["metadata"]["labels"] = dict(svc["metadata"]["labels"])
@@ -426,14 +602,30 @@ class Workloads:
         ns, name = svc["metadata"].get("namespace", ""), svc["metadata"]["name"]
         slice_name = f"{name}-{safe_encode(svc['metadata']['uid'])[:5]}"
         body: Obj = {
-            "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
-            "metadata": {"name": slice_name,
-                         "labels": {"kubernetes.io/service-name": name,
-                                    "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"},
-                         "ownerReferences": [owner_ref(svc, self._kind(SERVICES))]},
-            "endpoints": [{"addresses": [p["status"]["podIP"]], "conditions": {"ready": True, "serving": True, "terminating": False},
-                           "targetRef": {"kind": "Pod", "namespace": ns, "name": p["metadata"]["name"], "uid": p["metadata"]["uid"]}}
-                          for p in pods],
+            "apiVersion": "discovery.k8s.io/v1",
+            "kind": "EndpointSlice",
+            "addressType": "IPv4",
+            "metadata": {
+                "name": slice_name,
+                "labels": {
+                    "kubernetes.io/service-name": name,
+                    "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+                },
+                "ownerReferences": [owner_ref(svc, self._kind(SERVICES))],
+            },
+            "endpoints": [
+                {
+                    "addresses": [p["status"]["podIP"]],
+                    "conditions": {"ready": True, "serving": True, "terminating": False},
+                    "targetRef": {
+                        "kind": "Pod",
+                        "namespace": ns,
+                        "name": p["metadata"]["name"],
+                        "uid": p["metadata"]["uid"],
+                    },
+                }
+                for p in pods
+            ],
             "ports": ports,
         }
         await self._upsert(SLICES, ns, slice_name, body)

@@ -28,7 +28,13 @@ def api_group(catalog: Catalog, group: str) -> dict[str, Any] | None:
     for g, versions in catalog.groups():
         if g == group and g:
             gvs = [{"groupVersion": _gv(g, v), "version": v} for v in versions]
-            return {"kind": "APIGroup", "apiVersion": "v1", "name": g, "versions": gvs, "preferredVersion": gvs[0]}
+            return {
+                "kind": "APIGroup",
+                "apiVersion": "v1",
+                "name": g,
+                "versions": gvs,
+                "preferredVersion": gvs[0],
+            }
     return None
 
 
@@ -52,7 +58,10 @@ def resource_list(catalog: Catalog, group: str, version: str) -> dict[str, Any]:
     resources: list[dict[str, Any]] = []
     for k in catalog.kinds(group, version):
         entry: dict[str, Any] = {
-            "name": k.plural, "singularName": k.singular, "namespaced": k.namespaced, "kind": k.kind,
+            "name": k.plural,
+            "singularName": k.singular,
+            "namespaced": k.namespaced,
+            "kind": k.kind,
             "verbs": list(k.verbs),
         }
         if k.short_names:
@@ -62,14 +71,22 @@ def resource_list(catalog: Catalog, group: str, version: str) -> dict[str, Any]:
         resources.append(entry)
         for sub in sorted(k.subresources):
             sub_entry: dict[str, Any] = {
-                "name": f"{k.plural}/{sub}", "singularName": "", "namespaced": k.namespaced,
-                "kind": k.kind, "verbs": _SUB_VERBS.get(sub, ["get"]),
+                "name": f"{k.plural}/{sub}",
+                "singularName": "",
+                "namespaced": k.namespaced,
+                "kind": k.kind,
+                "verbs": _SUB_VERBS.get(sub, ["get"]),
             }
             if sub == "scale":
                 g, v, kind = _SCALE
                 sub_entry.update({"group": g, "version": v, "kind": kind})
             resources.append(sub_entry)
-    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": _gv(group, version), "resources": resources}
+    return {
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": _gv(group, version),
+        "resources": resources,
+    }
 
 
 def _aggregated_resource(k: ServedKind) -> dict[str, Any]:
@@ -97,17 +114,25 @@ def _aggregated_resource(k: ServedKind) -> dict[str, Any]:
     return entry
 
 
-def aggregated(catalog: Catalog, *, core: bool, api_version: str = "apidiscovery.k8s.io/v2") -> dict[str, Any]:
+def aggregated(
+    catalog: Catalog, *, core: bool, api_version: str = "apidiscovery.k8s.io/v2"
+) -> dict[str, Any]:
     """`/api` (core only) or `/apis` (every other group) as an APIGroupDiscoveryList."""
     items = []
     for g, versions in catalog.groups():
         if (g == "") != core:
             continue
-        items.append({
-            "metadata": {"name": g, "creationTimestamp": None},
-            "versions": [
-                {"version": v, "resources": [_aggregated_resource(k) for k in catalog.kinds(g, v)], "freshness": "Current"}
-                for v in versions
-            ],
-        })
+        items.append(
+            {
+                "metadata": {"name": g, "creationTimestamp": None},
+                "versions": [
+                    {
+                        "version": v,
+                        "resources": [_aggregated_resource(k) for k in catalog.kinds(g, v)],
+                        "freshness": "Current",
+                    }
+                    for v in versions
+                ],
+            }
+        )
     return {"kind": "APIGroupDiscoveryList", "apiVersion": api_version, "metadata": {}, "items": items}

@@ -46,8 +46,14 @@ def version_info(kubernetes_version: str) -> dict[str, str]:
     """`/version` for the Kubernetes release whose kinds and schemas are served ("1.33")."""
     major, _, minor = kubernetes_version.partition(".")
     return {
-        "major": major, "minor": minor, "gitVersion": f"v{kubernetes_version}.0-pykro", "gitCommit": "",
-        "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.23", "compiler": "gc",
+        "major": major,
+        "minor": minor,
+        "gitVersion": f"v{kubernetes_version}.0-pykro",
+        "gitCommit": "",
+        "gitTreeState": "clean",
+        "buildDate": "2026-01-01T00:00:00Z",
+        "goVersion": "go1.23",
+        "compiler": "gc",
         "platform": "linux/amd64",
     }
 
@@ -60,14 +66,20 @@ class Target:
     subresource: str
 
 
-def _json(body: Any, status: int = 200, content_type: str = "application/json",
-          warnings: list[str] | None = None) -> web.Response:
-    resp = web.Response(body=json.dumps(body, separators=(",", ":")).encode(), status=status,
-                        content_type=content_type.split(";")[0])
+def _json(
+    body: Any, status: int = 200, content_type: str = "application/json", warnings: list[str] | None = None
+) -> web.Response:
+    resp = web.Response(
+        body=json.dumps(body, separators=(",", ":")).encode(),
+        status=status,
+        content_type=content_type.split(";")[0],
+    )
     if ";" in content_type:
         resp.headers["Content-Type"] = content_type
     for w in warnings or []:
-        quoted = w.replace("\\", "\\\\").replace('"', '\\"')  # an RFC 7230 quoted-string, as kubectl parses it
+        quoted = w.replace("\\", "\\\\").replace(
+            '"', '\\"'
+        )  # an RFC 7230 quoted-string, as kubectl parses it
         resp.headers.add("Warning", f'299 - "{quoted}"')
     return resp
 
@@ -97,7 +109,9 @@ class ApiHandler:
         except ApiError as err:
             return error_response(err)
         except PatchError as err:  # from the pure patch modules: 400 malformed, 422 does not apply
-            return error_response(ApiError(err.code, "BadRequest" if err.code == 400 else "Invalid", str(err)))
+            return error_response(
+                ApiError(err.code, "BadRequest" if err.code == 400 else "Invalid", str(err))
+            )
         except (ConnectionResetError, asyncio.CancelledError):
             raise
         except Exception as exc:  # a bug: answer 500 with a Status and keep serving
@@ -107,7 +121,9 @@ class ApiHandler:
     def _authenticate(self, request: web.Request) -> None:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip().encode(), self.token.encode()):
+        if scheme.lower() != "bearer" or not secrets.compare_digest(
+            token.strip().encode(), self.token.encode()
+        ):
             raise unauthorized()
 
     async def _route(self, request: web.Request) -> web.StreamResponse:
@@ -141,7 +157,9 @@ class ApiHandler:
         out = media.negotiate(request.headers.get("Accept"))
         if out.form == "discovery":
             ctype = discovery.AGGREGATED_V2 if out.version == "v2" else discovery.AGGREGATED_V2BETA1
-            doc = discovery.aggregated(self.catalog, core=core, api_version=f"apidiscovery.k8s.io/{out.version}")
+            doc = discovery.aggregated(
+                self.catalog, core=core, api_version=f"apidiscovery.k8s.io/{out.version}"
+            )
             return _json(doc, content_type=ctype)
         if core:
             return _json(discovery.api_versions(self.server_address))
@@ -156,12 +174,16 @@ class ApiHandler:
             doc = self.openapi.v3_group_version("/".join(rest[1:]))
             if doc is not None:
                 resp = _json(doc)
-                resp.headers["Cache-Control"] = "public, immutable" if request.query.get("hash") else "no-cache"
+                resp.headers["Cache-Control"] = (
+                    "public, immutable" if request.query.get("hash") else "no-cache"
+                )
                 return resp
         raise ApiError(404, "NotFound", "the server could not find the requested resource")
 
     # resources -------------------------------------------------------------------------------------
-    async def _group_version(self, request: web.Request, group: str, version: str, rest: list[str]) -> web.StreamResponse:
+    async def _group_version(
+        self, request: web.Request, group: str, version: str, rest: list[str]
+    ) -> web.StreamResponse:
         if not self.catalog.has_group_version(group, version):
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         if not rest:
@@ -173,7 +195,11 @@ class ApiHandler:
 
     def _target(self, group: str, version: str, rest: list[str]) -> Target:
         namespace: str | None = None
-        if rest[0] == "namespaces" and len(rest) >= 3 and not (len(rest) == 3 and rest[2] in _NAMESPACE_SUBRESOURCES):
+        if (
+            rest[0] == "namespaces"
+            and len(rest) >= 3
+            and not (len(rest) == 3 and rest[2] in _NAMESPACE_SUBRESOURCES)
+        ):
             namespace, rest = rest[1], rest[2:]
         if len(rest) > 3:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
@@ -193,8 +219,16 @@ class ApiHandler:
         m = request.method
         if t.name is None:
             watching = m == "GET" and "watch" in request.query and media.truthy(request.query.get("watch"))
-            verb = {"GET": "watch" if watching else "list", "POST": "create", "DELETE": "deletecollection"}.get(m)
-            if verb is None or verb not in t.kind.verbs or (verb == "create" and t.kind.namespaced and t.namespace is None):
+            verb = {
+                "GET": "watch" if watching else "list",
+                "POST": "create",
+                "DELETE": "deletecollection",
+            }.get(m)
+            if (
+                verb is None
+                or verb not in t.kind.verbs
+                or (verb == "create" and t.kind.namespaced and t.namespace is None)
+            ):
                 raise method_not_allowed(m, request.path)
             if verb == "watch":
                 return await self._watch(request, t)
@@ -211,7 +245,10 @@ class ApiHandler:
         if t.subresource == "scale":
             return await self._scale(request, t)
         handlers: dict[str, Callable[[web.Request, Target], Awaitable[web.StreamResponse]]] = {
-            "GET": self._get, "PUT": self._update, "PATCH": self._patch, "DELETE": self._delete,
+            "GET": self._get,
+            "PUT": self._update,
+            "PATCH": self._patch,
+            "DELETE": self._delete,
         }
         handler = handlers.get(m)
         if handler is None or (t.subresource and m == "DELETE"):
@@ -227,14 +264,29 @@ class ApiHandler:
 
     @staticmethod
     def _partial(obj: dict[str, Any]) -> dict[str, Any]:
-        return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj.get("metadata", {})}
+        return {
+            "kind": "PartialObjectMetadata",
+            "apiVersion": "meta.k8s.io/v1",
+            "metadata": obj.get("metadata", {}),
+        }
 
-    def _render_one(self, request: web.Request, kind: ServedKind, obj: dict[str, Any], status: int = 200,
-                    warnings: list[str] | None = None) -> web.Response:
+    def _render_one(
+        self,
+        request: web.Request,
+        kind: ServedKind,
+        obj: dict[str, Any],
+        status: int = 200,
+        warnings: list[str] | None = None,
+    ) -> web.Response:
         out = media.negotiate(request.headers.get("Accept"))
         if out.form == "table":
-            doc = table(kind, [obj], request.query.get("includeObject", "Metadata"), self._partial,
-                        {"resourceVersion": obj["metadata"].get("resourceVersion", "")})
+            doc = table(
+                kind,
+                [obj],
+                request.query.get("includeObject", "Metadata"),
+                self._partial,
+                {"resourceVersion": obj["metadata"].get("resourceVersion", "")},
+            )
             doc["apiVersion"] = f"meta.k8s.io/{out.version}"
             return _json(doc, status, warnings=warnings)
         if out.form == "partial":
@@ -250,7 +302,9 @@ class ApiHandler:
     @staticmethod
     def _query(request: web.Request, t: Target) -> ListQuery:
         q = request.query
-        return ListQuery(t.namespace, q.get("labelSelector"), q.get("fieldSelector"), q.get("limit"), q.get("continue"))
+        return ListQuery(
+            t.namespace, q.get("labelSelector"), q.get("fieldSelector"), q.get("limit"), q.get("continue")
+        )
 
     def _list(self, request: web.Request, t: Target) -> web.Response:
         page = list_page(self.store, t.kind, self._query(request, t))
@@ -261,10 +315,22 @@ class ApiHandler:
             doc["apiVersion"] = f"meta.k8s.io/{out.version}"
             return _json(doc)
         if out.form == "partial":
-            return _json({"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": meta,
-                          "items": [self._partial(o) for o in items]})
-        return _json({"kind": t.kind.list_kind, "apiVersion": t.kind.api_version, "metadata": meta,
-                      "items": [self._as_version(t.kind, o) for o in items]})
+            return _json(
+                {
+                    "kind": "PartialObjectMetadataList",
+                    "apiVersion": "meta.k8s.io/v1",
+                    "metadata": meta,
+                    "items": [self._partial(o) for o in items],
+                }
+            )
+        return _json(
+            {
+                "kind": t.kind.list_kind,
+                "apiVersion": t.kind.api_version,
+                "metadata": meta,
+                "items": [self._as_version(t.kind, o) for o in items],
+            }
+        )
 
     async def _scale(self, request: web.Request, t: Target) -> web.StreamResponse:
         """`/scale`: read or set `spec.replicas` through an autoscaling/v1 Scale."""
@@ -280,8 +346,9 @@ class ApiHandler:
         if not isinstance(body, (dict, list)):
             raise bad_request("the body must be a Scale object or a patch of one")
         patch_type = None if request.method == "PUT" else ctype
-        obj = await scale.write_scale(self.resources, t.kind, ns, t.name, body, patch_type, paths,
-                                      self._write_options(request))
+        obj = await scale.write_scale(
+            self.resources, t.kind, ns, t.name, body, patch_type, paths, self._write_options(request)
+        )
         return _json(scale.scale_of(obj, paths))
 
     # writes ----------------------------------------------------------------------------------------
@@ -316,7 +383,9 @@ class ApiHandler:
                 raise bad_request(f'Unsupported value: "{d}": supported values: "All"')
         validation = request.query.get("fieldValidation", "Warn")  # the real server's default since 1.27
         if validation not in ("Ignore", "Warn", "Strict"):
-            raise bad_request(f'Unsupported value: "{validation}": supported values: "Ignore", "Strict", "Warn"')
+            raise bad_request(
+                f'Unsupported value: "{validation}": supported values: "Ignore", "Strict", "Warn"'
+            )
         manager = request.query.get("fieldManager") or request.headers.get("User-Agent", "").split("/")[0]
         return WriteOptions(bool(dry) or dry_run, validation, manager[:128])
 
@@ -330,8 +399,14 @@ class ApiHandler:
     async def _update(self, request: web.Request, t: Target) -> web.StreamResponse:
         assert t.name is not None
         body = await self._decoded(request)
-        obj, warnings = await self.resources.update(t.kind, t.namespace or "", t.name, body, subresource=t.subresource,
-                                                    options=self._write_options(request))
+        obj, warnings = await self.resources.update(
+            t.kind,
+            t.namespace or "",
+            t.name,
+            body,
+            subresource=t.subresource,
+            options=self._write_options(request),
+        )
         return self._render_one(request, t.kind, obj, 200, warnings)
 
     async def _patch(self, request: web.Request, t: Target) -> web.StreamResponse:
@@ -349,17 +424,26 @@ class ApiHandler:
         patch = media.decode(raw, ctype)
         schema = (self.catalog.schema_for(t.kind) or {}) if ctype == media.STRATEGIC_PATCH else {}
         apply = patcher(ctype, patch, schema)
-        obj, warnings = await self.resources.patch(t.kind, t.namespace or "", t.name, apply,
-                                                   subresource=t.subresource, options=options)
+        obj, warnings = await self.resources.patch(
+            t.kind, t.namespace or "", t.name, apply, subresource=t.subresource, options=options
+        )
         return self._render_one(request, t.kind, obj, 200, warnings)
 
-    async def _apply(self, request: web.Request, t: Target, raw: bytes, options: WriteOptions) -> web.StreamResponse:
+    async def _apply(
+        self, request: web.Request, t: Target, raw: bytes, options: WriteOptions
+    ) -> web.StreamResponse:
         """Server-side apply: merge with field ownership, creating the object when missing."""
         assert t.name is not None
         force = media.truthy(request.query.get("force")) if "force" in request.query else False
         result = await self.applier.apply(
-            t.kind, t.namespace, t.name, raw, manager=request.query.get("fieldManager", ""), force=force,
-            subresource=t.subresource, options=options,
+            t.kind,
+            t.namespace,
+            t.name,
+            raw,
+            manager=request.query.get("fieldManager", ""),
+            force=force,
+            subresource=t.subresource,
+            options=options,
         )
         return self._render_one(request, t.kind, result.obj, 201 if result.created else 200, result.warnings)
 
@@ -367,7 +451,10 @@ class ApiHandler:
         data = await self._body(request) if request.can_read_body else b""
         if not data.strip():
             return {}
-        opts = media.decode(data, media.YAML if "yaml" in media.content_type(request.headers.get("Content-Type")) else media.JSON)
+        opts = media.decode(
+            data,
+            media.YAML if "yaml" in media.content_type(request.headers.get("Content-Type")) else media.JSON,
+        )
         if not isinstance(opts, dict):
             raise bad_request("DeleteOptions must be an object")
         return opts
@@ -379,8 +466,12 @@ class ApiHandler:
         if orphan is None and "orphanDependents" in request.query:
             orphan = media.truthy(request.query.get("orphanDependents"))
         if orphan is not None and policy:
-            raise ApiError(422, "Invalid", "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Invalid value: "
-                           f'"{policy}": orphanDependents and deletionPropagation cannot be both set')
+            raise ApiError(
+                422,
+                "Invalid",
+                'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Invalid value: '
+                f'"{policy}": orphanDependents and deletionPropagation cannot be both set',
+            )
         if orphan is not None:
             return "Orphan" if orphan else "Background"
         return str(policy) if policy else None
@@ -389,10 +480,17 @@ class ApiHandler:
         assert t.name is not None
         opts = await self._delete_options(request)
         dry = self._write_options(request, dry_run=bool(opts.get("dryRun"))).dry_run
-        obj, removed = await self.resources.delete(t.kind, t.namespace or "", t.name,
-                                                   preconditions=opts.get("preconditions"), dry_run=dry,
-                                                   propagation=self._propagation(request, opts))
-        return self._render_one(request, t.kind, obj, 200 if removed or obj["metadata"].get("deletionTimestamp") else 202)
+        obj, removed = await self.resources.delete(
+            t.kind,
+            t.namespace or "",
+            t.name,
+            preconditions=opts.get("preconditions"),
+            dry_run=dry,
+            propagation=self._propagation(request, opts),
+        )
+        return self._render_one(
+            request, t.kind, obj, 200 if removed or obj["metadata"].get("deletionTimestamp") else 202
+        )
 
     async def _delete_collection(self, request: web.Request, t: Target) -> web.StreamResponse:
         opts = await self._delete_options(request)
@@ -401,17 +499,31 @@ class ApiHandler:
         items, _ = select(self.store, t.kind, self._query(request, t))
         removed = await self.resources.delete_all(t.kind, items, dry_run=dry, propagation=propagation)
         deleted = [self._as_version(t.kind, obj) for obj in removed]
-        return _json({"kind": t.kind.list_kind, "apiVersion": t.kind.api_version,
-                      "metadata": {"resourceVersion": str(self.store.rv)}, "items": deleted})
+        return _json(
+            {
+                "kind": t.kind.list_kind,
+                "apiVersion": t.kind.api_version,
+                "metadata": {"resourceVersion": str(self.store.rv)},
+                "items": deleted,
+            }
+        )
 
     # watch -----------------------------------------------------------------------------------------
-    def _renderer(self, request: web.Request, kind: ServedKind) -> tuple[str, Callable[[str, dict[str, Any]], dict[str, Any]]]:
+    def _renderer(
+        self, request: web.Request, kind: ServedKind
+    ) -> tuple[str, Callable[[str, dict[str, Any]], dict[str, Any]]]:
         out = media.negotiate(request.headers.get("Accept"))
         if out.form == "table":
             include = request.query.get("includeObject", "Metadata")
 
             def as_table(_: str, obj: dict[str, Any]) -> dict[str, Any]:
-                doc = table(kind, [obj], include, self._partial, {"resourceVersion": obj["metadata"].get("resourceVersion", "")})
+                doc = table(
+                    kind,
+                    [obj],
+                    include,
+                    self._partial,
+                    {"resourceVersion": obj["metadata"].get("resourceVersion", "")},
+                )
                 doc["apiVersion"] = f"meta.k8s.io/{out.version}"
                 return doc
 
@@ -422,6 +534,13 @@ class ApiHandler:
 
     async def _watch(self, request: web.Request, t: Target) -> web.StreamResponse:
         fmt, render = self._renderer(request, t.kind)
-        stream = WatchStream(self.store, t.kind, t.namespace if t.kind.namespaced else None, fmt, render,
-                             bookmark_interval=self.bookmark_interval, default_timeout=self.default_watch_timeout)
+        stream = WatchStream(
+            self.store,
+            t.kind,
+            t.namespace if t.kind.namespaced else None,
+            fmt,
+            render,
+            bookmark_interval=self.bookmark_interval,
+            default_timeout=self.default_watch_timeout,
+        )
         return await stream.serve(request)

@@ -18,7 +18,9 @@ def render(url: str, ca_path: Path, token: str) -> str:
         "kind": "Config",
         "clusters": [{"name": CONTEXT, "cluster": {"server": url, "certificate-authority-data": ca_data}}],
         "users": [{"name": "admin", "user": {"token": token}}],
-        "contexts": [{"name": CONTEXT, "context": {"cluster": CONTEXT, "user": "admin", "namespace": "default"}}],
+        "contexts": [
+            {"name": CONTEXT, "context": {"cluster": CONTEXT, "user": "admin", "namespace": "default"}}
+        ],
         "current-context": CONTEXT,
         "preferences": {},
     }

@@ -53,7 +53,7 @@ def _refs(node: Any, out: set[str]) -> None:
         if isinstance(cur, Mapping):
             ref = cur.get("$ref")
             if isinstance(ref, str) and ref.startswith(_REF_V3):
-                out.add(ref[len(_REF_V3):])
+                out.add(ref[len(_REF_V3) :])
             stack.extend(cur.values())
         elif isinstance(cur, (list, tuple)):
             stack.extend(cur)
@@ -86,13 +86,26 @@ def crd_definition_name(kind: ServedKind) -> str:
 
 
 def crd_schema(kind: ServedKind) -> dict[str, Any]:
-    schema = copy.deepcopy(dict(kind.schema or {"type": "object", "x-kubernetes-preserve-unknown-fields": True}))
+    schema = copy.deepcopy(
+        dict(kind.schema or {"type": "object", "x-kubernetes-preserve-unknown-fields": True})
+    )
     props = schema.setdefault("properties", {})
-    props["apiVersion"] = {"type": "string", "description": "APIVersion defines the versioned schema of this representation of an object."}
-    props["kind"] = {"type": "string", "description": "Kind is a string value representing the REST resource this object represents."}
-    props["metadata"] = {"allOf": [{"$ref": _REF_V3 + OBJECT_META}], "description": "Standard object's metadata."}
+    props["apiVersion"] = {
+        "type": "string",
+        "description": "APIVersion defines the versioned schema of this representation of an object.",
+    }
+    props["kind"] = {
+        "type": "string",
+        "description": "Kind is a string value representing the REST resource this object represents.",
+    }
+    props["metadata"] = {
+        "allOf": [{"$ref": _REF_V3 + OBJECT_META}],
+        "description": "Standard object's metadata.",
+    }
     schema.setdefault("type", "object")
-    schema["x-kubernetes-group-version-kind"] = [{"group": kind.group, "version": kind.version, "kind": kind.kind}]
+    schema["x-kubernetes-group-version-kind"] = [
+        {"group": kind.group, "version": kind.version, "kind": kind.kind}
+    ]
     return schema
 
 
@@ -106,7 +119,9 @@ def _list_schema(kind: ServedKind, item_name: str) -> dict[str, Any]:
             "items": {"type": "array", "items": {"$ref": _REF_V3 + item_name}},
             "metadata": {"allOf": [{"$ref": _REF_V3 + "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta"}]},
         },
-        "x-kubernetes-group-version-kind": [{"group": kind.group, "version": kind.version, "kind": kind.list_kind}],
+        "x-kubernetes-group-version-kind": [
+            {"group": kind.group, "version": kind.version, "kind": kind.list_kind}
+        ],
     }
 
 
@@ -122,18 +137,34 @@ def _paths(kind: ServedKind, def_name: str) -> dict[str, Any]:
     base = "/" + _gv_path(kind.group, kind.version)
     coll = f"{base}/namespaces/{{namespace}}/{kind.plural}" if kind.namespaced else f"{base}/{kind.plural}"
     gvk = {"group": kind.group, "version": kind.version, "kind": kind.kind}
-    ok = {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": _REF_V3 + def_name}}}}}
+    ok = {
+        "200": {
+            "description": "OK",
+            "content": {"application/json": {"schema": {"$ref": _REF_V3 + def_name}}},
+        }
+    }
 
     def op(action: str, params: list[str]) -> dict[str, Any]:
-        return {"operationId": f"{action}{kind.kind}", "responses": ok, "x-kubernetes-action": action,
-                "x-kubernetes-group-version-kind": gvk, "parameters": [_param(p) for p in params]}
+        return {
+            "operationId": f"{action}{kind.kind}",
+            "responses": ok,
+            "x-kubernetes-action": action,
+            "x-kubernetes-group-version-kind": gvk,
+            "parameters": [_param(p) for p in params],
+        }
 
     write = ["dryRun", "fieldManager", "fieldValidation"]
     return {
-        coll: {"get": op("list", ["labelSelector", "fieldSelector", "limit", "continue", "watch"]),
-               "post": op("post", write)},
-        coll + "/{name}": {"get": op("get", []), "put": op("put", write), "patch": op("patch", [*write, "force"]),
-                           "delete": op("delete", ["dryRun"])},
+        coll: {
+            "get": op("list", ["labelSelector", "fieldSelector", "limit", "continue", "watch"]),
+            "post": op("post", write),
+        },
+        coll + "/{name}": {
+            "get": op("get", []),
+            "put": op("put", write),
+            "patch": op("patch", [*write, "force"]),
+            "delete": op("delete", ["dryRun"]),
+        },
     }
 
 
@@ -184,7 +215,8 @@ class OpenAPI:
             for v in versions:
                 key = _gv_path(group, v)
                 builtin = self._catalog.is_builtin_group(group) and all(
-                    k.crd is None for k in self._catalog.kinds(group, v))
+                    k.crd is None for k in self._catalog.kinds(group, v)
+                )
                 if builtin and key in self._builtin:
                     doc, digest = self._builtin[key]
                 else:
@@ -199,8 +231,12 @@ class OpenAPI:
 
     def v3_index(self) -> dict[str, Any]:
         self._refresh()
-        return {"paths": {key: {"serverRelativeURL": f"/openapi/v3/{key}?hash={self._hashes[key]}"}
-                          for key in self._parsed}}
+        return {
+            "paths": {
+                key: {"serverRelativeURL": f"/openapi/v3/{key}?hash={self._hashes[key]}"}
+                for key in self._parsed
+            }
+        }
 
     def v3_group_version(self, key: str) -> dict[str, Any] | None:
         self._refresh()
@@ -214,6 +250,5 @@ class OpenAPI:
             for doc in self._parsed.values():
                 defs.update(doc["components"]["schemas"])
             text = json.dumps(defs).replace('"' + _REF_V3, '"#/definitions/')
-            self._v2 = {"swagger": "2.0", "info": self._info, "paths": {},
-                        "definitions": json.loads(text)}
+            self._v2 = {"swagger": "2.0", "info": self._info, "paths": {}, "definitions": json.loads(text)}
         return self._v2

@@ -49,10 +49,17 @@ def _path(*parts: str) -> Getter:
     return get
 
 
-def _col(name: str, getter: Getter, type_: str = "string", description: str = "", priority: int = 0) -> Column:
+def _col(
+    name: str, getter: Getter, type_: str = "string", description: str = "", priority: int = 0
+) -> Column:
     return (
-        {"name": name, "type": type_, "format": "name" if name == "Name" else "", "description": description,
-         "priority": priority},
+        {
+            "name": name,
+            "type": type_,
+            "format": "name" if name == "Name" else "",
+            "description": description,
+            "priority": priority,
+        },
         getter,
     )
 
@@ -60,13 +67,25 @@ def _col(name: str, getter: Getter, type_: str = "string", description: str = ""
 def _hpa_target(metric: Mapping[str, Any]) -> str:
     """One metric as kubectl's TARGETS column prints it; no metric ever has a current value here."""
     kind = metric.get("type")
-    body = metric.get({"Resource": "resource", "ContainerResource": "containerResource", "Pods": "pods",
-                       "Object": "object", "External": "external"}.get(str(kind), "")) or {}
+    body = (
+        metric.get(
+            {
+                "Resource": "resource",
+                "ContainerResource": "containerResource",
+                "Pods": "pods",
+                "Object": "object",
+                "External": "external",
+            }.get(str(kind), "")
+        )
+        or {}
+    )
     target = body.get("target") or {}
     if kind in ("Resource", "ContainerResource"):
         if target.get("averageValue") is not None:
             return f"{body.get('name', '')}: <unknown>/{target['averageValue']}"
-        goal = f"{target['averageUtilization']}%" if target.get("averageUtilization") is not None else "<auto>"
+        goal = (
+            f"{target['averageUtilization']}%" if target.get("averageUtilization") is not None else "<auto>"
+        )
         return f"{body.get('name', '')}: <unknown>/{goal}"
     if kind in ("Pods", "Object", "External"):
         if target.get("averageValue") is not None:
@@ -115,7 +134,9 @@ def _job_status(o: Mapping[str, Any]) -> str:
 
 
 def _ingress_hosts(o: Mapping[str, Any]) -> str:
-    hosts = [str(r["host"]) for r in _path("spec", "rules")(o) or [] if isinstance(r, Mapping) and r.get("host")]
+    hosts = [
+        str(r["host"]) for r in _path("spec", "rules")(o) or [] if isinstance(r, Mapping) and r.get("host")
+    ]
     return ",".join(hosts) or "*"
 
 
@@ -124,59 +145,114 @@ def _role_ref(o: Mapping[str, Any]) -> str:
 
 
 _NAME = _col("Name", _path("metadata", "name"), description="Name must be unique within a namespace.")
-_AGE = _col("Age", lambda o: age(_path("metadata", "creationTimestamp")(o)),
-            description="CreationTimestamp is a timestamp representing the server time when this object was created.")
+_AGE = _col(
+    "Age",
+    lambda o: age(_path("metadata", "creationTimestamp")(o)),
+    description="CreationTimestamp is a timestamp representing the server time when this object was created.",
+)
 
 _BUILTIN: dict[tuple[str, str], list[Column]] = {
-    ("", "pods"): [_col("Ready", _pod_ready), _col("Status", lambda o: _path("status", "phase")(o) or "Pending"),
-                   _col("Restarts", lambda o: sum(s.get("restartCount", 0) for s in (_path("status", "containerStatuses")(o) or [])), "integer")],
+    ("", "pods"): [
+        _col("Ready", _pod_ready),
+        _col("Status", lambda o: _path("status", "phase")(o) or "Pending"),
+        _col(
+            "Restarts",
+            lambda o: sum(s.get("restartCount", 0) for s in (_path("status", "containerStatuses")(o) or [])),
+            "integer",
+        ),
+    ],
     ("", "namespaces"): [_col("Status", lambda o: _path("status", "phase")(o) or "Active")],
-    ("", "configmaps"): [_col("Data", lambda o: len(o.get("data") or {}) + len(o.get("binaryData") or {}), "integer")],
+    ("", "configmaps"): [
+        _col("Data", lambda o: len(o.get("data") or {}) + len(o.get("binaryData") or {}), "integer")
+    ],
     ("", "secrets"): [_col("Type", _path("type")), _col("Data", _len(_path("data")), "integer")],
     ("", "serviceaccounts"): [_col("Secrets", _len(_path("secrets")), "integer")],
-    ("", "services"): [_col("Type", lambda o: _path("spec", "type")(o) or "ClusterIP"),
-                       _col("Cluster-IP", lambda o: _path("spec", "clusterIP")(o) or "<none>"),
-                       _col("External-IP", lambda o: "<none>"), _col("Port(s)", _ports)],
-    ("apps", "deployments"): [_col("Ready", _ready(_path("status", "readyReplicas"), _path("spec", "replicas"))),
-                              _col("Up-to-date", _num(_path("status", "updatedReplicas")), "integer"),
-                              _col("Available", _num(_path("status", "availableReplicas")), "integer")],
-    ("apps", "statefulsets"): [_col("Ready", _ready(_path("status", "readyReplicas"), _path("spec", "replicas")))],
-    ("apps", "replicasets"): [_col("Desired", _num(_path("spec", "replicas")), "integer"),
-                              _col("Current", _num(_path("status", "replicas")), "integer"),
-                              _col("Ready", _num(_path("status", "readyReplicas")), "integer")],
-    ("apps", "daemonsets"): [_col("Desired", _num(_path("status", "desiredNumberScheduled")), "integer"),
-                             _col("Current", _num(_path("status", "currentNumberScheduled")), "integer"),
-                             _col("Ready", _num(_path("status", "numberReady")), "integer")],
-    ("batch", "jobs"): [_col("Status", _job_status),
-                        _col("Completions", _ready(_path("status", "succeeded"), lambda o: _path("spec", "completions")(o) or 1))],
-    ("networking.k8s.io", "ingresses"): [_col("Class", lambda o: _path("spec", "ingressClassName")(o) or "<none>"),
-                                         _col("Hosts", _ingress_hosts), _col("Address", lambda o: ""),
-                                         _col("Ports", lambda o: "80, 443" if _path("spec", "tls")(o) else "80")],
+    ("", "services"): [
+        _col("Type", lambda o: _path("spec", "type")(o) or "ClusterIP"),
+        _col("Cluster-IP", lambda o: _path("spec", "clusterIP")(o) or "<none>"),
+        _col("External-IP", lambda o: "<none>"),
+        _col("Port(s)", _ports),
+    ],
+    ("apps", "deployments"): [
+        _col("Ready", _ready(_path("status", "readyReplicas"), _path("spec", "replicas"))),
+        _col("Up-to-date", _num(_path("status", "updatedReplicas")), "integer"),
+        _col("Available", _num(_path("status", "availableReplicas")), "integer"),
+    ],
+    ("apps", "statefulsets"): [
+        _col("Ready", _ready(_path("status", "readyReplicas"), _path("spec", "replicas")))
+    ],
+    ("apps", "replicasets"): [
+        _col("Desired", _num(_path("spec", "replicas")), "integer"),
+        _col("Current", _num(_path("status", "replicas")), "integer"),
+        _col("Ready", _num(_path("status", "readyReplicas")), "integer"),
+    ],
+    ("apps", "daemonsets"): [
+        _col("Desired", _num(_path("status", "desiredNumberScheduled")), "integer"),
+        _col("Current", _num(_path("status", "currentNumberScheduled")), "integer"),
+        _col("Ready", _num(_path("status", "numberReady")), "integer"),
+    ],
+    ("batch", "jobs"): [
+        _col("Status", _job_status),
+        _col(
+            "Completions",
+            _ready(_path("status", "succeeded"), lambda o: _path("spec", "completions")(o) or 1),
+        ),
+    ],
+    ("networking.k8s.io", "ingresses"): [
+        _col("Class", lambda o: _path("spec", "ingressClassName")(o) or "<none>"),
+        _col("Hosts", _ingress_hosts),
+        _col("Address", lambda o: ""),
+        _col("Ports", lambda o: "80, 443" if _path("spec", "tls")(o) else "80"),
+    ],
     ("autoscaling", "horizontalpodautoscalers"): [
-        _col("Reference", lambda o: f"{_path('spec', 'scaleTargetRef', 'kind')(o)}/{_path('spec', 'scaleTargetRef', 'name')(o)}"),
+        _col(
+            "Reference",
+            lambda o: (
+                f"{_path('spec', 'scaleTargetRef', 'kind')(o)}/{_path('spec', 'scaleTargetRef', 'name')(o)}"
+            ),
+        ),
         _col("Targets", _hpa_targets),
         _col("MinPods", lambda o: _path("spec", "minReplicas")(o) or 1, "integer"),
         _col("MaxPods", _num(_path("spec", "maxReplicas")), "integer"),
-        _col("Replicas", _num(_path("status", "currentReplicas")), "integer")],
-    ("", "persistentvolumeclaims"): [_col("Status", lambda o: _path("status", "phase")(o) or "Pending"),
-                                     _col("Volume", lambda o: _path("spec", "volumeName")(o) or ""),
-                                     _col("StorageClass", lambda o: _path("spec", "storageClassName")(o) or "<unset>")],
-    ("storage.k8s.io", "storageclasses"): [_col("Provisioner", _path("provisioner")),
-                                           _col("ReclaimPolicy", lambda o: o.get("reclaimPolicy") or "Delete")],
+        _col("Replicas", _num(_path("status", "currentReplicas")), "integer"),
+    ],
+    ("", "persistentvolumeclaims"): [
+        _col("Status", lambda o: _path("status", "phase")(o) or "Pending"),
+        _col("Volume", lambda o: _path("spec", "volumeName")(o) or ""),
+        _col("StorageClass", lambda o: _path("spec", "storageClassName")(o) or "<unset>"),
+    ],
+    ("storage.k8s.io", "storageclasses"): [
+        _col("Provisioner", _path("provisioner")),
+        _col("ReclaimPolicy", lambda o: o.get("reclaimPolicy") or "Delete"),
+    ],
     ("rbac.authorization.k8s.io", "rolebindings"): [_col("Role", _role_ref)],
     ("rbac.authorization.k8s.io", "clusterrolebindings"): [_col("Role", _role_ref)],
     ("coordination.k8s.io", "leases"): [_col("Holder", lambda o: _path("spec", "holderIdentity")(o) or "")],
-    ("", "events"): [_col("Type", _path("type")), _col("Reason", _path("reason")),
-                     _col("Object", lambda o: f"{str(_path('involvedObject', 'kind')(o) or '').lower()}/{_path('involvedObject', 'name')(o)}"),
-                     _col("Message", _path("message"))],
-    ("batch", "cronjobs"): [_col("Schedule", _path("spec", "schedule")),
-                            _col("Suspend", lambda o: bool(_path("spec", "suspend")(o)), "boolean")],
+    ("", "events"): [
+        _col("Type", _path("type")),
+        _col("Reason", _path("reason")),
+        _col(
+            "Object",
+            lambda o: (
+                f"{str(_path('involvedObject', 'kind')(o) or '').lower()}/"
+                f"{_path('involvedObject', 'name')(o)}"
+            ),
+        ),
+        _col("Message", _path("message")),
+    ],
+    ("batch", "cronjobs"): [
+        _col("Schedule", _path("spec", "schedule")),
+        _col("Suspend", lambda o: bool(_path("spec", "suspend")(o)), "boolean"),
+    ],
 }
 
 
 def jsonpath(expr: str) -> Getter:
     """The subset of kubectl JSONPath printer columns use: `.a.b`, `[0]`, `[?(@.k=="v")]`, `['x.y']`."""
-    tokens = re.findall(r"\[\?\(@\.([\w.-]+)\s*==\s*[\"']([^\"']*)[\"']\)\]|\[(\d+)\]|\['([^']*)'\]|\.([\w-]+)", expr.strip("{} "))
+    tokens = re.findall(
+        r"\[\?\(@\.([\w.-]+)\s*==\s*[\"']([^\"']*)[\"']\)\]|\[(\d+)\]|\['([^']*)'\]|\.([\w-]+)",
+        expr.strip("{} "),
+    )
 
     def get(obj: Mapping[str, Any]) -> Any:
         cur: list[Any] = [obj]
@@ -185,7 +261,11 @@ def jsonpath(expr: str) -> Getter:
             for c in cur:
                 if flt_key:
                     items = c if isinstance(c, list) else []
-                    nxt.extend(i for i in items if isinstance(i, Mapping) and str(_path(*flt_key.split("."))(i)) == flt_val)
+                    nxt.extend(
+                        i
+                        for i in items
+                        if isinstance(i, Mapping) and str(_path(*flt_key.split("."))(i)) == flt_val
+                    )
                 elif index:
                     if isinstance(c, list) and int(index) < len(c):
                         nxt.append(c[int(index)])
@@ -208,7 +288,15 @@ def _crd_columns(kind: ServedKind) -> list[Column]:
         type_ = str(pc.get("type", "string"))
         if type_ == "date":
             getter = (lambda g: lambda o: age(g(o)) if g(o) is not None else None)(getter)
-        cols.append(_col(str(pc.get("name", "")), getter, type_, str(pc.get("description", "")), int(pc.get("priority", 0))))
+        cols.append(
+            _col(
+                str(pc.get("name", "")),
+                getter,
+                type_,
+                str(pc.get("description", "")),
+                int(pc.get("priority", 0)),
+            )
+        )
     return cols
 
 
@@ -230,7 +318,10 @@ def _cell(value: Any) -> Any:
 
 
 def table(
-    kind: ServedKind, objs: Sequence[dict[str, Any]], include: str, partial: Callable[[dict[str, Any]], dict[str, Any]],
+    kind: ServedKind,
+    objs: Sequence[dict[str, Any]],
+    include: str,
+    partial: Callable[[dict[str, Any]], dict[str, Any]],
     list_meta: dict[str, Any],
 ) -> dict[str, Any]:
     cols = columns(kind)
@@ -242,5 +333,10 @@ def table(
         elif include != "None":
             row["object"] = partial(o)
         rows.append(row)
-    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": list_meta,
-            "columnDefinitions": [c for c, _ in cols], "rows": rows}
+    return {
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": list_meta,
+        "columnDefinitions": [c for c, _ in cols],
+        "rows": rows,
+    }

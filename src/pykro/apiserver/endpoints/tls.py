@@ -72,9 +72,15 @@ def _new_ca(directory: Path) -> None:
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-                key_encipherment=False, data_encipherment=False, key_agreement=False,
-                encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -115,7 +121,9 @@ def _new_serving_cert(directory: Path, hosts: list[str]) -> None:
 def _cert_hosts(path: Path) -> set[str]:
     cert = x509.load_pem_x509_certificate(path.read_bytes())
     sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    return {str(v) for v in sans.get_values_for_type(x509.IPAddress)} | set(sans.get_values_for_type(x509.DNSName))
+    return {str(v) for v in sans.get_values_for_type(x509.IPAddress)} | set(
+        sans.get_values_for_type(x509.DNSName)
+    )
 
 
 def load_or_create(directory: Path, extra_hosts: tuple[str, ...] = ()) -> Credentials:

@@ -20,8 +20,17 @@ Render = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 
 class WatchStream:
-    def __init__(self, store: Store, kind: ServedKind, namespace: str | None, fmt: str, render: Render, *,
-                 bookmark_interval: float, default_timeout: float) -> None:
+    def __init__(
+        self,
+        store: Store,
+        kind: ServedKind,
+        namespace: str | None,
+        fmt: str,
+        render: Render,
+        *,
+        bookmark_interval: float,
+        default_timeout: float,
+    ) -> None:
         self.store = store
         self.kind = kind
         self.namespace = namespace
@@ -51,13 +60,18 @@ class WatchStream:
         resp = web.StreamResponse(headers={"Content-Type": "application/json", "Cache-Control": "no-cache"})
         resp.enable_chunked_encoding()
         start_rv = self.store.rv
-        watcher = Watcher(self.kind.gr, self.namespace, labels, fields, since if since is not None else start_rv)
+        watcher = Watcher(
+            self.kind.gr, self.namespace, labels, fields, since if since is not None else start_rv
+        )
         initial: list[dict[str, Any]] = []
         # Snapshot and subscription happen without an await in between, so no event falls in a gap.
         try:
             if send_initial:
-                initial = [o for o in self.store.items(self.kind.gr, self.namespace)
-                           if labels.matches(o["metadata"].get("labels")) and fields.matches(o)]
+                initial = [
+                    o
+                    for o in self.store.items(self.kind.gr, self.namespace)
+                    if labels.matches(o["metadata"].get("labels")) and fields.matches(o)
+                ]
                 watcher.min_rv = start_rv
                 self.store.log.subscribe(watcher, None)
             else:
@@ -67,14 +81,20 @@ class WatchStream:
                 raise
             # The real server reports an expired version as an ERROR event in a 200 stream.
             await resp.prepare(request)
-            await resp.write(json.dumps({"type": "ERROR", "object": gone(err.message).status()}).encode() + b"\n")
+            await resp.write(
+                json.dumps({"type": "ERROR", "object": gone(err.message).status()}).encode() + b"\n"
+            )
             await resp.write_eof()
             return resp
         try:
             await resp.prepare(request)
             if initial:
-                await resp.write(b"".join(Event(0, "ADDED", self.kind.gr, o, None).encoded(self.fmt, self.render)
-                                          for o in initial))
+                await resp.write(
+                    b"".join(
+                        Event(0, "ADDED", self.kind.gr, o, None).encoded(self.fmt, self.render)
+                        for o in initial
+                    )
+                )
             if send_initial and bookmarks:
                 await resp.write(self._bookmark(start_rv, initial_end=True))
             await self._pump(resp, watcher, timeout, bookmarks)
@@ -91,7 +111,9 @@ class WatchStream:
         obj = {"kind": self.kind.kind, "apiVersion": self.kind.api_version, "metadata": meta}
         return json.dumps({"type": "BOOKMARK", "object": obj}, separators=(",", ":")).encode() + b"\n"
 
-    async def _pump(self, resp: web.StreamResponse, watcher: Watcher, timeout: float, bookmarks: bool) -> None:
+    async def _pump(
+        self, resp: web.StreamResponse, watcher: Watcher, timeout: float, bookmarks: bool
+    ) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         last_sent = watcher.min_rv

@@ -52,7 +52,9 @@ def negotiate(accept: str | None) -> Output:
             continue
         if as_:
             continue
-        if mtype in (JSON, YAML, "*/*", "application/*", "application/json-seq") or mtype.startswith("application/json"):
+        if mtype in (JSON, YAML, "*/*", "application/*", "application/json-seq") or mtype.startswith(
+            "application/json"
+        ):
             return Output("object")
     return Output("object")
 

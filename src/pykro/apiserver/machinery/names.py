@@ -80,7 +80,8 @@ def _qualified_key(key: str) -> str | None:
     if not name or len(name) > 63 or not _QUALIFIED_NAME.match(name):
         return (
             "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with "
-            "an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc'), and be at most 63 characters"
+            "an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc'), and be at most 63 "
+            "characters"
         )
     return None
 
@@ -89,7 +90,9 @@ def validate_meta(meta: dict[str, Any], check: NameCheck) -> list[Cause]:
     causes: list[Cause] = []
     name = meta.get("name")
     if not isinstance(name, str) or not name:
-        causes.append(Cause("metadata.name", "Required value: name or generateName is required", "FieldValueRequired"))
+        causes.append(
+            Cause("metadata.name", "Required value: name or generateName is required", "FieldValueRequired")
+        )
     else:
         problem = check(name)
         if problem:
@@ -99,7 +102,9 @@ def validate_meta(meta: dict[str, Any], check: NameCheck) -> list[Cause]:
         if value is None:
             continue
         if not isinstance(value, dict):
-            causes.append(Cause(f"metadata.{field}", "Invalid value: must be a map of strings", "FieldValueTypeInvalid"))
+            causes.append(
+                Cause(f"metadata.{field}", "Invalid value: must be a map of strings", "FieldValueTypeInvalid")
+            )
             continue
         for k, v in value.items():
             where = f"metadata.{field}"
@@ -107,13 +112,24 @@ def validate_meta(meta: dict[str, Any], check: NameCheck) -> list[Cause]:
             if problem:
                 causes.append(Cause(where, f'Invalid value: "{k}": {problem}'))
             if not isinstance(v, str):
-                causes.append(Cause(f"{where}.{k}", "Invalid value: must be a string", "FieldValueTypeInvalid"))
+                causes.append(
+                    Cause(f"{where}.{k}", "Invalid value: must be a string", "FieldValueTypeInvalid")
+                )
             elif field == "labels" and (len(v) > 63 or not _LABEL_VALUE.match(v)):
-                causes.append(Cause(where, f'Invalid value: "{v}": a valid label must be an empty string or consist '
-                                    "of alphanumeric characters, '-', '_' or '.', and must start and end with an "
-                                    "alphanumeric character, at most 63 characters"))
+                causes.append(
+                    Cause(
+                        where,
+                        f'Invalid value: "{v}": a valid label must be an empty string or consist '
+                        "of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+                        "alphanumeric character, at most 63 characters",
+                    )
+                )
     for field in ("finalizers",):
         value = meta.get(field)
         if value is not None and (not isinstance(value, list) or not all(isinstance(f, str) for f in value)):
-            causes.append(Cause(f"metadata.{field}", "Invalid value: must be a list of strings", "FieldValueTypeInvalid"))
+            causes.append(
+                Cause(
+                    f"metadata.{field}", "Invalid value: must be a list of strings", "FieldValueTypeInvalid"
+                )
+            )
     return causes

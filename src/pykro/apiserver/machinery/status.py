@@ -120,7 +120,11 @@ def forbidden(message: str) -> ApiError:
 
 
 def method_not_allowed(method: str, what: str) -> ApiError:
-    return ApiError(405, "MethodNotAllowed", f"the server does not allow this method on the requested resource: {method} {what}")
+    return ApiError(
+        405,
+        "MethodNotAllowed",
+        f"the server does not allow this method on the requested resource: {method} {what}",
+    )
 
 
 def gone(message: str) -> ApiError:
@@ -135,7 +139,8 @@ def unsupported_media_type(content_type: str, supported: list[str]) -> ApiError:
     return ApiError(
         415,
         "UnsupportedMediaType",
-        f'the body of the request was in an unknown format "{content_type}"; accepted: {", ".join(supported)}',
+        f'the body of the request was in an unknown format "{content_type}"; '
+        f"accepted: {', '.join(supported)}",
     )
 
 

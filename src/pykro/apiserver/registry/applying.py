@@ -32,8 +32,16 @@ class Applier:
         self.memo = ApplyMemo()
 
     async def apply(
-        self, kind: ServedKind, namespace: str | None, name: str, raw: bytes, *, manager: str, force: bool,
-        subresource: str = "", options: WriteOptions,
+        self,
+        kind: ServedKind,
+        namespace: str | None,
+        name: str,
+        raw: bytes,
+        *,
+        manager: str,
+        force: bool,
+        subresource: str = "",
+        options: WriteOptions,
     ) -> Applied:
         """Apply the configuration `raw` (YAML or JSON) as `manager`; creates the object when missing."""
         store = self.resources.store
@@ -49,12 +57,20 @@ class Applier:
         raw_meta = applied.get("metadata")
         meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
         if meta.get("name") not in (None, name):
-            raise bad_request(f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})")
+            raise bad_request(
+                f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})"
+            )
         check_type(kind, applied, required=True)
         try:
             result = server_side_apply(
-                live, applied, manager=manager, force=force, schema=self.catalog.schema_for(kind) or {},
-                now=now_rfc3339(), subresource=subresource, status_subresource="status" in kind.subresources,
+                live,
+                applied,
+                manager=manager,
+                force=force,
+                schema=self.catalog.schema_for(kind) or {},
+                now=now_rfc3339(),
+                subresource=subresource,
+                status_subresource="status" in kind.subresources,
             )
         except ApplyConflict as err:
             details = {"name": name, "kind": kind.plural, "group": kind.group, "causes": err.causes()}

@@ -73,9 +73,17 @@ def _builtin_infos(registry: SchemaRegistry) -> list[ServedKind]:
         gvk = info.gvk
         out.append(
             ServedKind(
-                gvk.group, gvk.version, gvk.kind, info.plural, info.singular, info.namespaced,
-                frozenset(info.subresources), tuple(info.short_names), tuple(info.verbs),
-                tuple(info.categories), info.list_kind,
+                gvk.group,
+                gvk.version,
+                gvk.kind,
+                info.plural,
+                info.singular,
+                info.namespaced,
+                frozenset(info.subresources),
+                tuple(info.short_names),
+                tuple(info.verbs),
+                tuple(info.categories),
+                info.list_kind,
             )
         )
     return out
@@ -86,7 +94,9 @@ class Catalog:
     owner of both, so a CRD change updates what is served and how patches and applies are typed
     together. Changes bump `generation`."""
 
-    def __init__(self, builtins: Iterable[ServedKind] | None = None, registry: SchemaRegistry | None = None) -> None:
+    def __init__(
+        self, builtins: Iterable[ServedKind] | None = None, registry: SchemaRegistry | None = None
+    ) -> None:
         self.schemas = registry if registry is not None else SchemaRegistry()
         self._by_gv: dict[tuple[str, str], dict[str, ServedKind]] = {}
         self._builtin_groups: set[str] = set()
@@ -116,8 +126,10 @@ class Catalog:
         versions: dict[str, list[str]] = {}
         for group, version in self._by_gv:
             versions.setdefault(group, []).append(version)
+
         def order(g: str) -> tuple[int, str]:
             return (0 if g == "" else 1 if g in self._builtin_groups else 2, g)
+
         return [(g, sorted(versions[g], key=version_priority)) for g in sorted(versions, key=order)]
 
     def preferred(self, group: str, plural: str) -> ServedKind | None:

@@ -43,7 +43,8 @@ def select(store: Store, kind: ServedKind, query: ListQuery) -> tuple[list[Obj],
     if namespace is None and pinned_ns is not None and kind.namespaced:
         namespace = pinned_ns
     items = [
-        o for o in store.items(kind.gr, namespace)
+        o
+        for o in store.items(kind.gr, namespace)
         if labels.matches(o["metadata"].get("labels")) and fields.matches(o)
     ]
     return items, not (labels.empty and not fields.requirements)
@@ -70,7 +71,11 @@ def list_page(store: Store, kind: ServedKind, query: ListQuery) -> Page:
             raise bad_request(f"invalid limit {query.limit!r}") from None
         if 0 < limit < len(items):
             last = items[limit - 1]["metadata"]
-            state = {"rv": int(meta["resourceVersion"]), "ns": last.get("namespace", ""), "name": last["name"]}
+            state = {
+                "rv": int(meta["resourceVersion"]),
+                "ns": last.get("namespace", ""),
+                "name": last["name"],
+            }
             meta["continue"] = base64.urlsafe_b64encode(json.dumps(state).encode()).decode()
             if not selective:  # kube-apiserver can't count selected items
                 meta["remainingItemCount"] = len(items) - limit

@@ -26,7 +26,9 @@ class WriteOptions:
     """Per-request write parameters (query string of the real API)."""
 
     dry_run: bool = False
-    field_validation: str = "Ignore"  # Strict | Warn | Ignore (HTTP requests default to Warn, as the real server)
+    field_validation: str = (
+        "Ignore"  # Strict | Warn | Ignore (HTTP requests default to Warn, as the real server)
+    )
     field_manager: str = ""  # `fieldManager`, else the client's User-Agent program name (as the real server)
     patch_type: str = ""  # content type of a PATCH (apply: "application/apply-patch+yaml"), "" for POST/PUT
 

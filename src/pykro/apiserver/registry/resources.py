@@ -42,7 +42,11 @@ _SERVER_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGraceP
 
 
 def tracks_generation(kind: ServedKind) -> bool:
-    return kind.crd is not None or kind.gr in _GENERATION_EXTRA or ("status" in kind.subresources and kind.group != "")
+    return (
+        kind.crd is not None
+        or kind.gr in _GENERATION_EXTRA
+        or ("status" in kind.subresources and kind.group != "")
+    )
 
 
 def _spec_part(obj: dict[str, Any]) -> dict[str, Any]:
@@ -68,7 +72,9 @@ def check_type(kind: ServedKind, body: dict[str, Any], *, required: bool = False
                 f"({kind.api_version})"
             )
     if body_kind != kind.kind:
-        raise bad_request(f"the kind in the data ({body_kind}) does not match the expected kind ({kind.kind})")
+        raise bad_request(
+            f"the kind in the data ({body_kind}) does not match the expected kind ({kind.kind})"
+        )
 
 
 class Resources:
@@ -107,7 +113,11 @@ class Resources:
 
     # create ----------------------------------------------------------------------------------------
     async def create(
-        self, kind: ServedKind, namespace: str | None, body: Any, options: WriteOptions = _DEFAULT,
+        self,
+        kind: ServedKind,
+        namespace: str | None,
+        body: Any,
+        options: WriteOptions = _DEFAULT,
     ) -> tuple[dict[str, Any], list[str]]:
         obj = copy_json(body)
         meta = self._body_meta(kind, obj)
@@ -116,7 +126,9 @@ class Resources:
         if kind.namespaced:
             assert namespace is not None
             if meta.get("namespace") not in (None, "", namespace):
-                raise bad_request("the namespace of the provided object does not match the namespace sent on the request")
+                raise bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request"
+                )
             meta["namespace"] = namespace
         else:
             meta.pop("namespace", None)
@@ -149,11 +161,18 @@ class Resources:
             if ns_obj is None:
                 raise not_found("namespaces", "", ns)
             if ns_obj["metadata"].get("deletionTimestamp"):
-                raise forbidden(f"{kind.plural} \"{name}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated")
+                raise forbidden(
+                    f'{kind.plural} "{name}" is forbidden: unable to create new content in namespace {ns} '
+                    "because it is being terminated"
+                )
         if kind.crd is not None:
             crd = self.store.get(CRD_GR, "", kind.crd)
             if crd is not None and crd["metadata"].get("deletionTimestamp"):
-                raise ApiError(405, "MethodNotAllowed", f"create not allowed while custom resource definition {kind.crd} is terminating")
+                raise ApiError(
+                    405,
+                    "MethodNotAllowed",
+                    f"create not allowed while custom resource definition {kind.crd} is terminating",
+                )
         if self.store.get(kind.gr, ns, name) is not None:
             raise already_exists(kind.plural, kind.group, name)
         if options.dry_run:
@@ -172,22 +191,38 @@ class Resources:
 
     # update ----------------------------------------------------------------------------------------
     async def update(
-        self, kind: ServedKind, namespace: str, name: str, body: Any, *, subresource: str = "",
+        self,
+        kind: ServedKind,
+        namespace: str,
+        name: str,
+        body: Any,
+        *,
+        subresource: str = "",
         options: WriteOptions = _DEFAULT,
     ) -> tuple[dict[str, Any], list[str]]:
         new = copy_json(body)
         meta = self._body_meta(kind, new)
         check_type(kind, new)
         if meta.get("name") not in (None, name):
-            raise bad_request(f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})")
+            raise bad_request(
+                f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})"
+            )
         if kind.namespaced and meta.get("namespace") not in (None, "", namespace):
-            raise bad_request("the namespace of the provided object does not match the namespace sent on the request")
+            raise bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request"
+            )
         old = self.current(kind, namespace, name)
         wanted_rv = meta.get("resourceVersion")
         if wanted_rv not in (None, "") and wanted_rv != old["metadata"]["resourceVersion"]:
             raise conflict(kind.plural, kind.group, name, STALE)
         if meta.get("uid") not in (None, "", old["metadata"]["uid"]):
-            raise conflict(kind.plural, kind.group, name, f"Precondition failed: UID in precondition: {meta.get('uid')}, UID in object meta: {old['metadata']['uid']}")
+            raise conflict(
+                kind.plural,
+                kind.group,
+                name,
+                f"Precondition failed: UID in precondition: {meta.get('uid')}, UID in object meta: "
+                f"{old['metadata']['uid']}",
+            )
         if subresource == "status":
             merged = copy_json(old)
             if "status" in new:
@@ -218,7 +253,10 @@ class Resources:
             if old["metadata"].get("deletionTimestamp"):
                 added = set(meta.get("finalizers") or []) - set(old["metadata"].get("finalizers") or [])
                 if added:
-                    raise forbidden(f"no new finalizers can be added if the object is being deleted, found new finalizers {sorted(added)!r}")
+                    raise forbidden(
+                        "no new finalizers can be added if the object is being deleted, found new "
+                        f"finalizers {sorted(added)!r}"
+                    )
         new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
         if tracks_generation(kind) and _spec_part(new) != _spec_part(old):
             new["metadata"]["generation"] = int(old["metadata"].get("generation", 1)) + 1
@@ -249,8 +287,14 @@ class Resources:
         return new, ctx.warnings
 
     async def patch(
-        self, kind: ServedKind, namespace: str, name: str, apply: Callable[[dict[str, Any]], Any], *,
-        subresource: str = "", options: WriteOptions = _DEFAULT,
+        self,
+        kind: ServedKind,
+        namespace: str,
+        name: str,
+        apply: Callable[[dict[str, Any]], Any],
+        *,
+        subresource: str = "",
+        options: WriteOptions = _DEFAULT,
     ) -> tuple[dict[str, Any], list[str]]:
         """Apply `apply(current)` then update; retried when a concurrent write wins the race."""
         for _ in range(5):
@@ -262,17 +306,28 @@ class Resources:
             if isinstance(meta, dict) and meta.get("resourceVersion") in (None, ""):
                 meta["resourceVersion"] = old["metadata"]["resourceVersion"]
             try:
-                return await self.update(kind, namespace, name, patched, subresource=subresource, options=options)
+                return await self.update(
+                    kind, namespace, name, patched, subresource=subresource, options=options
+                )
             except ApiError as err:
-                explicit = isinstance(meta, dict) and meta.get("resourceVersion") != old["metadata"]["resourceVersion"]
+                explicit = (
+                    isinstance(meta, dict)
+                    and meta.get("resourceVersion") != old["metadata"]["resourceVersion"]
+                )
                 if err.code != 409 or err.reason != "Conflict" or explicit:
                     raise
         raise conflict(kind.plural, kind.group, name, STALE)
 
     # delete ----------------------------------------------------------------------------------------
     async def delete(
-        self, kind: ServedKind, namespace: str, name: str, *, preconditions: dict[str, Any] | None = None,
-        dry_run: bool = False, propagation: str | None = None,
+        self,
+        kind: ServedKind,
+        namespace: str,
+        name: str,
+        *,
+        preconditions: dict[str, Any] | None = None,
+        dry_run: bool = False,
+        propagation: str | None = None,
     ) -> tuple[dict[str, Any], bool]:
         """Returns (object, gone): gone is False while finalizers (or contents) hold the object.
 
@@ -280,16 +335,34 @@ class Resources:
         (`foregroundDeletion`, `orphan`); Background (the default) leaves dependents to it.
         """
         if propagation not in (None, *PROPAGATION):
-            raise bad_request(f'Unsupported value: "{propagation}": supported values: "Background", "Foreground", "Orphan"')
+            raise bad_request(
+                f'Unsupported value: "{propagation}": supported values: "Background", "Foreground", "Orphan"'
+            )
         obj = self.current(kind, namespace, name)
         pre = preconditions or {}
         if pre.get("uid") and pre["uid"] != obj["metadata"]["uid"]:
-            raise conflict(kind.plural, kind.group, name, f"Precondition failed: UID in precondition: {pre['uid']}, UID in object meta: {obj['metadata']['uid']}")
+            raise conflict(
+                kind.plural,
+                kind.group,
+                name,
+                f"Precondition failed: UID in precondition: {pre['uid']}, UID in object meta: "
+                f"{obj['metadata']['uid']}",
+            )
         if pre.get("resourceVersion") and pre["resourceVersion"] != obj["metadata"]["resourceVersion"]:
-            raise conflict(kind.plural, kind.group, name, f"Precondition failed: ResourceVersion in precondition: {pre['resourceVersion']}, ResourceVersion in object meta: {obj['metadata']['resourceVersion']}")
+            raise conflict(
+                kind.plural,
+                kind.group,
+                name,
+                f"Precondition failed: ResourceVersion in precondition: {pre['resourceVersion']}, "
+                f"ResourceVersion in object meta: {obj['metadata']['resourceVersion']}",
+            )
         strategy = strategy_for(kind)
         gc_finalizer = {"Foreground": FOREGROUND, "Orphan": ORPHAN}.get(propagation or "")
-        if gc_finalizer and strategy.garbage_collected and gc_finalizer not in (obj["metadata"].get("finalizers") or ()):
+        if (
+            gc_finalizer
+            and strategy.garbage_collected
+            and gc_finalizer not in (obj["metadata"].get("finalizers") or ())
+        ):
             obj = copy_json(obj)
             obj["metadata"]["finalizers"] = [*(obj["metadata"].get("finalizers") or ()), gc_finalizer]
         if dry_run:
@@ -317,14 +390,24 @@ class Resources:
         return obj, True
 
     async def delete_all(
-        self, kind: ServedKind, objects: list[dict[str, Any]], *, dry_run: bool = False, propagation: str | None = None,
+        self,
+        kind: ServedKind,
+        objects: list[dict[str, Any]],
+        *,
+        dry_run: bool = False,
+        propagation: str | None = None,
     ) -> list[dict[str, Any]]:
         """DELETE collection: each object in turn; one deleted meanwhile is skipped."""
         deleted = []
         for o in objects:
             try:
-                obj, _ = await self.delete(kind, o["metadata"].get("namespace", ""), o["metadata"]["name"],
-                                           dry_run=dry_run, propagation=propagation)
+                obj, _ = await self.delete(
+                    kind,
+                    o["metadata"].get("namespace", ""),
+                    o["metadata"]["name"],
+                    dry_run=dry_run,
+                    propagation=propagation,
+                )
             except ApiError as err:
                 if err.code == 404:
                     continue
@@ -366,7 +449,9 @@ class Resources:
     def _children_remaining(self, kind: ServedKind, obj: dict[str, Any]) -> bool:
         return bool(self._children(kind, obj))
 
-    def _remove(self, kind: ServedKind, obj: dict[str, Any], *, check_parent: bool = True) -> asyncio.Future[None]:
+    def _remove(
+        self, kind: ServedKind, obj: dict[str, Any], *, check_parent: bool = True
+    ) -> asyncio.Future[None]:
         """Remove `obj` (and a terminating parent it was the last child of).
 
         The returned future is that of the last write: commits happen in order, so it resolving
@@ -412,4 +497,3 @@ class Resources:
     def restore_crds(self) -> None:
         for crd in self.store.items(CRD_GR):
             self.catalog.set_crd(crd)
-

@@ -44,7 +44,11 @@ def answer(kind: ServedKind, body: Any, namespace: str | None, token: str) -> di
     elif kind.kind == "TokenReview":
         sent = str((out.get("spec") or {}).get("token", ""))
         ok = secrets.compare_digest(sent.encode(), token.encode())
-        out["status"] = {"authenticated": True, "user": ADMIN} if ok else {"authenticated": False, "error": "invalid token"}
+        out["status"] = (
+            {"authenticated": True, "user": ADMIN}
+            if ok
+            else {"authenticated": False, "error": "invalid token"}
+        )
     else:
         raise method_not_allowed("POST", kind.plural)
     return out

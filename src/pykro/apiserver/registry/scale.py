@@ -78,9 +78,17 @@ def selector_string(selector: Any) -> str:
     for e in expressions:
         if not isinstance(e, Mapping):
             continue
-        key, op, values = str(e.get("key", "")), e.get("operator"), sorted(str(v) for v in e.get("values") or ())
-        text = {"In": f"{key} in ({','.join(values)})", "NotIn": f"{key} notin ({','.join(values)})",
-                "Exists": key, "DoesNotExist": f"!{key}"}.get(str(op))
+        key, op, values = (
+            str(e.get("key", "")),
+            e.get("operator"),
+            sorted(str(v) for v in e.get("values") or ()),
+        )
+        text = {
+            "In": f"{key} in ({','.join(values)})",
+            "NotIn": f"{key} notin ({','.join(values)})",
+            "Exists": key,
+            "DoesNotExist": f"!{key}",
+        }.get(str(op))
         if text is not None:
             parts.append((key, text))
     return ",".join(text for _, text in sorted(parts))
@@ -104,8 +112,13 @@ def scale_of(obj: Mapping[str, Any], paths: ScalePaths) -> Obj:
     if selector:
         status["selector"] = selector
     return {
-        "kind": "Scale", "apiVersion": "autoscaling/v1",
-        "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in meta},
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            k: meta[k]
+            for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+            if k in meta
+        },
         "spec": {"replicas": replicas(obj, paths)},
         "status": status,
     }
@@ -123,8 +136,14 @@ def set_replicas(obj: Obj, paths: ScalePaths, value: int) -> None:
 
 
 async def write_scale(
-    resources: Resources, kind: ServedKind, namespace: str, name: str, body: Any, patch_type: str | None,
-    paths: ScalePaths, options: WriteOptions,
+    resources: Resources,
+    kind: ServedKind,
+    namespace: str,
+    name: str,
+    body: Any,
+    patch_type: str | None,
+    paths: ScalePaths,
+    options: WriteOptions,
 ) -> dict[str, Any]:
     """PUT (`patch_type` None) or PATCH (JSON or merge) of the `scale` subresource: only
     `spec.replicas` of the object changes; a PUT's resourceVersion is a precondition."""
@@ -142,7 +161,8 @@ async def write_scale(
         replicas = (new.get("spec") or {}).get("replicas")
         if not isinstance(replicas, int) or replicas < 0:
             raise ApiError(
-                422, "Invalid",
+                422,
+                "Invalid",
                 f'Scale.autoscaling "{name}" is invalid: spec.replicas: Invalid value: {replicas!r}: '
                 "must be greater than or equal to 0",
             )

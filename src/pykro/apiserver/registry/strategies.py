@@ -101,7 +101,9 @@ class SecretStrategy(Strategy):
         string_data = obj.pop("stringData", None)
         if string_data:
             if not isinstance(string_data, dict):
-                cause = Cause("stringData", "Invalid value: must be a map of strings", "FieldValueTypeInvalid")
+                cause = Cause(
+                    "stringData", "Invalid value: must be a map of strings", "FieldValueTypeInvalid"
+                )
                 raise invalid("Secret", "", obj["metadata"].get("name", ""), [cause])
             data = dict(obj.get("data") or {})
             for k, v in string_data.items():

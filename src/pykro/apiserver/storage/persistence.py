@@ -20,7 +20,8 @@ from typing import Any
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (key TEXT PRIMARY KEY, data TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS events (rv INTEGER PRIMARY KEY, type TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (rv INTEGER PRIMARY KEY, type TEXT NOT NULL, key TEXT NOT NULL, data TEXT
+NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
@@ -144,7 +145,9 @@ class SqliteBackend:
             raise
 
 
-def future_callback(loop: asyncio.AbstractEventLoop, fut: asyncio.Future[None]) -> Callable[[BaseException | None], None]:
+def future_callback(
+    loop: asyncio.AbstractEventLoop, fut: asyncio.Future[None]
+) -> Callable[[BaseException | None], None]:
     """A thread-safe completion callback that resolves `fut` on `loop`."""
 
     def resolve(error: BaseException | None) -> None:

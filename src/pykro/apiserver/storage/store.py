@@ -91,7 +91,9 @@ class Store:
 
     def _check_healthy(self) -> None:
         if self.failure is not None:
-            raise internal(f"storage failed earlier ({self.failure}); restart the server to recover from disk")
+            raise internal(
+                f"storage failed earlier ({self.failure}); restart the server to recover from disk"
+            )
 
     def _record(self, ev: Event) -> asyncio.Future[None]:
         loop = asyncio.get_running_loop()

@@ -98,8 +98,13 @@ def env_config() -> cel.EnvConfig:
     return cel.NewEnvConfigFromYaml(ENV_CONFIG_YAML)
 
 
-def new_env(variables: Mapping[str, cel.Type], *, enable_omit: bool = False,
-            descriptor_pool: object | None = None, container: str | None = None) -> cel.Env:
+def new_env(
+    variables: Mapping[str, cel.Type],
+    *,
+    enable_omit: bool = False,
+    descriptor_pool: object | None = None,
+    container: str | None = None,
+) -> cel.Env:
     """A complete kro CEL environment. Compile `rewrite_macros(expr)`, not `expr`."""
     return cel.NewEnv(
         descriptor_pool=descriptor_pool,

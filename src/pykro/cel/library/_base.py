@@ -135,13 +135,22 @@ def to_cel(value: Any) -> Any:
     return value
 
 
-def fn(name: str, overload_id: str, result: cel.Type, params: Sequence[cel.Type], impl: Impl,
-       *, member: bool = False) -> list[Fn]:
+def fn(
+    name: str,
+    overload_id: str,
+    result: cel.Type,
+    params: Sequence[cel.Type],
+    impl: Impl,
+    *,
+    member: bool = False,
+) -> list[Fn]:
     """Declare an overload; every `ANY` parameter is expanded into one overload per value kind."""
     expanded: list[tuple[str, tuple[cel.Type, ...]]] = [(overload_id, ())]
     for param in params:
         if param is ANY:
-            expanded = [(f"{oid}_{kind}", ps + (t,)) for oid, ps in expanded for kind, t in VALUE_KINDS.items()]
+            expanded = [
+                (f"{oid}_{kind}", ps + (t,)) for oid, ps in expanded for kind, t in VALUE_KINDS.items()
+            ]
         else:
             expanded = [(oid, ps + (param,)) for oid, ps in expanded]
     safe = guarded(name, impl)

@@ -27,7 +27,7 @@ def kind_of(value: Any) -> str | None:
     if isinstance(value, dict) and len(value) == 1:
         (key,) = value
         if isinstance(key, str) and key.startswith(PREFIX) and isinstance(value[key], str):
-            return key[len(PREFIX):]
+            return key[len(PREFIX) :]
     return None
 
 

@@ -59,13 +59,17 @@ def _new_condition(fields: dict[Any, Any]) -> dict[str, str]:
     if not out["type"]:
         raise LibraryError(f"{NEW_CONDITION}: type must not be empty")
     if out["status"] not in STATUSES:
-        raise LibraryError(f"{NEW_CONDITION}: status must be one of True, False, Unknown, got {out['status']!r}")
+        raise LibraryError(
+            f"{NEW_CONDITION}: status must be one of True, False, Unknown, got {out['status']!r}"
+        )
     out[CONDITION_TAG] = "true"
     return out
 
 
 def _kind(value: object) -> str:
-    return {bool: "bool", int: "int", float: "double", dict: "map", list: "list"}.get(type(value), type(value).__name__)
+    return {bool: "bool", int: "int", float: "double", dict: "map", list: "list"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def _condition(obj: dict[Any, Any], condition_type: str) -> dict[str, str]:
@@ -153,8 +157,10 @@ def parse_fields(argument: str) -> dict[str, str]:
     text = argument.strip()
     split = _split_call("(" + text[1:-1] + ")", 0) if text.startswith("{") and text.endswith("}") else None
     if split is None or split[1] != len(text):
-        raise MacroError(f"{NEW_CONDITION} argument must be a map literal: {{type: ..., status: ..., "
-                         "reason: ..., message: ...}")
+        raise MacroError(
+            f"{NEW_CONDITION} argument must be a map literal: {{type: ..., status: ..., "
+            "reason: ..., message: ...}"
+        )
     entries = split[0]
     if entries and not entries[-1].strip():
         entries = entries[:-1]  # a trailing comma
@@ -165,19 +171,27 @@ def parse_fields(argument: str) -> dict[str, str]:
             raise MacroError(f"{NEW_CONDITION}: map entry {entry.strip()!r} has no key")
         key = key.strip()
         if key and _is_string_start(key, 0) and _skip_string(key, 0) == len(key):
-            raise MacroError(f"{NEW_CONDITION}: key {key} must be a bare identifier (type, status, reason, message), "
-                             "not a quoted string")
+            raise MacroError(
+                f"{NEW_CONDITION}: key {key} must be a bare identifier (type, status, reason, message), "
+                "not a quoted string"
+            )
         if not _IDENT.match(key):
-            raise MacroError(f"{NEW_CONDITION}: key {key!r} must be a bare identifier (type, status, reason, message), "
-                             "not a computed expression")
+            raise MacroError(
+                f"{NEW_CONDITION}: key {key!r} must be a bare identifier (type, status, reason, message), "
+                "not a computed expression"
+            )
         if key not in FIELDS:
-            raise MacroError(f"{NEW_CONDITION}: unknown key {key!r}: allowed keys are type, status, reason, message")
+            raise MacroError(
+                f"{NEW_CONDITION}: unknown key {key!r}: allowed keys are type, status, reason, message"
+            )
         if key in fields:
             raise MacroError(f"{NEW_CONDITION}: duplicate key {key!r}")
         fields[key] = value
     missing = [k for k in REQUIRED if k not in fields]
     if missing:
-        raise MacroError(f"{NEW_CONDITION}: missing required key {missing[0]!r} (type and status are required)")
+        raise MacroError(
+            f"{NEW_CONDITION}: missing required key {missing[0]!r} (type and status are required)"
+        )
     return fields
 
 
@@ -195,7 +209,7 @@ def _split_entry(entry: str) -> tuple[str, bool, str]:
         elif char in ")]}":
             depth -= 1
         elif char == ":" and depth == 0:
-            return entry[:i], True, entry[i + 1:]
+            return entry[:i], True, entry[i + 1 :]
         i += 1
     return entry, False, ""
 

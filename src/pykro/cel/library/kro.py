@@ -40,6 +40,7 @@ def _omit() -> dict[str, bool]:
 
 # --- hash -------------------------------------------------------------------------------------
 
+
 def fnv64a(data: bytes) -> bytes:
     """kro's `hash.fnv64a`: the FNV-64a digest as 8 big-endian bytes."""
     return fnv.fnv64a(data).to_bytes(8, "big")
@@ -47,10 +48,13 @@ def fnv64a(data: bytes) -> bytes:
 
 # --- json -------------------------------------------------------------------------------------
 
+
 def _go_float(value: float) -> str:
     """Format a float the way Go's encoding/json does (shortest round-trip digits)."""
     if not math.isfinite(value):
-        raise LibraryError(f"json.marshal failed to encode value: json: unsupported value: {_go_special(value)}")
+        raise LibraryError(
+            f"json.marshal failed to encode value: json: unsupported value: {_go_special(value)}"
+        )
     magnitude = abs(value)
     if magnitude == 0 or 1e-6 <= magnitude < 1e21:
         text = format(Decimal(repr(value)), "f")
@@ -99,8 +103,13 @@ def _to_go_json(value: Any) -> str:
 
 def _go_string(text: str) -> str:
     encoded = json.dumps(text, ensure_ascii=False)
-    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+    for char, escape in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
         encoded = encoded.replace(char, escape)
     return encoded
 
@@ -133,6 +142,7 @@ def _unmarshal(text: str) -> Any:
 
 # --- maps -------------------------------------------------------------------------------------
 
+
 def _merge(base: dict[Any, Any], other: dict[Any, Any]) -> dict[Any, Any]:
     return {**base, **other}
 
@@ -154,6 +164,7 @@ def deep_merge(base: dict[Any, Any], other: dict[Any, Any]) -> dict[Any, Any]:
 
 # --- random -----------------------------------------------------------------------------------
 
+
 def seeded_string(length: int, seed: str) -> str:
     if length <= 0:
         raise LibraryError("random.seededString length must be positive")
@@ -164,7 +175,7 @@ def seeded_string(length: int, seed: str) -> str:
     chars = []
     for i in range(length):
         start = (i * 4) % len(digest)
-        chars.append(_ALPHANUMERIC[int.from_bytes(digest[start:start + 4], "big") % len(_ALPHANUMERIC)])
+        chars.append(_ALPHANUMERIC[int.from_bytes(digest[start : start + 4], "big") % len(_ALPHANUMERIC)])
     return "".join(chars)
 
 
@@ -199,5 +210,4 @@ def functions(*, enable_omit: bool = False) -> list[Fn]:
     return fns
 
 
-__all__ = ["OMIT_KEY", "deep_merge", "fnv64a", "functions", "is_omit", "seeded_int",
-           "seeded_string"]
+__all__ = ["OMIT_KEY", "deep_merge", "fnv64a", "functions", "is_omit", "seeded_int", "seeded_string"]

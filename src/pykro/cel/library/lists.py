@@ -61,7 +61,7 @@ def _check_index(name: str, index: int, size: int, *, inclusive: bool) -> None:
 
 def _set_at_index(items: list[Any], index: int, value: Any) -> list[Any]:
     _check_index("lists.setAtIndex", index, len(items), inclusive=False)
-    return [*items[:index], value, *items[index + 1:]]
+    return [*items[:index], value, *items[index + 1 :]]
 
 
 def _insert_at_index(items: list[Any], index: int, value: Any) -> list[Any]:
@@ -71,7 +71,7 @@ def _insert_at_index(items: list[Any], index: int, value: Any) -> list[Any]:
 
 def _remove_at_index(items: list[Any], index: int) -> list[Any]:
     _check_index("lists.removeAtIndex", index, len(items), inclusive=False)
-    return [*items[:index], *items[index + 1:]]
+    return [*items[:index], *items[index + 1 :]]
 
 
 def _order_class(value: Any) -> str:
@@ -80,8 +80,13 @@ def _order_class(value: Any) -> str:
         return "bool"
     if isinstance(value, int | float):
         return "number"
-    for cls, name in ((str, "string"), (bytes, "bytes"), (bytearray, "bytes"),
-                      (datetime.datetime, "timestamp"), (datetime.timedelta, "duration")):
+    for cls, name in (
+        (str, "string"),
+        (bytes, "bytes"),
+        (bytearray, "bytes"),
+        (datetime.datetime, "timestamp"),
+        (datetime.timedelta, "duration"),
+    ):
         if isinstance(value, cls):
             return name
     raise LibraryError(f"no such overload: values of type {type(value).__name__} are not comparable")
@@ -137,7 +142,9 @@ def functions() -> list[Fn]:
     return [
         # cel-go ext.Lists
         *fn("lists.range", "kro_lists_range_int", T.List(INT), [INT], _range),
-        *member("slice", "kro_list_slice_int_int", L, [L, INT, INT], _forward("l.slice(a, b)", "l", "a", "b")),
+        *member(
+            "slice", "kro_list_slice_int_int", L, [L, INT, INT], _forward("l.slice(a, b)", "l", "a", "b")
+        ),
         *member("flatten", "kro_list_flatten", L, [L], _forward("l.flatten()", "l")),
         *member("flatten", "kro_list_flatten_int", L, [L, INT], _forward("l.flatten(a)", "l", "a")),
         *member("sort", "kro_list_sort", L, [L], _forward("l.sort()", "l")),

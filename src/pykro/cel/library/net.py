@@ -22,6 +22,7 @@ _MAX_TEXT = 8 * 1024
 
 # --- IP ---------------------------------------------------------------------------------------
 
+
 def parse_ip(text: str) -> Address:
     if "%" in text:
         raise LibraryError(f"IP address with zone value is not allowed: {text!r}")
@@ -53,8 +54,9 @@ def _is_global_unicast(address: Address) -> bool:
     # Go's definition: anything but unspecified, loopback, multicast, link-local, IPv4 broadcast.
     if isinstance(address, ipaddress.IPv4Address) and address == ipaddress.IPv4Address("255.255.255.255"):
         return False
-    return not (address.is_unspecified or address.is_loopback or address.is_multicast
-                or address.is_link_local)
+    return not (
+        address.is_unspecified or address.is_loopback or address.is_multicast or address.is_link_local
+    )
 
 
 def _ip_check(function: str, check: Any) -> Any:
@@ -69,12 +71,16 @@ _PREFIX_BITS = re.compile(r"^[0-9]{1,3}$")
 def parse_cidr(text: str) -> tuple[Address, int]:
     address_text, sep, bits_text = text.partition("/")
     if not sep or not _PREFIX_BITS.match(bits_text):
-        raise LibraryError(f"network address parse error during conversion from string: invalid prefix {text!r}")
+        raise LibraryError(
+            f"network address parse error during conversion from string: invalid prefix {text!r}"
+        )
     address = parse_ip(address_text)
     bits = int(bits_text)
     if bits > address.max_prefixlen:
-        raise LibraryError(f"network address parse error during conversion from string: "
-                           f"prefix length {bits} too large for {text!r}")
+        raise LibraryError(
+            f"network address parse error during conversion from string: "
+            f"prefix length {bits} too large for {text!r}"
+        )
     return address, bits
 
 
@@ -101,7 +107,9 @@ def _contains_ip(cidr: Any, other: Any) -> bool:
 
 def _contains_cidr(cidr: Any, other: Any) -> bool:
     address, bits = _cidr_value(cidr, "containsCIDR")
-    other_address, other_bits = parse_cidr(other) if isinstance(other, str) else _cidr_value(other, "containsCIDR")
+    other_address, other_bits = (
+        parse_cidr(other) if isinstance(other, str) else _cidr_value(other, "containsCIDR")
+    )
     if other_address.version != address.version or other_bits < bits:
         return False
     return other_address in _network(address, bits)
@@ -124,18 +132,27 @@ def parse_url(text: str) -> str:
     if len(text) > _MAX_TEXT:
         raise LibraryError("URL parse error: URL too long")
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
-        raise LibraryError(f"URL parse error during conversion from string: {text!r}: invalid control character in URL")
+        raise LibraryError(
+            f"URL parse error during conversion from string: {text!r}: invalid control character in URL"
+        )
     if not _SCHEME.match(text) and not text.startswith("/"):
-        raise LibraryError(f"URL parse error during conversion from string: parse {text!r}: invalid URI for request")
+        raise LibraryError(
+            f"URL parse error during conversion from string: parse {text!r}: invalid URI for request"
+        )
     if _BAD_ESCAPE.search(text):
-        raise LibraryError(f"URL parse error during conversion from string: parse {text!r}: invalid URL escape")
+        raise LibraryError(
+            f"URL parse error during conversion from string: parse {text!r}: invalid URL escape"
+        )
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 - validates the port
     except ValueError as err:
         raise LibraryError(f"URL parse error during conversion from string: parse {text!r}: {err}") from None
     if " " in parts.netloc:
-        raise LibraryError(f"URL parse error during conversion from string: parse {text!r}: invalid character \" \" in host name")
+        raise LibraryError(
+            f'URL parse error during conversion from string: parse {text!r}: invalid character " " in host '
+            "name"
+        )
     return text
 
 
@@ -150,13 +167,13 @@ def _host(value: Any) -> str:
 def _hostname(value: Any) -> str:
     host = _host(value)
     if host.startswith("["):
-        return host[1:host.index("]")] if "]" in host else host[1:]
+        return host[1 : host.index("]")] if "]" in host else host[1:]
     return host.rpartition(":")[0] if ":" in host else host
 
 
 def _port(value: Any) -> str:
     host = _host(value)
-    tail = host[host.index("]") + 1:] if host.startswith("[") and "]" in host else host
+    tail = host[host.index("]") + 1 :] if host.startswith("[") and "]" in host else host
     return tail.rpartition(":")[2] if ":" in tail else ""
 
 
@@ -184,15 +201,35 @@ def functions() -> list[Fn]:
         *fn("isIP", "kro_is_ip_string", B, [S], _is_ip),
         *fn("ip.isCanonical", "kro_ip_is_canonical_string", B, [S], lambda s: str(parse_ip(s)) == s),
         *member("family", "kro_ip_family", INT, [V], lambda v: _ip_value(v, "family").version),
-        *member("isUnspecified", "kro_ip_is_unspecified", B, [V],
-                _ip_check("isUnspecified", lambda a: a.is_unspecified)),
+        *member(
+            "isUnspecified",
+            "kro_ip_is_unspecified",
+            B,
+            [V],
+            _ip_check("isUnspecified", lambda a: a.is_unspecified),
+        ),
         *member("isLoopback", "kro_ip_is_loopback", B, [V], _ip_check("isLoopback", lambda a: a.is_loopback)),
-        *member("isLinkLocalMulticast", "kro_ip_is_link_local_multicast", B, [V],
-                _ip_check("isLinkLocalMulticast", _is_link_local_multicast)),
-        *member("isLinkLocalUnicast", "kro_ip_is_link_local_unicast", B, [V],
-                _ip_check("isLinkLocalUnicast", lambda a: a.is_link_local)),
-        *member("isGlobalUnicast", "kro_ip_is_global_unicast", B, [V],
-                _ip_check("isGlobalUnicast", _is_global_unicast)),
+        *member(
+            "isLinkLocalMulticast",
+            "kro_ip_is_link_local_multicast",
+            B,
+            [V],
+            _ip_check("isLinkLocalMulticast", _is_link_local_multicast),
+        ),
+        *member(
+            "isLinkLocalUnicast",
+            "kro_ip_is_link_local_unicast",
+            B,
+            [V],
+            _ip_check("isLinkLocalUnicast", lambda a: a.is_link_local),
+        ),
+        *member(
+            "isGlobalUnicast",
+            "kro_ip_is_global_unicast",
+            B,
+            [V],
+            _ip_check("isGlobalUnicast", _is_global_unicast),
+        ),
         *fn("cidr", "kro_cidr_string", V, [S], lambda s: _opaque.wrap("cidr", _cidr_text(*parse_cidr(s)))),
         *fn("isCIDR", "kro_is_cidr_string", B, [S], _is_cidr),
         *member("containsIP", "kro_cidr_contains_ip_string", B, [V, S], _contains_ip),
@@ -201,7 +238,9 @@ def functions() -> list[Fn]:
         *member("containsCIDR", "kro_cidr_contains_cidr_cidr", B, [V, V], _contains_cidr),
         *member("ip", "kro_cidr_ip", V, [V], lambda v: _opaque.wrap("ip", str(_cidr_value(v, "ip")[0]))),
         *member("masked", "kro_cidr_masked", V, [V], _masked),
-        *member("prefixLength", "kro_cidr_prefix_length", INT, [V], lambda v: _cidr_value(v, "prefixLength")[1]),
+        *member(
+            "prefixLength", "kro_cidr_prefix_length", INT, [V], lambda v: _cidr_value(v, "prefixLength")[1]
+        ),
         *fn("url", "kro_url_string", V, [S], lambda s: _opaque.wrap("url", parse_url(s))),
         *fn("isURL", "kro_is_url_string", B, [S], _is_url),
         *member("getScheme", "kro_url_get_scheme", S, [V], lambda v: str(_url(v, "getScheme").scheme)),

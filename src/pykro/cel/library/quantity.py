@@ -14,9 +14,7 @@ from typing import Any
 from pykro.cel.library import _opaque
 from pykro.cel.library._base import Fn, LibraryError, T, fn, member, validator
 
-_QUANTITY = re.compile(
-    r"^([+-]?)([0-9]*)(?:\.([0-9]*))?(Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?[0-9]+|[numkMGTPE]?)$"
-)
+_QUANTITY = re.compile(r"^([+-]?)([0-9]*)(?:\.([0-9]*))?(Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?[0-9]+|[numkMGTPE]?)$")
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
 _MAX_EXPONENT = 1_000  # far beyond any real quantity; stops "1e999999999" from exhausting memory
@@ -28,8 +26,10 @@ def parse_quantity(text: str) -> Fraction:
     """Parse a Kubernetes quantity string into its exact value."""
     match = _QUANTITY.match(text)
     if match is None or len(text) > 256:
-        raise LibraryError(f"quantities must match the regular expression "
-                           f"'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {text!r}")
+        raise LibraryError(
+            f"quantities must match the regular expression "
+            f"'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {text!r}"
+        )
     sign, whole, fraction, suffix = match.groups()
     if not whole and not fraction:
         raise LibraryError(f"quantity {text!r} has no digits")
@@ -89,7 +89,11 @@ def _sign(q: Any) -> int:
 
 def _arith(name: str, direction: int) -> Any:
     def impl(q: Any, other: Any) -> dict[str, str]:
-        rhs = Fraction(other) if isinstance(other, int) and not isinstance(other, bool) else from_value(other, name)
+        rhs = (
+            Fraction(other)
+            if isinstance(other, int) and not isinstance(other, bool)
+            else from_value(other, name)
+        )
         return to_value(from_value(q, name) + direction * rhs)
 
     return impl
@@ -108,8 +112,13 @@ def functions() -> list[Fn]:
         *member("sign", "kro_quantity_sign", T.INT, [Q], _sign),
         *member("isInteger", "kro_quantity_is_integer", T.BOOL, [Q], _is_integer),
         *member("asInteger", "kro_quantity_as_integer", T.INT, [Q], _as_integer),
-        *member("asApproximateFloat", "kro_quantity_as_approximate_float", T.DOUBLE, [Q],
-                lambda q: float(from_value(q, "asApproximateFloat"))),
+        *member(
+            "asApproximateFloat",
+            "kro_quantity_as_approximate_float",
+            T.DOUBLE,
+            [Q],
+            lambda q: float(from_value(q, "asApproximateFloat")),
+        ),
         *member("add", "kro_quantity_add_quantity", Q, [Q, Q], _arith("add", 1)),
         *member("add", "kro_quantity_add_int", Q, [Q, T.INT], _arith("add", 1)),
         *member("sub", "kro_quantity_sub_quantity", Q, [Q, Q], _arith("sub", -1)),

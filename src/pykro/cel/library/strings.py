@@ -50,7 +50,9 @@ def _join(items: list[Any], sep: str = "") -> Any:
 def _format(fmt: str, args: list[Any]) -> Any:
     for match in _PRECISION.finditer(fmt):
         if len(match.group(1)) > 6 or int(match.group(1)) > MAX_FORMAT_PRECISION:
-            raise LibraryError(f"format: precision {match.group(1)} exceeds the limit of {MAX_FORMAT_PRECISION}")
+            raise LibraryError(
+                f"format: precision {match.group(1)} exceeds the limit of {MAX_FORMAT_PRECISION}"
+            )
     result = evaluate("s.format(l)", s=fmt, l=args)
     if isinstance(result, str):
         check_string_size("format", len(result))
@@ -62,22 +64,47 @@ def functions() -> list[Fn]:
     return [
         *member("charAt", "kro_string_char_at_int", S, [S, INT], _forward("s.charAt(a)", "s", "a")),
         *member("indexOf", "kro_string_index_of_string", INT, [S, S], _forward("s.indexOf(a)", "s", "a")),
-        *member("indexOf", "kro_string_index_of_string_int", INT, [S, S, INT],
-                _forward("s.indexOf(a, b)", "s", "a", "b")),
-        *member("lastIndexOf", "kro_string_last_index_of_string", INT, [S, S],
-                _forward("s.lastIndexOf(a)", "s", "a")),
-        *member("lastIndexOf", "kro_string_last_index_of_string_int", INT, [S, S, INT],
-                _forward("s.lastIndexOf(a, b)", "s", "a", "b")),
+        *member(
+            "indexOf",
+            "kro_string_index_of_string_int",
+            INT,
+            [S, S, INT],
+            _forward("s.indexOf(a, b)", "s", "a", "b"),
+        ),
+        *member(
+            "lastIndexOf",
+            "kro_string_last_index_of_string",
+            INT,
+            [S, S],
+            _forward("s.lastIndexOf(a)", "s", "a"),
+        ),
+        *member(
+            "lastIndexOf",
+            "kro_string_last_index_of_string_int",
+            INT,
+            [S, S, INT],
+            _forward("s.lastIndexOf(a, b)", "s", "a", "b"),
+        ),
         *member("lowerAscii", "kro_string_lower_ascii", S, [S], _forward("s.lowerAscii()", "s")),
         *member("upperAscii", "kro_string_upper_ascii", S, [S], _forward("s.upperAscii()", "s")),
         *member("replace", "kro_string_replace_string_string", S, [S, S, S], _replace),
         *member("replace", "kro_string_replace_string_string_int", S, [S, S, S, INT], _replace),
         *member("split", "kro_string_split_string", STRING_LIST, [S, S], _forward("s.split(a)", "s", "a")),
-        *member("split", "kro_string_split_string_int", STRING_LIST, [S, S, INT],
-                _forward("s.split(a, b)", "s", "a", "b")),
+        *member(
+            "split",
+            "kro_string_split_string_int",
+            STRING_LIST,
+            [S, S, INT],
+            _forward("s.split(a, b)", "s", "a", "b"),
+        ),
         *member("substring", "kro_string_substring_int", S, [S, INT], _forward("s.substring(a)", "s", "a")),
-        *member("substring", "kro_string_substring_int_int", S, [S, INT, INT],
-                _forward("s.substring(a, b)", "s", "a", "b")),
+        *member(
+            "substring",
+            "kro_string_substring_int_int",
+            S,
+            [S, INT, INT],
+            _forward("s.substring(a, b)", "s", "a", "b"),
+        ),
         *member("trim", "kro_string_trim", S, [S], _forward("s.trim()", "s")),
         *member("reverse", "kro_string_reverse", S, [S], _forward("s.reverse()", "s")),
         *member("join", "kro_list_join", S, [STRING_LIST], _join),

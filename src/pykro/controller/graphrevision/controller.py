@@ -55,7 +55,10 @@ def snapshot_document(obj: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "apiVersion": "kro.run/v1alpha1",
         "kind": "ResourceGraphDefinition",
-        "metadata": {"name": str(snapshot.get("name", "")), "generation": int(snapshot.get("generation") or 0)},
+        "metadata": {
+            "name": str(snapshot.get("name", "")),
+            "generation": int(snapshot.get("generation") or 0),
+        },
         "spec": snapshot.get("spec") or {},
     }
 
@@ -64,16 +67,26 @@ class GraphRevisionController:
     """Watches GraphRevisions and publishes each one's compiled graph (or error) in `registry`."""
 
     def __init__(
-        self, client: KubeClient, registry: RevisionRegistry, *, workers: int = 1,
-        kubernetes_version: str | None = None, runtime_metrics: RuntimeMetrics | None = None,
+        self,
+        client: KubeClient,
+        registry: RevisionRegistry,
+        *,
+        workers: int = 1,
+        kubernetes_version: str | None = None,
+        runtime_metrics: RuntimeMetrics | None = None,
     ) -> None:
         self.client = client
         self.registry = registry
         self.compiler = GraphCompiler(client, kubernetes_version=kubernetes_version)
         self._compiling = asyncio.Lock()  # GraphCompiler is single-task
-        self.informer = Informer(client, GRAPH_REVISION, transform=drop_managed_fields, metrics=runtime_metrics)
+        self.informer = Informer(
+            client, GRAPH_REVISION, transform=drop_managed_fields, metrics=runtime_metrics
+        )
         self.controller: Controller[str] = Controller(
-            "graphrevision", self.reconcile, workers=workers, metrics=runtime_metrics,
+            "graphrevision",
+            self.reconcile,
+            workers=workers,
+            metrics=runtime_metrics,
         )
 
     async def start(self, *, sync_timeout: float = 30.0) -> None:
@@ -98,8 +111,13 @@ class GraphRevisionController:
             self.registry.evict(rgd_name, revision)
         elif event.type == ADDED:
             self.controller.enqueue(name)
-        elif event.type == MODIFIED and event.old is not None and (
-            bool(_meta(event.object).get("deletionTimestamp")) and not _meta(event.old).get("deletionTimestamp")
+        elif (
+            event.type == MODIFIED
+            and event.old is not None
+            and (
+                bool(_meta(event.object).get("deletionTimestamp"))
+                and not _meta(event.old).get("deletionTimestamp")
+            )
         ):
             self.controller.enqueue(name)
 

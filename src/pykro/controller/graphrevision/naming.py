@@ -10,6 +10,8 @@ from pykro.schema.gvk import GVK
 
 GRAPH_REVISION = GVK(GR_GROUP, GR_VERSION, GR_KIND)
 MAX_NAME_LENGTH = 253
+
+
 def revision_name(rgd_name: str, revision: int) -> str:
     """`{rgd}-r{revision:05d}`; too long for a name → truncated RGD name plus a hash of the full one,
     so two long RGD names sharing a prefix still get distinct revision names."""

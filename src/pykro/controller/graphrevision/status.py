@@ -21,8 +21,12 @@ def render_status(obj: Mapping[str, Any], graph: CompiledGraph | None, error: st
     meta = obj.get("metadata") or {}
     stamp = now_rfc3339()
     conditions = ConditionSet(
-        READY, (GRAPH_VERIFIED,), (obj.get("status") or {}).get("conditions") or [],
-        generation=int(meta.get("generation") or 0), now=stamp, created=str(meta.get("creationTimestamp") or stamp),
+        READY,
+        (GRAPH_VERIFIED,),
+        (obj.get("status") or {}).get("conditions") or [],
+        generation=int(meta.get("generation") or 0),
+        now=stamp,
+        created=str(meta.get("creationTimestamp") or stamp),
     )
     if graph is not None:
         conditions.set(GRAPH_VERIFIED, TRUE, "Verified", VERIFIED_MESSAGE)

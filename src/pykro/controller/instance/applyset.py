@@ -41,7 +41,9 @@ class Inventory:
 
     @staticmethod
     def of(group_kinds: Iterable[str], namespaces: Iterable[str], parent_namespace: str) -> Inventory:
-        return Inventory(frozenset(group_kinds), frozenset(ns for ns in namespaces if ns and ns != parent_namespace))
+        return Inventory(
+            frozenset(group_kinds), frozenset(ns for ns in namespaces if ns and ns != parent_namespace)
+        )
 
     def annotations(self, set_id: str) -> dict[str, str]:
         gks = ",".join(sorted(self.group_kinds))
@@ -59,16 +61,29 @@ class InvalidInventory(ValueError):
     """The parent's persisted inventory cannot be trusted for deletion."""
 
 
-def read_inventory(set_id: str, labels: Mapping[str, str], annotations: Mapping[str, str]) -> Inventory | None:
+def read_inventory(
+    set_id: str, labels: Mapping[str, str], annotations: Mapping[str, str]
+) -> Inventory | None:
     """The persisted inventory, None when the parent has none yet; raises when it is present but broken."""
-    present = [k for k in (APPLYSET_TOOLING_ANNOTATION, APPLYSET_GROUP_KINDS_ANNOTATION, APPLYSET_NAMESPACES_ANNOTATION) if k in annotations]
+    present = [
+        k
+        for k in (
+            APPLYSET_TOOLING_ANNOTATION,
+            APPLYSET_GROUP_KINDS_ANNOTATION,
+            APPLYSET_NAMESPACES_ANNOTATION,
+        )
+        if k in annotations
+    ]
     if not present and APPLYSET_ID_LABEL not in labels:
         return None
     if labels.get(APPLYSET_ID_LABEL) != set_id:
         raise InvalidInventory(f"applyset id label is {labels.get(APPLYSET_ID_LABEL)!r}, expected {set_id!r}")
     if not annotations.get(APPLYSET_TOOLING_ANNOTATION, "").startswith("kro/"):
         raise InvalidInventory("applyset tooling annotation is not kro's")
-    if APPLYSET_GROUP_KINDS_ANNOTATION not in annotations or APPLYSET_NAMESPACES_ANNOTATION not in annotations:
+    if (
+        APPLYSET_GROUP_KINDS_ANNOTATION not in annotations
+        or APPLYSET_NAMESPACES_ANNOTATION not in annotations
+    ):
         raise InvalidInventory("applyset inventory annotations are incomplete")
     inventory = Inventory(
         frozenset(filter(None, annotations[APPLYSET_GROUP_KINDS_ANNOTATION].split(","))),

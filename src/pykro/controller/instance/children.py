@@ -59,7 +59,11 @@ async def read_one(client: KubeClient, node: Node, desired: Obj, reads: set[Read
 
 
 async def read_collection(
-    client: KubeClient, node: Node, identity: InstanceIdentity, desired: list[Obj], reads: set[Read],
+    client: KubeClient,
+    node: Node,
+    identity: InstanceIdentity,
+    desired: list[Obj],
+    reads: set[Read],
 ) -> list[Obj | None]:
     """LIST a forEach node's objects by instance/node label in every namespace (one selector
     watch, so drift is seen in any namespace); the live object of each desired item, in order."""
@@ -71,7 +75,9 @@ async def read_collection(
     return [by_identity.get(_identity(d)) for d in desired]
 
 
-async def read_external_collection(client: KubeClient, node: Node, reference: Obj, reads: set[Read]) -> list[Obj]:
+async def read_external_collection(
+    client: KubeClient, node: Node, reference: Obj, reads: set[Read]
+) -> list[Obj]:
     """LIST what an external collection's selector matches, in its namespace or all namespaces.
     Raises ValueError for a malformed selector."""
     ref_meta = meta(reference)
@@ -94,8 +100,10 @@ def plan_child(identity: InstanceIdentity, item: Applied) -> bool:
     if owner and owner != identity.applyset_id:
         namespace, name = _identity(item.desired)
         where = f"{namespace}/{name}" if namespace else name
-        item.error = (f"resource {item.node_id!r}: resource belongs to a different ApplySet: {where} "
-                      f"({item.gvk}) belongs to ApplySet {owner!r}, cannot reassign to {identity.applyset_id!r}")
+        item.error = (
+            f"resource {item.node_id!r}: resource belongs to a different ApplySet: {where} "
+            f"({item.gvk}) belongs to ApplySet {owner!r}, cannot reassign to {identity.applyset_id!r}"
+        )
         return True
     if up_to_date(live, item.desired, APPLYSET_MANAGER):
         item.result = live

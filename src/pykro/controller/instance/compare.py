@@ -48,8 +48,10 @@ def contains(live: Any, desired: Any) -> bool:
 def comparable(desired: Mapping[str, Any]) -> Mapping[str, Any]:
     """`desired` as the server stores it, for `contains`: a Secret's write-only `stringData`
     is folded into base64 `data`, the only form a read returns."""
-    if desired.get("apiVersion") == "v1" and desired.get("kind") == "Secret" and isinstance(
-        desired.get("stringData"), Mapping
+    if (
+        desired.get("apiVersion") == "v1"
+        and desired.get("kind") == "Secret"
+        and isinstance(desired.get("stringData"), Mapping)
     ):
         out = {k: v for k, v in desired.items() if k != "stringData"}
         data = dict(desired.get("data") or {})

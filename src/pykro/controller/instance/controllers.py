@@ -1,4 +1,5 @@
-"""Serving instance kinds: one work queue for all of them, one metadata informer per kind (spec §5.10, §5.11)."""
+"""Serving instance kinds: one work queue for all of them, one metadata informer per kind (spec §5.10,
+§5.11)."""
 
 from __future__ import annotations
 
@@ -45,24 +46,40 @@ class InstanceControllers:
     """See `pykro.controller.instance` for the contract."""
 
     def __init__(
-        self, client: KubeClient, watches: WatchManager, *, workers: int = 4, requeue_interval: float = 3.0,
-        metrics: RuntimeMetrics | None = None, max_retries: int = 20,
+        self,
+        client: KubeClient,
+        watches: WatchManager,
+        *,
+        workers: int = 4,
+        requeue_interval: float = 3.0,
+        metrics: RuntimeMetrics | None = None,
+        max_retries: int = 20,
     ) -> None:
         self.client = client
         self.watches = watches
         self._registrations: dict[GVK, Registration] = {}
         self._subscriptions: dict[GVK, Subscription] = {}
         self.controller: Controller[ObjectRef] = Controller(
-            "instances", self._reconcile, workers=workers, max_retries=max_retries, metrics=metrics,
+            "instances",
+            self._reconcile,
+            workers=workers,
+            max_retries=max_retries,
+            metrics=metrics,
         )
         self.transitions: Counter | None = None
         if metrics is not None:
             self.transitions = Counter(
-                "instance_state_transitions", "Instance status.state changes.", ["gvr", "from_state", "to_state"],
+                "instance_state_transitions",
+                "Instance status.state changes.",
+                ["gvr", "from_state", "to_state"],
                 registry=metrics.registry,
             )
         self.reconciler = Reconciler(
-            client, watches, self._registrations.get, self.controller.enqueue, requeue_interval=requeue_interval,
+            client,
+            watches,
+            self._registrations.get,
+            self.controller.enqueue,
+            requeue_interval=requeue_interval,
             on_transition=self._count_transition,
         )
         self._started = False
@@ -90,8 +107,13 @@ class InstanceControllers:
         """Serve `graph.instance_gvk` with `graph` (replacing the previous graph) and enqueue every
         instance. Re-registering a graph with the same spec hash and RGD uid changes nothing."""
         current = self._registrations.get(graph.instance_gvk)
-        if (current is not None and current.graph is not None and current.rgd_uid == rgd_uid
-                and current.graph.spec_hash == graph.spec_hash and graph.instance_gvk in self._subscriptions):
+        if (
+            current is not None
+            and current.graph is not None
+            and current.rgd_uid == rgd_uid
+            and current.graph.spec_hash == graph.spec_hash
+            and graph.instance_gvk in self._subscriptions
+        ):
             return
         await self._serve(graph.instance_gvk, Registration(graph, rgd_uid))
 

@@ -18,8 +18,10 @@ def owned_fields(live: Mapping[str, Any], manager: str) -> Mapping[str, Any]:
     """The `fieldsV1` set `manager` owns through apply (empty when it owns nothing)."""
     meta = live.get("metadata") or {}
     for entry in meta.get("managedFields") or ():
-        if entry.get("manager") == manager and entry.get("operation", "Apply") == "Apply" and not entry.get(
-            "subresource"
+        if (
+            entry.get("manager") == manager
+            and entry.get("operation", "Apply") == "Apply"
+            and not entry.get("subresource")
         ):
             fields = entry.get("fieldsV1")
             return fields if isinstance(fields, Mapping) else {}

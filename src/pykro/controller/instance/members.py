@@ -56,7 +56,11 @@ async def _gvk_for(client: KubeClient, group_kind: str, known: Mapping[str, GVK]
 
 
 async def list_members(
-    client: KubeClient, set_id: str, inventory: Inventory, parent_namespace: str, known: Mapping[str, GVK],
+    client: KubeClient,
+    set_id: str,
+    inventory: Inventory,
+    parent_namespace: str,
+    known: Mapping[str, GVK],
 ) -> list[Member]:
     """Every object labelled as part of `set_id`, among the inventory's kinds and namespaces.
     Kinds the server no longer serves are skipped."""
@@ -75,8 +79,12 @@ async def list_members(
                 for item in page.items:
                     meta = item.get("metadata") or {}
                     member = Member(
-                        gvk, str(meta.get("namespace") or ""), str(meta.get("name") or ""), str(meta.get("uid") or ""),
-                        dict(meta.get("labels") or {}), dict(meta.get("annotations") or {}),
+                        gvk,
+                        str(meta.get("namespace") or ""),
+                        str(meta.get("name") or ""),
+                        str(meta.get("uid") or ""),
+                        dict(meta.get("labels") or {}),
+                        dict(meta.get("annotations") or {}),
                         bool(meta.get("deletionTimestamp")),
                     )
                     members[member.uid] = member
@@ -91,8 +99,11 @@ async def delete_members(client: KubeClient, members: Iterable[Member]) -> bool:
     async def one(member: Member) -> bool:
         try:
             await client.delete(
-                member.gvk, member.name, namespace=member.namespace or None,
-                preconditions={"uid": member.uid}, propagation_policy="Background",
+                member.gvk,
+                member.name,
+                namespace=member.namespace or None,
+                preconditions={"uid": member.uid},
+                propagation_policy="Background",
             )
         except NotFound:
             return True
@@ -123,6 +134,11 @@ def as_ref_parts(member: Member) -> tuple[GVK, str, str]:
 def member_from(obj: Mapping[str, Any], gvk: GVK) -> Member:
     meta = obj.get("metadata") or {}
     return Member(
-        gvk, str(meta.get("namespace") or ""), str(meta.get("name") or ""), str(meta.get("uid") or ""),
-        dict(meta.get("labels") or {}), dict(meta.get("annotations") or {}), bool(meta.get("deletionTimestamp")),
+        gvk,
+        str(meta.get("namespace") or ""),
+        str(meta.get("name") or ""),
+        str(meta.get("uid") or ""),
+        dict(meta.get("labels") or {}),
+        dict(meta.get("annotations") or {}),
+        bool(meta.get("deletionTimestamp")),
     )

@@ -56,8 +56,10 @@ class Outcome:
         read (and so watched) this round, the instance spec, or another such pending node?"""
 
         def covered(node_id: str) -> bool:
-            return all(d in self.read_nodes or (d in self.pending_nodes and covered(d))
-                       for d in graph.node(node_id).dependencies)
+            return all(
+                d in self.read_nodes or (d in self.pending_nodes and covered(d))
+                for d in graph.node(node_id).dependencies
+            )
 
         return all(covered(n) for n in self.pending_nodes)
 
@@ -72,8 +74,11 @@ def inventory_of(items: list[Applied], parent_namespace: str) -> Inventory:
 
 def anticipated_kinds(graph: CompiledGraph, runtime: Runtime) -> Inventory:
     """The group-kinds kro may still apply for this instance: every managed node not skipped."""
-    kinds = (group_kind_string(n.gvk.group, n.gvk.kind) for n in graph.nodes.values()
-             if not n.is_external and runtime.states.get(n.id) is not NodeState.SKIPPED)
+    kinds = (
+        group_kind_string(n.gvk.group, n.gvk.kind)
+        for n in graph.nodes.values()
+        if not n.is_external and runtime.states.get(n.id) is not NodeState.SKIPPED
+    )
     return Inventory(frozenset(kinds), frozenset())
 
 
@@ -91,7 +96,11 @@ def settle(runtime: Runtime, node: Node, items: list[Applied]) -> bool:
 
 
 async def plan_node(
-    client: KubeClient, node: Node, runtime: Runtime, identity: InstanceIdentity, outcome: Outcome,
+    client: KubeClient,
+    node: Node,
+    runtime: Runtime,
+    identity: InstanceIdentity,
+    outcome: Outcome,
 ) -> list[Applied] | None:
     """Resolve and read `node`. Returns its objects when they need the API (to apply, or to report
     a conflict), None when the node is settled, skipped, read-only, pending or the reconcile stops."""
@@ -110,17 +119,22 @@ async def plan_node(
     if node.type is NodeType.EXTERNAL_COLLECTION:
         outcome.read_nodes.add(node.id)
         try:
-            runtime.settle(node.id, await read_external_collection(
-                client, node, resolution.desired or {}, outcome.reads))
+            runtime.settle(
+                node.id, await read_external_collection(client, node, resolution.desired or {}, outcome.reads)
+            )
         except ValueError as exc:
             outcome.error = f"resource {node.id!r}: {exc}"
         return None
-    desired_objects = list(resolution.items) if node.type is NodeType.COLLECTION else [resolution.desired or {}]
+    desired_objects = (
+        list(resolution.items) if node.type is NodeType.COLLECTION else [resolution.desired or {}]
+    )
     for desired in desired_objects:
         ref = object_ref(node, desired)
         other = outcome.targets.get(ref)
         if other is not None:
-            outcome.error = f"found resources with conflicts: resourceID: {other} conflicts with resourceID: {node.id}"
+            outcome.error = (
+                f"found resources with conflicts: resourceID: {other} conflicts with resourceID: {node.id}"
+            )
             return None
         outcome.targets[ref] = node.id
     outcome.read_nodes.add(node.id)
@@ -132,8 +146,10 @@ async def plan_node(
     terminating = [lv for lv in lives if lv is not None and meta(lv).get("deletionTimestamp")]
     if terminating:
         runtime.mark_deleting(node.id)
-        outcome.terminating = (f"resource {node.id!r} ({node.gvk.kind} {meta(terminating[0]).get('name')}) "
-                               "is currently being deleted; waiting for deletion to complete")
+        outcome.terminating = (
+            f"resource {node.id!r} ({node.gvk.kind} {meta(terminating[0]).get('name')}) "
+            "is currently being deleted; waiting for deletion to complete"
+        )
         return None
     if resolution.action is Action.READ:
         live = lives[0]

@@ -1,4 +1,5 @@
-"""The instance's own metadata: finalizer, kro labels and the ApplySet parent inventory (spec §5.1 step 4, §5.4).
+"""The instance's own metadata: finalizer, kro labels and the ApplySet parent inventory (spec §5.1 step 4,
+§5.4).
 
 Upstream kro writes these in two server-side applies with two field managers (`kro.run/labeller`
 once, then `kro.run/applyset-parent` before every apply batch). pykro folds them into one apply by
@@ -30,6 +31,7 @@ EMPTY = Inventory(frozenset(), frozenset())
 class ManagementFailed(Exception):
     """The API refused the instance metadata write (`InstanceManaged=False`, retried with backoff)."""
 
+
 Obj = dict[str, Any]
 
 
@@ -45,7 +47,9 @@ class InstanceMetadata:
         self.labels = {**labels, APPLYSET_ID_LABEL: identity.applyset_id}
         m = meta(instance)
         self.recorded: Inventory | None = read_inventory(
-            identity.applyset_id, m.get("labels") or {}, m.get("annotations") or {},
+            identity.applyset_id,
+            m.get("labels") or {},
+            m.get("annotations") or {},
         )
         self.writes = 0
 
@@ -64,7 +68,9 @@ class InstanceMetadata:
             and all(labels.get(k) == v for k, v in self.labels.items())
         )
 
-    async def ensure(self, client: KubeClient, needed: Inventory = EMPTY, anticipated: Inventory = EMPTY) -> bool:
+    async def ensure(
+        self, client: KubeClient, needed: Inventory = EMPTY, anticipated: Inventory = EMPTY
+    ) -> bool:
         """Make the instance managed with an inventory covering `needed`; when a write is due it
         also records `anticipated` (what later waves may apply). Returns whether it wrote."""
         if self.managed() and self.inventory.covers(needed):
@@ -82,12 +88,18 @@ class InstanceMetadata:
     async def _write(self, client: KubeClient, inventory: Inventory) -> None:
         identity = self.identity
         patch_meta: Obj = {
-            "name": identity.name, "labels": dict(self.labels), "finalizers": [FINALIZER],
+            "name": identity.name,
+            "labels": dict(self.labels),
+            "finalizers": [FINALIZER],
             "annotations": inventory.annotations(identity.applyset_id),
         }
         if identity.namespace:
             patch_meta["namespace"] = identity.namespace
-        patch = {"apiVersion": self.instance["apiVersion"], "kind": self.instance["kind"], "metadata": patch_meta}
+        patch = {
+            "apiVersion": self.instance["apiVersion"],
+            "kind": self.instance["kind"],
+            "metadata": patch_meta,
+        }
         try:
             self.instance = await client.apply(patch, field_manager=LABELLER_MANAGER, force=True)
         except ApiError as exc:

@@ -82,8 +82,13 @@ class Reconciler:
     """Reconciles instance keys (`ObjectRef(instance_gvk, namespace, name)`)."""
 
     def __init__(
-        self, client: KubeClient, watches: WatchManager, registrations: Callable[[GVK], Registration | None],
-        enqueue: Callable[[ObjectRef], None], *, requeue_interval: float = 3.0,
+        self,
+        client: KubeClient,
+        watches: WatchManager,
+        registrations: Callable[[GVK], Registration | None],
+        enqueue: Callable[[ObjectRef], None],
+        *,
+        requeue_interval: float = 3.0,
         on_transition: Callable[[GVK, str, str], None] | None = None,
     ) -> None:
         self.client = client
@@ -119,20 +124,34 @@ class Reconciler:
     async def _unresolved(self, key: ObjectRef, reg: Registration, instance: Obj) -> Result:
         """No usable graph (§5.1 step 3): report it; never fall back to an older graph."""
         conditions = conditions_of(instance)
-        conditions.set(RESOLVED, FALSE, "ResolutionFailed", reg.unresolved or "no graph is available for this kind")
-        await self.status.write(key, instance, previous_projections(instance), conditions, InstanceState.ERROR)
+        conditions.set(
+            RESOLVED, FALSE, "ResolutionFailed", reg.unresolved or "no graph is available for this kind"
+        )
+        await self.status.write(
+            key, instance, previous_projections(instance), conditions, InstanceState.ERROR
+        )
         return self._requeue() if reg.retry else Result.done()
 
     # -- reconcile -------------------------------------------------------------------------------
-    async def _reconcile(self, key: ObjectRef, reg: Registration, instance: Obj, graph: CompiledGraph) -> Result:
+    async def _reconcile(
+        self, key: ObjectRef, reg: Registration, instance: Obj, graph: CompiledGraph
+    ) -> Result:
         identity = InstanceIdentity.of(instance, graph.instance_gvk)
         conditions = conditions_of(instance)
         try:
-            parent = InstanceMetadata(instance, identity, identity.managed_labels(graph.rgd_name, reg.rgd_uid))
+            parent = InstanceMetadata(
+                instance, identity, identity.managed_labels(graph.rgd_name, reg.rgd_uid)
+            )
         except InvalidInventory as exc:
-            conditions.set(MANAGED, FALSE, "ManagementFailed",
-                           f"cannot install finalizer with invalid ApplySet inventory: {exc}")
-            await self.status.write(key, instance, previous_projections(instance), conditions, InstanceState.ERROR)
+            conditions.set(
+                MANAGED,
+                FALSE,
+                "ManagementFailed",
+                f"cannot install finalizer with invalid ApplySet inventory: {exc}",
+            )
+            await self.status.write(
+                key, instance, previous_projections(instance), conditions, InstanceState.ERROR
+            )
             return Result.done()
         runtime = Runtime(graph, instance)
         outcome = Outcome()
@@ -144,8 +163,9 @@ class Reconciler:
         except ManagementFailed as exc:
             await self._set_reads(key, outcome.reads, commit=False)
             conditions.set(MANAGED, FALSE, "ManagementFailed", str(exc))
-            await self.status.write(key, parent.instance, previous_projections(instance), conditions,
-                                    InstanceState.ERROR)
+            await self.status.write(
+                key, parent.instance, previous_projections(instance), conditions, InstanceState.ERROR
+            )
             raise
         except BaseException:
             await self._set_reads(key, outcome.reads, commit=False)
@@ -156,8 +176,14 @@ class Reconciler:
         if is_suspended(instance):
             conditions.set(RESOURCES, FALSE, "ReconciliationSuspended", "reconciliation is suspended")
             state = previous_state(instance, InstanceState.IN_PROGRESS)
-            await self.status.write(key, instance, previous_projections(instance), conditions, state,
-                                    written=conditions_to_write(graph, runtime, conditions, instance))
+            await self.status.write(
+                key,
+                instance,
+                previous_projections(instance),
+                conditions,
+                state,
+                written=conditions_to_write(graph, runtime, conditions, instance),
+            )
             return Result.done()
         # A completed reconcile commits its watch set; a failed one keeps the previous set too.
         await self._set_reads(key, outcome.reads, commit=outcome.error is None)
@@ -169,20 +195,40 @@ class Reconciler:
             state = InstanceState.ERROR
             conditions.set(RESOURCES, FALSE, "NotReady", f"resource reconciliation failed: {outcome.error}")
         elif state is InstanceState.ERROR:
-            conditions.set(RESOURCES, FALSE, "NotReady", f"resource error: {self._node_summary(runtime, NodeState.ERROR)}")
+            conditions.set(
+                RESOURCES,
+                FALSE,
+                "NotReady",
+                f"resource error: {self._node_summary(runtime, NodeState.ERROR)}",
+            )
         elif outcome.pending is not None:
-            conditions.set(RESOURCES, FALSE, "NotReady",
-                           f"resource reconciliation failed: waiting for unresolved resource: {outcome.pending}")
+            conditions.set(
+                RESOURCES,
+                FALSE,
+                "NotReady",
+                f"resource reconciliation failed: waiting for unresolved resource: {outcome.pending}",
+            )
         elif state is InstanceState.ACTIVE:
             # Deliberate deviation from upstream (no "cluster mutated" pass): the apply responses
             # already show every node ready, so say so now instead of after a delayed no-op reconcile.
             conditions.set(RESOURCES, TRUE, "AllResourcesReady", "all resources are created and ready")
         else:
-            conditions.set(RESOURCES, FALSE, "NotReady",
-                           f"awaiting resource readiness: {self._node_summary(runtime, NodeState.WAITING_FOR_READINESS)}")
+            conditions.set(
+                RESOURCES,
+                FALSE,
+                "NotReady",
+                "awaiting resource readiness: "
+                f"{self._node_summary(runtime, NodeState.WAITING_FOR_READINESS)}",
+            )
         projected, _ = runtime.project_status()
-        await self.status.write(key, instance, projected, conditions, state,
-                                written=conditions_to_write(graph, runtime, conditions, instance))
+        await self.status.write(
+            key,
+            instance,
+            projected,
+            conditions,
+            state,
+            written=conditions_to_write(graph, runtime, conditions, instance),
+        )
         if outcome.backoff:
             return Result.again()
         # Readiness, terminating children and pending data all come from watched objects (or the
@@ -197,7 +243,11 @@ class Reconciler:
         return "; ".join(runtime.reasons.get(i, i) for i in ids) or state.value
 
     async def _reconcile_nodes(
-        self, key: ObjectRef, parent: InstanceMetadata, runtime: Runtime, outcome: Outcome,
+        self,
+        key: ObjectRef,
+        parent: InstanceMetadata,
+        runtime: Runtime,
+        outcome: Outcome,
     ) -> None:
         """Plan and apply the graph in waves, then prune (§5.1 step 7)."""
         graph = runtime.graph
@@ -236,15 +286,22 @@ class Reconciler:
             await parent.record(self.client, batch)  # the inventory shrinks to what was applied
 
     async def _apply_wave(
-        self, key: ObjectRef, parent: InstanceMetadata, runtime: Runtime, outcome: Outcome,
+        self,
+        key: ObjectRef,
+        parent: InstanceMetadata,
+        runtime: Runtime,
+        outcome: Outcome,
         wave: list[tuple[Node, list[Applied]]],
     ) -> None:
         items = [a for _, node_items in wave for a in node_items]
         # Watch everything before writing, so no event caused after this point is missed; and
         # record the inventory before the children exist, so deletion always finds them.
         await self._set_reads(key, outcome.reads, commit=False)
-        await parent.ensure(self.client, inventory_of(items, parent.identity.namespace),
-                            anticipated_kinds(runtime.graph, runtime))
+        await parent.ensure(
+            self.client,
+            inventory_of(items, parent.identity.namespace),
+            anticipated_kinds(runtime.graph, runtime),
+        )
         await asyncio.gather(*(apply_child(self.client, a) for a in items))
         for node, node_items in wave:
             outcome.backoff = outcome.backoff or any(a.retryable for a in node_items)
@@ -252,7 +309,11 @@ class Reconciler:
                 outcome.failed = True
 
     async def _prune(
-        self, identity: InstanceIdentity, graph: CompiledGraph, inventory: Inventory, kept: set[str],
+        self,
+        identity: InstanceIdentity,
+        graph: CompiledGraph,
+        inventory: Inventory,
+        kept: set[str],
     ) -> tuple[bool, bool]:
         """Delete members not applied this round, in waves (§5.5). Returns (deleted any, hit conflicts)."""
         known = {group_kind_string(n.gvk.group, n.gvk.kind): n.gvk for n in graph.nodes.values()}
@@ -262,8 +323,12 @@ class Reconciler:
             return False, False
         all_ok = True
         for wave in prune_waves(stale, graph.topological_order):
-            log.info("instance %s/%s: pruning %s", identity.namespace, identity.name,
-                     ", ".join(m.describe() for m in wave))
+            log.info(
+                "instance %s/%s: pruning %s",
+                identity.namespace,
+                identity.name,
+                ", ".join(m.describe() for m in wave),
+            )
             all_ok = await delete_members(self.client, wave) and all_ok
         return True, not all_ok
 
@@ -300,7 +365,9 @@ class Reconciler:
         conditions.bump_observed_generation()
         projections = previous_projections(instance)
         try:
-            inventory = read_inventory(identity.applyset_id, m.get("labels") or {}, m.get("annotations") or {})
+            inventory = read_inventory(
+                identity.applyset_id, m.get("labels") or {}, m.get("annotations") or {}
+            )
         except InvalidInventory as exc:
             conditions.set(RESOURCES, UNKNOWN, "UnderDeletion", f"deletion blocked: {exc}")
             await self.status.write(key, instance, projections, conditions, InstanceState.DELETING)
@@ -309,11 +376,15 @@ class Reconciler:
         known = {group_kind_string(n.gvk.group, n.gvk.kind): n.gvk for n in nodes}
         members: list[Member] = []
         if inventory is not None:
-            members = await list_members(self.client, identity.applyset_id, inventory, identity.namespace, known)
+            members = await list_members(
+                self.client, identity.applyset_id, inventory, identity.namespace, known
+            )
         if not members:
             await self.forget(key)
             try:
-                await self.client.remove_finalizer(key.gvk, key.name, FINALIZER, namespace=key.namespace or None)
+                await self.client.remove_finalizer(
+                    key.gvk, key.name, FINALIZER, namespace=key.namespace or None
+                )
             except NotFound:
                 pass
             return Result.done()

@@ -26,7 +26,6 @@ BUILT_IN_TYPES = frozenset({READY, *DEPENDENTS})
 _BUILT_IN_KEYS = ("conditions", "state")
 
 
-
 def conditions_of(instance: Mapping[str, Any]) -> ConditionSet:
     """The instance's persisted conditions as a set rooted at `Ready`, stamped with its generation."""
     m = meta(instance)
@@ -34,8 +33,12 @@ def conditions_of(instance: Mapping[str, Any]) -> ConditionSet:
     existing = status.get("conditions") if isinstance(status, Mapping) else None
     stamp = now_rfc3339()
     return ConditionSet(
-        READY, DEPENDENTS, existing if isinstance(existing, list) else [],
-        generation=int(m.get("generation") or 0), now=stamp, created=str(m.get("creationTimestamp") or stamp),
+        READY,
+        DEPENDENTS,
+        existing if isinstance(existing, list) else [],
+        generation=int(m.get("generation") or 0),
+        now=stamp,
+        created=str(m.get("creationTimestamp") or stamp),
     )
 
 
@@ -48,7 +51,10 @@ class ConditionsToWrite:
 
 
 def conditions_to_write(
-    graph: CompiledGraph, evaluator: Evaluator, conditions: ConditionSet, instance: Mapping[str, Any],
+    graph: CompiledGraph,
+    evaluator: Evaluator,
+    conditions: ConditionSet,
+    instance: Mapping[str, Any],
 ) -> ConditionsToWrite:
     """kro's built-ins, or (the RGD declares `status.conditions`) the author conditions (§5.7, §5.8).
 
@@ -59,12 +65,20 @@ def conditions_to_write(
     status = instance.get("status")
     persisted = status.get("conditions") if isinstance(status, Mapping) else None
     result = evaluate_author_conditions(
-        graph, evaluator, builtins, persisted if isinstance(persisted, list) else [],
-        generation=conditions.generation, now=conditions.now,
+        graph,
+        evaluator,
+        builtins,
+        persisted if isinstance(persisted, list) else [],
+        generation=conditions.generation,
+        now=conditions.now,
     )
     if result.errors:
-        log.warning("instance %s/%s: author conditions degraded: %s", meta(instance).get("namespace") or "",
-                    meta(instance).get("name"), "; ".join(result.errors))
+        log.warning(
+            "instance %s/%s: author conditions degraded: %s",
+            meta(instance).get("namespace") or "",
+            meta(instance).get("name"),
+            "; ".join(result.errors),
+        )
     return ConditionsToWrite(result.conditions, result.degraded)
 
 
@@ -98,8 +112,15 @@ class StatusWriter:
         self.transitions: dict[tuple[str, str], int] = {}
 
     async def write(
-        self, key: ObjectRef, instance: Mapping[str, Any], projected: Mapping[str, Any], conditions: ConditionSet,
-        computed: InstanceState, *, attempts: int = 5, written: ConditionsToWrite | None = None,
+        self,
+        key: ObjectRef,
+        instance: Mapping[str, Any],
+        projected: Mapping[str, Any],
+        conditions: ConditionSet,
+        computed: InstanceState,
+        *,
+        attempts: int = 5,
+        written: ConditionsToWrite | None = None,
     ) -> None:
         """`written`: the conditions to write instead of every condition of `conditions` (which keeps
         unknown types as read: author conditions stay untouched where they are not evaluated)."""
@@ -129,7 +150,9 @@ class StatusWriter:
             except NotFound:
                 return
             if old_state != state.value:
-                self.transitions[(old_state, state.value)] = self.transitions.get((old_state, state.value), 0) + 1
+                self.transitions[(old_state, state.value)] = (
+                    self.transitions.get((old_state, state.value), 0) + 1
+                )
                 if self.on_transition is not None:
                     self.on_transition(key.gvk, old_state, state.value)
             return

@@ -25,6 +25,11 @@ from pykro.controller.rgd.controller import (
 from pykro.controller.rgd.metrics import RGDMetrics
 
 __all__ = [
-    "RGD", "InstanceServing", "RGDController", "RGDControllerOptions", "RGDMetrics", "Served",
+    "RGD",
+    "InstanceServing",
+    "RGDController",
+    "RGDControllerOptions",
+    "RGDMetrics",
+    "Served",
     "breaking_changes",
 ]

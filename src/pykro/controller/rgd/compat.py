@@ -68,7 +68,9 @@ def _compare(old: Mapping[str, Any], new: Mapping[str, Any], path: str, out: lis
         out.append(f"Property {where} pattern {'changed' if old.get('pattern') else 'added'}")
     old_enum, new_enum = old.get("enum"), new.get("enum")
     if new_enum is not None:
-        removed = [v for v in (old_enum or []) if v not in new_enum] if old_enum is not None else ["(any value)"]
+        removed = (
+            [v for v in (old_enum or []) if v not in new_enum] if old_enum is not None else ["(any value)"]
+        )
         if removed:
             out.append(f"Property {where} enum values removed: {', '.join(map(str, removed))}")
     for bound in _LOWER_BOUNDS:

@@ -45,11 +45,15 @@ class GraphCompiler:
 
     def __init__(self, client: KubeClient, *, kubernetes_version: str | None = None) -> None:
         self.registry = SchemaRegistry(kubernetes_version)
-        self.source = ClusterSchemaSource(client, kubernetes_version=kubernetes_version)  # same fallback release
+        self.source = ClusterSchemaSource(
+            client, kubernetes_version=kubernetes_version
+        )  # same fallback release
         self.registry.add_source(self.source)
 
     def parse(self, obj: Mapping[str, Any]) -> ResourceGraphDefinition:
-        return parse_rgd(obj, source=f"resourcegraphdefinitions/{(obj.get('metadata') or {}).get('name', '')}")
+        return parse_rgd(
+            obj, source=f"resourcegraphdefinitions/{(obj.get('metadata') or {}).get('name', '')}"
+        )
 
     async def compile(self, rgd: ResourceGraphDefinition) -> CompiledGraph:
         """Load the schemas `rgd` needs from the cluster, then build its graph (raises `PykroError`)."""

@@ -108,7 +108,10 @@ def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _allows_breaking(obj: Mapping[str, Any]) -> bool:
-    return str((_meta(obj).get("annotations") or {}).get(ALLOW_BREAKING_CHANGES_ANNOTATION, "")).lower() == "true"
+    return (
+        str((_meta(obj).get("annotations") or {}).get(ALLOW_BREAKING_CHANGES_ANNOTATION, "")).lower()
+        == "true"
+    )
 
 
 def _needs_reconcile(event: InformerEvent) -> bool:
@@ -128,9 +131,15 @@ class RGDController:
     """Watches RGDs (and kro-owned CRDs) and reconciles each by name. `start()`, `stop()`."""
 
     def __init__(
-        self, client: KubeClient, watches: WatchManager, instances: InstanceServing, *,
-        options: RGDControllerOptions | None = None, metrics: RGDMetrics | None = None,
-        runtime_metrics: RuntimeMetrics | None = None, revisions: RevisionRegistry | None = None,
+        self,
+        client: KubeClient,
+        watches: WatchManager,
+        instances: InstanceServing,
+        *,
+        options: RGDControllerOptions | None = None,
+        metrics: RGDMetrics | None = None,
+        runtime_metrics: RuntimeMetrics | None = None,
+        revisions: RevisionRegistry | None = None,
     ) -> None:
         self.client = client
         # Filled by a GraphRevisionController sharing it; every change re-queues the RGD it belongs to.
@@ -142,7 +151,10 @@ class RGDController:
         self.compiler = GraphCompiler(client, kubernetes_version=self.options.kubernetes_version)
         self.informer = Informer(client, RGD, transform=drop_managed_fields, metrics=runtime_metrics)
         self.controller: Controller[str] = Controller(
-            "resourcegraphdefinition", self.reconcile, workers=self.options.workers, metrics=runtime_metrics,
+            "resourcegraphdefinition",
+            self.reconcile,
+            workers=self.options.workers,
+            metrics=runtime_metrics,
         )
         self._served: dict[str, Served] = {}
         # Per RGD name: (uid, resourceVersion the last status write was based on, the status written).
@@ -156,7 +168,9 @@ class RGDController:
         self.informer.add_handler(self._on_rgd)
         self.informer.start()
         self.controller.start()
-        self._crd_sub = await self.watches.subscribe(CRD, self._on_crd, metadata_only=True, sync_timeout=sync_timeout)
+        self._crd_sub = await self.watches.subscribe(
+            CRD, self._on_crd, metadata_only=True, sync_timeout=sync_timeout
+        )
         if not await self.informer.wait_for_sync(sync_timeout):
             raise KubeError(f"the ResourceGraphDefinition informer did not sync: {self.informer.last_error}")
 
@@ -183,9 +197,13 @@ class RGDController:
     def _on_crd(self, event: InformerEvent) -> None:
         # The old state counts too: an edit that strips kro's labels must still reach the owner.
         owners = {owner_of(obj) for obj in (event.object, event.old) if obj is not None} - {None, ""}
-        changed = event.type in (ADDED, DELETED) or event.old is None or (
-            _meta(event.object).get("generation") != _meta(event.old).get("generation")
-            or _meta(event.object).get("labels") != _meta(event.old).get("labels")
+        changed = (
+            event.type in (ADDED, DELETED)
+            or event.old is None
+            or (
+                _meta(event.object).get("generation") != _meta(event.old).get("generation")
+                or _meta(event.object).get("labels") != _meta(event.old).get("labels")
+            )
         )
         if changed:
             for owner in owners:
@@ -211,7 +229,8 @@ class RGDController:
         return result
 
     async def _resolve(self, obj: Mapping[str, Any], status: StatusBuilder) -> Result:
-        """Spec §6.2 steps 3–7: find this RGD's revisions, issue one if the spec changed, serve the latest Active."""
+        """Spec §6.2 steps 3–7: find this RGD's revisions, issue one if the spec changed, serve the latest
+        Active."""
         meta = _meta(obj)
         name, uid = str(meta["name"]), str(meta.get("uid", ""))
         served = self._served.get(name)
@@ -235,32 +254,55 @@ class RGDController:
         return result
 
     async def _decide(
-        self, obj: Mapping[str, Any], rgd: ResourceGraphDefinition, wanted_hash: str,
-        latest: Mapping[str, Any] | None, terminating: list[dict[str, Any]], served: Served | None,
+        self,
+        obj: Mapping[str, Any],
+        rgd: ResourceGraphDefinition,
+        wanted_hash: str,
+        latest: Mapping[str, Any] | None,
+        terminating: list[dict[str, Any]],
+        served: Served | None,
         status: StatusBuilder,
     ) -> Result:
         name = str(_meta(obj)["name"])
         delay = self.options.progress_requeue_delay
         if terminating:
-            status.set(GRAPH_REVISIONS_RESOLVED, UNKNOWN, "WaitingForGraphRevisionSettlement",
-                       f"waiting for {len(terminating)} terminating graph revision(s) to be deleted")
+            status.set(
+                GRAPH_REVISIONS_RESOLVED,
+                UNKNOWN,
+                "WaitingForGraphRevisionSettlement",
+                f"waiting for {len(terminating)} terminating graph revision(s) to be deleted",
+            )
             return Result.after(delay)
         if latest is None or hash_of(latest) != wanted_hash:
             return await self._issue(obj, rgd, wanted_hash, served, status)
         revision = revision_of(latest)
         entry = self.revisions.get(name, revision)
         if entry is None:
-            status.set(GRAPH_REVISIONS_RESOLVED, UNKNOWN, "WaitingForGraphRevisionWarmup",
-                       f"waiting for graph revision {revision} to be loaded")
+            status.set(
+                GRAPH_REVISIONS_RESOLVED,
+                UNKNOWN,
+                "WaitingForGraphRevisionWarmup",
+                f"waiting for graph revision {revision} to be loaded",
+            )
             return Result.after(delay)
         if entry.state == PENDING:
-            status.set(GRAPH_REVISIONS_RESOLVED, UNKNOWN, "WaitingForGraphRevisionCompilation",
-                       f"waiting for graph revision {revision} to compile")
+            status.set(
+                GRAPH_REVISIONS_RESOLVED,
+                UNKNOWN,
+                "WaitingForGraphRevisionCompilation",
+                f"waiting for graph revision {revision} to compile",
+            )
             return Result.after(delay)
         if entry.state == FAILED or entry.graph is None:
-            status.set(GRAPH_REVISIONS_RESOLVED, FALSE, "Failed", f"graph revision {revision} failed: {entry.error}")
-            status.set(GRAPH_ACCEPTED, FALSE, "InvalidResourceGraph",
-                       f"latest graph revision {revision} failed compilation")
+            status.set(
+                GRAPH_REVISIONS_RESOLVED, FALSE, "Failed", f"graph revision {revision} failed: {entry.error}"
+            )
+            status.set(
+                GRAPH_ACCEPTED,
+                FALSE,
+                "InvalidResourceGraph",
+                f"latest graph revision {revision} failed compilation",
+            )
             self._keep_serving(served, status, f"graph revision {revision} failed compilation")
             return Result.done()
         status.set(GRAPH_REVISIONS_RESOLVED, TRUE, "Resolved", f"revision {revision} compiled and active")
@@ -276,7 +318,11 @@ class RGDController:
         return Result.again()
 
     async def _issue(
-        self, obj: Mapping[str, Any], rgd: ResourceGraphDefinition, wanted_hash: str, served: Served | None,
+        self,
+        obj: Mapping[str, Any],
+        rgd: ResourceGraphDefinition,
+        wanted_hash: str,
+        served: Served | None,
         status: StatusBuilder,
     ) -> Result:
         """Spec §6.2 step 5: validate the spec, then snapshot it as the next GraphRevision."""
@@ -291,8 +337,12 @@ class RGDController:
         revision = status.last_issued_revision + 1
         await self.client.create(graph_revision(obj, revision, wanted_hash))
         status.last_issued_revision = revision
-        status.set(GRAPH_REVISIONS_RESOLVED, UNKNOWN, "WaitingForGraphRevisionCompilation",
-                   f"issued graph revision {revision}; waiting for it to compile")
+        status.set(
+            GRAPH_REVISIONS_RESOLVED,
+            UNKNOWN,
+            "WaitingForGraphRevisionCompilation",
+            f"issued graph revision {revision}; waiting for it to compile",
+        )
         return Result.after(self.options.progress_requeue_delay)
 
     async def _list_revisions(self, name: str, uid: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -307,8 +357,9 @@ class RGDController:
                 continue
             refs = [ref for ref in refs if not ref.get("controller")] + [owner_reference(name, uid)]
             try:
-                await self.client.patch(GRAPH_REVISION, str(_meta(rev)["name"]),
-                                        {"metadata": {"ownerReferences": refs}})
+                await self.client.patch(
+                    GRAPH_REVISION, str(_meta(rev)["name"]), {"metadata": {"ownerReferences": refs}}
+                )
             except NotFound:
                 continue
             rev.setdefault("metadata", {})["ownerReferences"] = refs
@@ -323,10 +374,17 @@ class RGDController:
             except NotFound:
                 pass
             except KubeError as err:
-                log.warning("RGD %s: could not delete old graph revision %s: %s", name, _meta(rev).get("name"), err)
+                log.warning(
+                    "RGD %s: could not delete old graph revision %s: %s", name, _meta(rev).get("name"), err
+                )
 
     async def _serve(
-        self, obj: Mapping[str, Any], graph: CompiledGraph, revision: int, generation: int, served: Served | None,
+        self,
+        obj: Mapping[str, Any],
+        graph: CompiledGraph,
+        revision: int,
+        generation: int,
+        served: Served | None,
         status: StatusBuilder,
     ) -> Result:
         """Spec §6.2 step 6: ensure the instance CRD, then register the instance controller."""
@@ -348,8 +406,12 @@ class RGDController:
             try:
                 await self.instances.register(graph, uid)
             except Exception as err:  # any failure to start is reported and retried, never fatal
-                log.warning("RGD %s: instance controller for %s failed to start", name, graph.instance_gvk,
-                            exc_info=True)
+                log.warning(
+                    "RGD %s: instance controller for %s failed to start",
+                    name,
+                    graph.instance_gvk,
+                    exc_info=True,
+                )
                 status.set(CONTROLLER_READY, FALSE, "FailedToStart", str(err) or type(err).__name__)
                 status.graph = graph
                 return Result.again()
@@ -367,7 +429,9 @@ class RGDController:
             return
         status.graph = served.graph
         status.set(
-            CONTROLLER_READY, TRUE, "Running",
+            CONTROLLER_READY,
+            TRUE,
+            "Running",
             f"controller is running; {why}, so the last accepted graph (generation {served.generation}, "
             f"revision {served.revision}) keeps serving",
         )
@@ -446,8 +510,11 @@ class RGDController:
                 served = self._served.get(name)
                 status.graph = served.graph if served is not None else None
                 status.set(
-                    KIND_READY, FALSE, "DeletionBlocked",
-                    f"cannot delete the CRD of ResourceGraphDefinition {name}: instances still exist ({listing}); "
+                    KIND_READY,
+                    FALSE,
+                    "DeletionBlocked",
+                    f"cannot delete the CRD of ResourceGraphDefinition {name}: instances still exist "
+                    f"({listing}); "
                     "delete them first",
                 )
                 await self._write_status(obj, status)

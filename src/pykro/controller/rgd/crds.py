@@ -22,7 +22,9 @@ class CRDError(PykroError):
     """The instance CRD cannot be created or updated; the message goes into `KindReady`."""
 
     def __init__(self, message: str, crd_name: str = "") -> None:
-        super().__init__(message, (Problem(f"customresourcedefinitions/{crd_name}" if crd_name else "", message),))
+        super().__init__(
+            message, (Problem(f"customresourcedefinitions/{crd_name}" if crd_name else "", message),)
+        )
 
 
 def stamp(crd: Mapping[str, Any], rgd_name: str, rgd_uid: str) -> dict[str, Any]:
@@ -54,7 +56,9 @@ def _subset(want: Any, have: Any) -> bool:
 
 
 def _schemas(crd: Mapping[str, Any]) -> list[Any]:
-    return [(v.get("schema") or {}).get("openAPIV3Schema") for v in (crd.get("spec") or {}).get("versions") or []]
+    return [
+        (v.get("schema") or {}).get("openAPIV3Schema") for v in (crd.get("spec") or {}).get("versions") or []
+    ]
 
 
 def up_to_date(desired: Mapping[str, Any], existing: Mapping[str, Any]) -> bool:
@@ -64,13 +68,20 @@ def up_to_date(desired: Mapping[str, Any], existing: Mapping[str, Any]) -> bool:
         if not _subset(want_meta.get(key) or {}, have_meta.get(key) or {}):
             return False
     spec, have = desired.get("spec") or {}, existing.get("spec") or {}
-    return _schemas(desired) == _schemas(existing) and all(_subset(spec.get(k), have.get(k)) for k in _SPEC_KEYS)
+    return _schemas(desired) == _schemas(existing) and all(
+        _subset(spec.get(k), have.get(k)) for k in _SPEC_KEYS
+    )
 
 
 async def ensure_crd(
-    client: KubeClient, desired: Mapping[str, Any], *, rgd_name: str, allow_breaking: bool = False,
+    client: KubeClient,
+    desired: Mapping[str, Any],
+    *,
+    rgd_name: str,
+    allow_breaking: bool = False,
 ) -> dict[str, Any]:
-    """Create the CRD, or update it if it belongs to this RGD and changed compatibly; return the server's copy."""
+    """Create the CRD, or update it if it belongs to this RGD and changed compatibly; return the server's
+    copy."""
     name = str(desired["metadata"]["name"])
     try:
         existing = await client.get(CRD, name)
@@ -100,7 +111,9 @@ def is_established(crd: Mapping[str, Any]) -> bool:
     return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
 
 
-async def wait_established(client: KubeClient, name: str, *, timeout: float = 120.0, poll: float = 0.05) -> None:
+async def wait_established(
+    client: KubeClient, name: str, *, timeout: float = 120.0, poll: float = 0.05
+) -> None:
     """Poll until the CRD reports `Established` (kro polls every 150 ms; the embedded server is faster)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

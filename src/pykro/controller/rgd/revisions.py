@@ -20,8 +20,12 @@ def hash_of(obj: Mapping[str, Any]) -> str:
 
 def owner_reference(rgd_name: str, rgd_uid: str) -> dict[str, Any]:
     return {
-        "apiVersion": "kro.run/v1alpha1", "kind": "ResourceGraphDefinition", "name": rgd_name, "uid": rgd_uid,
-        "controller": True, "blockOwnerDeletion": True,
+        "apiVersion": "kro.run/v1alpha1",
+        "kind": "ResourceGraphDefinition",
+        "name": rgd_name,
+        "uid": rgd_uid,
+        "controller": True,
+        "blockOwnerDeletion": True,
     }
 
 
@@ -40,6 +44,10 @@ def graph_revision(rgd: Mapping[str, Any], revision: int, spec_hash: str) -> dic
         },
         "spec": {
             "revision": revision,
-            "snapshot": {"name": name, "generation": int(meta.get("generation") or 0), "spec": rgd.get("spec") or {}},
+            "snapshot": {
+                "name": name,
+                "generation": int(meta.get("generation") or 0),
+                "spec": rgd.get("spec") or {},
+            },
         },
     }

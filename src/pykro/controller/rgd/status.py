@@ -23,10 +23,18 @@ ACTIVE, INACTIVE = "Active", "Inactive"
 _STALE = frozenset({"ResourceGraphAccepted"})
 
 __all__ = [
-    "ACTIVE", "CONTROLLER_READY", "FALSE", "GRAPH_ACCEPTED", "GRAPH_REVISIONS_RESOLVED", "INACTIVE", "KIND_READY", "READY", "TRUE", "UNKNOWN",
+    "ACTIVE",
+    "CONTROLLER_READY",
+    "FALSE",
+    "GRAPH_ACCEPTED",
+    "GRAPH_REVISIONS_RESOLVED",
+    "INACTIVE",
+    "KIND_READY",
+    "READY",
+    "TRUE",
+    "UNKNOWN",
     "StatusBuilder",
 ]
-
 
 
 @dataclass
@@ -40,10 +48,16 @@ class StatusBuilder:
     @classmethod
     def for_object(cls, obj: Mapping[str, Any]) -> StatusBuilder:
         meta = obj.get("metadata") or {}
-        existing = [c for c in (obj.get("status") or {}).get("conditions") or [] if c.get("type") not in _STALE]
+        existing = [
+            c for c in (obj.get("status") or {}).get("conditions") or [] if c.get("type") not in _STALE
+        ]
         stamp = now_rfc3339()
         conditions = ConditionSet(
-            READY, DEPENDENTS, existing, generation=int(meta.get("generation") or 0), now=stamp,
+            READY,
+            DEPENDENTS,
+            existing,
+            generation=int(meta.get("generation") or 0),
+            now=stamp,
             created=str(meta.get("creationTimestamp") or stamp),
         )
         issued = (obj.get("status") or {}).get("lastIssuedRevision")

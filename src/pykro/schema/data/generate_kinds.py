@@ -34,17 +34,53 @@ _LEGACY: list[list[Any]] = [
     ["networking.k8s.io", "v1alpha1", "ClusterCIDR", "clustercidrs", False, [], _ALL_VERBS],
     ["resource.k8s.io", "v1alpha1", "PodScheduling", "podschedulings", True, ["status"], _ALL_VERBS],
     ["resource.k8s.io", "v1alpha1", "ResourceClass", "resourceclasses", False, [], _ALL_VERBS],
-    ["resource.k8s.io", "v1alpha2", "PodSchedulingContext", "podschedulingcontexts", True, ["status"], _ALL_VERBS],
-    ["resource.k8s.io", "v1alpha2", "ResourceClaimParameters", "resourceclaimparameters", True, [], _ALL_VERBS],
+    [
+        "resource.k8s.io",
+        "v1alpha2",
+        "PodSchedulingContext",
+        "podschedulingcontexts",
+        True,
+        ["status"],
+        _ALL_VERBS,
+    ],
+    [
+        "resource.k8s.io",
+        "v1alpha2",
+        "ResourceClaimParameters",
+        "resourceclaimparameters",
+        True,
+        [],
+        _ALL_VERBS,
+    ],
     ["resource.k8s.io", "v1alpha2", "ResourceClass", "resourceclasses", False, [], _ALL_VERBS],
-    ["resource.k8s.io", "v1alpha2", "ResourceClassParameters", "resourceclassparameters", True, [], _ALL_VERBS],
-    ["resource.k8s.io", "v1alpha3", "PodSchedulingContext", "podschedulingcontexts", True, ["status"], _ALL_VERBS],
+    [
+        "resource.k8s.io",
+        "v1alpha2",
+        "ResourceClassParameters",
+        "resourceclassparameters",
+        True,
+        [],
+        _ALL_VERBS,
+    ],
+    [
+        "resource.k8s.io",
+        "v1alpha3",
+        "PodSchedulingContext",
+        "podschedulingcontexts",
+        True,
+        ["status"],
+        _ALL_VERBS,
+    ],
 ]
 
 # Definitions that carry a GVK but are request/response payloads, not REST resources.
 _NOT_RESOURCES = {
-    ("", "v1", "APIGroup"), ("", "v1", "APIVersions"), ("", "v1", "Status"),
-    ("authentication.k8s.io", "v1", "TokenRequest"), ("autoscaling", "v1", "Scale"), ("policy", "v1", "Eviction"),
+    ("", "v1", "APIGroup"),
+    ("", "v1", "APIVersions"),
+    ("", "v1", "Status"),
+    ("authentication.k8s.io", "v1", "TokenRequest"),
+    ("autoscaling", "v1", "Scale"),
+    ("policy", "v1", "Eviction"),
 }
 
 
@@ -97,8 +133,15 @@ def _rows() -> list[list[Any]]:
             verbs = sorted({_VERBS.get(v, v) for v in info.verbs})
             res = info.resource
             rows.append(
-                [res.group, res.version, res.kind, info.plural, issubclass(cls, NamespacedResource),
-                 subresources, verbs]
+                [
+                    res.group,
+                    res.version,
+                    res.kind,
+                    info.plural,
+                    issubclass(cls, NamespacedResource),
+                    subresources,
+                    verbs,
+                ]
             )
     return sorted(_with_legacy(rows))
 
