@@ -13,6 +13,7 @@ from typing import Any
 Condition = dict[str, Any]
 
 TRUE, FALSE, UNKNOWN = "True", "False", "Unknown"
+READY = "Ready"  # the root condition of RGDs, GraphRevisions and instances
 
 
 class ConditionSet:

@@ -28,7 +28,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from pykro.api.crd import graph_revision_crd_manifest, rgd_crd_manifest
-from pykro.controller.graphrevision import GraphRevisionController, RevisionRegistry
+from pykro.controller.graphrevision import GraphRevisionController
+from pykro.controller.revisions.registry import RevisionRegistry
 from pykro.controller.rgd import RGDController, RGDControllerOptions, RGDMetrics
 from pykro.controller.rgd.crds import CRD, wait_established
 from pykro.errors import Problem, PykroError

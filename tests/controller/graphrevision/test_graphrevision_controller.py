@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from pykro.api.crd import graph_revision_crd_manifest
-from pykro.controller.graphrevision import ACTIVE, GRAPH_REVISION
+from pykro.controller.revisions.naming import GRAPH_REVISION
+from pykro.controller.revisions.registry import ACTIVE
 from pykro.kube.errors import ApiError
 from tests.controller.rgd.helpers import CRD, REPO, Env, cluster, condition, simple_rgd, wait_for
 

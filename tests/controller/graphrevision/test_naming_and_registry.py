@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pykro.api.rgd import parse_rgd
-from pykro.controller.graphrevision import ACTIVE, FAILED, PENDING, RevisionRegistry, revision_name
-from pykro.controller.graphrevision.naming import MAX_NAME_LENGTH, fnv32a
+from pykro.controller.revisions.naming import MAX_NAME_LENGTH, fnv32a, revision_name
+from pykro.controller.revisions.registry import ACTIVE, FAILED, PENDING, RevisionRegistry
 from pykro.graph import build_graph
 from pykro.schema.registry import SchemaRegistry
 from tests.controller.rgd.helpers import simple_rgd

@@ -10,8 +10,8 @@ import pytest
 
 from pykro.api.conventions import GRAPH_REVISION_HASH_LABEL, OWNED_LABEL, RGD_NAME_LABEL
 from pykro.api.rgd import parse_rgd
-from pykro.controller.graphrevision import GRAPH_REVISION
 from pykro.controller.manager import Manager, ManagerOptions
+from pykro.controller.revisions.naming import GRAPH_REVISION
 from pykro.graph import spec_hash
 from tests.controller.rgd.helpers import CM, RGD, Env, cluster, condition, simple_rgd, wait_for
 

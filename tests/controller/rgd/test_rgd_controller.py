@@ -11,7 +11,7 @@ import yaml
 from pykro.api.conventions import OWNED_LABEL, RGD_ID_LABEL, RGD_NAME_LABEL
 from pykro.api.rgd import parse_rgd
 from pykro.controller.manager import ManagerOptions
-from pykro.controller.rgd.compiler import error_message
+from pykro.controller.revisions.compiler import error_message
 from pykro.errors import PykroError
 from pykro.graph import build_graph
 from pykro.schema.gvk import GVK

@@ -1,4 +1,5 @@
-"""GraphRevisions (spec §1.2, §6.6): immutable snapshots of RGD specs and the registry of their graphs.
+"""The GraphRevision controller (spec §1.2, §6.6): compiles immutable snapshots of RGD specs into the
+revision registry (`pykro.controller.revisions`).
 
 registry = RevisionRegistry()
 revisions = GraphRevisionController(client, registry)
@@ -7,18 +8,6 @@ registry.latest_active("my-rgd")   # -> RevisionEntry(state="Active", graph=...)
 await revisions.stop()
 """
 
-from pykro.controller.graphrevision.controller import GRAPH_REVISION, GraphRevisionController
-from pykro.controller.graphrevision.naming import revision_labels, revision_name
-from pykro.controller.graphrevision.registry import ACTIVE, FAILED, PENDING, RevisionEntry, RevisionRegistry
+from pykro.controller.graphrevision.controller import GraphRevisionController
 
-__all__ = [
-    "ACTIVE",
-    "FAILED",
-    "GRAPH_REVISION",
-    "PENDING",
-    "GraphRevisionController",
-    "RevisionEntry",
-    "RevisionRegistry",
-    "revision_labels",
-    "revision_name",
-]
+__all__ = ["GraphRevisionController"]

@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from pykro.api.conventions import FINALIZER
-from pykro.controller.graphrevision.naming import GRAPH_REVISION
-from pykro.controller.graphrevision.registry import RevisionRegistry
 from pykro.controller.graphrevision.status import differs, render_status
-from pykro.controller.rgd.compiler import GraphCompiler, error_message
-from pykro.controller.rgd.revisions import hash_of, revision_of
+from pykro.controller.revisions.compiler import GraphCompiler, error_message
+from pykro.controller.revisions.documents import hash_of, revision_of
+from pykro.controller.revisions.naming import GRAPH_REVISION
+from pykro.controller.revisions.registry import RevisionRegistry
 from pykro.errors import PykroError
 from pykro.graph.model import CompiledGraph
 from pykro.kube.client import KubeClient
@@ -35,7 +35,7 @@ from pykro.toolkit import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FINALIZER", "GRAPH_REVISION", "GraphRevisionController", "identity", "snapshot_document"]
+__all__ = ["GraphRevisionController", "identity", "snapshot_document"]
 
 
 def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pykro.controller.conditions import FALSE, TRUE, ConditionSet
-from pykro.controller.rgd.status import READY, differs, graph_fields
+from pykro.controller.conditions import FALSE, READY, TRUE, ConditionSet
+from pykro.controller.revisions.graphstatus import differs, graph_fields
 from pykro.graph.model import CompiledGraph
 from pykro.timestamps import now_rfc3339
 

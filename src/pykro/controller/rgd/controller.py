@@ -17,9 +17,11 @@ from typing import Any, Protocol
 from pykro.api.conventions import ALLOW_BREAKING_CHANGES_ANNOTATION, FINALIZER, RGD_NAME_LABEL
 from pykro.api.frozen import thaw
 from pykro.api.model import ResourceGraphDefinition
-from pykro.controller.graphrevision.naming import GRAPH_REVISION
-from pykro.controller.graphrevision.registry import FAILED, PENDING, RevisionRegistry
-from pykro.controller.rgd.compiler import GraphCompiler, error_message
+from pykro.controller.revisions.compiler import GraphCompiler, error_message
+from pykro.controller.revisions.documents import graph_revision, hash_of, owner_reference, revision_of
+from pykro.controller.revisions.graphstatus import differs
+from pykro.controller.revisions.naming import GRAPH_REVISION
+from pykro.controller.revisions.registry import FAILED, PENDING, RevisionRegistry
 from pykro.controller.rgd.crds import (
     CRD,
     CRDError,
@@ -31,7 +33,6 @@ from pykro.controller.rgd.crds import (
     wait_established,
 )
 from pykro.controller.rgd.metrics import RGDMetrics
-from pykro.controller.rgd.revisions import graph_revision, hash_of, owner_reference, revision_of
 from pykro.controller.rgd.status import (
     CONTROLLER_READY,
     FALSE,
@@ -41,7 +42,6 @@ from pykro.controller.rgd.status import (
     TRUE,
     UNKNOWN,
     StatusBuilder,
-    differs,
 )
 from pykro.errors import PykroError
 from pykro.graph import spec_hash

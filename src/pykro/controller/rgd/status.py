@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pykro.controller.conditions import FALSE, TRUE, UNKNOWN, ConditionSet
+from pykro.controller.conditions import FALSE, READY, TRUE, UNKNOWN, ConditionSet
+from pykro.controller.revisions.graphstatus import graph_fields
 from pykro.graph.model import CompiledGraph
 from pykro.timestamps import now_rfc3339
 
-READY = "Ready"
 GRAPH_ACCEPTED = "GraphAccepted"
 KIND_READY = "KindReady"
 CONTROLLER_READY = "ControllerReady"
@@ -78,23 +78,3 @@ class StatusBuilder:
             **graph_fields(self.graph),
             "lastIssuedRevision": self.last_issued_revision or None,
         }
-
-
-def graph_fields(graph: CompiledGraph | None) -> dict[str, Any]:
-    """`topologicalOrder` and `resources` (nodes with dependencies) of `graph`; nulls without one."""
-    if graph is None:
-        return {"topologicalOrder": None, "resources": None}
-    return {"topologicalOrder": list(graph.topological_order), "resources": graph.status_resources() or None}
-
-
-def differs(current: Mapping[str, Any] | None, desired: Mapping[str, Any]) -> bool:
-    """Whether writing `desired` (with nulls meaning "absent") would change `current`."""
-    current = current or {}
-    for key, value in desired.items():
-        have = current.get(key)
-        if value is None:
-            if have is not None:
-                return True
-        elif have != value:
-            return True
-    return False

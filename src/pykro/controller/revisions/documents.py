@@ -7,7 +7,7 @@ from typing import Any
 
 from pykro.api.conventions import FINALIZER, GRAPH_REVISION_HASH_LABEL
 from pykro.api.crd import GR_GROUP, GR_KIND, GR_VERSION
-from pykro.controller.graphrevision.naming import revision_labels, revision_name
+from pykro.controller.revisions.naming import revision_labels, revision_name
 
 
 def revision_of(obj: Mapping[str, Any]) -> int:
