@@ -49,7 +49,10 @@ def test_generation_predicate_ignores_status_and_label_writes() -> None:
     assert generation_changed(InformerEvent("MODIFIED", obj(2), obj(1)))
     toggled = InformerEvent("MODIFIED", obj(annotations={SUSPEND: "true"}), obj())
     assert not generation_changed(toggled)
-    assert generation_changed(toggled, SUSPEND)
+    assert generation_changed(toggled, lambda o: (o["metadata"].get("annotations") or {}).get(SUSPEND))
+    deleting = obj()
+    deleting["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+    assert generation_changed(InformerEvent("MODIFIED", deleting, obj()))
 
 
 def test_filtered_handler_only_sees_accepted_events() -> None:

@@ -95,21 +95,20 @@ def enqueue_owners(enqueue: Enqueue, owner: GVK | None = None) -> Handler:
     return handle
 
 
-def generation_changed(event: InformerEvent, annotation: str | None = None) -> bool:
+def generation_changed(
+    event: InformerEvent, toggle: Callable[[Mapping[str, Any]], object] | None = None
+) -> bool:
     """kro's parent-event predicate: adds and deletes pass; an update passes only if
-    `metadata.generation` changed or `annotation` (e.g. a suspend annotation) changed, so
-    status- or label-only writes (including the controller's own) don't re-trigger it."""
+    `metadata.generation` changed, deletion started, or `toggle(object)` (e.g. "is it suspended?")
+    changed, so status- or label-only writes (including the controller's own) don't re-trigger it."""
     if event.type != "MODIFIED" or event.old is None:
         return True
     new_meta, old_meta = event.object.get("metadata") or {}, event.old.get("metadata") or {}
     if new_meta.get("generation") != old_meta.get("generation"):
         return True
-    if annotation is None:
-        return False
-    return bool(
-        (new_meta.get("annotations") or {}).get(annotation)
-        != (old_meta.get("annotations") or {}).get(annotation)
-    )
+    if bool(new_meta.get("deletionTimestamp")) != bool(old_meta.get("deletionTimestamp")):
+        return True
+    return toggle is not None and toggle(event.object) != toggle(event.old)
 
 
 def filtered(handler: Handler, predicate: Callable[[InformerEvent], bool]) -> Handler:

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from prometheus_client import Counter
 
-from pykro.api.conventions import is_suspended, meta
+from pykro.api.conventions import is_suspended
 from pykro.controller.instance.reconciler import Reconciler, Registration
 from pykro.graph.model import CompiledGraph
 from pykro.kube import KubeClient
 from pykro.schema.gvk import GVK
 from pykro.toolkit import (
-    ADDED,
-    DELETED,
     Controller,
     InformerEvent,
     ObjectRef,
@@ -24,22 +23,11 @@ from pykro.toolkit import (
     RuntimeMetrics,
     Subscription,
     WatchManager,
+    filtered,
+    generation_changed,
 )
 
 log = logging.getLogger(__name__)
-
-
-def _needs_reconcile(event: InformerEvent) -> bool:
-    """Add/Delete always; Update only on a generation change, a suspend toggle or deletion start —
-    status and label writes (including our own) are ignored, which keeps reconciles from looping."""
-    if event.type in (ADDED, DELETED) or event.old is None:
-        return True
-    new, old = meta(event.object), meta(event.old)
-    return (
-        new.get("generation") != old.get("generation")
-        or is_suspended(event.object) != is_suspended(event.old)
-        or bool(new.get("deletionTimestamp")) != bool(old.get("deletionTimestamp"))
-    )
 
 
 class InstanceControllers:
@@ -137,11 +125,11 @@ class InstanceControllers:
                 self.controller.enqueue(ObjectRef.of(obj, gvk))
 
     def _handler(self, gvk: GVK) -> Any:
-        def handle(event: InformerEvent) -> None:
-            if _needs_reconcile(event):
-                self.controller.enqueue(ObjectRef.of(event.object, gvk))
+        def enqueue(event: InformerEvent) -> None:
+            self.controller.enqueue(ObjectRef.of(event.object, gvk))
 
-        return handle
+        # Status and label writes (including our own) are ignored, which keeps reconciles from looping.
+        return filtered(enqueue, partial(generation_changed, toggle=is_suspended))
 
     async def unregister(self, gvk: GVK) -> None:
         """Stop serving `gvk`: queued keys of it are dropped, its watches released."""
