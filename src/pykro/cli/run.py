@@ -9,11 +9,13 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from pykro.cli.controller_flags import controller_flags
 from pykro.errors import Problem, PykroError
 
 if TYPE_CHECKING:  # imported lazily at run time: `pykro --help` should not load the controller
@@ -127,107 +129,23 @@ def log_options(func: Callable[..., Any]) -> Callable[..., Any]:
     default=None,
     help="Namespace of the Lease (default: the context's or pod's namespace).",
 )
-@click.option(
-    "--metrics-bind-address",
-    default=":8078",
-    show_default=True,
-    help="HOST:PORT serving /metrics; 0 disables.",
-)
-@click.option(
-    "--health-probe-bind-address",
-    default=":8079",
-    show_default=True,
-    help="HOST:PORT serving /healthz and /readyz; 0 disables.",
-)
-@click.option("--allow-crd-deletion", is_flag=True, help="Delete an RGD's CRD when the RGD is deleted.")
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=4,
-    show_default=True,
-    help="Concurrent instance reconciles.",
-)
-@click.option(
-    "--rgd-workers",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Concurrent ResourceGraphDefinition reconciles.",
-)
-@click.option(
-    "--instance-requeue-interval",
-    type=click.FloatRange(min=0),
-    default=3.0,
-    show_default=True,
-    help="Seconds before an unsettled instance is reconciled again (0 disables).",
-)
-@click.option(
-    "--rgd-max-graph-revisions",
-    type=click.IntRange(min=1),
-    default=5,
-    show_default=True,
-    help="GraphRevisions kept per RGD; older ones are deleted.",
-)
-@click.option(
-    "--rgd-progress-requeue-delay",
-    type=click.FloatRange(min=0.1),
-    default=3.0,
-    show_default=True,
-    help="Seconds before an RGD waiting on its revisions is looked at again.",
-)
-@click.option(
-    "--graph-revision-workers",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Concurrent GraphRevision compilations.",
-)
-@click.option("--client-qps", type=click.FloatRange(min=0.1), default=100.0, show_default=True)
-@click.option("--client-burst", type=click.IntRange(min=1), default=150, show_default=True)
+@controller_flags(metrics=":8078", health=":8079")
 @log_options
 def command(
     kubeconfig: Path | None,
     context: str | None,
     leader_elect: bool,
     leader_election_namespace: str | None,
-    metrics_bind_address: str,
-    health_probe_bind_address: str,
-    allow_crd_deletion: bool,
-    workers: int,
-    rgd_workers: int,
-    instance_requeue_interval: float,
-    rgd_max_graph_revisions: int,
-    rgd_progress_requeue_delay: float,
-    graph_revision_workers: int,
-    client_qps: float,
-    client_burst: int,
+    options: ManagerOptions,
     log_format: str,
     log_level: str,
 ) -> None:
     """Run the pykro controller against a cluster until SIGINT/SIGTERM."""
-    from pykro.controller.manager import ManagerOptions, parse_bind_address
-
     setup_logging(log_format, log_level)
-    parse_bind_address(metrics_bind_address, "--metrics-bind-address")  # fail before connecting
-    parse_bind_address(health_probe_bind_address, "--health-probe-bind-address")
     if kubeconfig is not None and not kubeconfig.is_file():
         raise PykroError(
             f"{kubeconfig}: kubeconfig not found",
             (Problem("--kubeconfig", "file not found", str(kubeconfig)),),
         )
-    options = ManagerOptions(
-        workers=workers,
-        rgd_workers=rgd_workers,
-        allow_crd_deletion=allow_crd_deletion,
-        requeue_interval=instance_requeue_interval,
-        leader_elect=leader_elect,
-        leader_election_namespace=leader_election_namespace,
-        metrics_bind_address=metrics_bind_address,
-        health_probe_bind_address=health_probe_bind_address,
-        qps=client_qps,
-        burst=client_burst,
-        max_graph_revisions=rgd_max_graph_revisions,
-        progress_requeue_delay=rgd_progress_requeue_delay,
-        graph_revision_workers=graph_revision_workers,
-    )
-    asyncio.run(_run(client_config(kubeconfig, context, client_qps, client_burst), options))
+    options = replace(options, leader_elect=leader_elect, leader_election_namespace=leader_election_namespace)
+    asyncio.run(_run(client_config(kubeconfig, context, options.qps, options.burst), options))

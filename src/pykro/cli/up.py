@@ -20,6 +20,7 @@ import yaml
 from rich.console import Console
 from rich.panel import Panel
 
+from pykro.cli.controller_flags import controller_flags
 from pykro.cli.run import log_options, setup_logging, until_signalled
 from pykro.errors import Problem, PykroError
 
@@ -297,17 +298,7 @@ async def _up(
     show_default=True,
     help="Seconds the simulated workloads (Deployments, ReplicaSets) take to become ready.",
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=4,
-    show_default=True,
-    help="Concurrent instance reconciles.",
-)
-@click.option("--allow-crd-deletion", is_flag=True, help="Delete an RGD's CRD when the RGD is deleted.")
-@click.option(
-    "--metrics-bind-address", default="0", show_default=True, help="HOST:PORT serving /metrics; 0 disables."
-)
+@controller_flags(metrics="0", health="0")
 @log_options
 def command(
     data_dir: Path,
@@ -315,20 +306,12 @@ def command(
     bind: str,
     demo: bool,
     workload_delay: float,
-    workers: int,
-    allow_crd_deletion: bool,
-    metrics_bind_address: str,
+    options: ManagerOptions,
     log_format: str,
     log_level: str,
 ) -> None:
     """Run a local API server and the pykro controller together until Ctrl-C."""
-    from pykro.controller.manager import ManagerOptions, parse_bind_address
-
     setup_logging(log_format, "warning" if log_level == "info" and demo else log_level)
-    parse_bind_address(metrics_bind_address, "--metrics-bind-address")
     if demo:
         example_dir()  # fail before starting anything
-    options = ManagerOptions(
-        workers=workers, allow_crd_deletion=allow_crd_deletion, metrics_bind_address=metrics_bind_address
-    )
     asyncio.run(_up(data_dir, port, bind, demo, workload_delay, options, Console()))
