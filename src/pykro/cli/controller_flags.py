@@ -9,52 +9,38 @@ from typing import Any
 
 import click
 
-_FLAGS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
-    click.option(
-        "--workers",
-        type=click.IntRange(min=1),
-        default=4,
-        show_default=True,
-        help="Concurrent instance reconciles.",
-    ),
-    click.option(
-        "--rgd-workers",
-        type=click.IntRange(min=1),
-        default=1,
-        show_default=True,
-        help="Concurrent ResourceGraphDefinition reconciles.",
-    ),
-    click.option("--allow-crd-deletion", is_flag=True, help="Delete an RGD's CRD when the RGD is deleted."),
-    click.option(
+# (flag, type, default, help): kro's names and defaults.
+_TABLE: list[tuple[str, click.ParamType[Any] | None, Any, str]] = [
+    ("--workers", click.IntRange(min=1), 4, "Concurrent instance reconciles."),
+    ("--rgd-workers", click.IntRange(min=1), 1, "Concurrent ResourceGraphDefinition reconciles."),
+    ("--allow-crd-deletion", None, False, "Delete an RGD's CRD when the RGD is deleted."),
+    (
         "--instance-requeue-interval",
-        type=click.FloatRange(min=0),
-        default=3.0,
-        show_default=True,
-        help="Seconds before an unsettled instance is reconciled again (0 disables).",
+        click.FloatRange(min=0),
+        3.0,
+        "Seconds before an unsettled instance is reconciled again (0 disables).",
     ),
-    click.option(
+    (
         "--rgd-max-graph-revisions",
-        type=click.IntRange(min=1),
-        default=5,
-        show_default=True,
-        help="GraphRevisions kept per RGD; older ones are deleted.",
+        click.IntRange(min=1),
+        5,
+        "GraphRevisions kept per RGD; older ones are deleted.",
     ),
-    click.option(
+    (
         "--rgd-progress-requeue-delay",
-        type=click.FloatRange(min=0.1),
-        default=3.0,
-        show_default=True,
-        help="Seconds before an RGD waiting on its revisions is looked at again.",
+        click.FloatRange(min=0.1),
+        3.0,
+        "Seconds before an RGD waiting on its revisions is looked at again.",
     ),
-    click.option(
-        "--graph-revision-workers",
-        type=click.IntRange(min=1),
-        default=1,
-        show_default=True,
-        help="Concurrent GraphRevision compilations.",
-    ),
-    click.option("--client-qps", type=click.FloatRange(min=0.1), default=100.0, show_default=True),
-    click.option("--client-burst", type=click.IntRange(min=1), default=150, show_default=True),
+    ("--graph-revision-workers", click.IntRange(min=1), 1, "Concurrent GraphRevision compilations."),
+    ("--client-qps", click.FloatRange(min=0.1), 100.0, "API requests per second (token bucket)."),
+    ("--client-burst", click.IntRange(min=1), 150, "API request burst."),
+]
+_FLAGS = [
+    click.option(flag, is_flag=True, help=text)
+    if kind is None
+    else click.option(flag, type=kind, default=default, show_default=True, help=text)
+    for flag, kind, default, text in _TABLE
 ]
 _NAMES = (
     "workers",

@@ -299,29 +299,25 @@ class KroTestCluster:
 
     def wait_rgd_active(self, name: str, *, timeout: float | None = None) -> Obj:
         """Wait until the RGD `name` is Active for its current generation; returns it."""
-        seen: list[Obj | None] = [None]
 
-        def active() -> Obj | None:
-            rgd = seen[0] = self.get(RGD.api_version, RGD.kind, name)
-            status = (rgd or {}).get("status") or {}
-            ready = any(
-                c.get("type") == "Ready"
-                and c.get("status") == "True"
-                and c.get("observedGeneration") == (rgd or {}).get("metadata", {}).get("generation")
+        def active(rgd: Obj) -> bool:
+            generation = rgd.get("metadata", {}).get("generation")
+            status = rgd.get("status") or {}
+            return status.get("state") == "Active" and any(
+                (c.get("type"), c.get("status"), c.get("observedGeneration")) == ("Ready", "True", generation)
                 for c in status.get("conditions") or []
             )
-            return rgd if status.get("state") == "Active" and ready else None
 
-        try:
-            return self.wait_for(active, timeout=timeout, what=f"ResourceGraphDefinition {name} to be Active")
-        except AssertionError:
-            rgd = seen[0]
-            if rgd is None:
-                raise AssertionError(f"ResourceGraphDefinition {name} does not exist") from None
-            state = (rgd.get("status") or {}).get("state", "")
-            raise AssertionError(
-                f"ResourceGraphDefinition {name} is not Active (state {state!r}):\n{_conditions(rgd)}"
-            ) from None
+        return self._wait_object(
+            RGD.api_version,
+            RGD.kind,
+            name,
+            None,
+            active,
+            timeout,
+            "Active",
+            lambda rgd: f"is not Active (state {(rgd.get('status') or {}).get('state', '')!r})",
+        )
 
     def wait_instance(
         self,
@@ -334,22 +330,46 @@ class KroTestCluster:
         timeout: float | None = None,
     ) -> Obj:
         """Wait until the instance's `status.state` is `state` (ACTIVE, IN_PROGRESS, ERROR, ...)."""
+
+        def now(obj: Obj) -> str:
+            return str((obj.get("status") or {}).get("state") or "")
+
+        return self._wait_object(
+            api_version,
+            kind,
+            name,
+            namespace,
+            lambda obj: now(obj) == state,
+            timeout,
+            state,
+            lambda obj: f"is {now(obj) or 'without a state'}, not {state}",
+        )
+
+    def _wait_object(
+        self,
+        api_version: str,
+        kind: str,
+        name: str,
+        namespace: str | None,
+        accept: Callable[[Obj], bool],
+        timeout: float | None,
+        goal: str,
+        describe: Callable[[Obj], str],
+    ) -> Obj:
+        """Poll the object until `accept` holds; else fail with `describe(last seen)` and its conditions."""
         seen: list[Obj | None] = [None]
 
-        def reached() -> Obj | None:
+        def probe() -> Obj | None:
             obj = seen[0] = self.get(api_version, kind, name, namespace=namespace)
-            return obj if obj and (obj.get("status") or {}).get("state") == state else None
+            return obj if obj is not None and accept(obj) else None
 
         try:
-            return self.wait_for(reached, timeout=timeout, what=f"{kind} {name} to be {state}")
+            return self.wait_for(probe, timeout=timeout, what=f"{kind} {name} to be {goal}")
         except AssertionError:
-            obj = seen[0]
-            if obj is None:
+            last = seen[0]
+            if last is None:
                 raise AssertionError(f"{kind} {name} does not exist") from None
-            now = (obj.get("status") or {}).get("state", "")
-            raise AssertionError(
-                f"{kind} {name} is {now or 'without a state'}, not {state}:\n{_conditions(obj)}"
-            ) from None
+            raise AssertionError(f"{kind} {name} {describe(last)}:\n{_conditions(last)}") from None
 
     def wait_gone(
         self,

@@ -71,21 +71,24 @@ def v2_metrics(hpa: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [m for m in spec.get("metrics") or () if isinstance(m, Mapping)]
 
 
+_METRIC_BODIES = {
+    "Resource": "resource",
+    "ContainerResource": "containerResource",
+    "Pods": "pods",
+    "Object": "object",
+    "External": "external",
+}
+
+
+def metric_body(metric: Mapping[str, Any]) -> Any:
+    """The type-specific part of an autoscaling/v2 metric (`resource`, `pods`, ...), or {}."""
+    return metric.get(_METRIC_BODIES.get(str(metric.get("type", "")), "")) or {}
+
+
 def metric_failure(metric: Mapping[str, Any]) -> tuple[str, str]:
     """(reason, message) of the `ScalingActive` condition when `metric` cannot be read."""
     kind = str(metric.get("type", ""))
-    body = (
-        metric.get(
-            {
-                "Resource": "resource",
-                "ContainerResource": "containerResource",
-                "Pods": "pods",
-                "Object": "object",
-                "External": "external",
-            }.get(kind, "")
-        )
-        or {}
-    )
+    body = metric_body(metric)
     target = body.get("target") or {} if isinstance(body, Mapping) else {}
     name = str(body.get("name", "")) if isinstance(body, Mapping) else ""
     metric_name = str((body.get("metric") or {}).get("name", "")) if isinstance(body, Mapping) else ""

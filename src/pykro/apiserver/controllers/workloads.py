@@ -122,6 +122,12 @@ def _spec(obj: Obj) -> Obj:
     return spec if isinstance(spec, dict) else {}
 
 
+def _pod_ref(pod: Obj) -> Obj:
+    """An endpoint's `targetRef` to the pod serving it."""
+    meta = pod["metadata"]
+    return {"kind": "Pod", "namespace": meta.get("namespace", ""), "name": meta["name"], "uid": meta["uid"]}
+
+
 class Workloads:
     def __init__(self, store: Store, catalog: Catalog, resources: Resources, delay: float = 0.0) -> None:
         self.store = store
@@ -579,18 +585,7 @@ class Workloads:
 
     async def _endpoints(self, svc: Obj, pods: list[Obj], ports: list[Obj]) -> None:
         ns, name = svc["metadata"].get("namespace", ""), svc["metadata"]["name"]
-        addresses = [
-            {
-                "ip": p["status"]["podIP"],
-                "targetRef": {
-                    "kind": "Pod",
-                    "namespace": ns,
-                    "name": p["metadata"]["name"],
-                    "uid": p["metadata"]["uid"],
-                },
-            }
-            for p in pods
-        ]
+        addresses = [{"ip": p["status"]["podIP"], "targetRef": _pod_ref(p)} for p in pods]
         body: Obj = {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": name}}
         if svc["metadata"].get("labels"):
             body["metadata"]["labels"] = dict(svc["metadata"]["labels"])
@@ -617,12 +612,7 @@ class Workloads:
                 {
                     "addresses": [p["status"]["podIP"]],
                     "conditions": {"ready": True, "serving": True, "terminating": False},
-                    "targetRef": {
-                        "kind": "Pod",
-                        "namespace": ns,
-                        "name": p["metadata"]["name"],
-                        "uid": p["metadata"]["uid"],
-                    },
+                    "targetRef": _pod_ref(p),
                 }
                 for p in pods
             ],

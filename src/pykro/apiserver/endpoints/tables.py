@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from pykro.apiserver.controllers.autoscaler import v2_metrics
+from pykro.apiserver.controllers.autoscaler import metric_body, v2_metrics
 from pykro.apiserver.registry.kinds import ServedKind
 
 Getter = Callable[[Mapping[str, Any]], Any]
@@ -67,18 +67,7 @@ def _col(
 def _hpa_target(metric: Mapping[str, Any]) -> str:
     """One metric as kubectl's TARGETS column prints it; no metric ever has a current value here."""
     kind = metric.get("type")
-    body = (
-        metric.get(
-            {
-                "Resource": "resource",
-                "ContainerResource": "containerResource",
-                "Pods": "pods",
-                "Object": "object",
-                "External": "external",
-            }.get(str(kind), "")
-        )
-        or {}
-    )
+    body = metric_body(metric)
     target = body.get("target") or {}
     if kind in ("Resource", "ContainerResource"):
         if target.get("averageValue") is not None:

@@ -340,22 +340,13 @@ class Resources:
             )
         obj = self.current(kind, namespace, name)
         pre = preconditions or {}
-        if pre.get("uid") and pre["uid"] != obj["metadata"]["uid"]:
-            raise conflict(
-                kind.plural,
-                kind.group,
-                name,
-                f"Precondition failed: UID in precondition: {pre['uid']}, UID in object meta: "
-                f"{obj['metadata']['uid']}",
-            )
-        if pre.get("resourceVersion") and pre["resourceVersion"] != obj["metadata"]["resourceVersion"]:
-            raise conflict(
-                kind.plural,
-                kind.group,
-                name,
-                f"Precondition failed: ResourceVersion in precondition: {pre['resourceVersion']}, "
-                f"ResourceVersion in object meta: {obj['metadata']['resourceVersion']}",
-            )
+        for field, label in (("uid", "UID"), ("resourceVersion", "ResourceVersion")):
+            if pre.get(field) and pre[field] != obj["metadata"][field]:
+                message = (
+                    f"Precondition failed: {label} in precondition: {pre[field]}, "
+                    f"{label} in object meta: {obj['metadata'][field]}"
+                )
+                raise conflict(kind.plural, kind.group, name, message)
         strategy = strategy_for(kind)
         gc_finalizer = {"Foreground": FOREGROUND, "Orphan": ORPHAN}.get(propagation or "")
         if (

@@ -77,16 +77,7 @@ async def list_members(
             for ns in scopes:
                 page = await client.list_all(gvk, namespace=ns, label_selector=selector, metadata_only=True)
                 for item in page.items:
-                    meta = item.get("metadata") or {}
-                    member = Member(
-                        gvk,
-                        str(meta.get("namespace") or ""),
-                        str(meta.get("name") or ""),
-                        str(meta.get("uid") or ""),
-                        dict(meta.get("labels") or {}),
-                        dict(meta.get("annotations") or {}),
-                        bool(meta.get("deletionTimestamp")),
-                    )
+                    member = member_from(item, gvk)
                     members[member.uid] = member
         except NotFound:
             continue  # the kind disappeared (CRD deleted): nothing of it is left to delete
