@@ -3,7 +3,7 @@
 Deployments roll out through ReplicaSets named `<deployment>-<pod-template-hash>`, ReplicaSets keep
 their Pods, Pods turn Running and Ready at once, StatefulSets and DaemonSets report their replicas
 ready, Jobs complete, Services get Endpoints and EndpointSlices, PVCs get Bound, and HorizontalPodAutoscalers
-keep their targets within bounds (`autoscaler.py`). Each change is
+keep their targets within bounds (`autoscaler.py`); the arithmetic that needs no store is in `objects.py`. Each change is
 an ordinary write through `Resources` (defaulted, validated, new resourceVersion, watch event), made
 as the field manager `kube-controller-manager`, like the real controllers.
 """
@@ -12,11 +12,21 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from pykro.apiserver.controllers.autoscaler import HPAS, Autoscalers
+from pykro.apiserver.controllers.objects import (
+    controller_of,
+    deployment_status,
+    nonzero_counts,
+    owner_ref,
+    pod_ready,
+    pod_ref,
+    pod_template_hash,
+    safe_encode,
+    spec_of,
+)
 from pykro.apiserver.controllers.queue import KeyQueue
 from pykro.apiserver.machinery.status import ApiError
 from pykro.apiserver.registry.kinds import Catalog, ServedKind
@@ -24,7 +34,6 @@ from pykro.apiserver.registry.pipeline import WriteOptions
 from pykro.apiserver.registry.resources import Resources
 from pykro.apiserver.storage.store import Store
 from pykro.apiserver.storage.watch import Event, GroupResource
-from pykro.fnv import fnv32a
 from pykro.jsontypes import copy_json
 from pykro.timestamps import now_rfc3339
 
@@ -48,84 +57,6 @@ HASH_LABEL = "pod-template-hash"
 REVISION = "deployment.kubernetes.io/revision"
 NODE_IP = "10.0.0.1"
 POD_CIDR = ipaddress.ip_network("10.244.0.0/16")
-_SAFE = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apimachinery/pkg/util/rand.SafeEncodeString
-
-
-def safe_encode(text: str) -> str:
-    return "".join(_SAFE[ord(c) % len(_SAFE)] for c in text)
-
-
-def pod_template_hash(template: Any) -> str:
-    """Stable for equal templates (canonical JSON, FNV-32a), spelled as the real controller spells it."""
-    return safe_encode(str(fnv32a(json.dumps(template, sort_keys=True, separators=(",", ":")).encode())))
-
-
-def controller_of(obj: Obj) -> str | None:
-    for ref in obj["metadata"].get("ownerReferences") or ():
-        if isinstance(ref, dict) and ref.get("controller"):
-            return str(ref.get("uid", ""))
-    return None
-
-
-def owner_ref(owner: Obj, kind: ServedKind) -> Obj:
-    return {
-        "apiVersion": kind.api_version,
-        "kind": kind.kind,
-        "name": owner["metadata"]["name"],
-        "uid": owner["metadata"]["uid"],
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
-
-
-def _condition(
-    kind: str, status: str, reason: str, message: str, old: list[Obj], *, with_update: bool
-) -> Obj:
-    """A condition whose times only move when its status, reason or message does."""
-    now = now_rfc3339()
-    prev = next((c for c in old if c.get("type") == kind), None)
-    same = prev is not None and (prev.get("status"), prev.get("reason"), prev.get("message")) == (
-        status,
-        reason,
-        message,
-    )
-    cond: Obj = {"type": kind, "status": status, "reason": reason, "message": message}
-    if with_update:
-        cond["lastUpdateTime"] = prev.get("lastUpdateTime", now) if same and prev is not None else now
-    kept = prev is not None and prev.get("status") == status
-    cond["lastTransitionTime"] = prev.get("lastTransitionTime", now) if kept and prev is not None else now
-    return cond
-
-
-def _nonzero(status: Obj, **counts: int) -> Obj:
-    """Counts as the real status structs serialize them (`omitempty`)."""
-    status.update({k: v for k, v in counts.items() if v})
-    return status
-
-
-def _resolve(value: Any, total: int, round_up: bool) -> int:
-    if isinstance(value, str) and value.endswith("%"):
-        scaled = int(value[:-1]) * total
-        return -(-scaled // 100) if round_up else scaled // 100
-    return int(value) if isinstance(value, int) else 0
-
-
-def _ready(pod: Obj) -> bool:
-    return any(
-        c.get("type") == "Ready" and c.get("status") == "True"
-        for c in (pod.get("status") or {}).get("conditions") or ()
-    )
-
-
-def _spec(obj: Obj) -> Obj:
-    spec = obj.get("spec")
-    return spec if isinstance(spec, dict) else {}
-
-
-def _pod_ref(pod: Obj) -> Obj:
-    """An endpoint's `targetRef` to the pod serving it."""
-    meta = pod["metadata"]
-    return {"kind": "Pod", "namespace": meta.get("namespace", ""), "name": meta["name"], "uid": meta["uid"]}
 
 
 class Workloads:
@@ -240,7 +171,7 @@ class Workloads:
         d = self._live(DEPLOYMENTS, ns, name)
         if d is None:
             return
-        spec = _spec(d)
+        spec = spec_of(d)
         replicas = int(spec.get("replicas", 1))
         template = spec.get("template") or {}
         h = pod_template_hash(template)
@@ -256,12 +187,12 @@ class Workloads:
                 new_rs, _ = await self.resources.create(
                     self._kind(REPLICASETS), ns, self._new_replicaset(d, h, replicas, revision), MANAGER
                 )
-            elif _spec(new_rs).get("replicas") != replicas:
+            elif spec_of(new_rs).get("replicas") != replicas:
                 await self._set_spec(
                     REPLICASETS, new_rs, lambda o: o["spec"].__setitem__("replicas", replicas)
                 )
             for rs in old:
-                if _spec(rs).get("replicas", 1) != 0:
+                if spec_of(rs).get("replicas", 1) != 0:
                     await self._set_spec(REPLICASETS, rs, lambda o: o["spec"].__setitem__("replicas", 0))
             current = (d["metadata"].get("annotations") or {}).get(REVISION)
             wanted = (new_rs["metadata"].get("annotations") or {}).get(REVISION)
@@ -272,10 +203,10 @@ class Workloads:
                     lambda o: o["metadata"].setdefault("annotations", {}).__setitem__(REVISION, wanted),
                 )
                 return  # the write re-enqueues this deployment; status follows on the fresh object
-        await self._set_status(DEPLOYMENTS, d, self._deployment_status(d, new_rs, old, replicas))
+        await self._set_status(DEPLOYMENTS, d, deployment_status(d, new_rs, old, replicas))
 
     def _new_replicaset(self, d: Obj, h: str, replicas: int, revision: int) -> Obj:
-        spec = _spec(d)
+        spec = spec_of(d)
         template = copy_json(spec.get("template") or {})
         template.setdefault("metadata", {}).setdefault("labels", {})[HASH_LABEL] = h
         selector = copy_json(spec.get("selector") or {})
@@ -297,90 +228,19 @@ class Workloads:
             },
         }
 
-    @staticmethod
-    def _deployment_status(d: Obj, new_rs: Obj | None, old: list[Obj], replicas: int) -> Obj:
-        every = ([new_rs] if new_rs is not None else []) + old
-        count = {
-            f: sum(int((rs.get("status") or {}).get(f, 0)) for rs in every)
-            for f in ("replicas", "readyReplicas", "availableReplicas")
-        }
-        updated = int((new_rs.get("status") or {}).get("replicas", 0)) if new_rs is not None else 0
-        strategy = _spec(d).get("strategy") or {}
-        rolling = strategy.get("rollingUpdate") or {}
-        max_unavailable = (
-            0
-            if strategy.get("type") == "Recreate"
-            else _resolve(rolling.get("maxUnavailable", "25%"), replicas, False)
-        )
-        old_status = d.get("status") or {}
-        conditions = old_status.get("conditions") or []
-        rs_name = new_rs["metadata"]["name"] if new_rs is not None else ""
-        available = count["availableReplicas"] >= replicas - max_unavailable
-        done = (
-            updated == replicas and count["replicas"] == replicas and count["availableReplicas"] == replicas
-        )
-        status = _nonzero(
-            {"observedGeneration": d["metadata"].get("generation", 1)},
-            replicas=count["replicas"],
-            updatedReplicas=updated,
-            readyReplicas=count["readyReplicas"],
-            availableReplicas=count["availableReplicas"],
-            unavailableReplicas=max(
-                count["replicas"] - count["availableReplicas"], replicas - count["availableReplicas"], 0
-            ),
-        )
-        status["conditions"] = [
-            _condition(
-                "Available",
-                "True",
-                "MinimumReplicasAvailable",
-                "Deployment has minimum availability.",
-                conditions,
-                with_update=True,
-            )
-            if available
-            else _condition(
-                "Available",
-                "False",
-                "MinimumReplicasUnavailable",
-                "Deployment does not have minimum availability.",
-                conditions,
-                with_update=True,
-            ),
-            _condition(
-                "Progressing",
-                "True",
-                "NewReplicaSetAvailable",
-                f'ReplicaSet "{rs_name}" has successfully progressed.',
-                conditions,
-                with_update=True,
-            )
-            if done
-            else _condition(
-                "Progressing",
-                "True",
-                "ReplicaSetUpdated",
-                f'ReplicaSet "{rs_name}" is progressing.',
-                conditions,
-                with_update=True,
-            ),
-        ]
-        return status
-
-    # ReplicaSet and Pod ----------------------------------------------------------------------------
     async def _replicaset(self, ns: str, name: str) -> None:
         rs = self._live(REPLICASETS, ns, name)
         if rs is None:
             return
-        want = int(_spec(rs).get("replicas", 1))
+        want = int(spec_of(rs).get("replicas", 1))
         pods = [p for p in self._owned(PODS, ns, rs) if not p["metadata"].get("deletionTimestamp")]
         for i in range(len(pods), want):
             pods.append(await self._create_pod(rs, i))
         for extra in sorted(pods, key=lambda p: p["metadata"]["name"])[want:]:
             await self.resources.delete(self._kind(PODS), ns, extra["metadata"]["name"])
             pods.remove(extra)
-        ready = sum(1 for p in pods if _ready(p))
-        status = _nonzero(
+        ready = sum(1 for p in pods if pod_ready(p))
+        status = nonzero_counts(
             {"replicas": len(pods)},
             fullyLabeledReplicas=len(pods),
             readyReplicas=ready,
@@ -391,7 +251,7 @@ class Workloads:
 
     async def _create_pod(self, rs: Obj, index: int) -> Obj:
         ns = rs["metadata"].get("namespace", "")
-        template = _spec(rs).get("template") or {}
+        template = spec_of(rs).get("template") or {}
         tmeta = template.get("metadata") or {}
         attempt = index
         while True:  # names derive from the owner and a counter: deterministic, and unique
@@ -426,7 +286,7 @@ class Workloads:
         now = now_rfc3339()
         ip = str(POD_CIDR.network_address + 2 + self._next_ip % (POD_CIDR.num_addresses - 4))
         self._next_ip += 1
-        containers = _spec(pod).get("containers") or []
+        containers = spec_of(pod).get("containers") or []
         status: Obj = {
             "phase": "Running",
             "conditions": [
@@ -467,9 +327,9 @@ class Workloads:
         sts = self._live(STATEFULSETS, ns, name)
         if sts is None:
             return
-        n = int(_spec(sts).get("replicas", 1))
-        revision = f"{name}-{pod_template_hash(_spec(sts).get('template'))}"
-        status = _nonzero(
+        n = int(spec_of(sts).get("replicas", 1))
+        revision = f"{name}-{pod_template_hash(spec_of(sts).get('template'))}"
+        status = nonzero_counts(
             {"replicas": n, "observedGeneration": sts["metadata"].get("generation", 1)},
             readyReplicas=n,
             currentReplicas=n,
@@ -496,10 +356,10 @@ class Workloads:
 
     async def _job(self, ns: str, name: str) -> None:
         job = self._live(JOBS, ns, name)
-        if job is None or _spec(job).get("suspend") or (job.get("status") or {}).get("completionTime"):
+        if job is None or spec_of(job).get("suspend") or (job.get("status") or {}).get("completionTime"):
             return
         now = now_rfc3339()
-        completions = _spec(job).get("completions")
+        completions = spec_of(job).get("completions")
         status = {
             "startTime": (job.get("status") or {}).get("startTime", now),
             "completionTime": now,
@@ -532,7 +392,7 @@ class Workloads:
         pvc = self._live(PVCS, ns, name)
         if pvc is None or (pvc.get("status") or {}).get("phase") == "Bound":
             return
-        spec = _spec(pvc)
+        spec = spec_of(pvc)
         status: Obj = {"phase": "Bound", "accessModes": list(spec.get("accessModes") or ["ReadWriteOnce"])}
         storage = ((spec.get("resources") or {}).get("requests") or {}).get("storage")
         if storage is not None:
@@ -545,8 +405,8 @@ class Workloads:
     # Service endpoints -----------------------------------------------------------------------------
     async def _service(self, ns: str, name: str) -> None:
         svc = self._live(SERVICES, ns, name)
-        selector = _spec(svc).get("selector") if svc is not None else None
-        if svc is None or not selector or _spec(svc).get("type") == "ExternalName":
+        selector = spec_of(svc).get("selector") if svc is not None else None
+        if svc is None or not selector or spec_of(svc).get("type") == "ExternalName":
             existing = self.store.get(ENDPOINTS, ns, name)
             if existing is not None and svc is None:
                 await self.resources.delete(self._kind(ENDPOINTS), ns, name)
@@ -555,12 +415,12 @@ class Workloads:
             p
             for p in self.store.items(PODS, ns)
             if not p["metadata"].get("deletionTimestamp")
-            and _ready(p)
+            and pod_ready(p)
             and all((p["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items())
         ]
         ports = [
             self._endpoint_port(port, pods)
-            for port in _spec(svc).get("ports") or ()
+            for port in spec_of(svc).get("ports") or ()
             if isinstance(port, dict)
         ]
         await self._endpoints(svc, pods, ports)
@@ -573,7 +433,7 @@ class Workloads:
             named = [
                 cp.get("containerPort")
                 for p in pods
-                for c in _spec(p).get("containers") or ()
+                for c in spec_of(p).get("containers") or ()
                 for cp in c.get("ports") or ()
                 if cp.get("name") == target
             ]
@@ -585,7 +445,7 @@ class Workloads:
 
     async def _endpoints(self, svc: Obj, pods: list[Obj], ports: list[Obj]) -> None:
         ns, name = svc["metadata"].get("namespace", ""), svc["metadata"]["name"]
-        addresses = [{"ip": p["status"]["podIP"], "targetRef": _pod_ref(p)} for p in pods]
+        addresses = [{"ip": p["status"]["podIP"], "targetRef": pod_ref(p)} for p in pods]
         body: Obj = {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": name}}
         if svc["metadata"].get("labels"):
             body["metadata"]["labels"] = dict(svc["metadata"]["labels"])
@@ -612,7 +472,7 @@ class Workloads:
                 {
                     "addresses": [p["status"]["podIP"]],
                     "conditions": {"ready": True, "serving": True, "terminating": False},
-                    "targetRef": _pod_ref(p),
+                    "targetRef": pod_ref(p),
                 }
                 for p in pods
             ],
