@@ -2,10 +2,11 @@
 
 Deployments roll out through ReplicaSets named `<deployment>-<pod-template-hash>`, ReplicaSets keep
 their Pods, Pods turn Running and Ready at once, StatefulSets and DaemonSets report their replicas
-ready, Jobs complete, Services get Endpoints and EndpointSlices, PVCs get Bound, and HorizontalPodAutoscalers
-keep their targets within bounds (`autoscaler.py`); the arithmetic that needs no store is in `objects.py`. Each change is
-an ordinary write through `Resources` (defaulted, validated, new resourceVersion, watch event), made
-as the field manager `kube-controller-manager`, like the real controllers.
+ready, Jobs complete, Services get Endpoints and EndpointSlices, PVCs get Bound, and
+HorizontalPodAutoscalers keep their targets within bounds (`autoscaler.py`); the arithmetic that needs
+no store is in `objects.py`. Each change is an ordinary write through `Resources` (defaulted,
+validated, new resourceVersion, watch event), made as the field manager `kube-controller-manager`,
+like the real controllers.
 """
 
 from __future__ import annotations
