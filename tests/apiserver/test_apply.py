@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from pykro.apiserver.machinery.fieldpath import from_fields_v1, path_to_string, to_field_set, to_fields_v1
 from pykro.apiserver.machinery.managedfields import manager_from_user_agent, parse_managed_fields
 from pykro.apiserver.registry.apply import ApplyConflict, ApplyError, server_side_apply, update_managed_fields
+from tests.apiserver.conftest import Api
 from tests.apiserver.test_strategicmerge import DEPLOYMENT, deployment
 
 T0, T1, T2 = "2026-01-01T00:00:00Z", "2026-01-01T00:01:00Z", "2026-01-01T00:02:00Z"
@@ -314,3 +315,27 @@ def test_client_sent_managed_fields() -> None:
     absent = copy.deepcopy(first)
     del absent["metadata"]["managedFields"]
     assert update_managed_fields(first, absent, "x", schema=DEPLOYMENT, now=T1) == first
+
+
+async def test_applying_an_empty_map_removes_the_keys_the_manager_applied(api: Api) -> None:
+    """kube-apiserver's structured-merge-diff: after `data: {}` the manager owns `f:data` only, so the
+    keys it applied before, owned by no one else, are removed (kro relies on this to drop fields)."""
+    path = "/api/v1/namespaces/default/configmaps/emptied?fieldManager=m"
+    apply = "application/apply-patch+yaml"
+    first = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "emptied"},
+        "data": {"a": "1", "b": "2"},
+    }
+    status, _ = await api.patch(path, first, content_type=apply)
+    assert status == 201
+    status, obj = await api.patch(path, {**first, "data": {}}, content_type=apply)
+    assert status == 200
+    assert obj.get("data", {}) == {}
+    [entry] = [e for e in obj["metadata"]["managedFields"] if e["manager"] == "m"]
+    assert entry["fieldsV1"] == {"f:data": {}}
+    # Keys another manager set stay, and stay theirs.
+    await api.patch(path.replace("=m", "=other"), {**first, "data": {"c": "3"}}, content_type=apply)
+    status, obj = await api.patch(path, {**first, "data": {}}, content_type=apply)
+    assert obj["data"] == {"c": "3"}

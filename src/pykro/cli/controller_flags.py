@@ -35,6 +35,13 @@ _TABLE: list[tuple[str, click.ParamType[Any] | None, Any, str]] = [
     ("--graph-revision-workers", click.IntRange(min=1), 1, "Concurrent GraphRevision compilations."),
     ("--client-qps", click.FloatRange(min=0.1), 100.0, "API requests per second (token bucket)."),
     ("--client-burst", click.IntRange(min=1), 150, "API request burst."),
+    (
+        "--feature-gates",
+        click.STRING,
+        "",
+        "kro's feature gates, NAME=true|false,... (CELOmitFunction, InstanceConditionEvents, "
+        "InstanceConditionMetrics; all off by default).",
+    ),
 ]
 _FLAGS = [
     click.option(flag, is_flag=True, help=text)
@@ -42,16 +49,9 @@ _FLAGS = [
     else click.option(flag, type=kind, default=default, show_default=True, help=text)
     for flag, kind, default, text in _TABLE
 ]
+# The command's keyword arguments these flags become (click's names for them).
 _NAMES = (
-    "workers",
-    "rgd_workers",
-    "allow_crd_deletion",
-    "instance_requeue_interval",
-    "rgd_max_graph_revisions",
-    "rgd_progress_requeue_delay",
-    "graph_revision_workers",
-    "client_qps",
-    "client_burst",
+    *(flag.removeprefix("--").replace("-", "_") for flag, *_ in _TABLE),
     "metrics_bind_address",
     "health_probe_bind_address",
 )
@@ -78,6 +78,7 @@ def controller_flags(*, metrics: str, health: str) -> Callable[[Callable[..., An
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(command)
         def with_options(**kwargs: Any) -> Any:
+            from pykro.controller.features import parse_feature_gates
             from pykro.controller.manager import ManagerOptions, parse_bind_address
 
             flags = {name: kwargs.pop(name) for name in _NAMES}
@@ -96,6 +97,7 @@ def controller_flags(*, metrics: str, health: str) -> Callable[[Callable[..., An
                 max_graph_revisions=flags["rgd_max_graph_revisions"],
                 progress_requeue_delay=flags["rgd_progress_requeue_delay"],
                 graph_revision_workers=flags["graph_revision_workers"],
+                feature_gates=parse_feature_gates(flags["feature_gates"]),
             )
             return command(**kwargs)
 

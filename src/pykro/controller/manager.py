@@ -18,7 +18,7 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -28,6 +28,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from pykro.api.crd import graph_revision_crd_manifest, rgd_crd_manifest
+from pykro.controller.features import NOT_IMPLEMENTED, FeatureGates
 from pykro.controller.graphrevision import GraphRevisionController
 from pykro.controller.revisions.registry import RevisionRegistry
 from pykro.controller.rgd import RGDController, RGDControllerOptions, RGDMetrics
@@ -76,6 +77,7 @@ class ManagerOptions:
     graph_revision_workers: int = 1
     qps: float = 100.0
     burst: int = 150
+    feature_gates: FeatureGates = field(default_factory=FeatureGates)
 
 
 def parse_bind_address(address: str | None, flag: str) -> tuple[str, int] | None:
@@ -203,6 +205,7 @@ class Manager:
             self.revisions,
             workers=self.options.graph_revision_workers,
             runtime_metrics=self.runtime_metrics,
+            enable_omit=self.options.feature_gates.CELOmitFunction,
         )
         self.rgds = RGDController(
             self.client,
@@ -214,6 +217,7 @@ class Manager:
                 established_timeout=self.options.established_timeout,
                 max_graph_revisions=self.options.max_graph_revisions,
                 progress_requeue_delay=self.options.progress_requeue_delay,
+                enable_omit=self.options.feature_gates.CELOmitFunction,
             ),
             metrics=self.rgd_metrics,
             runtime_metrics=self.runtime_metrics,
@@ -252,6 +256,9 @@ class Manager:
         await self.stop()
 
     async def start(self) -> None:
+        for gate in self.options.feature_gates.enabled():
+            if gate in NOT_IMPLEMENTED:
+                log.warning("feature gate %s is recognised but has no effect in pykro yet", gate)
         try:
             await self._serve_endpoints()
             if self.options.install_rgd_crd:

@@ -158,7 +158,11 @@ def server_side_apply(
     removable = {
         path
         for path in mine.fields - new_set
-        if not (has_prefix(owned_by_others, path) or has_prefix(new_set, path) or _under_leaf(path, new_set))
+        if not (
+            has_prefix(owned_by_others, path)
+            or has_prefix(new_set, path)
+            or _under_leaf(path, new_set, schema)
+        )
     }
     # Removing a node removes what is below it; removing children first could break list-map keys.
     for path in sorted(removable, key=len, reverse=True):
@@ -266,13 +270,25 @@ def _reset(obj: Any, subresource: str, status_subresource: bool) -> dict[str, An
     return result
 
 
-def _under_leaf(path: Path, fields: FieldSet) -> bool:
-    """`path` lies inside a value `fields` owns whole (an atomic or scalar ancestor)."""
+def _under_leaf(path: Path, fields: FieldSet, schema: Mapping[str, Any]) -> bool:
+    """`path` lies inside a value `fields` owns whole: an atomic or scalar ancestor. An empty struct,
+    granular map or associative list owns only itself (`data: {}` leaves the manager owning `f:data`,
+    not the keys it used to set)."""
     for i in range(1, len(path)):
         ancestor = path[:i]
         if ancestor in fields and not any(len(p) > i and p[:i] == ancestor for p in fields):
-            return True
+            if not _has_members(schema_at(schema, ancestor)):
+                return True
     return False
+
+
+def _has_members(schema: Mapping[str, Any]) -> bool:
+    """Whether server-side apply tracks the members of a value of this schema one by one."""
+    if is_untyped(schema):
+        return False
+    if schema.get("type") == "array" or "items" in schema:
+        return list_type(schema) in ("map", "set")
+    return schema.get("type") in (None, "object") and not is_atomic_map(schema)
 
 
 def _clean(value: Any) -> Any:

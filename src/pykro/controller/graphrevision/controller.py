@@ -74,10 +74,11 @@ class GraphRevisionController:
         workers: int = 1,
         kubernetes_version: str | None = None,
         runtime_metrics: RuntimeMetrics | None = None,
+        enable_omit: bool = False,
     ) -> None:
         self.client = client
         self.registry = registry
-        self.compiler = GraphCompiler(client, kubernetes_version=kubernetes_version)
+        self.compiler = GraphCompiler(client, kubernetes_version=kubernetes_version, enable_omit=enable_omit)
         self._compiling = asyncio.Lock()  # GraphCompiler is single-task
         self.informer = Informer(
             client, GRAPH_REVISION, transform=drop_managed_fields, metrics=runtime_metrics

@@ -43,7 +43,10 @@ def error_message(err: Exception) -> str:
 class GraphCompiler:
     """Compiles RGDs against one cluster. Use from one task at a time (the RGD controller's worker)."""
 
-    def __init__(self, client: KubeClient, *, kubernetes_version: str | None = None) -> None:
+    def __init__(
+        self, client: KubeClient, *, kubernetes_version: str | None = None, enable_omit: bool = False
+    ) -> None:
+        self.enable_omit = enable_omit  # the CELOmitFunction feature gate
         self.registry = SchemaRegistry(kubernetes_version)
         self.source = ClusterSchemaSource(
             client, kubernetes_version=kubernetes_version
@@ -58,4 +61,4 @@ class GraphCompiler:
     async def compile(self, rgd: ResourceGraphDefinition) -> CompiledGraph:
         """Load the schemas `rgd` needs from the cluster, then build its graph (raises `PykroError`)."""
         await self.source.load(referenced_kinds(rgd))
-        return build_graph(rgd, self.registry)
+        return build_graph(rgd, self.registry, enable_omit=self.enable_omit)

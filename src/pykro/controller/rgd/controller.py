@@ -85,6 +85,7 @@ class RGDControllerOptions:
     kubernetes_version: str | None = None
     max_graph_revisions: int = 5  # --rgd-max-graph-revisions
     progress_requeue_delay: float = 3.0  # --rgd-progress-requeue-delay
+    enable_omit: bool = False  # the CELOmitFunction feature gate
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,9 @@ class RGDController:
         self.instances = instances
         self.options = options or RGDControllerOptions()
         self.metrics = metrics
-        self.compiler = GraphCompiler(client, kubernetes_version=self.options.kubernetes_version)
+        self.compiler = GraphCompiler(
+            client, kubernetes_version=self.options.kubernetes_version, enable_omit=self.options.enable_omit
+        )
         self.informer = Informer(client, RGD, transform=drop_managed_fields, metrics=runtime_metrics)
         self.controller: Controller[str] = Controller(
             "resourcegraphdefinition",
