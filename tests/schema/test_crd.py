@@ -32,7 +32,7 @@ def rgd(schema: dict[str, Any], name: str = "my-rgd", uid: str = "uid-1") -> Any
         ("Ingress", "ingresses"),
         ("Class", "classes"),
         ("EKSCluster", "eksclusters"),
-        ("Redis", "redises"),
+        ("Redis", "redis"),  # flect: a word ending in "s" is already plural
         ("Status", "statuses"),
     ],
 )

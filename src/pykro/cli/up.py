@@ -74,8 +74,8 @@ async def poll(probe: Callable[[], Awaitable[T | None]], timeout: float) -> T | 
 async def run_demo(kubeconfig: Path, console: Console, *, timeout: float = 60.0) -> None:
     """Apply the config-rollout example and narrate what the controller does."""
     from pykro.kube import KubeClient, load_kubeconfig
-    from pykro.schema.crd import plural_of
     from pykro.schema.gvk import GVK
+    from pykro.schema.plural import plural_of
 
     crd_gvk = GVK("apiextensions.k8s.io", "v1", "CustomResourceDefinition")
     rgd_gvk = GVK("kro.run", "v1alpha1", "ResourceGraphDefinition")

@@ -36,9 +36,10 @@ from pykro.graph.pending import Pending, yaml_path
 from pykro.graph.refs import is_literal, merge, unknown_identifiers
 from pykro.graph.status_fields import compile_status
 from pykro.graph.typecheck import EACH, TypeChecks
-from pykro.schema.crd import instance_crd, plural_of, status_schema_with_defaults
+from pykro.schema.crd import instance_crd, status_schema_with_defaults
 from pykro.schema.gvk import GVK
 from pykro.schema.objectmeta import object_meta_schema
+from pykro.schema.plural import plural_of
 from pykro.schema.registry import SchemaRegistry, UnknownKindError
 from pykro.schema.simpleschema import to_openapi
 

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import copy
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pykro import __version__
 from pykro.api.conventions import KRO_VERSION_LABEL, OWNED_LABEL, RGD_ID_LABEL, RGD_NAME_LABEL
 from pykro.api.frozen import thaw
 from pykro.api.model import ResourceGraphDefinition, SchemaSpec
+from pykro.schema.plural import plural_of
 from pykro.schema.simpleschema import to_openapi
-
-if TYPE_CHECKING:
-    import inflect
-
 
 DEFAULT_PRINTER_COLUMNS: tuple[dict[str, Any], ...] = (
     {
@@ -52,26 +48,6 @@ DEFAULT_STATUS_PROPERTIES: dict[str, Any] = {
         "items": {"type": "object", "properties": {k: {"type": v} for k, v in _CONDITION_FIELDS.items()}},
     },
 }
-
-
-@lru_cache(maxsize=1)
-def _inflector() -> inflect.engine:
-    # Imported on first use: inflect takes over a second to import (typeguard instruments it), which
-    # every `pykro` command and every process importing the graph builder would otherwise pay.
-    import inflect
-
-    return inflect.engine()
-
-
-@lru_cache(maxsize=256)
-def plural_of(kind: str) -> str:
-    """The CRD plural: English plural of the lowercase kind (`WebApp` → `webapps`, `Policy` → `policies`)."""
-    word = kind.lower()
-    plural = str(_inflector().plural_noun(word)) if word else word
-    # inflect only appends "s" to unknown words ending in "s" ("redis" → "rediss"); English adds "es".
-    if word.endswith("s") and plural == word + "s":
-        plural = word + "es"
-    return plural
 
 
 def crd_name(schema: SchemaSpec) -> str:
