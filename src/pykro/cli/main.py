@@ -21,6 +21,7 @@ _COMMANDS: dict[str, str] = {
     "apiserver": "pykro.cli.apiserver",
     "up": "pykro.cli.up",
     "run": "pykro.cli.run",
+    "completion": "pykro.cli.completion",
 }
 
 
