@@ -296,3 +296,16 @@ def test_e2e_marker_rules_on_complex_schema(complex_schema: dict[str, Any]) -> N
     assert any(g.startswith('spec.environment: Unsupported value: "qa"') for g in got)
     assert "spec.database.host: Required value" in got
     assert len(got) == 4
+
+
+def test_formats_take_ascii_digits_only() -> None:
+    """Go's `\\d` is ASCII; Python's matches any Unicode digit ("２０２６" is not a year to the server)."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "spec": {"type": "object", "properties": {"day": {"type": "string", "format": "date"}}}
+        },
+    }
+    assert validate({"spec": {"day": "2026-01-02"}}, None, schema) == []
+    [cause] = validate({"spec": {"day": "２０２６-01-02"}}, None, schema)
+    assert cause.field == "spec.day" and "must be of type date" in cause.message

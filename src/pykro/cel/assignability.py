@@ -28,7 +28,7 @@ _PRIM_OF_CEL = {
     "duration": "duration",
 }
 _CEL_OF_PRIM = {"int64": "int"}
-_SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+_SEGMENT = re.compile(r"([^.\[\]]+)|\[([0-9]+)\]")
 
 
 def parse_field_path(path: str) -> list[str | int]:

@@ -6,7 +6,7 @@ import re
 
 from pykro.errors import Problem, PykroError
 
-_POSITION = re.compile(r"^(\d+):(\d+): ")
+_POSITION = re.compile(r"^([0-9]+):([0-9]+): ")
 
 
 class GraphError(PykroError):

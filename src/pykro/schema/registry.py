@@ -77,7 +77,7 @@ def _builtin_kind(version: str, gvk: GVK) -> ResolvedKind | None:
 
 def _version_priority(version: str) -> tuple[int, int, int]:
     """Sort key putting versions in Kubernetes' preference order: v2, v1, v2beta1, v1beta2, v1alpha1."""
-    match = re.fullmatch(r"v(\d+)(?:(alpha|beta)(\d+))?", version)
+    match = re.fullmatch(r"v([0-9]+)(?:(alpha|beta)([0-9]+))?", version)
     if match is None:
         return (3, 0, 0)
     stability = {None: 0, "beta": 1, "alpha": 2}[match.group(2)]

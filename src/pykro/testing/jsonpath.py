@@ -108,7 +108,7 @@ def find(path: str, obj: Any) -> list[Any]:
             for v in current:
                 if isinstance(v, list):
                     nxt.extend(_filter(v, text, path))
-        elif re.fullmatch(r"-?\d+", text):
+        elif re.fullmatch(r"-?[0-9]+", text):
             index = int(text)
             nxt = [v[index] for v in current if isinstance(v, list) and -len(v) <= index < len(v)]
         else:

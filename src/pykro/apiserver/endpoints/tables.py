@@ -239,7 +239,7 @@ _BUILTIN: dict[tuple[str, str], list[Column]] = {
 def jsonpath(expr: str) -> Getter:
     """The subset of kubectl JSONPath printer columns use: `.a.b`, `[0]`, `[?(@.k=="v")]`, `['x.y']`."""
     tokens = re.findall(
-        r"\[\?\(@\.([\w.-]+)\s*==\s*[\"']([^\"']*)[\"']\)\]|\[(\d+)\]|\['([^']*)'\]|\.([\w-]+)",
+        r"\[\?\(@\.([\w.-]+)\s*==\s*[\"']([^\"']*)[\"']\)\]|\[([0-9]+)\]|\['([^']*)'\]|\.([\w-]+)",
         expr.strip("{} "),
     )
 

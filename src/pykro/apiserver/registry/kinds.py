@@ -51,7 +51,7 @@ class ServedKind:
         return f"{self.group}/{self.version}" if self.group else self.version
 
 
-_VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
+_VERSION = re.compile(r"^v([0-9]+)(?:(alpha|beta)([0-9]+))?$")
 
 
 def version_priority(version: str) -> tuple[int, int, int, str]:

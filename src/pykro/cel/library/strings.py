@@ -23,7 +23,7 @@ from pykro.cel.library._base import (
 )
 from pykro.cel.library._delegate import evaluate
 
-_PRECISION = re.compile(r"%\.(\d+)")
+_PRECISION = re.compile(r"%\.([0-9]+)")
 
 
 def _forward(expr: str, *names: str) -> Any:
