@@ -107,3 +107,47 @@ def test_show_status_schema(tmp_path: Path) -> None:
     assert result.exit_code == 0
     schema = yaml.safe_load(result.output.split("\n", 1)[1])
     assert schema["properties"]["availableReplicas"] == {"type": "integer"}
+
+
+def _refused(tmp_path: Path, doc: dict[str, object]) -> list[str]:
+    """`pykro validate` run as a user runs it: a subprocess, its stderr lines and exit status 1."""
+    import subprocess
+    import sys
+
+    path = _write(tmp_path, "refused.yaml", doc)
+    done = subprocess.run(
+        [sys.executable, "-m", "pykro.cli.main", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1, done.stdout
+    assert "Traceback" not in done.stderr
+    return [line.removeprefix(f"{path}: ") for line in done.stderr.splitlines()]
+
+
+def test_a_default_that_breaks_its_own_constraints_is_refused(tmp_path: Path) -> None:
+    doc = rgd_doc([configmap("a")])
+    doc["spec"]["schema"]["spec"] = {  # type: ignore[index]
+        "replicas": "integer | minimum=10 maximum=20 default=5",
+        "level": 'string | enum="a,b" default="c"',
+        "fine": "integer | minimum=1 default=3",
+        "name": "string",
+    }
+    lines = _refused(tmp_path, doc)
+    assert sorted(lines) == [
+        "test: spec.schema.spec.level: the default breaks its own constraints, so the API server would "
+        'refuse the instance CRD: Unsupported value: "c": supported values: "a", "b"',
+        "test: spec.schema.spec.replicas: the default breaks its own constraints, so the API server would "
+        "refuse the instance CRD: Invalid value: 5: spec.schema.spec.replicas default in body should be "
+        "greater than or equal to 10",
+    ]
+
+
+def test_an_rgd_name_that_is_no_dns_subdomain_is_refused(tmp_path: Path) -> None:
+    doc = rgd_doc([configmap("a")])
+    doc["metadata"]["name"] = "My_RGD"  # type: ignore[index]
+    [line] = _refused(tmp_path, doc)
+    assert line.startswith(
+        'metadata.name: Invalid value: "My_RGD": a lowercase RFC 1123 subdomain must consist'
+    )

@@ -5,6 +5,7 @@ Kinds are resolved as `pykro.cli.compile_files` explains.
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from pykro.api.frozen import thaw
 from pykro.cli.compile_files import compile_files
 from pykro.errors import PykroError
 from pykro.graph import GraphError
+from pykro.graph.model import CompiledGraph
 
 
 def caret_lines(expression: str, offset: int | None) -> list[str]:
@@ -44,6 +46,29 @@ def format_error(source: str, err: PykroError, rgd_name: str = "") -> list[str]:
     return lines
 
 
+def _refused_by_the_api_server(source: str, rgd_name: str, graph: CompiledGraph | None) -> list[str]:
+    """What an API server would refuse though the graph compiles: the RGD's own name, and a
+    SimpleSchema default that breaks its field's constraints (the instance CRD is then invalid)."""
+    from pykro.apiserver.admission.crddefaults import default_causes
+    from pykro.dnsnames import dns1123_subdomain
+
+    lines = []
+    problem = dns1123_subdomain(rgd_name)
+    if problem:
+        lines.append(f'{source}: metadata.name: Invalid value: "{rgd_name}": {problem}')
+    if graph is not None:
+        prefix = "spec.versions[0].schema.openAPIV3Schema.properties[spec]"
+        for cause in default_causes(thaw(graph.crd)):
+            field = cause.field.removeprefix(prefix).removesuffix(".default")
+            where = "spec.schema.spec" + re.sub(r"\.properties\[([^]]+)\]", r".\1", field)
+            message = cause.message.replace(cause.field, where + " default")
+            lines.append(
+                f"{source}: {rgd_name}: {where}: the default breaks its own constraints, so the API server "
+                f"would refuse the instance CRD: {message}"
+            )
+    return lines
+
+
 @click.command(name="validate")
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -58,6 +83,12 @@ def command(files: tuple[Path, ...], show_status_schema: bool) -> None:
         raise PykroError("no ResourceGraphDefinition document found in " + ", ".join(str(f) for f in files))
     failed = False
     for entry in entries:
+        refused = _refused_by_the_api_server(entry.source, entry.rgd.name, entry.graph)
+        if refused:
+            failed = True
+            for line in refused:
+                click.echo(line, err=True)
+            continue
         if entry.graph is not None:
             order = ", ".join(entry.graph.topological_order)
             count = len(entry.graph.nodes)

@@ -54,6 +54,15 @@ def crd_name(schema: SchemaSpec) -> str:
     return f"{plural_of(schema.kind)}.{schema.group}"
 
 
+# No fieldPath: kube-apiserver only accepts paths to fields the schema declares, and it declares no
+# metadata fields, so the message names the field itself.
+INSTANCE_NAME_RULE = {
+    "rule": "size(self.metadata.name) <= 63",
+    "message": "metadata.name must be no more than 63 characters: kro puts the instance name in the "
+    "kro.run/instance-name label of every resource it creates",
+}
+
+
 def status_schema_with_defaults(status_schema: dict[str, Any] | None) -> dict[str, Any]:
     """The instance status schema: the inferred one (if any) plus `state` and `conditions` unless present."""
     status: dict[str, Any] = copy.deepcopy(status_schema) if status_schema else {"type": "object"}
@@ -96,6 +105,9 @@ def instance_crd(
             "spec": copy.deepcopy(spec_schema),
             "status": status_schema_with_defaults(status_schema),
         },
+        # Beyond upstream: every child carries the instance name in a label (at most 63 characters),
+        # so a longer name could never work; refuse it at admission instead of failing every child.
+        "x-kubernetes-validations": [dict(INSTANCE_NAME_RULE)],
     }
     # kro's ownership labels win over same-named user labels: the RGD controller relies on them.
     labels: dict[str, str] = dict(schema.crd_labels)

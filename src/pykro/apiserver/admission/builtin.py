@@ -12,9 +12,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from pykro.apiserver.admission.crddefaults import default_causes
 from pykro.apiserver.admission.messages import go_value
-from pykro.apiserver.machinery.names import NameCheck, dns1035_label, dns1123_label, dns1123_subdomain
+from pykro.apiserver.machinery.names import NameCheck
 from pykro.apiserver.machinery.status import Cause
+from pykro.dnsnames import dns1035_label, dns1123_label, dns1123_subdomain
 from pykro.schema.gvk import GVK
 
 _CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
@@ -53,6 +55,8 @@ def validate_builtin(gvk: GVK, obj: Mapping[str, Any], old: Mapping[str, Any] | 
             causes.append(Cause("spec.jobTemplate.spec", "Required value", "FieldValueRequired"))
         else:
             _job(job_spec, None, "spec.jobTemplate.spec", causes)
+    elif key == ("apiextensions.k8s.io", "CustomResourceDefinition"):
+        causes += default_causes(obj)
     elif key == ("", "Service"):
         _service(spec, old_spec, causes)
     elif key == ("networking.k8s.io", "Ingress"):

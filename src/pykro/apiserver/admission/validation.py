@@ -36,6 +36,13 @@ def validate(obj: Mapping[str, Any], old: Mapping[str, Any] | None, schema: Mapp
     return causes
 
 
+def validate_value(value: Any, schema: Mapping[str, Any], path: str) -> list[Cause]:
+    """Every violation of `schema` by one value at `path` (e.g. a CRD's `default`)."""
+    causes: list[Cause] = []
+    _validate(value, None, False, schema, path, causes)
+    return causes
+
+
 def _validate(
     value: Any, old: Any, has_old: bool, schema: Mapping[str, Any], path: str, causes: list[Cause]
 ) -> None:

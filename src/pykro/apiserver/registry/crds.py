@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pykro.apiserver.machinery.names import dns1123_subdomain
 from pykro.apiserver.machinery.status import Cause
+from pykro.dnsnames import dns1123_subdomain
 from pykro.timestamps import now_rfc3339
 
 
