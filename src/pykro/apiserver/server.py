@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import shutil
 import socket
 import tempfile
@@ -22,6 +23,7 @@ from pykro.apiserver.registry.pipeline import WritePipeline
 from pykro.apiserver.registry.resources import Resources
 from pykro.apiserver.storage.persistence import SqliteBackend
 from pykro.apiserver.storage.store import Store
+from pykro.errors import Problem, PykroError
 from pykro.timestamps import now_rfc3339
 
 INITIAL_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"]
@@ -121,6 +123,8 @@ class EmbeddedAPIServer:
 
     # lifecycle -------------------------------------------------------------------------------------
     async def start(self) -> None:
+        # Bind first: a port in use or an unknown address fails before anything else has started.
+        sock = self._listen()
         if self.data_dir is None:
             self._tmp = Path(tempfile.mkdtemp(prefix="pykro-apiserver-"))
         directory = self._dir()
@@ -150,16 +154,31 @@ class EmbeddedAPIServer:
         app.router.add_route("*", "/{tail:.*}", self._handler.handle)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
         await self._runner.setup()
-        family = socket.AF_INET6 if ":" in self.bind else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.bind, self.port))
         site = web.SockSite(self._runner, sock, ssl_context=self._creds.server_context())
         await site.start()
         port = sock.getsockname()[1]
         self._url = f"https://{_url_host(self.bind)}:{port}"
         self._handler.server_address = f"{_url_host(self.bind)}:{port}"
         kubeconfig.write(self.kubeconfig_path, self._url, self._creds.ca_path, self._creds.token)
+
+    def _listen(self) -> socket.socket:
+        """The listening socket, or a one-line `PykroError` naming the flag and the problem."""
+        if not 0 <= self.port <= 65535:
+            raise _flag_error("--port", f"{self.port} is not a TCP port (0-65535; 0 picks a free one)")
+        family = socket.AF_INET6 if ":" in self.bind else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.bind, self.port))
+        except socket.gaierror:
+            sock.close()
+            raise _flag_error("--bind", f"cannot resolve address {self.bind!r}") from None
+        except OSError as err:
+            sock.close()
+            if err.errno == errno.EADDRINUSE:
+                raise _flag_error("--port", f"port {self.port} on {self.bind} is already in use") from None
+            raise _flag_error("--bind", f"cannot listen on {self.bind}:{self.port}: {err.strerror}") from None
+        return sock
 
     async def settle(self) -> None:
         """Wait until the garbage collector and the simulated controllers have nothing left to do.
@@ -205,3 +224,7 @@ class EmbeddedAPIServer:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.stop()
+
+
+def _flag_error(flag: str, message: str) -> PykroError:
+    return PykroError(f"{flag}: {message}", (Problem(flag, message),))

@@ -30,7 +30,9 @@ async def _serve(data_dir: Path, port: int, bind: str) -> None:
     required=True,
     help="Directory for state.db, TLS credentials and the admin kubeconfig.",
 )
-@click.option("--port", type=int, default=0, show_default=True, help="TCP port; 0 picks a free one.")
+@click.option(
+    "--port", type=int, default=0, show_default=True, help="TCP port (0-65535); 0 picks a free one."
+)
 @click.option(
     "--bind", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default)."
 )

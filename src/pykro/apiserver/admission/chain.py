@@ -90,10 +90,15 @@ class Admission:
         self.schema_for = schema_for
         self.allocator = Allocator(store)
         self.now = now
+        # group-resource -> the kind's own step: one table, not a branch per kind
+        self._kind_steps: dict[tuple[str, str], Step] = {
+            JOBS_GR: self.job_selector,
+            SERVICES_GR: self.allocate,
+        }
 
     def install(self, pipeline: WritePipeline) -> None:
         """Put the built-in steps before any already registered (idempotent)."""
-        mutating: list[Step] = [self.prune_and_default, self.allocate, self.track_managed_fields]
+        mutating: list[Step] = [self.prune_and_default, self.per_kind, self.track_managed_fields]
         validating: list[Step] = [self.validate]
         pipeline.mutating[:] = mutating + [s for s in pipeline.mutating if s not in mutating]
         pipeline.validating[:] = validating + [s for s in pipeline.validating if s not in validating]
@@ -119,8 +124,6 @@ class Admission:
             obj = ctx.obj
         if ctx.kind.crd is None:
             obj = defaults.apply_defaults(ctx.kind.gvk, obj)
-            if ctx.operation == "CREATE" and ctx.kind.gr == JOBS_GR:
-                obj = defaults.generate_job_selector(obj, obj["metadata"]["uid"])
         if ctx.subresource == "status":
             # Only the status is new; the rest is the stored object, admitted under the version it was
             # written in (which may not be this request's: a v1 HPA's status written through v2).
@@ -144,9 +147,20 @@ class Admission:
             )
         ctx.warnings.extend(f'unknown field "{p}"' for p in unknown)
 
+    def per_kind(self, ctx: WriteContext) -> None:
+        """The kind's own admission step, if it has one (after defaulting, before field tracking)."""
+        step = self._kind_steps.get(ctx.kind.gr)
+        if step is not None and not ctx.subresource:
+            step(ctx)
+
+    @staticmethod
+    def job_selector(ctx: WriteContext) -> None:
+        """A new Job gets its generated selector and controller-uid labels, as the Job strategy does."""
+        if ctx.operation == "CREATE":
+            ctx.obj = defaults.generate_job_selector(ctx.obj, ctx.obj["metadata"]["uid"])
+
     def allocate(self, ctx: WriteContext) -> None:
-        if ctx.kind.gr != SERVICES_GR or ctx.subresource:
-            return
+        """A Service gets a cluster IP and node ports (an update that omits the IP keeps it)."""
         old_spec = (ctx.old or {}).get("spec") or {}
         spec = ctx.obj.get("spec")
         if isinstance(spec, dict) and old_spec.get("clusterIP") and not spec.get("clusterIP"):
