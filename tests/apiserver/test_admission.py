@@ -46,7 +46,6 @@ SPEC_SCHEMA: dict[str, Any] = {
     "properties": {
         "spec": {
             "type": "object",
-            "default": {},
             "required": ["name"],
             "x-kubernetes-validations": [
                 {"rule": "self.replicas >= oldSelf.replicas", "message": "no scaling down"}
@@ -203,6 +202,22 @@ async def test_custom_resource_default_prune_validate(api: Api) -> None:
     assert status == 422 and "no scaling down" in err["message"]
     _, stored = await api.get(f"{APPS}/a")
     assert stored["spec"]["replicas"] == 2
+
+
+async def test_crd_defaults_must_satisfy_their_own_schema(api: Api) -> None:
+    """As kube-apiserver's ValidateDefaults: a default is validated against the schema it sits in
+    (`default: {}` on an object with a required field included)."""
+    bad = copy.deepcopy(SPEC_SCHEMA)
+    spec = bad["properties"]["spec"]
+    spec["default"] = {}
+    spec["properties"]["replicas"]["default"] = 20
+    status, err = await api.post(CRDS, app_crd(bad))
+    assert status == 422, err
+    causes = {c["field"]: c["message"] for c in err["details"]["causes"]}
+    root = "spec.versions[0].schema.openAPIV3Schema.properties[spec]"
+    assert causes[f"{root}.default.name"] == "Required value"
+    assert causes[f"{root}.properties[replicas].default"].startswith("Invalid value: 20: ")
+    assert "should be less than or equal to 10" in causes[f"{root}.properties[replicas].default"]
 
 
 async def test_crd_schema_change_applies_to_later_writes(api: Api) -> None:
