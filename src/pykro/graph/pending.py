@@ -38,10 +38,6 @@ class Pending:
         return frozenset(name for name, _t, _e, _r in self.for_each_refs)
 
 
-def _yaml_path(index: int, section: str, path: FieldPath = ()) -> str:
-    return format_path(path, f"spec.resources[{index}].{section}")
-
-
 def yaml_path(index: int, section: str, path: FieldPath = ()) -> str:
     """Where a field of resource `index` is in the RGD document (`spec.resources[2].template.x`)."""
     return format_path(path, f"spec.resources[{index}].{section}")

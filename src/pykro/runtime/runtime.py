@@ -129,10 +129,6 @@ class Runtime:
             self._data[node_id] = [node.preparer(o) for o in items]
         self._memo = {p: o for p, o in self._memo.items() if node_id not in o.reads}
 
-    def observed(self, node_id: str) -> Any:
-        """The observed object (a list for collections), None if not observed."""
-        return self._observed.get(node_id)
-
     # -- evaluation ------------------------------------------------------------------------------
     def _activation(
         self,

@@ -118,10 +118,6 @@ def prune_waves(members: Sequence[Member], topological_order: Sequence[str]) -> 
     return [by_pos[p] for p in sorted(by_pos, reverse=True)]
 
 
-def as_ref_parts(member: Member) -> tuple[GVK, str, str]:
-    return member.gvk, member.namespace, member.name
-
-
 def member_from(obj: Mapping[str, Any], gvk: GVK) -> Member:
     meta = obj.get("metadata") or {}
     return Member(
