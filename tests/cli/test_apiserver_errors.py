@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import sys
@@ -49,3 +50,26 @@ def test_port_in_use(tmp_path: Path, busy_port: int, command: str) -> None:
         1,
         f"error: --port: port {busy_port} on 127.0.0.1 is already in use\n",
     )
+
+
+async def test_the_data_dir_is_private_and_held_by_one_server(tmp_path: Path) -> None:
+    import stat
+
+    from pykro.apiserver import EmbeddedAPIServer
+
+    data = tmp_path / "data"
+    async with EmbeddedAPIServer(data) as server:
+        mode = {p.name: stat.S_IMODE(p.stat().st_mode) for p in [data, *data.iterdir()]}
+        assert mode["data"] == 0o700
+        assert mode["state.db"] == mode["state.db-wal"] == mode["state.db-shm"] == 0o600
+        assert mode["kubeconfig"] == mode["server.key"] == mode["ca.key"] == 0o600
+        before = Path(server.kubeconfig_path).read_text()
+        done = await asyncio.to_thread(_pykro, "apiserver", "--data-dir", str(data))
+        assert (done.returncode, done.stderr) == (
+            1,
+            f"error: --data-dir: {data} is in use by another pykro API server\n",
+        )
+        assert Path(server.kubeconfig_path).read_text() == before, "the running server's kubeconfig is kept"
+    # Stopping releases the lock: the next server starts.
+    async with EmbeddedAPIServer(data):
+        pass

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import fcntl
+import os
 import shutil
 import socket
 import tempfile
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 from aiohttp import web
 
@@ -28,6 +31,7 @@ from pykro.timestamps import now_rfc3339
 
 INITIAL_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"]
 DB_NAME = "state.db"
+LOCK_NAME = "lock"  # flock held by the running server
 
 
 def _url_host(bind: str) -> str:
@@ -67,6 +71,7 @@ class EmbeddedAPIServer:
         self.watch_window = watch_window
         self.pipeline = WritePipeline()
         self._tmp: Path | None = None
+        self._lock: IO[str] | None = None
         self._runner: web.AppRunner | None = None
         self._store: Store | None = None
         self._handler: ApiHandler | None = None
@@ -125,10 +130,11 @@ class EmbeddedAPIServer:
     async def start(self) -> None:
         # Bind first: a port in use or an unknown address fails before anything else has started.
         sock = self._listen()
-        if self.data_dir is None:
-            self._tmp = Path(tempfile.mkdtemp(prefix="pykro-apiserver-"))
-        directory = self._dir()
-        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            directory = self._claim_data_dir()
+        except BaseException:
+            sock.close()
+            raise
         extra = () if self.bind in ("", "0.0.0.0", "::") else (self.bind,)
         self._creds = await asyncio.to_thread(tls.load_or_create, directory, extra)
         backend = SqliteBackend(directory / DB_NAME, self.watch_window) if self.data_dir is not None else None
@@ -160,6 +166,23 @@ class EmbeddedAPIServer:
         self._url = f"https://{_url_host(self.bind)}:{port}"
         self._handler.server_address = f"{_url_host(self.bind)}:{port}"
         kubeconfig.write(self.kubeconfig_path, self._url, self._creds.ca_path, self._creds.token)
+
+    def _claim_data_dir(self) -> Path:
+        """The data directory, owner-only (it holds every Secret), locked for this server's life so a
+        second server on it refuses to start instead of rewriting the kubeconfig under the first."""
+        if self.data_dir is None:
+            self._tmp = Path(tempfile.mkdtemp(prefix="pykro-apiserver-"))
+        directory = self._dir()
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(directory, 0o700)
+        lock = open(directory / LOCK_NAME, "a")  # held open (and locked) until stop()
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            raise _flag_error("--data-dir", f"{directory} is in use by another pykro API server") from None
+        self._lock = lock
+        return directory
 
     def _listen(self) -> socket.socket:
         """The listening socket, or a one-line `PykroError` naming the flag and the problem."""
@@ -208,6 +231,9 @@ class EmbeddedAPIServer:
             await self._store.close()
             self._store = None
         self._url = ""
+        if self._lock is not None:
+            self._lock.close()  # releases the flock
+            self._lock = None
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None

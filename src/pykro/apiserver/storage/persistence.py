@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import queue
 import sqlite3
 import threading
@@ -46,6 +47,12 @@ class Snapshot:
 
 
 def connect(path: Path) -> sqlite3.Connection:
+    # The database holds every Secret: owner-only, like etcd's data. SQLite creates the -wal and -shm
+    # files with the database file's permissions; files made by older versions are tightened here.
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if part.exists():
+            os.chmod(part, 0o600)
     conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
