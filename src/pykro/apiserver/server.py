@@ -17,6 +17,7 @@ from aiohttp import web
 
 from pykro.apiserver.admission.chain import Admission
 from pykro.apiserver.controllers.garbagecollector import GarbageCollector
+from pykro.apiserver.controllers.node import ensure_node
 from pykro.apiserver.controllers.workloads import Workloads
 from pykro.apiserver.endpoints import kubeconfig, tls
 from pykro.apiserver.endpoints.handlers import MAX_BODY, ApiHandler
@@ -145,6 +146,7 @@ class EmbeddedAPIServer:
         resources = Resources(self._store, self._catalog, self.pipeline)
         resources.restore_crds()
         await resources.ensure_namespaces(INITIAL_NAMESPACES)
+        await ensure_node(resources, self._catalog)
         self._gc = GarbageCollector(self._store, self._catalog, resources)
         self._gc.start()
         if self.workloads:

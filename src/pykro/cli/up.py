@@ -22,6 +22,7 @@ from rich.panel import Panel
 
 from pykro.cli.controller_flags import controller_flags
 from pykro.cli.run import log_options, setup_logging, until_signalled
+from pykro.cli.simulate import simulate_workloads
 from pykro.errors import Problem, PykroError
 
 if TYPE_CHECKING:  # imported lazily at run time: `pykro --help` should not load the controller
@@ -249,18 +250,17 @@ async def _up(
     workload_delay: float,
     options: ManagerOptions,
     console: Console,
+    simulate_workloads: bool = True,
 ) -> None:
     from pykro.apiserver import EmbeddedAPIServer
     from pykro.controller.manager import Manager
-
-    data_dir.mkdir(parents=True, exist_ok=True)
 
     async def body(stop: asyncio.Event) -> None:
         async with EmbeddedAPIServer(
             data_dir,
             port=port,
             bind=bind,
-            workloads=True,
+            workloads=simulate_workloads,
             workload_delay=workload_delay,
         ) as server:
             kubeconfig = Path(server.kubeconfig_path).resolve()
@@ -298,6 +298,7 @@ async def _up(
     show_default=True,
     help="Seconds the simulated workloads (Deployments, ReplicaSets) take to become ready.",
 )
+@simulate_workloads
 @controller_flags(metrics="0", health="0")
 @log_options
 def command(
@@ -306,6 +307,7 @@ def command(
     bind: str,
     demo: bool,
     workload_delay: float,
+    simulate_workloads: str,
     options: ManagerOptions,
     log_format: str,
     log_level: str,
@@ -314,4 +316,6 @@ def command(
     setup_logging(log_format, "warning" if log_level == "info" and demo else log_level)
     if demo:
         example_dir()  # fail before starting anything
-    asyncio.run(_up(data_dir, port, bind, demo, workload_delay, options, Console()))
+    asyncio.run(
+        _up(data_dir, port, bind, demo, workload_delay, options, Console(), simulate_workloads == "on")
+    )

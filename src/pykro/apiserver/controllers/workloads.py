@@ -17,6 +17,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from pykro.apiserver.controllers.autoscaler import HPAS, Autoscalers
+from pykro.apiserver.controllers.node import NODE_IP, NODE_NAME
 from pykro.apiserver.controllers.objects import (
     controller_of,
     deployment_status,
@@ -56,7 +57,6 @@ WATCHED = (DEPLOYMENTS, REPLICASETS, STATEFULSETS, DAEMONSETS, PODS, SERVICES, J
 MANAGER = WriteOptions(field_manager="kube-controller-manager")
 HASH_LABEL = "pod-template-hash"
 REVISION = "deployment.kubernetes.io/revision"
-NODE_IP = "10.0.0.1"
 POD_CIDR = ipaddress.ip_network("10.244.0.0/16")
 
 
@@ -275,7 +275,7 @@ class Workloads:
             "apiVersion": "v1",
             "kind": "Pod",
             "metadata": meta,
-            "spec": copy_json(template.get("spec") or {}),
+            "spec": {**copy_json(template.get("spec") or {}), "nodeName": NODE_NAME},  # bound to the node
         }
         pod, _ = await self.resources.create(self._kind(PODS), ns, body, MANAGER)
         return pod

@@ -129,6 +129,21 @@ def _ingress_hosts(o: Mapping[str, Any]) -> str:
     return ",".join(hosts) or "*"
 
 
+def _node_status(o: Mapping[str, Any]) -> str:
+    for c in _path("status", "conditions")(o) or []:
+        if isinstance(c, Mapping) and c.get("type") == "Ready":
+            return "Ready" if c.get("status") == "True" else "NotReady"
+    return "Unknown"
+
+
+def _node_roles(o: Mapping[str, Any]) -> str:
+    prefix = "node-role.kubernetes.io/"
+    roles = sorted(
+        k.removeprefix(prefix) for k in _path("metadata", "labels")(o) or {} if k.startswith(prefix)
+    )
+    return ",".join(roles) or "<none>"
+
+
 def _role_ref(o: Mapping[str, Any]) -> str:
     return f"{_path('roleRef', 'kind')(o)}/{_path('roleRef', 'name')(o)}"
 
@@ -149,6 +164,11 @@ _BUILTIN: dict[tuple[str, str], list[Column]] = {
             lambda o: sum(s.get("restartCount", 0) for s in (_path("status", "containerStatuses")(o) or [])),
             "integer",
         ),
+    ],
+    ("", "nodes"): [
+        _col("Status", _node_status),
+        _col("Roles", _node_roles),
+        _col("Version", _path("status", "nodeInfo", "kubeletVersion")),
     ],
     ("", "namespaces"): [_col("Status", lambda o: _path("status", "phase")(o) or "Active")],
     ("", "configmaps"): [
