@@ -55,7 +55,11 @@ async def test_metrics_and_health_endpoints() -> None:
         assert 'controller_reconcile_total{name="resourcegraphdefinition",result="done"}' in text
         assert "workqueue_depth" in text and "rest_client_requests_total" in text
         per_kind = [line for line in text.splitlines() if line.startswith("instance_reconcile_total{")]
-        assert any("AppConfig" in line and 'result="done"' in line for line in per_kind), per_kind
+        # upstream's label value, so kro's dashboards work unchanged
+        assert any(
+            'gvr="kro.run/v1alpha1, Resource=appconfigs"' in line and 'result="done"' in line
+            for line in per_kind
+        ), per_kind
         assert (
             "instance_reconcile_duration_seconds_bucket" in text
             and "# TYPE instance_queue_depth gauge" in text

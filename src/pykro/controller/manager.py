@@ -30,6 +30,7 @@ from prometheus_client.registry import Collector
 from pykro.api.crd import graph_revision_crd_manifest, rgd_crd_manifest
 from pykro.controller.features import NOT_IMPLEMENTED, FeatureGates
 from pykro.controller.graphrevision import GraphRevisionController
+from pykro.controller.instance.metrics import gvr_label
 from pykro.controller.revisions.registry import RevisionRegistry
 from pykro.controller.rgd import RGDController, RGDControllerOptions, RGDMetrics
 from pykro.controller.rgd.crds import CRD, wait_established
@@ -102,7 +103,7 @@ def _config(
 
 def _kind_label(key: object) -> str:
     gvk = getattr(key, "gvk", None)  # instance keys are ObjectRef(gvk, namespace, name)
-    return str(gvk) if gvk is not None else "unknown"
+    return gvr_label(gvk) if gvk is not None else "unknown"
 
 
 class _QueueDepthByKind(Collector):

@@ -11,6 +11,7 @@ from typing import Any
 from prometheus_client import Counter
 
 from pykro.api.conventions import is_suspended
+from pykro.controller.instance.metrics import gvr_label
 from pykro.controller.instance.reconciler import Reconciler, Registration
 from pykro.graph.model import CompiledGraph
 from pykro.kube import KubeClient
@@ -74,7 +75,7 @@ class InstanceControllers:
 
     def _count_transition(self, gvk: GVK, old: str, new: str) -> None:
         if self.transitions is not None:
-            self.transitions.labels(str(gvk), old, new).inc()
+            self.transitions.labels(gvr_label(gvk), old, new).inc()
 
     @property
     def state_transitions(self) -> Mapping[tuple[str, str], int]:
