@@ -358,7 +358,10 @@ async def test_terminating_child_is_waited_for_then_recreated(env: Env) -> None:
     inst = await env.wait_status(
         graph, "web", lambda o: condition(o, "ResourcesReady").get("reason") == "ResourceDeleting"
     )
-    assert "currently being deleted" in condition(inst, "ResourcesReady")["message"]
+    assert condition(inst, "ResourcesReady")["message"] == (  # upstream's wording
+        'resource "default/web-config" for node "config" is currently being deleted; '
+        "waiting for deletion to complete before continuing reconciliation"
+    )
 
     await env.client.patch(
         CONFIGMAP,

@@ -7,6 +7,7 @@ last returned it: the live object, or the response to this reconcile's own apply
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -146,9 +147,11 @@ async def plan_node(
     terminating = [lv for lv in lives if lv is not None and meta(lv).get("deletionTimestamp")]
     if terminating:
         runtime.mark_deleting(node.id)
-        outcome.terminating = (
-            f"resource {node.id!r} ({node.gvk.kind} {meta(terminating[0]).get('name')}) "
-            "is currently being deleted; waiting for deletion to complete"
+        doomed = meta(terminating[0])
+        where = "/".join(str(p) for p in (doomed.get("namespace"), doomed.get("name")) if p)
+        outcome.terminating = (  # upstream's wording, resource "<namespace>/<name>"
+            f"resource {json.dumps(where)} for node {json.dumps(node.id)} is currently being deleted; "
+            "waiting for deletion to complete before continuing reconciliation"
         )
         return None
     if resolution.action is Action.READ:
