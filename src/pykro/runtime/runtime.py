@@ -433,12 +433,12 @@ class Runtime:
         return data
 
     # -- status ----------------------------------------------------------------------------------
-    def project_status(self) -> tuple[dict[str, Any], list[str]]:
+    def project_status(self) -> tuple[dict[str, Any], list[StatusFieldError]]:
         """User status fields from the current observations (§5.7) and the hard errors met.
 
         Pending fields are skipped (they disappear from status until resolvable)."""
         status: dict[str, Any] = {}
-        errors: list[str] = []
+        errors: list[StatusFieldError] = []
         for sf in self.graph.status_fields:
             path = sf.path
             if not path or path[0] in _RESERVED_STATUS_KEYS:
@@ -448,12 +448,23 @@ class Runtime:
             except DataPending:
                 continue
             except EvaluationError as exc:
-                errors.append(f"status.{sf.expression.path_string()}: {exc}")
+                errors.append(StatusFieldError(path, f"status.{sf.expression.path_string()}: {exc}"))
                 continue
             if is_omit(value):
                 continue
             _put(status, path, drop_omitted(value))
         return status, errors
+
+
+@dataclass(frozen=True)
+class StatusFieldError:
+    """A status expression that failed for good (not pending): where it writes, and why it failed."""
+
+    path: tuple[str | int, ...]
+    message: str  # names the field and the expression: `status.x: failed to evaluate expression "y": ...`
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def _put(target: dict[str, Any], path: tuple[str | int, ...], value: Any) -> None:

@@ -189,11 +189,24 @@ class Reconciler:
         await self._set_reads(key, outcome.reads, commit=outcome.error is None)
 
         state = runtime.instance_state()
+        projected, status_errors = runtime.project_status()
+        if status_errors:
+            # A status field whose expression fails keeps its last value rather than vanishing.
+            previous = previous_projections(instance)
+            for failed in status_errors:
+                field = failed.path[0] if failed.path else ""
+                if isinstance(field, str) and field in previous and field not in projected:
+                    projected[field] = previous[field]
         if outcome.terminating is not None:
             conditions.set(RESOURCES, FALSE, "ResourceDeleting", outcome.terminating)
         elif outcome.error is not None:
             state = InstanceState.ERROR
             conditions.set(RESOURCES, FALSE, "NotReady", f"resource reconciliation failed: {outcome.error}")
+        elif status_errors:
+            # Upstream fails the reconcile on a status expression that cannot evaluate; say which.
+            state = InstanceState.ERROR
+            failures = "; ".join(str(e) for e in status_errors)
+            conditions.set(RESOURCES, FALSE, "NotReady", f"resource reconciliation failed: {failures}")
         elif state is InstanceState.ERROR:
             conditions.set(
                 RESOURCES,
@@ -220,7 +233,6 @@ class Reconciler:
                 "awaiting resource readiness: "
                 f"{self._node_summary(runtime, NodeState.WAITING_FOR_READINESS)}",
             )
-        projected, _ = runtime.project_status()
         await self.status.write(
             key,
             instance,
