@@ -140,3 +140,19 @@ def test_string_and_list_overloads_share_names() -> None:
     assert evaluate("'hello'.indexOf('l') + ['h', 'l'].indexOf('l')") == 3
     assert evaluate("'abc'.reverse() + string(size([1, 2].reverse()))") == "cba2"
     assert "no matching overload" in compile_error("1.indexOf(1)")
+
+
+def test_library_helpers_take_whole_objects_with_timestamps() -> None:
+    """sortBy/distinct hand whole Kubernetes objects back to CEL; their timestamps arrive in Python as
+    `datetime` and must go back as CEL timestamps (once "Non-CEL value type ... datetime")."""
+    import datetime
+
+    from pykro.cel.library._delegate import evaluate as delegate
+
+    created = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
+    objects = [{"metadata": {"name": n, "creationTimestamp": created}} for n in ("b", "a")]
+    pairs = [[o, o["metadata"]["name"]] for o in objects]
+    ordered = delegate("l.sortBy(e, e[1]).map(e, e[0])", l=pairs)
+    assert [o["metadata"]["name"] for o in ordered] == ["a", "b"]
+    assert ordered[0]["metadata"]["creationTimestamp"] == created
+    assert len(delegate("l.distinct()", l=objects + objects)) == 2

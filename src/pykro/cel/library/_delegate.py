@@ -15,7 +15,7 @@ from typing import Any
 from cel_expr_python import cel
 from cel_expr_python.ext.ext_strings import ExtStrings
 
-from pykro.cel.library._base import LibraryError
+from pykro.cel.library._base import LibraryError, to_cel
 
 _VARIABLES = ("s", "a", "b", "c", "l")
 _lock = threading.Lock()
@@ -40,8 +40,12 @@ def _program(expr: str) -> cel.Expression:
 
 
 def evaluate(expr: str, **data: Any) -> Any:
-    """Evaluate `expr` (over variables s, a, b, c, l) in the private environment."""
-    value = _program(expr).eval(data=data)
+    """Evaluate `expr` (over variables s, a, b, c, l) in the private environment.
+
+    The arguments are values a CEL call handed to Python (timestamps arrive as `datetime`, e.g. an
+    object's `creationTimestamp`); `to_cel` turns them back into what the evaluator accepts, so
+    `sortBy`, `distinct` and friends work on lists of whole Kubernetes objects."""
+    value = _program(expr).eval(data={name: to_cel(item) for name, item in data.items()})
     if value.type() == cel.Type.ERROR:
         message = str(value.value())
         # cel-cpp prefixes status codes ("INVALID_ARGUMENT: "); the CEL error text follows.
