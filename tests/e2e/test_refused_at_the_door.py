@@ -35,8 +35,12 @@ async def test_a_default_breaking_its_constraints_leaves_the_rgd_inactive_with_t
     async with cluster() as env:
         await env.client.create(rgd)
         found = await env.wait_rgd(
-            "app-config", lambda o: (o.get("status") or {}).get("state") == "Inactive", timeout=30
+            "app-config",
+            lambda o: "default: Invalid value" in condition(o, "Ready").get("message", ""),
+            timeout=30,
+            what="Ready=False with the server's refusal of the CRD",
         )
+        assert found["status"]["state"] == "Inactive"
         message = " ".join(c.get("message", "") for c in found["status"]["conditions"])
         assert "properties[replicas].default: Invalid value: 5" in message, message
         assert "should be greater than or equal to 10" in message

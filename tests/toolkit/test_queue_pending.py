@@ -51,6 +51,9 @@ async def test_pending_is_a_snapshot() -> None:
     assert q.pending() == ["a", "b"]
 
 
+WEB_GVR = "kro.run/v1alpha1, Resource=webapps"  # upstream's label value
+
+
 async def test_manager_queue_depth_by_kind_counts_pending_keys() -> None:
     async def reconcile(key: ObjectRef) -> Result:
         return Result.done()
@@ -61,7 +64,9 @@ async def test_manager_queue_depth_by_kind_counts_pending_keys() -> None:
     instrument_by_kind(controller, registry)
     for gvk, name in ((web, "a"), (web, "b"), (cache, "c"), (web, "a")):
         controller.enqueue(ObjectRef(gvk, "default", name))
-    assert registry.get_sample_value("instance_queue_depth", {"gvr": str(web)}) == 2
-    assert registry.get_sample_value("instance_queue_depth", {"gvr": str(cache)}) == 1
+    assert registry.get_sample_value("instance_queue_depth", {"gvr": WEB_GVR}) == 2
+    assert (
+        registry.get_sample_value("instance_queue_depth", {"gvr": "kro.run/v1alpha1, Resource=caches"}) == 1
+    )
     assert await controller.queue.get() == ObjectRef(web, "default", "a")  # being processed: not waiting
-    assert registry.get_sample_value("instance_queue_depth", {"gvr": str(web)}) == 1
+    assert registry.get_sample_value("instance_queue_depth", {"gvr": WEB_GVR}) == 1
