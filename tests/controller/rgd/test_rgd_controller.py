@@ -108,6 +108,14 @@ async def test_invalid_update_keeps_serving_the_last_good_graph(env: Env) -> Non
         ),
     )
     assert _status(obj)["state"] == "Inactive"
+    # As upstream: every condition speaks for the new generation, the revisions' one included.
+    assert {c["type"]: c.get("observedGeneration") for c in _status(obj)["conditions"]} == {
+        "GraphRevisionsResolved": 2,
+        "GraphAccepted": 2,
+        "KindReady": 2,
+        "ControllerReady": 2,
+        "Ready": 2,
+    }
     serving = condition(obj, "ControllerReady")
     assert (
         serving["status"] == "True"

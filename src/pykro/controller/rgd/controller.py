@@ -318,6 +318,16 @@ class RGDController:
         self._failing.add(name)
         status.set(GRAPH_ACCEPTED, FALSE, "InvalidResourceGraph", error_message(err))
         self._keep_serving(served, status, "the new graph is invalid")
+        # No revision is issued, but the revisions' condition still speaks for this generation, as
+        # upstream's does: every condition carries the new observedGeneration.
+        previous = status.conditions.get(GRAPH_REVISIONS_RESOLVED)
+        if previous:
+            status.set(
+                GRAPH_REVISIONS_RESOLVED,
+                str(previous.get("status")),
+                str(previous.get("reason")),
+                str(previous.get("message") or ""),
+            )
         return Result.again()
 
     async def _issue(
