@@ -143,8 +143,12 @@ def test_cluster_scoped_instance_cannot_default_a_child_namespace() -> None:
     inst = instance(WEB, **SPEC)
     del inst["metadata"]["namespace"]
     rt = Runtime(WEB, inst)
-    with pytest.raises(NodeFailed, match="cluster-scoped"):
+    with pytest.raises(NodeFailed) as failed:
         rt.resolve("secret")
+    # upstream's wording, naming the field to set
+    assert str(failed.value).endswith(
+        'node "secret" is namespaced and must resolve metadata.namespace when the instance is cluster-scoped'
+    ), str(failed.value)
 
 
 def test_runtime_does_not_mutate_the_graph_template() -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import enum
 import functools
 import itertools
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -334,10 +335,10 @@ class Runtime:
             and node.type is not NodeType.EXTERNAL_COLLECTION
         ):
             if not self.identity.namespace:
-                raise NodeFailed(
+                raise NodeFailed(  # upstream's wording
                     node.id,
-                    f"resource {node.id!r}: namespaced {node.gvk.kind} has no namespace and "
-                    "the instance is cluster-scoped",
+                    f"node {json.dumps(node.id)} is namespaced and must resolve metadata.namespace "
+                    "when the instance is cluster-scoped",
                 )
             metadata["namespace"] = self.identity.namespace
 
