@@ -36,6 +36,13 @@ _TABLE: list[tuple[str, click.ParamType[Any] | None, Any, str]] = [
     ("--client-qps", click.FloatRange(min=0.1), 100.0, "API requests per second (token bucket)."),
     ("--client-burst", click.IntRange(min=1), 150, "API request burst."),
     (
+        "--adoption-policy",
+        click.Choice(["adopt", "refuse"]),
+        "adopt",
+        "An existing object no kro instance created: adopt it (kro's behaviour; a Warning Event says so) "
+        "or refuse and report the conflict.",
+    ),
+    (
         "--feature-gates",
         click.STRING,
         "",
@@ -98,6 +105,7 @@ def controller_flags(*, metrics: str, health: str) -> Callable[[Callable[..., An
                 progress_requeue_delay=flags["rgd_progress_requeue_delay"],
                 graph_revision_workers=flags["graph_revision_workers"],
                 feature_gates=parse_feature_gates(flags["feature_gates"]),
+                adoption_policy=flags["adoption_policy"],
             )
             return command(**kwargs)
 

@@ -79,6 +79,7 @@ class ManagerOptions:
     qps: float = 100.0
     burst: int = 150
     feature_gates: FeatureGates = field(default_factory=FeatureGates)
+    adoption_policy: str = "adopt"  # or "refuse": leave objects no kro instance created alone
 
 
 def parse_bind_address(address: str | None, flag: str) -> tuple[str, int] | None:
@@ -198,6 +199,7 @@ class Manager:
             workers=self.options.workers,
             requeue_interval=self.options.requeue_interval,
             metrics=self.runtime_metrics,
+            adoption_policy=self.options.adoption_policy,
         )
         instrument_by_kind(self.instances.controller, self.registry)
         self.revisions = RevisionRegistry()

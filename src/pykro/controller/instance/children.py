@@ -36,6 +36,7 @@ class Applied:
     error: str | None = None
     retryable: bool = False  # the API refused or failed the apply: try again with backoff
     changed: bool = False
+    adopted: bool = False  # it existed, and no kro instance had created it
 
 
 def object_ref(node: Node, obj: Obj) -> ObjectRef:
@@ -89,14 +90,25 @@ async def read_external_collection(
     return listed.items
 
 
-def plan_child(identity: InstanceIdentity, item: Applied) -> bool:
+def plan_child(identity: InstanceIdentity, item: Applied, *, refuse_adoption: bool = False) -> bool:
     """Decide, without a request, whether `item` needs an apply. Refuses (sets `error`) an object
-    that belongs to another instance's ApplySet; an up-to-date object keeps its live state as the
-    result. Returns True when the item must go to the API (an apply, or an error to report)."""
+    that belongs to another instance's ApplySet, and, with `refuse_adoption`, one that no kro instance
+    created; an up-to-date object keeps its live state as the result. Returns True when the item must
+    go to the API (an apply, or an error to report)."""
     live = item.live
     if live is None:
         return True
     owner = (meta(live).get("labels") or {}).get(APPLYSET_PART_OF_LABEL)
+    if not owner:  # kro labels everything it creates: this object was made by someone else
+        namespace, name = _identity(item.desired)
+        where = f"{namespace}/{name}" if namespace else name
+        if refuse_adoption:
+            item.error = (
+                f"resource {item.node_id!r}: {item.gvk.kind} {where} already exists and no kro instance "
+                'created it; the adoption policy "refuse" leaves it alone'
+            )
+            return True
+        item.adopted = True
     if owner and owner != identity.applyset_id:
         namespace, name = _identity(item.desired)
         where = f"{namespace}/{name}" if namespace else name

@@ -43,6 +43,7 @@ class InstanceControllers:
         requeue_interval: float = 3.0,
         metrics: RuntimeMetrics | None = None,
         max_retries: int = 20,
+        adoption_policy: str = "adopt",
     ) -> None:
         self.client = client
         self.watches = watches
@@ -70,6 +71,7 @@ class InstanceControllers:
             self.controller.enqueue,
             requeue_interval=requeue_interval,
             on_transition=self._count_transition,
+            adoption_policy=adoption_policy,
         )
         self._started = False
 

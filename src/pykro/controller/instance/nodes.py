@@ -46,6 +46,7 @@ class Outcome:
     read_nodes: set[str] = field(default_factory=set)  # nodes whose objects are watched this round
     pending_nodes: set[str] = field(default_factory=set)
     members: list[Applied] = field(default_factory=list)  # every managed object this round, applied or not
+    refuse_adoption: bool = False  # --adoption-policy=refuse
     targets: dict[ObjectRef, str] = field(default_factory=dict)
 
     @property
@@ -165,7 +166,9 @@ async def plan_node(
         return None
     items = [Applied(node.id, node.gvk, d, lv) for d, lv in zip(desired_objects, lives, strict=True)]
     outcome.members.extend(items)
-    needs_api = [plan_child(identity, a) for a in items]  # every item: up-to-date ones get their result
+    needs_api = [
+        plan_child(identity, a, refuse_adoption=outcome.refuse_adoption) for a in items
+    ]  # every item: up-to-date ones get their result
     if any(needs_api):
         # Until the apply returns, dependents must not read this node (they wait for the next wave).
         if node.type is NodeType.COLLECTION:

@@ -28,6 +28,7 @@ from pykro.api.conventions import (
 from pykro.controller.conditions import FALSE, TRUE, UNKNOWN
 from pykro.controller.instance.applyset import InvalidInventory, Inventory, group_kind_string, read_inventory
 from pykro.controller.instance.children import Applied, apply_child
+from pykro.controller.instance.events import record_warning
 from pykro.controller.instance.members import (
     Member,
     delete_members,
@@ -90,8 +91,10 @@ class Reconciler:
         *,
         requeue_interval: float = 3.0,
         on_transition: Callable[[GVK, str, str], None] | None = None,
+        adoption_policy: str = "adopt",
     ) -> None:
         self.client = client
+        self.adoption_policy = adoption_policy
         self.watches = watches
         self.registrations = registrations
         self.enqueue = enqueue
@@ -154,7 +157,7 @@ class Reconciler:
             )
             return Result.done()
         runtime = Runtime(graph, instance)
-        outcome = Outcome()
+        outcome = Outcome(refuse_adoption=self.adoption_policy == "refuse")
         try:
             if not is_suspended(instance):
                 await self._reconcile_nodes(key, parent, runtime, outcome)
@@ -315,6 +318,8 @@ class Reconciler:
             anticipated_kinds(runtime.graph, runtime),
         )
         await asyncio.gather(*(apply_child(self.client, a) for a in items))
+        for adopted in (a for a in items if a.adopted and a.error is None and a.result is not None):
+            await record_warning(self.client, parent.instance, "AdoptedResource", _adoption_message(adopted))
         for node, node_items in wave:
             outcome.backoff = outcome.backoff or any(a.retryable for a in node_items)
             if not settle(runtime, node, node_items):
@@ -408,3 +413,13 @@ class Reconciler:
         conditions.set(RESOURCES, UNKNOWN, "UnderDeletion", f"deleting apply-order wave {wave}")
         await self.status.write(key, instance, projections, conditions, InstanceState.DELETING)
         return self._requeue()
+
+
+def _adoption_message(item: Applied) -> str:
+    m = meta(item.result or item.desired)
+    where = "/".join(str(p) for p in (m.get("namespace"), m.get("name")) if p)
+    return (
+        f"resource {item.node_id!r} adopted {item.gvk.kind} {where}, which no kro instance created: kro now "
+        "manages it, merges the template into it and deletes it with this instance "
+        "(pykro --adoption-policy=refuse leaves such objects alone)"
+    )
