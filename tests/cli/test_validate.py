@@ -33,7 +33,7 @@ def test_error_points_into_the_users_string(tmp_path: Path) -> None:
     result = CliRunner().invoke(command, [str(path)])
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert lines[0].startswith(f'{path}: test: resource "b" at path "data.k"')
+    assert lines[0].startswith(f'error: {path}: test: resource "b" at path "data.k"')
     assert "undefined field 'nosuch'" in lines[0]
     assert lines[1] == f"    {text}"
     caret = lines[2].index("^") - 4
@@ -123,7 +123,7 @@ def _refused(tmp_path: Path, doc: dict[str, object]) -> list[str]:
     )
     assert done.returncode == 1, done.stdout
     assert "Traceback" not in done.stderr
-    return [line.removeprefix(f"{path}: ") for line in done.stderr.splitlines()]
+    return [line.removeprefix(f"error: {path}: ") for line in done.stderr.splitlines()]
 
 
 def test_a_default_that_breaks_its_own_constraints_is_refused(tmp_path: Path) -> None:

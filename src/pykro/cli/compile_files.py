@@ -29,12 +29,13 @@ class CompiledEntry:
 
 def compile_files(paths: list[Path]) -> list[CompiledEntry]:
     """Compile every RGD of `paths`; RGDs failing on an unknown kind are retried once others compiled."""
+    return compile_documents([(str(path), doc) for path in paths for doc in load_documents(path)])
+
+
+def compile_documents(documents: list[tuple[str, Any]]) -> list[CompiledEntry]:
+    """Compile every RGD among `documents` (source name, document), as `compile_files` explains."""
     registry = SchemaRegistry()
     entries: list[CompiledEntry] = []
-    documents: list[tuple[str, Any]] = []
-    for path in paths:
-        for doc in load_documents(path):
-            documents.append((str(path), doc))
     for source, doc in documents:
         if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition":
             try:

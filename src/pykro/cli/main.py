@@ -21,6 +21,7 @@ _COMMANDS: dict[str, str] = {
     "apiserver": "pykro.cli.apiserver",
     "up": "pykro.cli.up",
     "run": "pykro.cli.run",
+    "render": "pykro.cli.render",
     "completion": "pykro.cli.completion",
 }
 
@@ -46,7 +47,7 @@ def cli() -> None:
 
 def main() -> None:
     try:
-        cli(standalone_mode=False)
+        cli(standalone_mode=False, prog_name="pykro", complete_var="_PYKRO_COMPLETE")
     except PykroError as err:
         for line in err.lines():
             click.echo(f"error: {line}", err=True)

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 import sys
-from pathlib import Path
 
 import click
 import yaml
 
 from pykro.api.frozen import thaw
-from pykro.cli.compile_files import compile_files
+from pykro.cli.compile_files import compile_documents
+from pykro.cli.inputs import read_documents
+from pykro.cli.validate_instances import validate_instances
 from pykro.errors import PykroError
 from pykro.graph import GraphError
 from pykro.graph.model import CompiledGraph
@@ -70,24 +71,26 @@ def _refused_by_the_api_server(source: str, rgd_name: str, graph: CompiledGraph 
 
 
 @click.command(name="validate")
-@click.argument(
-    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
+@click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option(
     "--show-status-schema", is_flag=True, help="Also print each RGD's inferred status schema (YAML)."
 )
-def command(files: tuple[Path, ...], show_status_schema: bool) -> None:
-    """Compile the ResourceGraphDefinitions in FILES offline and report every problem."""
-    entries = compile_files(list(files))
+def command(files: tuple[str, ...], show_status_schema: bool) -> None:
+    """Compile the ResourceGraphDefinitions in FILES offline and validate the instances among them.
+
+    FILES are files, directories (their *.yaml/*.yml, recursively) or - for standard input.
+    """
+    documents = read_documents(files)
+    entries = compile_documents([(d.source, d.body) for d in documents])
     if not entries:
-        raise PykroError("no ResourceGraphDefinition document found in " + ", ".join(str(f) for f in files))
+        raise PykroError("no ResourceGraphDefinition document found in " + ", ".join(files))
     failed = False
     for entry in entries:
         refused = _refused_by_the_api_server(entry.source, entry.rgd.name, entry.graph)
         if refused:
             failed = True
             for line in refused:
-                click.echo(line, err=True)
+                click.echo(f"error: {line}", err=True)
             continue
         if entry.graph is not None:
             order = ", ".join(entry.graph.topological_order)
@@ -100,6 +103,7 @@ def command(files: tuple[Path, ...], show_status_schema: bool) -> None:
         failed = True
         assert entry.error is not None
         for line in format_error(entry.source, entry.error, entry.rgd.name):
-            click.echo(line, err=True)
+            click.echo(line if line.startswith("    ") else f"error: {line}", err=True)
+    failed = not validate_instances(documents, entries) or failed
     if failed:
         sys.exit(1)

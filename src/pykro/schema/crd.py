@@ -57,7 +57,7 @@ def crd_name(schema: SchemaSpec) -> str:
 # No fieldPath: kube-apiserver only accepts paths to fields the schema declares, and it declares no
 # metadata fields, so the message names the field itself.
 INSTANCE_NAME_RULE = {
-    "rule": "size(self.metadata.name) <= 63",
+    "rule": "!has(self.metadata) || !has(self.metadata.name) || size(self.metadata.name) <= 63",
     "message": "metadata.name must be no more than 63 characters: kro puts the instance name in the "
     "kro.run/instance-name label of every resource it creates",
 }
