@@ -7,8 +7,7 @@ import asyncio
 import aiohttp
 import pytest
 
-from pykro.controller import start_controller
-from pykro.controller.manager import Manager, ManagerOptions, parse_bind_address
+from pykro.controller.manager import Manager, ManagerOptions, parse_bind_address, start_controller
 from pykro.errors import PykroError
 from pykro.schema.gvk import GVK
 from tests.controller.rgd.helpers import CM, CRD, cluster, simple_rgd, wait_for

@@ -3,11 +3,10 @@
 manager that runs them together (`pykro.controller.manager`). They are built on the controller
 toolkit, `pykro.toolkit`.
 
-    from pykro.controller import start_controller
+    from pykro.controller.manager import start_controller
     async with start_controller(Path("kubeconfig")) as manager:
         ...
+
+This package imports nothing itself, so a module of it (say, the instance label selectors) is cheap
+to import without the manager, its HTTP endpoints and aiohttp.
 """
-
-from pykro.controller.manager import Manager, ManagerOptions, start_controller
-
-__all__ = ["Manager", "ManagerOptions", "start_controller"]

@@ -181,7 +181,7 @@ class Manager:
         context: str | None = None,
         registry: CollectorRegistry | None = None,
     ) -> None:
-        from pykro.controller.instance import InstanceControllers
+        from pykro.controller.instance.controllers import InstanceControllers
 
         self.options = options or ManagerOptions()
         self._metrics_bind = parse_bind_address(self.options.metrics_bind_address, "--metrics-bind-address")

@@ -113,6 +113,6 @@ class EmbeddedServer:
 
 def default_controller_hook() -> ControllerHook:
     """pykro's own controller, started against the scenario's cluster."""
-    from pykro.controller import start_controller
+    from pykro.controller.manager import start_controller
 
     return start_controller

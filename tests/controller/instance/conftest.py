@@ -10,7 +10,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from pykro.api.frozen import thaw
-from pykro.controller.instance import InstanceControllers
+from pykro.controller.instance.controllers import InstanceControllers
 from pykro.graph.model import CompiledGraph
 from pykro.kube import ClientMetrics, KubeClient, NotFound, load_kubeconfig
 from pykro.schema.gvk import GVK

@@ -1,6 +1,7 @@
 """The instance controller: reconciles instances of every registered RGD kind (spec §5).
 
-Entry point used by the RGD controller (`pykro.controller.rgd`) and `pykro up`:
+Entry point (`pykro.controller.instance.controllers`), used by the manager; this package imports
+nothing itself, so its light modules (label selectors, ApplySet) load without the controllers:
 
     controllers = InstanceControllers(client, watches, workers=4, requeue_interval=3.0, metrics=None)
     await controllers.register(graph, rgd_uid)   # start serving graph.instance_gvk, or swap its graph;
@@ -26,7 +27,3 @@ Entry point used by the RGD controller (`pykro.controller.rgd`) and `pykro up`:
   `kro.run/labeller`) only when something is missing, one apply per child that would change, one
   status write per real status change; none in steady state.
 """
-
-from pykro.controller.instance.controllers import InstanceControllers
-
-__all__ = ["InstanceControllers"]
