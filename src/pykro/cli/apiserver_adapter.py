@@ -9,9 +9,11 @@ in one place.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from pykro.apiserver.admission.crddefaults import default_causes
 from pykro.apiserver.admission.structural import default_and_prune
 from pykro.apiserver.admission.validation import validate
 from pykro.apiserver.machinery.selectors import parse_label_selector
@@ -50,3 +52,17 @@ def label_selector_matcher(selector: str) -> Callable[[Mapping[str, str] | None]
     except ApiError as err:
         raise ValueError(err.message) from None
     return matches
+
+
+_SPEC = "spec.versions[0].schema.openAPIV3Schema.properties[spec]"
+
+
+def refused_defaults(crd: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(SimpleSchema field, reason) for every default of a generated instance CRD that the server
+    refuses because it breaks its own schema; the field is spelled as in the RGD (`spec.schema.spec.x`)."""
+    refused = []
+    for cause in default_causes(crd):
+        field = cause.field.removeprefix(_SPEC).removesuffix(".default")
+        where = "spec.schema.spec" + re.sub(r"\.properties\[([^]]+)\]", r".\1", field)
+        refused.append((where, cause.message.replace(cause.field, where + " default")))
+    return refused

@@ -5,7 +5,6 @@ Kinds are resolved as `pykro.cli.compile_files` explains.
 
 from __future__ import annotations
 
-import re
 import sys
 
 import click
@@ -50,7 +49,7 @@ def format_error(source: str, err: PykroError, rgd_name: str = "") -> list[str]:
 def _refused_by_the_api_server(source: str, rgd_name: str, graph: CompiledGraph | None) -> list[str]:
     """What an API server would refuse though the graph compiles: the RGD's own name, and a
     SimpleSchema default that breaks its field's constraints (the instance CRD is then invalid)."""
-    from pykro.apiserver.admission.crddefaults import default_causes
+    from pykro.cli.apiserver_adapter import refused_defaults
     from pykro.dnsnames import dns1123_subdomain
 
     lines = []
@@ -58,11 +57,7 @@ def _refused_by_the_api_server(source: str, rgd_name: str, graph: CompiledGraph 
     if problem:
         lines.append(f'{source}: metadata.name: Invalid value: "{rgd_name}": {problem}')
     if graph is not None:
-        prefix = "spec.versions[0].schema.openAPIV3Schema.properties[spec]"
-        for cause in default_causes(thaw(graph.crd)):
-            field = cause.field.removeprefix(prefix).removesuffix(".default")
-            where = "spec.schema.spec" + re.sub(r"\.properties\[([^]]+)\]", r".\1", field)
-            message = cause.message.replace(cause.field, where + " default")
+        for where, message in refused_defaults(thaw(graph.crd)):
             lines.append(
                 f"{source}: {rgd_name}: {where}: the default breaks its own constraints, so the API server "
                 f"would refuse the instance CRD: {message}"
