@@ -16,6 +16,7 @@ from typing import IO
 from aiohttp import web
 
 from pykro.apiserver.admission.chain import Admission
+from pykro.apiserver.controllers.eventttl import DEFAULT_EVENT_TTL, EventExpiry
 from pykro.apiserver.controllers.garbagecollector import GarbageCollector
 from pykro.apiserver.controllers.node import ensure_node
 from pykro.apiserver.controllers.workloads import Workloads
@@ -50,6 +51,7 @@ class EmbeddedAPIServer:
     temporary directory removed on stop). With a directory, objects live in
     `DIR/state.db` and survive restarts and crashes; `DIR/kubeconfig` grants admin access.
     `watch_window` is how many recent events a watch can resume from before it gets 410.
+    `event_ttl`: seconds an Event lives after its last write (kube-apiserver's `--event-ttl`).
     """
 
     def __init__(
@@ -61,6 +63,7 @@ class EmbeddedAPIServer:
         workloads: bool = True,
         watch_window: int = 10_000,
         workload_delay: float = 0.0,
+        event_ttl: float = DEFAULT_EVENT_TTL,
     ) -> None:
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.port = port
@@ -70,6 +73,7 @@ class EmbeddedAPIServer:
         )
         self.workload_delay = workload_delay  # seconds each simulated controller round waits first
         self.watch_window = watch_window
+        self.event_ttl = event_ttl
         self.pipeline = WritePipeline()
         self._tmp: Path | None = None
         self._lock: IO[str] | None = None
@@ -81,6 +85,7 @@ class EmbeddedAPIServer:
         self._url = ""
         self._gc: GarbageCollector | None = None
         self._workloads: Workloads | None = None
+        self._event_expiry: EventExpiry | None = None
 
     # public attributes -----------------------------------------------------------------------------
     @property
@@ -149,6 +154,8 @@ class EmbeddedAPIServer:
         await ensure_node(resources, self._catalog)
         self._gc = GarbageCollector(self._store, self._catalog, resources)
         self._gc.start()
+        self._event_expiry = EventExpiry(self._store, self._catalog, resources, self.event_ttl)
+        self._event_expiry.start()
         if self.workloads:
             self._workloads = Workloads(self._store, self._catalog, resources, self.workload_delay)
             self._workloads.start()
@@ -220,10 +227,10 @@ class EmbeddedAPIServer:
                 return
 
     async def stop(self) -> None:
-        for controller in (self._workloads, self._gc):
+        for controller in (self._workloads, self._gc, self._event_expiry):
             if controller is not None:
                 await controller.stop()
-        self._workloads = self._gc = None
+        self._workloads = self._gc = self._event_expiry = None
         if self._store is not None:
             self._store.log.close_all()  # ends every watch stream so the HTTP shutdown is quick
         if self._runner is not None:

@@ -43,6 +43,13 @@ _TABLE: list[tuple[str, click.ParamType[Any] | None, Any, str]] = [
         "or refuse and report the conflict.",
     ),
     (
+        "--events",
+        click.Choice(["on", "off"]),
+        "on",
+        "Record pykro's Kubernetes Events: instance and RGD state changes, errors, blocked deletions, "
+        "CRD changes (docs/events.md). Upstream's InstanceConditionEvents gate works either way.",
+    ),
+    (
         "--feature-gates",
         click.STRING,
         "",
@@ -106,6 +113,7 @@ def controller_flags(*, metrics: str, health: str) -> Callable[[Callable[..., An
                 graph_revision_workers=flags["graph_revision_workers"],
                 feature_gates=parse_feature_gates(flags["feature_gates"]),
                 adoption_policy=flags["adoption_policy"],
+                events=flags["events"] == "on",
             )
             return command(**kwargs)
 

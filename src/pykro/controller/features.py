@@ -21,7 +21,7 @@ class FeatureGates:
         return [f.name for f in fields(self) if getattr(self, f.name)]
 
 
-NOT_IMPLEMENTED = ("InstanceConditionEvents", "InstanceConditionMetrics")
+NOT_IMPLEMENTED = ("InstanceConditionMetrics",)
 
 
 def parse_feature_gates(text: str | None) -> FeatureGates:

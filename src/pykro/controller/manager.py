@@ -34,6 +34,7 @@ from pykro.controller.instance.metrics import gvr_label
 from pykro.controller.revisions.registry import RevisionRegistry
 from pykro.controller.rgd import RGDController, RGDControllerOptions, RGDMetrics
 from pykro.controller.rgd.crds import CRD, wait_established
+from pykro.controller.rgd.events import COMPONENT as RGD_EVENT_COMPONENT
 from pykro.errors import Problem, PykroError
 from pykro.kube import ClientConfig, ClientMetrics, KubeClient, load_kubeconfig
 from pykro.kube.errors import AlreadyExists, NotFound
@@ -48,6 +49,7 @@ from pykro.toolkit import (
     WatchManager,
     serve,
 )
+from pykro.toolkit.events import EventBroadcaster
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,7 @@ class ManagerOptions:
     burst: int = 150
     feature_gates: FeatureGates = field(default_factory=FeatureGates)
     adoption_policy: str = "adopt"  # or "refuse": leave objects no kro instance created alone
+    events: bool = True  # pykro's own Events (state transitions, errors, CRD changes); see docs/events.md
 
 
 def parse_bind_address(address: str | None, flag: str) -> tuple[str, int] | None:
@@ -193,6 +196,7 @@ class Manager:
         self.rgd_metrics = RGDMetrics(self.registry)
         self.client = KubeClient(_config(config, context, self.options), metrics=ClientMetrics(self.registry))
         self.watches = WatchManager(self.client, metrics=self.runtime_metrics)
+        self.broadcaster = EventBroadcaster(self.client)
         self.instances = InstanceControllers(
             self.client,
             self.watches,
@@ -200,6 +204,9 @@ class Manager:
             requeue_interval=self.options.requeue_interval,
             metrics=self.runtime_metrics,
             adoption_policy=self.options.adoption_policy,
+            broadcaster=self.broadcaster,
+            record_events=self.options.events,
+            condition_events=self.options.feature_gates.InstanceConditionEvents,
         )
         instrument_by_kind(self.instances.controller, self.registry)
         self.revisions = RevisionRegistry()
@@ -225,6 +232,7 @@ class Manager:
             metrics=self.rgd_metrics,
             runtime_metrics=self.runtime_metrics,
             revisions=self.revisions,
+            recorder=self.broadcaster.recorder(RGD_EVENT_COMPONENT) if self.options.events else None,
         )
         self.checks = HealthChecks()
         self.checks.add_liveness("ping", lambda: True)
@@ -298,6 +306,7 @@ class Manager:
 
     async def _start_controllers(self) -> None:
         self._controllers_started = True
+        self.broadcaster.start()
         await self.graph_revisions.start()
         await self.rgds.start()
         self._leading.set()
@@ -310,6 +319,9 @@ class Manager:
         await self.rgds.stop()
         await self.graph_revisions.stop()
         await self.instances.stop()
+        with contextlib.suppress(TimeoutError):  # what is queued goes out, unless the server is gone
+            await asyncio.wait_for(self.broadcaster.flush(), 2.0)
+        await self.broadcaster.stop()
 
     async def _lead(self) -> None:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -17,6 +18,8 @@ from pykro.kube.config import ClientConfig
 from pykro.kube.errors import ConnectionFailed, error_from_status, status_from_body
 from pykro.kube.metrics import ClientMetrics
 from pykro.kube.ratelimit import TokenBucket
+
+log = logging.getLogger("pykro.kube")
 
 JSON = "application/json"
 _RETRYABLE_5XX = frozenset({500, 502, 503, 504})
@@ -33,6 +36,29 @@ def _retry_after(response: httpx.Response) -> float | None:
         return min(_MAX_RETRY_AFTER, max(0.0, float(value)))
     except ValueError:
         return None
+
+
+class Reachability:
+    """Says once that the API server cannot be reached, and once that it can again: an outage is
+    one WARNING and one INFO line, however many requests and informers fail meanwhile."""
+
+    def __init__(self, server: str) -> None:
+        self.server = server
+        self.down_since: float | None = None
+
+    def failed(self, err: Exception) -> None:
+        if self.down_since is None:
+            self.down_since = time.monotonic()
+            log.warning("cannot reach the API server at %s (%s); retrying", self.server, err)
+
+    def answered(self) -> None:
+        if self.down_since is not None:
+            log.info(
+                "the API server at %s answers again (after %.1f s)",
+                self.server,
+                time.monotonic() - self.down_since,
+            )
+            self.down_since = None
 
 
 class Transport:
@@ -58,6 +84,7 @@ class Transport:
         self.clock = clock
         self.limiter = TokenBucket(config.qps, config.burst, clock=clock)
         self._backoff_template = backoff or Backoff(initial=0.1, maximum=5.0)
+        self.reachability = Reachability(config.server)
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -97,6 +124,7 @@ class Transport:
                 )
             except httpx.TransportError as err:
                 self.metrics.requests.labels(method, "error").inc()
+                self.reachability.failed(err)
                 # A refused connection never reached the server, so retrying is safe for any verb.
                 safe = idempotent or isinstance(err, httpx.ConnectError)
                 if not safe or attempt > self.config.max_retries:
@@ -107,6 +135,7 @@ class Transport:
             finally:
                 self.metrics.latency.labels(method).observe(time.perf_counter() - started)
             code = response.status_code
+            self.reachability.answered()
             self.metrics.requests.labels(method, str(code)).inc()
             if code < 400:
                 return response
@@ -146,7 +175,9 @@ class Transport:
             response = await self.http.send(request, stream=True)
         except httpx.TransportError as err:
             self.metrics.requests.labels("WATCH", "error").inc()
+            self.reachability.failed(err)
             raise ConnectionFailed(f"WATCH {path}: {type(err).__name__}: {err}") from err
+        self.reachability.answered()
         try:
             self.metrics.requests.labels("WATCH", str(response.status_code)).inc()
             if response.status_code >= 400:

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from pykro.kube.errors import NotFound
+from pykro.kube.errors import ConnectionFailed, KubeError, NotFound
 from pykro.toolkit.metrics import RuntimeMetrics
 from pykro.toolkit.queue import ShutDown, WorkQueue
 
@@ -110,6 +110,21 @@ class Controller(Generic[K]):
             finally:
                 self.queue.done(key)
 
+    def _log_failure(self, key: K, err: Exception, *, first: bool) -> None:
+        """One line per failing key, not one per retry. An API outage is the transport's to report
+        (once); an unexpected exception is a bug and keeps its traceback."""
+        if isinstance(err, ConnectionFailed):
+            log.debug("controller %s: reconcile %r failed: %s; retrying", self.name, key, err)
+        elif isinstance(err, KubeError):
+            level = logging.WARNING if first else logging.DEBUG
+            log.log(
+                level, "controller %s: reconcile %r failed: %s; retrying with backoff", self.name, key, err
+            )
+        elif first:
+            log.error("controller %s: reconcile %r failed; retrying", self.name, key, exc_info=True)
+        else:
+            log.debug("controller %s: reconcile %r failed again: %r", self.name, key, err)
+
     def _count(self, outcome: str) -> None:
         if self.metrics is not None:
             self.metrics.reconciles.labels(self.name, outcome).inc()
@@ -124,9 +139,10 @@ class Controller(Generic[K]):
             self.queue.forget(key)
             self._count("done")
             return
-        except Exception:
-            if self.queue.num_requeues(key) < self.max_retries:
-                log.info("controller %s: reconcile %r failed; retrying", self.name, key, exc_info=True)
+        except Exception as err:
+            retries = self.queue.num_requeues(key)
+            if retries < self.max_retries:
+                self._log_failure(key, err, first=retries == 0)
                 self.queue.add_rate_limited(key)
             else:
                 log.error(

@@ -20,7 +20,7 @@ from typing import Any
 from pykro.jsontypes import copy_json
 from pykro.kube.backoff import Backoff
 from pykro.kube.client import KubeClient
-from pykro.kube.errors import ApiError, Gone, KubeError, NotFound
+from pykro.kube.errors import ApiError, ConnectionFailed, Gone, KubeError, NotFound
 from pykro.schema.gvk import GVK
 from pykro.toolkit.cache import Indexer, IndexFunc, Obj, object_key
 from pykro.toolkit.metrics import RuntimeMetrics
@@ -192,7 +192,9 @@ class Informer:
             except (KubeError, ValueError) as err:
                 self.last_error = err
                 self._restarted("error")
-                log.info("informer %s: watch failed (%s); re-listing after backoff", self._label, err)
+                # An outage is reported once by the client; anything else is worth a line.
+                level = logging.DEBUG if isinstance(err, ConnectionFailed) else logging.INFO
+                log.log(level, "informer %s: watch failed (%s); re-listing after backoff", self._label, err)
             need_list = True
             await asyncio.sleep(self._backoff.next_delay())
 

@@ -15,6 +15,7 @@ from pykro.graph.model import CompiledGraph
 from pykro.kube import ClientMetrics, KubeClient, NotFound, load_kubeconfig
 from pykro.schema.gvk import GVK
 from pykro.toolkit import ObjectRef, RuntimeMetrics, WatchManager
+from pykro.toolkit.events import EventBroadcaster
 from tests.kube.live import embedded_server, eventually
 from tests.runtime.graphs import compile_rgd
 
@@ -177,15 +178,20 @@ async def env() -> AsyncIterator[Env]:
         runtime_metrics = RuntimeMetrics(CollectorRegistry())
         async with _client(server) as client, _client(server, client_metrics) as metered:
             watches = WatchManager(metered, metrics=runtime_metrics)
+            # Events go through the unmetered client: the write budgets count object writes only.
+            broadcaster = EventBroadcaster(client)
+            broadcaster.start()
             controllers = InstanceControllers(
                 metered,
                 watches,
                 workers=2,
                 requeue_interval=REQUEUE_INTERVAL,
                 metrics=runtime_metrics,
+                broadcaster=broadcaster,
             )
             try:
                 yield Env(server, client, metered, controllers, client_metrics, runtime_metrics)
             finally:
                 await controllers.stop()
+                await broadcaster.stop()
                 await watches.close()

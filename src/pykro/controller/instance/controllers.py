@@ -11,6 +11,7 @@ from typing import Any
 from prometheus_client import Counter
 
 from pykro.api.conventions import is_suspended
+from pykro.controller.instance.events import InstanceEvents
 from pykro.controller.instance.metrics import gvr_label
 from pykro.controller.instance.reconciler import Reconciler, Registration
 from pykro.graph.model import CompiledGraph
@@ -27,6 +28,7 @@ from pykro.toolkit import (
     filtered,
     generation_changed,
 )
+from pykro.toolkit.events import EventBroadcaster
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +46,18 @@ class InstanceControllers:
         metrics: RuntimeMetrics | None = None,
         max_retries: int = 20,
         adoption_policy: str = "adopt",
+        broadcaster: EventBroadcaster | None = None,
+        record_events: bool = True,
+        condition_events: bool = False,
     ) -> None:
+        """`broadcaster`: where Events go (None: one of its own, started and stopped with it)."""
         self.client = client
         self.watches = watches
+        self._own_broadcaster = broadcaster is None
+        self.broadcaster = broadcaster or EventBroadcaster(client)
+        self.events = InstanceEvents(
+            self.broadcaster, record=record_events, condition_events=condition_events
+        )
         self._registrations: dict[GVK, Registration] = {}
         self._subscriptions: dict[GVK, Subscription] = {}
         self.controller: Controller[ObjectRef] = Controller(
@@ -72,6 +83,7 @@ class InstanceControllers:
             requeue_interval=requeue_interval,
             on_transition=self._count_transition,
             adoption_policy=adoption_policy,
+            events=self.events,
         )
         self._started = False
 
@@ -106,6 +118,7 @@ class InstanceControllers:
             and graph.instance_gvk in self._subscriptions
         ):
             return
+        self.events.serve(graph.instance_gvk, graph.instance_plural)
         await self._serve(graph.instance_gvk, Registration(graph, rgd_uid))
 
     async def mark_unresolved(self, gvk: GVK, rgd_uid: str, message: str, *, retry: bool = False) -> None:
@@ -117,6 +130,8 @@ class InstanceControllers:
     async def _serve(self, gvk: GVK, registration: Registration) -> None:
         self._registrations[gvk] = registration
         if not self._started:
+            if self._own_broadcaster:
+                self.broadcaster.start()
             self.controller.start()
             self._started = True
         sub = self._subscriptions.get(gvk)
@@ -150,4 +165,6 @@ class InstanceControllers:
         await self.controller.stop(drain=False)
         for gvk in list(self._subscriptions):
             await self.unregister(gvk)
+        if self._own_broadcaster:
+            await self.broadcaster.stop()
         self._started = False

@@ -28,7 +28,7 @@ from pykro.api.conventions import (
 from pykro.controller.conditions import FALSE, TRUE, UNKNOWN
 from pykro.controller.instance.applyset import InvalidInventory, Inventory, group_kind_string, read_inventory
 from pykro.controller.instance.children import Applied, apply_child
-from pykro.controller.instance.events import record_warning
+from pykro.controller.instance.events import InstanceEvents
 from pykro.controller.instance.members import (
     Member,
     delete_members,
@@ -92,14 +92,16 @@ class Reconciler:
         requeue_interval: float = 3.0,
         on_transition: Callable[[GVK, str, str], None] | None = None,
         adoption_policy: str = "adopt",
+        events: InstanceEvents | None = None,
     ) -> None:
         self.client = client
+        self.events = events or InstanceEvents(None)
         self.adoption_policy = adoption_policy
         self.watches = watches
         self.registrations = registrations
         self.enqueue = enqueue
         self.requeue_interval = requeue_interval
-        self.status = StatusWriter(client, on_transition)
+        self.status = StatusWriter(client, on_transition, self.events)
         self._reads: dict[ObjectRef, set[Read]] = {}
         # WatchManager.set_reads may start an informer mid-call; two workers declaring a new
         # kind at once must not both start one.
@@ -319,7 +321,7 @@ class Reconciler:
         )
         await asyncio.gather(*(apply_child(self.client, a) for a in items))
         for adopted in (a for a in items if a.adopted and a.error is None and a.result is not None):
-            await record_warning(self.client, parent.instance, "AdoptedResource", _adoption_message(adopted))
+            self.events.adopted(key.gvk, parent.instance, _adoption_message(adopted))
         for node, node_items in wave:
             outcome.backoff = outcome.backoff or any(a.retryable for a in node_items)
             if not settle(runtime, node, node_items):
@@ -386,6 +388,7 @@ class Reconciler:
                 identity.applyset_id, m.get("labels") or {}, m.get("annotations") or {}
             )
         except InvalidInventory as exc:
+            self.events.deletion_blocked(key.gvk, instance, f"invalid ApplySet inventory: {exc}")
             conditions.set(RESOURCES, UNKNOWN, "UnderDeletion", f"deletion blocked: {exc}")
             await self.status.write(key, instance, projections, conditions, InstanceState.DELETING)
             return Result.done()
@@ -398,6 +401,7 @@ class Reconciler:
             )
         if not members:
             await self.forget(key)
+            self.events.deleted(instance)
             try:
                 await self.client.remove_finalizer(
                     key.gvk, key.name, FINALIZER, namespace=key.namespace or None
@@ -409,6 +413,10 @@ class Reconciler:
         await self._set_reads(key, {ObjectRef(mb.gvk, mb.namespace, mb.name) for mb in members})
         wave = max(mb.apply_order for mb in members)
         targets = [mb for mb in members if mb.apply_order == wave and not mb.terminating]
+        if not targets:
+            # Everything in this wave is already being deleted: something (a finalizer) holds it.
+            held = [mb.describe() for mb in members if mb.apply_order == wave]
+            self.events.deletion_blocked(key.gvk, instance, f"waiting for {', '.join(held)} to be deleted")
         await delete_members(self.client, targets)
         conditions.set(RESOURCES, UNKNOWN, "UnderDeletion", f"deleting apply-order wave {wave}")
         await self.status.write(key, instance, projections, conditions, InstanceState.DELETING)

@@ -10,6 +10,7 @@ from typing import Any
 from pykro.api.conventions import meta
 from pykro.controller.conditions import Condition, ConditionSet
 from pykro.controller.instance.compare import canonical_json
+from pykro.controller.instance.events import InstanceEvents
 from pykro.graph.model import CompiledGraph
 from pykro.kube import Conflict, KubeClient, NotFound
 from pykro.runtime.author_conditions import Evaluator, evaluate_author_conditions
@@ -106,9 +107,15 @@ class StatusWriter:
     """Writes `.status` through the status subresource, only when its canonical JSON changed,
     so kro's own reconciles never produce an event of their own."""
 
-    def __init__(self, client: KubeClient, on_transition: Transition | None = None) -> None:
+    def __init__(
+        self,
+        client: KubeClient,
+        on_transition: Transition | None = None,
+        events: InstanceEvents | None = None,
+    ) -> None:
         self.client = client
         self.on_transition = on_transition
+        self.events = events
         self.transitions: dict[tuple[str, str], int] = {}
 
     async def write(
@@ -140,7 +147,7 @@ class StatusWriter:
                 return
             old_state = str((persisted or {}).get("state") or "")
             try:
-                await self.client.replace_status({**current, "status": status})
+                stored = await self.client.replace_status({**current, "status": status})
             except Conflict:
                 try:
                     current = await self.client.get(key.gvk, key.name, namespace=key.namespace or None)
@@ -149,6 +156,8 @@ class StatusWriter:
                 continue
             except NotFound:
                 return
+            if self.events is not None:
+                self.events.status_written(key.gvk, stored, persisted or {}, status)
             if old_state != state.value:
                 self.transitions[(old_state, state.value)] = (
                     self.transitions.get((old_state, state.value), 0) + 1

@@ -32,6 +32,7 @@ from pykro.controller.rgd.crds import (
     stamp,
     wait_established,
 )
+from pykro.controller.rgd.events import RGDEvents
 from pykro.controller.rgd.metrics import RGDMetrics
 from pykro.controller.rgd.status import (
     CONTROLLER_READY,
@@ -62,6 +63,7 @@ from pykro.toolkit import (
     WatchManager,
     drop_managed_fields,
 )
+from pykro.toolkit.events import EventRecorder
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +143,10 @@ class RGDController:
         metrics: RGDMetrics | None = None,
         runtime_metrics: RuntimeMetrics | None = None,
         revisions: RevisionRegistry | None = None,
+        recorder: EventRecorder | None = None,
     ) -> None:
         self.client = client
+        self.events = RGDEvents(recorder)
         # Filled by a GraphRevisionController sharing it; every change re-queues the RGD it belongs to.
         self.revisions = revisions if revisions is not None else RevisionRegistry()
         self.watches = watches
@@ -406,10 +410,16 @@ class RGDController:
         crd = stamp(thaw(graph.crd), name, uid)
         crd_name = str(crd["metadata"]["name"])
         try:
-            current = await ensure_crd(self.client, crd, rgd_name=name, allow_breaking=_allows_breaking(obj))
+            current, action = await ensure_crd(
+                self.client, crd, rgd_name=name, allow_breaking=_allows_breaking(obj)
+            )
+            if action:
+                self.events.crd_written(obj, crd_name, action)
             if not is_established(current):  # usually it is: an unchanged RGD's reconcile costs one CRD GET
                 await wait_established(self.client, crd_name, timeout=self.options.established_timeout)
         except (CRDError, KubeError) as err:
+            if isinstance(err, CRDError) and err.breaking:
+                self.events.breaking_change_refused(obj, str(err))
             status.set(KIND_READY, FALSE, "Failed", str(err))
             self._keep_serving(served, status, "the instance CRD could not be updated")
             return Result.again()
@@ -472,7 +482,8 @@ class RGDController:
         meta = _meta(obj)
         name = str(meta["name"])
         before = (current or {}).get("state")
-        await self.client.patch(RGD, name, {"status": desired}, subresource="status")
+        written = await self.client.patch(RGD, name, {"status": desired}, subresource="status")
+        self.events.status_written(written, current or {}, desired)
         self._written[name] = (str(meta.get("uid", "")), str(meta.get("resourceVersion", "")), desired)
         if self.metrics is not None and before != desired["state"]:
             self.metrics.state_transitions.labels(name, str(before or ""), desired["state"]).inc()
@@ -547,6 +558,7 @@ class RGDController:
         return Result.done()
 
     async def _forget(self, name: str) -> None:
+        self.events.forget(name)
         self._failing.discard(name)
         self._written.pop(name, None)
         served = self._served.pop(name, None)

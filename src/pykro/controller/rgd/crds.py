@@ -21,10 +21,11 @@ _SPEC_KEYS = ("group", "names", "scope", "versions")
 class CRDError(PykroError):
     """The instance CRD cannot be created or updated; the message goes into `KindReady`."""
 
-    def __init__(self, message: str, crd_name: str = "") -> None:
+    def __init__(self, message: str, crd_name: str = "", *, breaking: bool = False) -> None:
         super().__init__(
             message, (Problem(f"customresourcedefinitions/{crd_name}" if crd_name else "", message),)
         )
+        self.breaking = breaking  # a schema change that existing instances may not survive
 
 
 def stamp(crd: Mapping[str, Any], rgd_name: str, rgd_uid: str) -> dict[str, Any]:
@@ -79,31 +80,32 @@ async def ensure_crd(
     *,
     rgd_name: str,
     allow_breaking: bool = False,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], str]:
     """Create the CRD, or update it if it belongs to this RGD and changed compatibly; return the server's
-    copy."""
+    copy and what was done: "created", "updated" or "" (nothing: it was up to date)."""
     name = str(desired["metadata"]["name"])
     try:
         existing = await client.get(CRD, name)
     except NotFound:
-        return await client.create(desired)
+        return await client.create(desired), "created"
     owner = owner_of(existing)
     if owner is None:
         raise CRDError(f"CRD {name} already exists and is not owned by KRO", name)
     if owner != rgd_name:
         raise CRDError(f"CRD is owned by another ResourceGraphDefinition {owner}", name)
     if up_to_date(desired, existing):
-        return existing
+        return existing, ""
     if not allow_breaking:
         changes = breaking_changes(existing, desired)
         if changes:
-            raise CRDError(f"cannot update CRD {name}: breaking changes detected: {summarize(changes)}", name)
+            message = f"cannot update CRD {name}: breaking changes detected: {summarize(changes)}"
+            raise CRDError(message, name, breaking=True)
     meta = desired.get("metadata") or {}
     patch = {
         "metadata": {k: meta[k] for k in ("labels", "annotations") if meta.get(k)},
         "spec": {k: desired["spec"][k] for k in _SPEC_KEYS if k in desired["spec"]},
     }
-    return await client.patch(CRD, name, patch)
+    return await client.patch(CRD, name, patch), "updated"
 
 
 def is_established(crd: Mapping[str, Any]) -> bool:
