@@ -41,6 +41,17 @@ SUSPEND_ANNOTATION = "kro.run/reconcile"
 SUSPEND_VALUES = frozenset({"suspended", "disabled"})
 ALLOW_BREAKING_CHANGES_ANNOTATION = "kro.run/allow-breaking-changes"
 
+# pykro's rollout extensions (docs/rollouts.md), all under one prefix kro ignores. On the RGD (or a
+# workload's template) they switch the extensions on; on workloads pykro records the last rollout.
+PYKRO_PREFIX = "pykro.dev/"
+ROLLOUT_RECORD_ANNOTATION = "pykro.dev/rollout-record"  # "true": say why each rollout happened
+ROLLOUT_DEBOUNCE_ANNOTATION = "pykro.dev/rollout-debounce"  # Go duration: coalesce changes
+ROLLOUT_MAX_CONCURRENT_ANNOTATION = "pykro.dev/rollout-max-concurrent"  # per-RGD rollout budget
+ROLLOUT_TIMEOUT_ANNOTATION = "pykro.dev/rollout-timeout"  # a rollout holds its slot at most this long
+LAST_ROLLOUT_CAUSE_ANNOTATION = "pykro.dev/last-rollout-cause"
+LAST_ROLLOUT_TIME_ANNOTATION = "pykro.dev/last-rollout-time"
+ROLLOUT_INPUTS_ANNOTATION = "pykro.dev/rollout-inputs"  # what the pod template was made from
+
 # ApplySet (KEP-3659) keys on the instance (the parent) and its children.
 APPLYSET_ID_LABEL = "applyset.kubernetes.io/id"
 APPLYSET_PART_OF_LABEL = "applyset.kubernetes.io/part-of"

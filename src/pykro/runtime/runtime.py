@@ -130,6 +130,10 @@ class Runtime:
             self._data[node_id] = [node.preparer(o) for o in items]
         self._memo = {p: o for p, o in self._memo.items() if node_id not in o.reads}
 
+    def observed(self, node_id: str) -> Any:
+        """A node's object as last observed (a list for collections; None if absent). Read-only."""
+        return self._observed.get(node_id)
+
     # -- evaluation ------------------------------------------------------------------------------
     def _activation(
         self,

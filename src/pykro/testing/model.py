@@ -7,7 +7,6 @@ Only the parts kro's scenarios use are modelled; a `try` operation this runner c
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -15,25 +14,21 @@ from typing import Any
 
 from pykro.api.yamlio import load_documents
 from pykro.errors import Problem, PykroError
+from pykro.timestamps import go_duration
 
 API_VERSIONS = ("chainsaw.kyverno.io/v1alpha1", "chainsaw.kyverno.io/v1alpha2")
 TEST_FILE = "chainsaw-test.yaml"
 
 _DIAGNOSTICS = ("podLogs", "events", "describe", "get")
 _UNSUPPORTED = ("script", "command", "patch", "update", "proxy")
-_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)")
-_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 def parse_duration(value: Any, *, where: str, source: str) -> float:
     """Seconds in a Go duration (`5s`, `2m`, `1m30s`, `500ms`)."""
-    text = str(value).strip()
-    if text in ("0", ""):
-        return 0.0
-    parts = _DURATION_PART.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text:
+    seconds = go_duration(str(value)) if str(value).strip() else 0.0
+    if seconds is None:
         raise _problem(where, f"invalid duration {value!r} (expected e.g. 5s, 2m, 1m30s)", source)
-    return sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
+    return seconds
 
 
 def _problem(where: str, message: str, source: str) -> PykroError:

@@ -138,9 +138,11 @@ async def cluster(
     *,
     controller: bool = True,
     data_dir: Path | None = None,
+    **server_options: Any,
 ) -> AsyncIterator[Env]:
-    """An embedded API server, a client, and (unless `controller=False`) a running Manager."""
-    async with EmbeddedAPIServer(data_dir) as server:
+    """An embedded API server (`server_options` go to it), a client, and (unless `controller=False`)
+    a running Manager."""
+    async with EmbeddedAPIServer(data_dir, **server_options) as server:
         async with KubeClient(load_kubeconfig(server.kubeconfig_path)) as client:
             if not controller:
                 yield Env(server, client, None)

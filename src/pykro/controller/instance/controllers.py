@@ -14,6 +14,7 @@ from pykro.api.conventions import is_suspended
 from pykro.controller.instance.events import InstanceEvents
 from pykro.controller.instance.metrics import gvr_label
 from pykro.controller.instance.reconciler import Reconciler, Registration
+from pykro.controller.instance.rollouts import OFF, RolloutPolicy
 from pykro.graph.model import CompiledGraph
 from pykro.kube import KubeClient
 from pykro.schema.gvk import GVK
@@ -106,20 +107,22 @@ class InstanceControllers:
     async def _reconcile(self, key: ObjectRef) -> Result:
         return await self.reconciler.reconcile(key)
 
-    async def register(self, graph: CompiledGraph, rgd_uid: str) -> None:
+    async def register(self, graph: CompiledGraph, rgd_uid: str, rollouts: RolloutPolicy = OFF) -> None:
         """Serve `graph.instance_gvk` with `graph` (replacing the previous graph) and enqueue every
-        instance. Re-registering a graph with the same spec hash and RGD uid changes nothing."""
+        instance. Re-registering a graph with the same spec hash, RGD uid and rollout policy changes
+        nothing."""
         current = self._registrations.get(graph.instance_gvk)
         if (
             current is not None
             and current.graph is not None
             and current.rgd_uid == rgd_uid
             and current.graph.spec_hash == graph.spec_hash
+            and current.rollouts == rollouts
             and graph.instance_gvk in self._subscriptions
         ):
             return
         self.events.serve(graph.instance_gvk, graph.instance_plural)
-        await self._serve(graph.instance_gvk, Registration(graph, rgd_uid))
+        await self._serve(graph.instance_gvk, Registration(graph, rgd_uid, rollouts=rollouts))
 
     async def mark_unresolved(self, gvk: GVK, rgd_uid: str, message: str, *, retry: bool = False) -> None:
         """The kind's RGD has no usable graph (compile failed, or pending with `retry`): instances

@@ -141,3 +141,16 @@ class InstanceEvents:
         """The instance's finalizer is gone: forget what was said about it."""
         log.info("%s: deleted", instance_name(instance))
         self._blocked.pop(str(meta(instance).get("uid") or ""), None)
+
+    def rollout(self, gvk: GVK, instance: Obj, workload: Obj, message: str) -> None:
+        """A workload's pod template changed (pykro's rollout records): say why, on both."""
+        log.info(
+            "%s: %s %s: %s",
+            instance_name(instance),
+            workload.get("kind"),
+            meta(workload).get("name"),
+            message,
+        )
+        if self.record:
+            self._emit(gvk, instance, NORMAL, "RolloutTriggered", message)
+            self._emit(gvk, workload, NORMAL, "RolloutTriggered", message)

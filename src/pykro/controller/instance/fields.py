@@ -28,7 +28,7 @@ def owned_fields(live: Mapping[str, Any], manager: str) -> Mapping[str, Any]:
     return {}
 
 
-def _stale(owned: Mapping[str, Any], desired: Any) -> bool:
+def stale(owned: Mapping[str, Any], desired: Any) -> bool:
     """Does `owned` cover a map field `desired` no longer has, or more list items than it has?"""
     if not isinstance(desired, Mapping):
         if isinstance(desired, list):
@@ -41,7 +41,7 @@ def _stale(owned: Mapping[str, Any], desired: Any) -> bool:
         name = key[2:]
         if name not in desired:
             return True
-        if isinstance(sub, Mapping) and sub and _stale(sub, desired[name]):
+        if isinstance(sub, Mapping) and sub and stale(sub, desired[name]):
             return True
     return False
 
@@ -52,4 +52,4 @@ def up_to_date(live: Mapping[str, Any], desired: Mapping[str, Any], manager: str
     if not contains(live, view):
         return False
     ownership_view = {**desired, **({"data": view["data"]} if "data" in view else {})}
-    return not _stale(owned_fields(live, manager), ownership_view)
+    return not stale(owned_fields(live, manager), ownership_view)

@@ -43,6 +43,14 @@ from pykro.controller.instance.nodes import (
     settle,
 )
 from pykro.controller.instance.parent import InstanceMetadata, ManagementFailed
+from pykro.controller.instance.rollouts import (
+    OFF,
+    ROLLOUTS_STATUS,
+    Review,
+    RolloutPolicy,
+    Rollouts,
+    rollout_status,
+)
 from pykro.controller.instance.status import (
     MANAGED,
     RESOLVED,
@@ -74,6 +82,7 @@ class Registration:
     rgd_uid: str
     unresolved: str = ""  # e.g. "graph revision 3 failed to compile: ..."
     retry: bool = False  # requeue unresolved instances (pending compile) or wait for an event (failed)
+    rollouts: RolloutPolicy = OFF  # pykro's rollout extensions, from the RGD's annotations
 
 
 Obj = dict[str, Any]
@@ -102,6 +111,7 @@ class Reconciler:
         self.enqueue = enqueue
         self.requeue_interval = requeue_interval
         self.status = StatusWriter(client, on_transition, self.events)
+        self.rollouts = Rollouts(client)
         self._reads: dict[ObjectRef, set[Read]] = {}
         # WatchManager.set_reads may start an informer mid-call; two workers declaring a new
         # kind at once must not both start one.
@@ -160,9 +170,10 @@ class Reconciler:
             return Result.done()
         runtime = Runtime(graph, instance)
         outcome = Outcome(refuse_adoption=self.adoption_policy == "refuse")
+        review = Review()
         try:
             if not is_suspended(instance):
-                await self._reconcile_nodes(key, parent, runtime, outcome)
+                await self._reconcile_nodes(key, parent, runtime, outcome, reg.rollouts, review)
             # Managed even when nothing was applied (suspended, pending, hard error): deletion must work.
             await parent.ensure(self.client, anticipated=anticipated_kinds(graph, runtime))
         except ManagementFailed as exc:
@@ -202,6 +213,9 @@ class Reconciler:
                 field = failed.path[0] if failed.path else ""
                 if isinstance(field, str) and field in previous and field not in projected:
                     projected[field] = previous[field]
+        if reg.rollouts.record:
+            projected[ROLLOUTS_STATUS] = rollout_status(instance, review)
+        waiting = review.wait_message()
         if outcome.terminating is not None:
             conditions.set(RESOURCES, FALSE, "ResourceDeleting", outcome.terminating)
         elif outcome.error is not None:
@@ -226,6 +240,9 @@ class Reconciler:
                 "NotReady",
                 f"resource reconciliation failed: waiting for unresolved resource: {outcome.pending}",
             )
+        elif waiting is not None:
+            state = InstanceState.IN_PROGRESS  # a pod-template change is held back (pykro's rollouts)
+            conditions.set(RESOURCES, FALSE, waiting[0], waiting[1])
         elif state is InstanceState.ACTIVE:
             # Deliberate deviation from upstream (no "cluster mutated" pass): the apply responses
             # already show every node ready, so say so now instead of after a delayed no-op reconcile.
@@ -248,6 +265,8 @@ class Reconciler:
         )
         if outcome.backoff:
             return Result.again()
+        if waiting is not None:
+            return Result.after(waiting[2])
         # Readiness, terminating children and pending data all come from watched objects (or the
         # instance spec): their events re-queue the instance. Only what no event announces polls.
         if outcome.retry or (outcome.pending is not None and not outcome.pending_is_watched(graph)):
@@ -265,12 +284,16 @@ class Reconciler:
         parent: InstanceMetadata,
         runtime: Runtime,
         outcome: Outcome,
+        policy: RolloutPolicy = OFF,
+        review: Review | None = None,
     ) -> None:
         """Plan and apply the graph in waves, then prune (§5.1 step 7)."""
+        review = review if review is not None else Review()
         graph = runtime.graph
         identity = parent.identity
         remaining: list[Node] = list(graph.ordered_nodes())
         while remaining:
+            told = len(review.triggered)  # rollouts of earlier waves are already announced
             wave: list[tuple[Node, list[Applied]]] = []
             deferred: list[Node] = []
             waiting: set[str] = set()
@@ -282,12 +305,17 @@ class Reconciler:
                 items = await plan_node(self.client, node, runtime, identity, outcome)
                 if outcome.stopped:
                     return  # a hard error or a terminating child: nothing more is applied
+                if items and policy.active:
+                    await self.rollouts.review(policy, runtime, node, items, identity, review)
                 if items:
                     wave.append((node, items))
                     waiting.add(node.id)
             if not wave:
                 break
             await self._apply_wave(key, parent, runtime, outcome, wave)
+            for done in review.triggered[told:]:
+                if done.message and done.item.result is not None and done.item.error is None:
+                    self.events.rollout(key.gvk, parent.instance, done.item.result, done.message)
             remaining = deferred
 
         batch = inventory_of(outcome.members, identity.namespace)

@@ -44,6 +44,13 @@ from pykro.controller.rgd.status import (
     UNKNOWN,
     StatusBuilder,
 )
+from pykro.controller.rolloutpolicy import (
+    OFF,
+    RolloutPolicy,
+    parse_policy,
+    rollout_annotations,
+    with_rollouts_status,
+)
 from pykro.errors import PykroError
 from pykro.graph import spec_hash
 from pykro.graph.model import CompiledGraph
@@ -73,7 +80,7 @@ RGD = GVK("kro.run", "v1alpha1", "ResourceGraphDefinition")
 class InstanceServing(Protocol):
     """What the RGD controller needs from the instance controllers (`pykro.controller.instance`)."""
 
-    async def register(self, graph: CompiledGraph, rgd_uid: str) -> None: ...
+    async def register(self, graph: CompiledGraph, rgd_uid: str, rollouts: RolloutPolicy = ...) -> None: ...
 
     async def unregister(self, gvk: GVK) -> None: ...
 
@@ -99,6 +106,7 @@ class Served:
     graph: CompiledGraph
     crd_name: str
     revision: int = 0
+    rollouts: RolloutPolicy = OFF
 
     @property
     def gvk(self) -> GVK:
@@ -127,6 +135,7 @@ def _needs_reconcile(event: InformerEvent) -> bool:
         or new.get("uid") != old.get("uid")
         or bool(new.get("deletionTimestamp")) != bool(old.get("deletionTimestamp"))
         or _allows_breaking(event.object) != _allows_breaking(event.old)
+        or rollout_annotations(event.object) != rollout_annotations(event.old)
     )
 
 
@@ -407,7 +416,12 @@ class RGDController:
         """Spec §6.2 step 6: ensure the instance CRD, then register the instance controller."""
         meta = _meta(obj)
         name, uid = str(meta["name"]), str(meta.get("uid", ""))
+        policy, problems = parse_policy(rollout_annotations(obj))
+        for problem in problems:
+            self.events.invalid_annotation(obj, problem)
         crd = stamp(thaw(graph.crd), name, uid)
+        if policy.record:
+            with_rollouts_status(crd)
         crd_name = str(crd["metadata"]["name"])
         try:
             current, action = await ensure_crd(
@@ -425,9 +439,9 @@ class RGDController:
             return Result.again()
         status.set(KIND_READY, TRUE, "Ready", f"kind {graph.instance_gvk.kind} has been accepted and ready")
 
-        if served is None or served.graph is not graph or served.uid != uid:
+        if served is None or served.graph is not graph or served.uid != uid or served.rollouts != policy:
             try:
-                await self.instances.register(graph, uid)
+                await self.instances.register(graph, uid, policy)
             except Exception as err:  # any failure to start is reported and retried, never fatal
                 log.warning(
                     "RGD %s: instance controller for %s failed to start",
@@ -440,7 +454,7 @@ class RGDController:
                 return Result.again()
             if served is not None and served.gvk != graph.instance_gvk:
                 await self.instances.unregister(served.gvk)
-            self._served[name] = Served(uid, generation, graph, crd_name, revision)
+            self._served[name] = Served(uid, generation, graph, crd_name, revision, policy)
         status.set(CONTROLLER_READY, TRUE, "Running", "controller is running")
         status.graph = graph
         return Result.done()

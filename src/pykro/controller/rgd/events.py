@@ -77,3 +77,10 @@ class RGDEvents:
             self._refused[name] = message
             log.warning("ResourceGraphDefinition %s: %s", name, message)
         self._emit(rgd, WARNING, "BreakingChangeRefused", message)
+
+    def invalid_annotation(self, rgd: Obj, problem: str) -> None:
+        name = str((rgd.get("metadata") or {}).get("name"))
+        if self._refused.get(f"{name}/annotation") != problem:
+            self._refused[f"{name}/annotation"] = problem
+            log.warning("ResourceGraphDefinition %s: ignoring %s", name, problem)
+        self._emit(rgd, WARNING, "InvalidRolloutAnnotation", f"ignored: {problem}")
