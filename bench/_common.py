@@ -19,7 +19,7 @@ import asyncio, sys
 from pykro.apiserver import EmbeddedAPIServer
 
 async def main() -> None:
-    async with EmbeddedAPIServer(data_dir=None, port=0) as server:
+    async with EmbeddedAPIServer(data_dir=None, port=0, workload_delay=float(sys.argv[1])) as server:
         print(server.kubeconfig_path, flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
 
@@ -28,10 +28,14 @@ asyncio.run(main())
 
 
 @asynccontextmanager
-async def api_server() -> AsyncIterator[Path]:
-    """An in-memory embedded API server in a child process; yields its kubeconfig path."""
+async def api_server(workload_delay: float = 0.0) -> AsyncIterator[Path]:
+    """An in-memory embedded API server in a child process; yields its kubeconfig path.
+    `workload_delay`: seconds each simulated workload controller round waits (slower rollouts)."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", _SERVER_SCRIPT], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", _SERVER_SCRIPT, str(workload_delay)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None and proc.stdin is not None
     try:

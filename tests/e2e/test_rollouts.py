@@ -343,3 +343,19 @@ async def test_a_rollout_budget_holds_template_changes_in_line_and_survives_a_re
             await wait_for(
                 lambda n=name: state(env, "Budgeted", n, "ACTIVE"), timeout=20, what=f"{name} ACTIVE"
             )
+
+
+async def test_an_invalid_rollout_annotation_is_ignored_with_a_warning_on_the_rgd() -> None:
+    async with cluster(OPTIONS) as env:
+        await start(env, "Misconfigured", {"pykro.dev/rollout-debounce": "soon"}, [])
+
+        async def warned() -> list[dict[str, Any]]:
+            selector = "involvedObject.kind=ResourceGraphDefinition,reason=InvalidRolloutAnnotation"
+            return list((await get(env, "events", "-A", "--field-selector", selector))["items"])
+
+        found = await wait_for(warned, timeout=20, what="the Warning")
+        assert found[0]["type"] == "Warning"
+        assert found[0]["message"] == (
+            "ignored: pykro.dev/rollout-debounce: want a duration such as 5s or 2m (at most 3600s), "
+            "got 'soon'"
+        )

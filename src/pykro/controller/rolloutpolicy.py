@@ -18,6 +18,7 @@ from pykro.api.conventions import (
     ROLLOUT_RECORD_ANNOTATION,
     ROLLOUT_TIMEOUT_ANNOTATION,
 )
+from pykro.graph.model import CompiledGraph
 from pykro.timestamps import go_duration
 
 DEFAULT_TIMEOUT = 600.0  # a rollout that never completes frees its slot after ten minutes
@@ -126,3 +127,14 @@ def with_rollouts_status(crd: dict[str, Any]) -> None:
         if isinstance(status, dict):
             properties = status.setdefault("properties", {})
             properties.setdefault("rollouts", dict(ROLLOUTS_STATUS_SCHEMA))
+
+
+def template_problems(graph: CompiledGraph) -> list[str]:
+    """Invalid rollout annotations written literally in a resource template (an expression's value
+    is only known per instance; an invalid one is ignored then)."""
+    problems: list[str] = []
+    for node in graph.nodes.values():
+        annotations = (node.template.get("metadata") or {}).get("annotations") or {}
+        literal = {k: v for k, v in annotations.items() if k in ANNOTATIONS and "${" not in str(v)}
+        problems += [f"resource {node.id!r}: {p}" for p in parse_policy(literal)[1]]
+    return problems

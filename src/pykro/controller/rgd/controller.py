@@ -49,6 +49,7 @@ from pykro.controller.rolloutpolicy import (
     RolloutPolicy,
     parse_policy,
     rollout_annotations,
+    template_problems,
     with_rollouts_status,
 )
 from pykro.errors import PykroError
@@ -417,6 +418,7 @@ class RGDController:
         meta = _meta(obj)
         name, uid = str(meta["name"]), str(meta.get("uid", ""))
         policy, problems = parse_policy(rollout_annotations(obj))
+        problems += template_problems(graph)
         for problem in problems:
             self.events.invalid_annotation(obj, problem)
         crd = stamp(thaw(graph.crd), name, uid)
