@@ -9,6 +9,7 @@ import logging
 import os
 from typing import Any
 
+import aiohttp
 import pytest
 
 from pykro.controller.features import FeatureGates
@@ -170,3 +171,30 @@ async def test_events_off_records_none_and_logs_still_tell_the_transition(
         "ResourceGraphDefinition app-config: CRD appconfigs.kro.run created",
         "ResourceGraphDefinition app-config: Inactive -> Active",
     ]
+
+
+async def test_upstreams_condition_metrics_gate_exports_seconds_in_each_status() -> None:
+    gates = FeatureGates(InstanceConditionMetrics=True)
+    options = ManagerOptions(requeue_interval=0.5, feature_gates=gates, metrics_bind_address="127.0.0.1:0")
+    async with cluster(options) as env:
+        await active_app(env)
+        assert env.manager is not None and env.manager.metrics_endpoint is not None
+        url = f"{env.manager.metrics_endpoint.url}/metrics"
+
+        async def scraped() -> str | None:
+            async with aiohttp.ClientSession() as session, session.get(url) as response:
+                text = await response.text()
+            return text if 'condition_type="Ready"' in text else None
+
+        text = await wait_for(scraped, what="the condition gauge")
+        ready = [
+            line
+            for line in text.splitlines()
+            if 'condition_type="Ready"' in line and not line.startswith("#")
+        ]
+        assert len(ready) == 1, ready
+        labels, value = ready[0].rsplit(" ", 1)
+        assert labels.startswith("instance_condition_current_status_seconds{")
+        assert 'gvr="kro.run/v1alpha1, Resource=appconfigs"' in labels
+        assert 'name="demo"' in labels and 'condition_status="True"' in labels and 'reason="Ready"' in labels
+        assert 0.0 <= float(value) < 600

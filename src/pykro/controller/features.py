@@ -21,9 +21,6 @@ class FeatureGates:
         return [f.name for f in fields(self) if getattr(self, f.name)]
 
 
-NOT_IMPLEMENTED = ("InstanceConditionMetrics",)
-
-
 def parse_feature_gates(text: str | None) -> FeatureGates:
     """`"CELOmitFunction=true,InstanceConditionEvents=false"` → `FeatureGates`; an unknown gate or a value
     other than true/false is a `PykroError` naming the flag and listing the known gates."""

@@ -28,7 +28,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from pykro.api.crd import graph_revision_crd_manifest, rgd_crd_manifest
-from pykro.controller.features import NOT_IMPLEMENTED, FeatureGates
+from pykro.controller.features import FeatureGates
 from pykro.controller.graphrevision import GraphRevisionController
 from pykro.controller.instance.metrics import gvr_label
 from pykro.controller.revisions.registry import RevisionRegistry
@@ -207,6 +207,7 @@ class Manager:
             broadcaster=self.broadcaster,
             record_events=self.options.events,
             condition_events=self.options.feature_gates.InstanceConditionEvents,
+            condition_metrics=self.options.feature_gates.InstanceConditionMetrics,
         )
         instrument_by_kind(self.instances.controller, self.registry)
         self.revisions = RevisionRegistry()
@@ -267,9 +268,6 @@ class Manager:
         await self.stop()
 
     async def start(self) -> None:
-        for gate in self.options.feature_gates.enabled():
-            if gate in NOT_IMPLEMENTED:
-                log.warning("feature gate %s is recognised but has no effect in pykro yet", gate)
         try:
             await self._serve_endpoints()
             if self.options.install_rgd_crd:

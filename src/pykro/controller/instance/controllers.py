@@ -12,7 +12,7 @@ from prometheus_client import Counter
 
 from pykro.api.conventions import is_suspended
 from pykro.controller.instance.events import InstanceEvents
-from pykro.controller.instance.metrics import gvr_label
+from pykro.controller.instance.metrics import ConditionDurations, gvr_label
 from pykro.controller.instance.reconciler import Reconciler, Registration
 from pykro.controller.instance.rollouts import OFF, RolloutPolicy
 from pykro.graph.model import CompiledGraph
@@ -50,6 +50,7 @@ class InstanceControllers:
         broadcaster: EventBroadcaster | None = None,
         record_events: bool = True,
         condition_events: bool = False,
+        condition_metrics: bool = False,
     ) -> None:
         """`broadcaster`: where Events go (None: one of its own, started and stopped with it)."""
         self.client = client
@@ -76,6 +77,12 @@ class InstanceControllers:
                 ["gvr", "from_state", "to_state"],
                 registry=metrics.registry,
             )
+        durations = None
+        if condition_metrics:  # upstream's InstanceConditionMetrics gate
+            durations = ConditionDurations()
+            if metrics is not None:
+                metrics.registry.register(durations)
+        self.condition_durations = durations
         self.reconciler = Reconciler(
             client,
             watches,
@@ -85,6 +92,7 @@ class InstanceControllers:
             on_transition=self._count_transition,
             adoption_policy=adoption_policy,
             events=self.events,
+            condition_metrics=durations,
         )
         self._started = False
 

@@ -35,6 +35,7 @@ from pykro.controller.instance.members import (
     list_members,
     prune_waves,
 )
+from pykro.controller.instance.metrics import ConditionDurations
 from pykro.controller.instance.nodes import (
     Outcome,
     anticipated_kinds,
@@ -102,6 +103,7 @@ class Reconciler:
         on_transition: Callable[[GVK, str, str], None] | None = None,
         adoption_policy: str = "adopt",
         events: InstanceEvents | None = None,
+        condition_metrics: ConditionDurations | None = None,
     ) -> None:
         self.client = client
         self.events = events or InstanceEvents(None)
@@ -110,7 +112,8 @@ class Reconciler:
         self.registrations = registrations
         self.enqueue = enqueue
         self.requeue_interval = requeue_interval
-        self.status = StatusWriter(client, on_transition, self.events)
+        self.condition_metrics = condition_metrics
+        self.status = StatusWriter(client, on_transition, self.events, condition_metrics)
         self.rollouts = Rollouts(client)
         self._reads: dict[ObjectRef, set[Read]] = {}
         # WatchManager.set_reads may start an informer mid-call; two workers declaring a new
@@ -394,11 +397,15 @@ class Reconciler:
 
     async def forget(self, key: ObjectRef) -> None:
         await self._set_reads(key, set())
+        if self.condition_metrics is not None:
+            self.condition_metrics.forget(key.gvk, key.namespace or "", key.name)
 
     async def forget_kind(self, gvk: GVK) -> None:
         """Drop the watches of every instance of `gvk` (the kind is no longer served)."""
         for key in [k for k in self._reads if k.gvk == gvk]:
             await self.forget(key)
+        if self.condition_metrics is not None:
+            self.condition_metrics.forget_kind(gvk)
 
     # -- deletion --------------------------------------------------------------------------------
     async def _delete(self, key: ObjectRef, reg: Registration, instance: Obj) -> Result:

@@ -11,6 +11,7 @@ from pykro.api.conventions import meta
 from pykro.controller.conditions import Condition, ConditionSet
 from pykro.controller.instance.compare import canonical_json
 from pykro.controller.instance.events import InstanceEvents
+from pykro.controller.instance.metrics import ConditionDurations
 from pykro.graph.model import CompiledGraph
 from pykro.kube import Conflict, KubeClient, NotFound
 from pykro.runtime.author_conditions import Evaluator, evaluate_author_conditions
@@ -112,10 +113,12 @@ class StatusWriter:
         client: KubeClient,
         on_transition: Transition | None = None,
         events: InstanceEvents | None = None,
+        condition_metrics: ConditionDurations | None = None,
     ) -> None:
         self.client = client
         self.on_transition = on_transition
         self.events = events
+        self.condition_metrics = condition_metrics
         self.transitions: dict[tuple[str, str], int] = {}
 
     async def write(
@@ -140,6 +143,8 @@ class StatusWriter:
         status: dict[str, Any] = {k: v for k, v in projected.items() if k not in _BUILT_IN_KEYS}
         status["conditions"] = written.conditions if written is not None else conditions.as_list()
         status["state"] = state.value
+        if self.condition_metrics is not None:
+            self.condition_metrics.observe(key.gvk, instance, status["conditions"])
         current: Mapping[str, Any] = instance
         for _ in range(attempts):
             persisted = current.get("status") if isinstance(current.get("status"), Mapping) else {}
