@@ -73,3 +73,12 @@ async def test_the_data_dir_is_private_and_held_by_one_server(tmp_path: Path) ->
     # Stopping releases the lock: the next server starts.
     async with EmbeddedAPIServer(data):
         pass
+
+
+@pytest.mark.parametrize("command", ["apiserver", "up"])
+def test_an_event_ttl_that_is_not_a_duration(tmp_path: Path, command: str) -> None:
+    done = _pykro(command, "--data-dir", str(tmp_path / "d"), "--event-ttl", "soon")
+    assert (done.returncode, done.stderr) == (
+        1,
+        "error: --event-ttl: want a positive duration such as 1h, 30m or 90s, got 'soon'\n",
+    )

@@ -8,14 +8,16 @@ from pathlib import Path
 import click
 
 from pykro.cli.run import until_signalled
-from pykro.cli.simulate import simulate_workloads
+from pykro.cli.simulate import event_ttl, simulate_workloads
 
 
-async def _serve(data_dir: Path, port: int, bind: str, workloads: bool) -> None:
+async def _serve(data_dir: Path, port: int, bind: str, workloads: bool, event_ttl: float) -> None:
     from pykro.apiserver import EmbeddedAPIServer
 
     async def body(stop: asyncio.Event) -> None:
-        async with EmbeddedAPIServer(data_dir, port=port, bind=bind, workloads=workloads) as server:
+        async with EmbeddedAPIServer(
+            data_dir, port=port, bind=bind, workloads=workloads, event_ttl=event_ttl
+        ) as server:
             click.echo(f"serving {server.url}", err=True)
             click.echo(f"kubeconfig: {server.kubeconfig_path}", err=True)
             await stop.wait()
@@ -38,6 +40,7 @@ async def _serve(data_dir: Path, port: int, bind: str, workloads: bool) -> None:
     "--bind", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default)."
 )
 @simulate_workloads
-def command(data_dir: Path, port: int, bind: str, simulate_workloads: str) -> None:
+@event_ttl
+def command(data_dir: Path, port: int, bind: str, simulate_workloads: str, event_ttl: float) -> None:
     """Serve a Kubernetes API (HTTPS) backed by SQLite in DATA_DIR; writes DATA_DIR/kubeconfig."""
-    asyncio.run(_serve(data_dir, port, bind, simulate_workloads == "on"))
+    asyncio.run(_serve(data_dir, port, bind, simulate_workloads == "on", event_ttl))

@@ -22,7 +22,7 @@ from rich.panel import Panel
 
 from pykro.cli.controller_flags import controller_flags
 from pykro.cli.run import log_options, setup_logging, until_signalled
-from pykro.cli.simulate import simulate_workloads
+from pykro.cli.simulate import event_ttl, simulate_workloads
 from pykro.errors import Problem, PykroError
 
 if TYPE_CHECKING:  # imported lazily at run time: `pykro --help` should not load the controller
@@ -251,6 +251,7 @@ async def _up(
     options: ManagerOptions,
     console: Console,
     simulate_workloads: bool = True,
+    event_ttl: float = 3600.0,
 ) -> None:
     from pykro.apiserver import EmbeddedAPIServer
     from pykro.controller.manager import Manager
@@ -262,6 +263,7 @@ async def _up(
             bind=bind,
             workloads=simulate_workloads,
             workload_delay=workload_delay,
+            event_ttl=event_ttl,
         ) as server:
             kubeconfig = Path(server.kubeconfig_path).resolve()
             async with Manager(kubeconfig, options) as manager:
@@ -299,6 +301,7 @@ async def _up(
     help="Seconds the simulated workloads (Deployments, ReplicaSets) take to become ready.",
 )
 @simulate_workloads
+@event_ttl
 @controller_flags(metrics="0", health="0")
 @log_options
 def command(
@@ -308,6 +311,7 @@ def command(
     demo: bool,
     workload_delay: float,
     simulate_workloads: str,
+    event_ttl: float,
     options: ManagerOptions,
     log_format: str,
     log_level: str,
@@ -317,5 +321,15 @@ def command(
     if demo:
         example_dir()  # fail before starting anything
     asyncio.run(
-        _up(data_dir, port, bind, demo, workload_delay, options, Console(), simulate_workloads == "on")
+        _up(
+            data_dir,
+            port,
+            bind,
+            demo,
+            workload_delay,
+            options,
+            Console(),
+            simulate_workloads == "on",
+            event_ttl,
+        )
     )
