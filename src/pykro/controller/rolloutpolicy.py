@@ -93,15 +93,19 @@ def _duration(
 def for_object(policy: RolloutPolicy, desired: Mapping[str, Any]) -> RolloutPolicy:
     """The RGD's policy, overridden by the workload template's own annotations (invalid ones ignored:
     the RGD controller reports them)."""
-    annotations = (desired.get("metadata") or {}).get("annotations") or {}
-    if not any(key in annotations for key in ANNOTATIONS):
+    metadata = desired.get("metadata")
+    annotations = metadata.get("annotations") if isinstance(metadata, Mapping) else None
+    if not isinstance(annotations, Mapping) or not any(key in annotations for key in ANNOTATIONS):
         return policy
     return parse_policy(annotations, policy)[0]
 
 
 def rollout_annotations(obj: Mapping[str, Any] | None) -> dict[str, str]:
     """The rollout annotations an object (an RGD) carries."""
-    annotations = ((obj or {}).get("metadata") or {}).get("annotations") or {}
+    metadata = (obj or {}).get("metadata")
+    annotations = metadata.get("annotations") if isinstance(metadata, Mapping) else None
+    if not isinstance(annotations, Mapping):
+        return {}
     return {k: str(v) for k, v in annotations.items() if k in ANNOTATIONS}
 
 
@@ -134,7 +138,10 @@ def template_problems(graph: CompiledGraph) -> list[str]:
     is only known per instance; an invalid one is ignored then)."""
     problems: list[str] = []
     for node in graph.nodes.values():
-        annotations = (node.template.get("metadata") or {}).get("annotations") or {}
+        metadata = node.template.get("metadata")
+        annotations = metadata.get("annotations") if isinstance(metadata, Mapping) else None
+        if not isinstance(annotations, Mapping):  # absent, or one expression for the whole map
+            continue
         literal = {k: v for k, v in annotations.items() if k in ANNOTATIONS and "${" not in str(v)}
         problems += [f"resource {node.id!r}: {p}" for p in parse_policy(literal)[1]]
     return problems

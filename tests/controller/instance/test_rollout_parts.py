@@ -114,3 +114,10 @@ def test_a_rollout_is_complete_as_kubectl_rollout_status_judges_it() -> None:
     assert not rollout_complete({**base, "status": {**done, "observedGeneration": 2}})
     assert not rollout_complete({**base, "status": {**done, "replicas": 3}})  # old pods still there
     assert not rollout_complete({**base, "status": {**done, "availableReplicas": 1}})
+
+
+def test_templates_whose_annotations_are_one_expression_have_no_rollout_settings() -> None:
+    from pykro.controller.rolloutpolicy import rollout_annotations
+
+    assert for_object(OFF, {"metadata": {"annotations": "${schema.spec.annotations}"}}) == OFF
+    assert rollout_annotations({"metadata": {"annotations": None}}) == {}
