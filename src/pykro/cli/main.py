@@ -23,6 +23,7 @@ _COMMANDS: dict[str, str] = {
     "run": "pykro.cli.run",
     "render": "pykro.cli.render",
     "completion": "pykro.cli.completion",
+    "tree": "pykro.cli.tree",
 }
 
 
