@@ -5,6 +5,7 @@ Kinds are resolved as `pykro.cli.compile_files` explains.
 
 from __future__ import annotations
 
+import json
 import sys
 
 import click
@@ -16,6 +17,7 @@ from pykro.cli.inputs import read_documents
 from pykro.cli.validate_instances import validate_instances
 from pykro.errors import PykroError
 from pykro.graph import GraphError
+from pykro.graph.lint import WARNING, rollout_hints
 from pykro.graph.model import CompiledGraph
 
 
@@ -70,7 +72,8 @@ def _refused_by_the_api_server(source: str, rgd_name: str, graph: CompiledGraph 
 @click.option(
     "--show-status-schema", is_flag=True, help="Also print each RGD's inferred status schema (YAML)."
 )
-def command(files: tuple[str, ...], show_status_schema: bool) -> None:
+@click.option("--strict", is_flag=True, help="Warnings fail too (exit 1); notes never do.")
+def command(files: tuple[str, ...], show_status_schema: bool, strict: bool) -> None:
     """Compile the ResourceGraphDefinitions in FILES offline and validate the instances among them.
 
     FILES are files, directories (their *.yaml/*.yml, recursively) or - for standard input.
@@ -92,6 +95,10 @@ def command(files: tuple[str, ...], show_status_schema: bool) -> None:
             count = len(entry.graph.nodes)
             noun = "resource" if count == 1 else "resources"
             click.echo(f"{entry.source}: {entry.rgd.name}: valid ({count} {noun}, order: {order})")
+            for hint in rollout_hints(entry.graph):
+                where = f"{entry.source}: {entry.rgd.name}: resource {json.dumps(hint.resource)}: {hint.path}"
+                click.echo(f"{hint.severity}: {where}: {hint.message}", err=True)
+                failed = failed or (strict and hint.severity == WARNING)
             if show_status_schema:
                 click.echo(yaml.safe_dump(thaw(entry.graph.status_schema), sort_keys=False), nl=False)
             continue
@@ -99,6 +106,6 @@ def command(files: tuple[str, ...], show_status_schema: bool) -> None:
         assert entry.error is not None
         for line in format_error(entry.source, entry.error, entry.rgd.name):
             click.echo(line if line.startswith("    ") else f"error: {line}", err=True)
-    failed = not validate_instances(documents, entries) or failed
+    failed = not validate_instances(documents, entries, strict=strict) or failed
     if failed:
         sys.exit(1)
