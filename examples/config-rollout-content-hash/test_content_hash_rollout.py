@@ -51,6 +51,8 @@ def test_a_label_on_the_secret_does_not_roll_the_deployment(kro):
     assert pod_template_hash(kro) == template_hash
     assert kro.get("apps/v1", "Deployment", "demo")["metadata"]["generation"] == generation
     assert len(replica_sets(kro)) == 1
+    shown = kro.kubectl("get", "configrollouthash", "demo", "-n", kro.namespace, "-o", "jsonpath={.status}")
+    assert template_hash in shown.stdout, "the README's kubectl commands work as written"
 
 
 def test_a_data_change_rolls_the_deployment(kro):

@@ -1,6 +1,6 @@
 """`pykro validate` hints, run as a user runs it: a note when a resource's resourceVersion feeds a pod
 template (any write to it rolls the workload), a warning when server-assigned metadata feeds a name
-(kro#536's reconcile loop); neither fails validation unless `--strict` turns warnings into failures."""
+(the reconcile loop of kro#536); neither fails validation unless `--strict` turns warnings into failures."""
 
 from __future__ import annotations
 
@@ -141,7 +141,20 @@ def test_server_assigned_metadata_in_a_name_is_a_warning_that_fails_only_with_st
     assert strict.stderr == result.stderr
 
 
-def test_the_instances_own_metadata_in_a_name_is_fine(tmp_path: Path) -> None:
+def test_the_instances_resource_version_in_a_name_is_kro_536s_own_case(tmp_path: Path) -> None:
+    named = configmap("named", {"name": "x-${schema.metadata.resourceVersion}"})
+    path = write_rgd(tmp_path, named)
+    result = run_cli("validate", "--strict", str(path))
+    assert result.returncode == 1
+    (warning,) = result.stderr.splitlines()
+    assert warning.startswith(
+        f'warning: {path}: demo.kro.run: resource "named": metadata.name: '
+        "reads schema.metadata.resourceVersion, which changes on every write to the instance, "
+        "kro's own status updates included"
+    )
+
+
+def test_the_instances_uid_and_generation_in_a_name_are_fine(tmp_path: Path) -> None:
     named = configmap("named", {"name": "x-${schema.metadata.uid}-${string(schema.metadata.generation)}"})
     result = run_cli("validate", "--strict", str(write_rgd(tmp_path, named)))
     assert result.returncode == 0, result.stderr

@@ -5,9 +5,10 @@ Two patterns, both about reading another resource's server-assigned metadata:
 - its `metadata.resourceVersion` in a pod template: the workload rolls on *every* write to that
   resource, a label edit included. A content hash of its data rolls only when the content changes (a
   note: the pattern is legitimate, just coarser than most authors expect);
-- its `resourceVersion`, `generation` or `uid` in a `metadata.name`/`metadata.namespace`: each apply
-  changes the value, which renames the child, which kro deletes and recreates, forever (the reconcile
-  loop of kubernetes-sigs/kro#536; a warning).
+- its `resourceVersion`, `generation` or `uid` (or the instance's own `resourceVersion`) in a
+  `metadata.name`/`metadata.namespace`: each change of the value renames the child, which kro deletes
+  and recreates; with the instance's resourceVersion, which kro's status writes move, that never ends
+  (the reconcile loop of kubernetes-sigs/kro#536; a warning).
 
 Pure analysis of a compiled graph: no I/O, nothing printed.
 """
@@ -18,7 +19,7 @@ import enum
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from pykro.graph.model import CompiledGraph, FieldExpression, FieldPath, Node
+from pykro.graph.model import SCHEMA, CompiledGraph, FieldExpression, FieldPath, Node
 
 # Where a resource carries a pod template: Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs
 # (`spec.template`) and CronJobs (`spec.jobTemplate.spec.template`).
@@ -72,18 +73,18 @@ def hints(graph: CompiledGraph) -> list[Hint]:
 
 
 def _metadata_reads(expression: FieldExpression) -> Iterator[tuple[str, str, str]]:
-    """(resource id, metadata field, path as written) for each `<id>.metadata.<field>` the expression reads,
-    where `<field>` is server-assigned and `<id>` another resource (not `schema`, not an iterator)."""
+    """(variable, metadata field, path as written) for each `<variable>.metadata.<field>` the expression
+    reads, where `<field>` is server-assigned and `<variable>` a resource or `schema` (not an iterator)."""
+    roots = {*expression.resources, SCHEMA} if expression.uses_schema else set(expression.resources)
     for path in expression.checked.references.paths:
         parts = path.split(".")
-        if len(parts) == 3 and parts[0] in expression.resources and parts[1] == "metadata":
-            if parts[2] in _CHANGES_WHEN:
-                yield parts[0], parts[2], path
+        if len(parts) == 3 and parts[0] in roots and parts[1] == "metadata" and parts[2] in _CHANGES_WHEN:
+            yield parts[0], parts[2], path
 
 
 def _rollout_notes(graph: CompiledGraph, node: Node, expression: FieldExpression) -> Iterator[Hint]:
     for resource_id, field, path in _metadata_reads(expression):
-        if field != "resourceVersion":
+        if resource_id == SCHEMA or field != "resourceVersion":
             continue
         message = (
             f'reads {path}, which changes on any write to "{resource_id}" (labels and annotations included), '
@@ -98,12 +99,19 @@ def _rollout_notes(graph: CompiledGraph, node: Node, expression: FieldExpression
 def _rename_warnings(node: Node, expression: FieldExpression) -> Iterator[Hint]:
     what = expression.path[-1]  # name or namespace
     for resource_id, field, path in _metadata_reads(expression):
-        when = _CHANGES_WHEN[field].format(resource_id)
+        if resource_id == SCHEMA:
+            # The instance's uid is stable and its generation moves only when a user edits its spec;
+            # its resourceVersion moves with every status update kro writes (kro#536's own case).
+            if field != "resourceVersion":
+                continue
+            when = "on every write to the instance, kro's own status updates included"
+        else:
+            when = _CHANGES_WHEN[field].format(resource_id)
         yield Hint(
             Severity.WARNING,
             node.id,
             expression.path_string(),
             f'reads {path}, which changes {when}; each change gives "{node.id}" a new {what}, so kro deletes '
             "and recreates it: a reconcile loop that may never settle (kubernetes-sigs/kro#536); "
-            f"derive the {what} from schema fields instead",
+            f"derive the {what} from stable fields (the instance's name, uid or spec) instead",
         )
