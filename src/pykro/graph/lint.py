@@ -1,11 +1,11 @@
 """Hints about RGDs that compile but behave in ways their authors rarely want (`pykro validate`).
 
-Two patterns, both about reading another resource's server-assigned metadata:
+Two patterns, both about reading server-assigned metadata, which changes without the author's say:
 
-- its `metadata.resourceVersion` in a pod template: the workload rolls on *every* write to that
+- another resource's `metadata.resourceVersion` in a pod template: the workload rolls on *every* write to that
   resource, a label edit included. A content hash of its data rolls only when the content changes (a
   note: the pattern is legitimate, just coarser than most authors expect);
-- its `resourceVersion`, `generation` or `uid` (or the instance's own `resourceVersion`) in a
+- another resource's `resourceVersion`, `generation` or `uid` (or the instance's `resourceVersion`) in a
   `metadata.name`/`metadata.namespace`: each change of the value renames the child, which kro deletes
   and recreates; with the instance's resourceVersion, which kro's status writes move, that never ends
   (the reconcile loop of kubernetes-sigs/kro#536; a warning).
