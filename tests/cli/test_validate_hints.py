@@ -141,6 +141,15 @@ def test_server_assigned_metadata_in_a_name_is_a_warning_that_fails_only_with_st
     assert strict.stderr == result.stderr
 
 
+def test_an_external_refs_name_is_not_flagged(tmp_path: Path) -> None:
+    metadata = {"name": "cm-${secret.metadata.resourceVersion}", "namespace": "default"}
+    external = {"id": "read", "externalRef": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata}}
+    result = run_cli("validate", "--strict", str(write_rgd(tmp_path, SECRET, external)))
+    assert result.returncode == 0, result.stderr
+    assert "valid (2 resources" in result.stdout
+    assert result.stderr == ""
+
+
 def test_the_instances_resource_version_in_a_name_is_kro_536s_own_case(tmp_path: Path) -> None:
     named = configmap("named", {"name": "x-${schema.metadata.resourceVersion}"})
     path = write_rgd(tmp_path, named)

@@ -67,7 +67,8 @@ def hints(graph: CompiledGraph) -> list[Hint]:
         for expression in node.fields:
             if any(expression.path[: len(p)] == p for p in POD_TEMPLATE_PATHS):
                 found.extend(_rollout_notes(graph, node, expression))
-            if expression.path in NAME_PATHS:
+            # An externalRef is only read: a moving name makes kro read another object, not recreate one.
+            if expression.path in NAME_PATHS and not node.is_external:
                 found.extend(_rename_warnings(node, expression))
     return found
 
