@@ -31,11 +31,6 @@ spec:
 """
 
 
-def problems(stderr: str) -> list[str]:
-    """stderr without the rollout notes the example's RGD gets (tests/cli/test_validate_hints.py)."""
-    return [line for line in stderr.splitlines() if not line.startswith("note: ")]
-
-
 def _rollout(name: str, **spec: Any) -> dict[str, Any]:
     return {
         "apiVersion": "kro.run/v1alpha1",
@@ -43,6 +38,11 @@ def _rollout(name: str, **spec: Any) -> dict[str, Any]:
         "metadata": {"name": name},
         "spec": spec,
     }
+
+
+def _problems(stderr: str) -> list[str]:
+    """stderr without the `note:` lines the config-rollout RGD gets (tests/cli/test_validate_hints.py)."""
+    return [line for line in stderr.splitlines() if not line.startswith("note: ")]
 
 
 def _write(path: Path, *docs: dict[str, Any]) -> Path:
@@ -62,7 +62,7 @@ def test_good_and_bad_instances_each_error_located(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert f"{path}: document 1: ConfigRollout good: valid" in result.stdout.splitlines()
     bad = f"error: {path}: document 2: ConfigRollout bad"
-    errors = problems(result.stderr)
+    errors = _problems(result.stderr)
     assert sorted(errors) == sorted(
         [
             f"{bad}: spec.extra: unknown field",
@@ -96,7 +96,7 @@ def test_cel_rules_of_the_generated_crd_run(tmp_path: Path) -> None:
     result = run_cli("validate", str(rgd), str(ports))
     assert result.returncode == 1
     assert f"{ports}: document 1: Ports p8080: valid" in result.stdout
-    assert problems(result.stderr) == [
+    assert result.stderr.splitlines() == [
         f'error: {ports}: document 2: Ports p8081: spec.port: Invalid value: "integer": validation failed'
     ]
 
@@ -108,7 +108,7 @@ def test_stdin_instances() -> None:
     assert good.stdout.splitlines()[-1] == f"-: document 1: ConfigRollout {name}: valid"
     bad = run_cli("validate", str(ROLLOUT_RGD), "-", stdin=yaml.safe_dump(_rollout("nopass")))
     assert bad.returncode == 1
-    assert problems(bad.stderr) == [
+    assert _problems(bad.stderr) == [
         "error: -: document 1: ConfigRollout nopass: spec.password: Required value"
     ]
 
@@ -121,7 +121,7 @@ def test_directories_are_read_recursively(tmp_path: Path) -> None:
     result = run_cli("validate", str(tmp_path))
     assert result.returncode == 1
     assert "configrollout.kro.run: valid" in result.stdout
-    assert problems(result.stderr) == [
+    assert _problems(result.stderr) == [
         f"error: {nested}: document 1: ConfigRollout app: spec.replicas: Invalid value: 0: spec.replicas in "
         "body should be greater than or equal to 1"
     ]

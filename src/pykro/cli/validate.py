@@ -5,7 +5,6 @@ Kinds are resolved as `pykro.cli.compile_files` explains.
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
@@ -17,7 +16,7 @@ from pykro.cli.inputs import read_documents
 from pykro.cli.validate_instances import validate_instances
 from pykro.errors import PykroError
 from pykro.graph import GraphError
-from pykro.graph.lint import WARNING, rollout_hints
+from pykro.graph.lint import Severity, hints
 from pykro.graph.model import CompiledGraph
 
 
@@ -67,12 +66,25 @@ def _refused_by_the_api_server(source: str, rgd_name: str, graph: CompiledGraph 
     return lines
 
 
+def print_hints(source: str, graph: CompiledGraph) -> bool:
+    """Print the graph's hints (`warning:`/`note:` lines on stderr); True if any is a warning."""
+    found = hints(graph)
+    for hint in found:
+        where = f'{source}: {graph.rgd_name}: resource "{hint.resource}": {hint.path}'
+        click.echo(f"{hint.severity.value}: {where}: {hint.message}", err=True)
+    return any(hint.severity is Severity.WARNING for hint in found)
+
+
 @click.command(name="validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option(
     "--show-status-schema", is_flag=True, help="Also print each RGD's inferred status schema (YAML)."
 )
-@click.option("--strict", is_flag=True, help="Warnings fail too (exit 1); notes never do.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 1 when an RGD gets a warning (notes never fail). Without it only errors fail.",
+)
 def command(files: tuple[str, ...], show_status_schema: bool, strict: bool) -> None:
     """Compile the ResourceGraphDefinitions in FILES offline and validate the instances among them.
 
@@ -95,10 +107,8 @@ def command(files: tuple[str, ...], show_status_schema: bool, strict: bool) -> N
             count = len(entry.graph.nodes)
             noun = "resource" if count == 1 else "resources"
             click.echo(f"{entry.source}: {entry.rgd.name}: valid ({count} {noun}, order: {order})")
-            for hint in rollout_hints(entry.graph):
-                where = f"{entry.source}: {entry.rgd.name}: resource {json.dumps(hint.resource)}: {hint.path}"
-                click.echo(f"{hint.severity}: {where}: {hint.message}", err=True)
-                failed = failed or (strict and hint.severity == WARNING)
+            warned = print_hints(entry.source, entry.graph)
+            failed = failed or (strict and warned)
             if show_status_schema:
                 click.echo(yaml.safe_dump(thaw(entry.graph.status_schema), sort_keys=False), nl=False)
             continue
@@ -106,6 +116,6 @@ def command(files: tuple[str, ...], show_status_schema: bool, strict: bool) -> N
         assert entry.error is not None
         for line in format_error(entry.source, entry.error, entry.rgd.name):
             click.echo(line if line.startswith("    ") else f"error: {line}", err=True)
-    failed = not validate_instances(documents, entries, strict=strict) or failed
+    failed = not validate_instances(documents, entries) or failed
     if failed:
         sys.exit(1)

@@ -1,85 +1,118 @@
-"""Advice on a compiled graph that is valid but probably not what its author wants (docs/rollouts.md).
+"""Hints about RGDs that compile but behave in ways their authors rarely want (`pykro validate`).
 
-- **note**: another resource's `metadata.resourceVersion` feeds a pod template. Any write to that
-  resource, a label or annotation included, then rolls the workload; a hash of its content rolls
-  it only when the content changes.
-- **warning**: another resource's `resourceVersion`, `generation` or `uid` feeds a `metadata.name`
-  or `metadata.namespace`. Each change of that value renames the resource: kro creates a new
-  object and prunes the old one, and when that in turn writes the resource it read, it never ends
-  (the reconcile loop of kubernetes-sigs/kro#536).
+Two patterns, both about reading server-assigned metadata, which changes without the author's say:
 
-Pure: it reads the expressions' text, which names resources by their id.
+- another resource's `metadata.resourceVersion` in a pod template: the workload rolls on *every* write to that
+  resource, a label edit included. A content hash of its data rolls only when the content changes (a
+  note: the pattern is legitimate, just coarser than most authors expect);
+- another resource's `resourceVersion`, `generation` or `uid` (or the instance's `resourceVersion`) in a
+  `metadata.name`/`metadata.namespace`: each change of the value renames the child, which kro deletes
+  and recreates; with the instance's resourceVersion, which kro's status writes move, that never ends
+  (the reconcile loop of kubernetes-sigs/kro#536; a warning).
+
+Pure analysis of a compiled graph: no I/O, nothing printed.
 """
 
 from __future__ import annotations
 
-import re
+import enum
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from pykro.graph.model import CompiledGraph, format_path
+from pykro.graph.model import SCHEMA, CompiledGraph, FieldExpression, FieldPath, Node
 
-NOTE, WARNING = "note", "warning"
+# Where a resource carries a pod template: Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs
+# (`spec.template`) and CronJobs (`spec.jobTemplate.spec.template`).
+POD_TEMPLATE_PATHS: tuple[FieldPath, ...] = (
+    ("spec", "template"),
+    ("spec", "jobTemplate", "spec", "template"),
+)
+NAME_PATHS: tuple[FieldPath, ...] = (("metadata", "name"), ("metadata", "namespace"))
 
-_POD_TEMPLATES = (("spec", "template"), ("spec", "jobTemplate", "spec", "template"))
-_IDENTITY = (("metadata", "name"), ("metadata", "namespace"))
-_CONTENT = {"ConfigMap": "data", "Secret": "data"}  # what "its content" is, by kind; else spec
+# Server-assigned metadata and when it changes.
+_CHANGES_WHEN = {
+    "resourceVersion": 'on every write to "{}"',
+    "generation": 'on every change to the spec of "{}"',
+    "uid": 'every time "{}" is recreated',
+}
+
+
+class Severity(enum.Enum):
+    WARNING = "warning"  # almost certainly a bug; fails `pykro validate --strict`
+    NOTE = "note"  # works, with a consequence worth knowing; never fails
 
 
 @dataclass(frozen=True)
 class Hint:
-    severity: str  # NOTE or WARNING
-    resource: str  # the id of the resource whose field holds the expression
-    path: str  # that field, e.g. spec.template.metadata.annotations.v
+    severity: Severity
+    resource: str  # the id of the resource whose template holds the expression
+    path: str  # the field path inside that template, kro's spelling
     message: str
 
 
-def _reads(expression: str, node_id: str, fields: str) -> list[str]:
-    """The `fields` (regex alternatives) of `node_id.metadata` the expression reads."""
-    pattern = rf"(?<![\w.]){re.escape(node_id)}\s*\.\??\s*metadata\s*\.\??\s*({fields})\b"
-    return re.findall(pattern, expression)
+def content_hash_expression(node: Node) -> tuple[str, str] | None:
+    """A `${...}` hashing `node`'s content, and what that content is; None if the kind has neither
+    `data` (Secret, ConfigMap) nor `spec`."""
+    properties = node.schema.get("properties", {})
+    field = "data" if "data" in properties else "spec" if "spec" in properties else None
+    if field is None:
+        return None
+    return f"${{base64.encode(hash.sha256(json.marshal({node.id}.{field})))}}", f"its {field}"
 
 
-def _starts_with(path: tuple[str | int, ...], prefixes: tuple[tuple[str, ...], ...]) -> bool:
-    return any(tuple(path[: len(p)]) == p for p in prefixes)
-
-
-def _version_note(read: str, kind: str) -> str:
-    content = _CONTENT.get(kind, "spec")
-    return (
-        f"{read}.metadata.resourceVersion feeds the pod template: any write to the {kind} of resource "
-        f"{read!r}, labels and annotations included, rolls the workload; to roll it only when its content "
-        f"changes, use ${{base64.encode(hash.sha256(json.marshal({read}.{content})))}}"
-    )
-
-
-def _name_warning(field: str, read: str, attribute: str, kind: str) -> str:
-    return (
-        f"{field} reads {read}.metadata.{attribute}, which changes whenever the {kind} of resource "
-        f"{read!r} is written or recreated: each change renames this resource (kro creates a new one and "
-        "prunes the old), a reconcile loop users hit in kro (kubernetes-sigs/kro#536); derive names from "
-        "the instance instead"
-    )
-
-
-def rollout_hints(graph: CompiledGraph) -> list[Hint]:
-    hints: list[Hint] = []
+def hints(graph: CompiledGraph) -> list[Hint]:
+    """The hints for one compiled RGD, in resource and field order."""
+    found: list[Hint] = []
     for node in graph.nodes.values():
-        for field in node.fields:
-            path = tuple(field.path)
-            in_template = _starts_with(path, _POD_TEMPLATES)
-            in_identity = path in _IDENTITY
-            if not (in_template or in_identity):
+        for expression in node.fields:
+            if any(expression.path[: len(p)] == p for p in POD_TEMPLATE_PATHS):
+                found.extend(_rollout_notes(graph, node, expression))
+            # An externalRef is only read: a moving name makes kro read another object, not recreate one.
+            if expression.path in NAME_PATHS and not node.is_external:
+                found.extend(_rename_warnings(node, expression))
+    return found
+
+
+def _metadata_reads(expression: FieldExpression) -> Iterator[tuple[str, str, str]]:
+    """(variable, metadata field, path as written) for each `<variable>.metadata.<field>` the expression
+    reads, where `<field>` is server-assigned and `<variable>` a resource or `schema` (not an iterator)."""
+    roots = {*expression.resources, SCHEMA} if expression.uses_schema else set(expression.resources)
+    for path in expression.checked.references.paths:
+        parts = path.split(".")
+        if len(parts) == 3 and parts[0] in roots and parts[1] == "metadata" and parts[2] in _CHANGES_WHEN:
+            yield parts[0], parts[2], path
+
+
+def _rollout_notes(graph: CompiledGraph, node: Node, expression: FieldExpression) -> Iterator[Hint]:
+    for resource_id, field, path in _metadata_reads(expression):
+        if resource_id == SCHEMA or field != "resourceVersion":
+            continue
+        message = (
+            f'reads {path}, which changes on any write to "{resource_id}" (labels and annotations included), '
+            "so every such write rolls the workload"
+        )
+        alternative = content_hash_expression(graph.nodes[resource_id])
+        if alternative is not None:
+            message += f"; use {alternative[0]} to roll only when {alternative[1]} changes"
+        yield Hint(Severity.NOTE, node.id, expression.path_string(), message)
+
+
+def _rename_warnings(node: Node, expression: FieldExpression) -> Iterator[Hint]:
+    what = expression.path[-1]  # name or namespace
+    for resource_id, field, path in _metadata_reads(expression):
+        if resource_id == SCHEMA:
+            # The instance's uid is stable and its generation moves only when a user edits its spec;
+            # its resourceVersion moves with every status update kro writes (kro#536's own case).
+            if field != "resourceVersion":
                 continue
-            text = " ".join(field.expressions)
-            for read in field.resources:
-                other = graph.nodes.get(read)
-                if other is None or read == node.id:
-                    continue
-                kind = other.gvk.kind
-                if in_template and _reads(text, read, "resourceVersion"):
-                    hints.append(Hint(NOTE, node.id, format_path(path), _version_note(read, kind)))
-                if in_identity:
-                    for attribute in sorted(set(_reads(text, read, "resourceVersion|generation|uid"))):
-                        message = _name_warning(str(path[-1]), read, attribute, kind)
-                        hints.append(Hint(WARNING, node.id, format_path(path), message))
-    return hints
+            when = "on every write to the instance, kro's own status updates included"
+        else:
+            when = _CHANGES_WHEN[field].format(resource_id)
+        yield Hint(
+            Severity.WARNING,
+            node.id,
+            expression.path_string(),
+            f'reads {path}, which changes {when}; each change gives "{node.id}" a new {what}, so kro deletes '
+            "and recreates it: a reconcile loop that may never settle (kubernetes-sigs/kro#536); "
+            f"derive the {what} from stable fields (the instance's name, uid or spec) instead",
+        )
