@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from pykro.apiserver.endpoints import discovery, openapi_v2, protobuf
+from pykro.apiserver.endpoints import discovery, protobuf
 from pykro.apiserver.endpoints.openapi import OpenAPI
 from pykro.apiserver.endpoints.tables import table
 from pykro.apiserver.endpoints.watchstream import WatchStream
@@ -175,11 +175,6 @@ class ApiHandler:
 
     def _openapi(self, request: web.Request, rest: list[str]) -> web.Response:
         if rest == ["v2"]:
-            accept = request.headers.get("Accept", "")
-            if "protobuf" in accept:  # what kubectl asks for: it cannot read the JSON form
-                return web.Response(body=self.openapi.v2_protobuf(), content_type=openapi_v2.PROTOBUF_V2)
-            if accept and not any(t in accept for t in ("application/json", "*/*")):
-                return error_response(ApiError(406, "NotAcceptable", f"{accept} is not served here"))
             return _json(self.openapi.v2())
         if rest == ["v3"]:
             return _json(self.openapi.v3_index())

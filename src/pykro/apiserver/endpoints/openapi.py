@@ -15,7 +15,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from pykro.apiserver.endpoints import openapi_v2
 from pykro.apiserver.registry.kinds import Catalog, ServedKind
 
 OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
@@ -178,7 +177,6 @@ class OpenAPI:
         self._hashes: dict[str, str] = {}
         self._builtin: dict[str, tuple[dict[str, Any], str]] = {}  # built-in documents never change
         self._v2: dict[str, Any] | None = None
-        self._v2_pb: tuple[dict[str, Any], bytes] | None = None
 
     def _build_gv(self, group: str, version: str) -> dict[str, Any]:
         extra: dict[str, Any] = {}
@@ -243,13 +241,6 @@ class OpenAPI:
     def v3_group_version(self, key: str) -> dict[str, Any] | None:
         self._refresh()
         return self._parsed.get(key)
-
-    def v2_protobuf(self) -> bytes:
-        """`v2()` as the protobuf document kubectl reads (cached until the served kinds change)."""
-        doc = self.v2()
-        if self._v2_pb is None or self._v2_pb[0] is not doc:
-            self._v2_pb = (doc, openapi_v2.document(doc))
-        return self._v2_pb[1]
 
     def v2(self) -> dict[str, Any]:
         """Swagger 2.0 with every definition (refs rewritten to `#/definitions/`)."""
