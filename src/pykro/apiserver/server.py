@@ -21,7 +21,7 @@ from pykro.apiserver.controllers.garbagecollector import GarbageCollector
 from pykro.apiserver.controllers.node import ensure_node
 from pykro.apiserver.controllers.workloads import Workloads
 from pykro.apiserver.endpoints import kubeconfig, tls
-from pykro.apiserver.endpoints.handlers import MAX_BODY, MAX_HEADER, ApiHandler
+from pykro.apiserver.endpoints.handlers import MAX_BODY, ApiHandler
 from pykro.apiserver.endpoints.openapi import OpenAPI
 from pykro.apiserver.registry.kinds import Catalog
 from pykro.apiserver.registry.pipeline import WritePipeline
@@ -167,14 +167,7 @@ class EmbeddedAPIServer:
         )
         app = web.Application(client_max_size=MAX_BODY * 2)
         app.router.add_route("*", "/{tail:.*}", self._handler.handle)
-        self._runner = web.AppRunner(
-            app,
-            access_log=None,
-            handle_signals=False,
-            shutdown_timeout=2.0,
-            max_line_size=4 * MAX_HEADER,  # longer than MAX_HEADER: the handler answers with a Status
-            max_field_size=MAX_HEADER,
-        )
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
         await self._runner.setup()
         site = web.SockSite(self._runner, sock, ssl_context=self._creds.server_context())
         await site.start()

@@ -38,9 +38,6 @@ from pykro.apiserver.registry.resources import Resources
 log = logging.getLogger(__name__)
 
 MAX_BODY = 3 * 1024 * 1024
-# Go's http.DefaultMaxHeaderBytes, which bounds kube-apiserver's request line and headers. aiohttp is
-# given more room (see server.py) so that a longer URL reaches `handle` and gets a Status, not text.
-MAX_HEADER = 1024 * 1024
 _PUBLIC = frozenset({"/healthz", "/livez", "/readyz"})
 _NAMESPACE_SUBRESOURCES = frozenset({"status", "finalize"})
 
@@ -105,9 +102,6 @@ class ApiHandler:
 
     # entry -----------------------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        if len(request.raw_path) > MAX_HEADER:
-            message = f"the request line is longer than the {MAX_HEADER} byte limit"
-            return error_response(ApiError(431, "RequestHeaderFieldsTooLarge", message))
         try:
             if request.path not in _PUBLIC:
                 self._authenticate(request)
@@ -118,8 +112,6 @@ class ApiHandler:
             return error_response(
                 ApiError(err.code, "BadRequest" if err.code == 400 else "Invalid", str(err))
             )
-        except RecursionError:  # a body nested deeper than the code after decoding can walk
-            return error_response(media.too_deep())
         except (ConnectionResetError, asyncio.CancelledError):
             raise
         except Exception as exc:  # a bug: answer 500 with a Status and keep serving

@@ -132,14 +132,7 @@ def gone(message: str) -> ApiError:
 
 
 def too_large(limit: int) -> ApiError:
-    return ApiError(413, "RequestEntityTooLarge", f"Request entity too large: limit is {limit}")
-
-
-def too_large_to_store() -> ApiError:
-    """What kube-apiserver answers when etcd refuses an object over its 1.5 MiB request limit."""
-    return ApiError(
-        413, "RequestEntityTooLarge", "Request entity too large: etcdserver: request is too large"
-    )
+    return ApiError(413, "RequestEntityTooLarge", f"the request body is larger than the {limit} byte limit")
 
 
 def unsupported_media_type(content_type: str, supported: list[str]) -> ApiError:

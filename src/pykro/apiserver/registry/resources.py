@@ -13,8 +13,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import msgspec
-
 from pykro.apiserver.machinery.names import name_check, validate_meta
 from pykro.apiserver.machinery.status import (
     STALE,
@@ -25,7 +23,6 @@ from pykro.apiserver.machinery.status import (
     forbidden,
     invalid,
     not_found,
-    too_large_to_store,
 )
 from pykro.apiserver.registry.kinds import CRD_GR, NAMESPACES_GR, Catalog, ServedKind
 from pykro.apiserver.registry.pipeline import WriteContext, WriteOptions, WritePipeline
@@ -42,16 +39,6 @@ _GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _GENERATION_EXTRA = {("networking.k8s.io", "networkpolicies")}
 _IGNORED_TOP = ("metadata", "status", "apiVersion", "kind")
 _SERVER_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation")
-
-
-MAX_STORED = 1536 * 1024  # etcd's default --max-request-bytes: what one object may take in storage
-
-
-def _check_stored_size(obj: dict[str, Any]) -> None:
-    """Refuse an object too large to store, as kube-apiserver relays etcd's refusal. JSON is the
-    measure (etcd holds protobuf, a little smaller), so the limit bites slightly earlier here."""
-    if len(msgspec.json.encode(obj)) > MAX_STORED:
-        raise too_large_to_store()
 
 
 def tracks_generation(kind: ServedKind) -> bool:
@@ -190,7 +177,6 @@ class Resources:
             raise already_exists(kind.plural, kind.group, name)
         if options.dry_run:
             return ctx.obj, ctx.warnings
-        _check_stored_size(ctx.obj)
         fut = self.store.put(kind.gr, ctx.obj, None)
         if strategy.defines_kinds:
             self._crd_changed(ctx.obj)
@@ -286,7 +272,6 @@ class Resources:
             return old, ctx.warnings
         if options.dry_run:
             return new, ctx.warnings
-        _check_stored_size(new)
         if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
             if self._children_remaining(kind, new):
                 fut = self.store.put(kind.gr, new, old)

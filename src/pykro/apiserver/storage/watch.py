@@ -14,8 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import msgspec
-
 from pykro.apiserver.machinery.selectors import FieldSelector, LabelSelector
 from pykro.apiserver.machinery.status import gone
 
@@ -26,12 +24,8 @@ GroupResource = tuple[str, str]
 _MAX_BACKLOG = 50_000
 
 
-# Retained objects are bounded by bytes too: 150 updates of a 1 MB ConfigMap must not hold 150 MB.
-DEFAULT_WINDOW_BYTES = 64 * 1024 * 1024
-
-
 class Event:
-    __slots__ = ("_cache", "gr", "obj", "prev", "rv", "size", "type")
+    __slots__ = ("_cache", "gr", "obj", "prev", "rv", "type")
 
     def __init__(
         self, rv: int, type: str, gr: GroupResource, obj: dict[str, Any], prev: dict[str, Any] | None
@@ -42,7 +36,6 @@ class Event:
         self.obj = obj
         self.prev = prev
         self._cache: dict[str, bytes] = {}
-        self.size = 0  # the object's JSON size, set when the event log retains it
 
     @property
     def namespace(self) -> str:
@@ -113,13 +106,11 @@ class Watcher:
 
 
 class EventLog:
-    """The last `window` events (and at most `max_bytes` of their objects) plus the live watchers."""
+    """The last `window` events plus the live watchers."""
 
-    def __init__(self, window: int, max_bytes: int = DEFAULT_WINDOW_BYTES) -> None:
+    def __init__(self, window: int) -> None:
         self.window = window
-        self.max_bytes = max_bytes
-        self._events: collections.deque[Event] = collections.deque()
-        self._bytes = 0
+        self._events: collections.deque[Event] = collections.deque(maxlen=window)
         self._watchers: dict[GroupResource, set[Watcher]] = collections.defaultdict(set)
         self.last_rv = 0  # highest published rv
         # In-process observers of every committed event (the simulated controllers, the garbage
@@ -127,24 +118,11 @@ class EventLog:
         self.listeners: list[Callable[[Event], None]] = []
 
     def seed(self, events: list[Event], rv: int) -> None:
-        for ev in events[-self.window :]:
-            self._retain(ev)
+        self._events.extend(events[-self.window :])
         self.last_rv = rv
 
-    def _retain(self, ev: Event) -> None:
-        """Keep `ev` for watches resuming from before it; forget the oldest beyond either bound."""
-        ev.size = len(msgspec.json.encode(ev.obj))
-        self._events.append(ev)
-        self._bytes += ev.size
-        while len(self._events) > self.window or (self._bytes > self.max_bytes and len(self._events) > 1):
-            self._bytes -= self._events.popleft().size
-
-    @property
-    def retained_bytes(self) -> int:
-        return self._bytes
-
     def publish(self, ev: Event) -> None:
-        self._retain(ev)
+        self._events.append(ev)
         self.last_rv = max(self.last_rv, ev.rv)
         for w in tuple(self._watchers.get(ev.gr, ())):
             w.offer(ev)
