@@ -63,6 +63,7 @@ def validate_builtin(gvk: GVK, obj: Mapping[str, Any], old: Mapping[str, Any] | 
         _ingress(spec, causes)
     elif key in (("", "ConfigMap"), ("", "Secret")):
         _config(obj, old, causes)
+        _config_size(gvk.kind, obj, causes)
     return causes
 
 
@@ -409,6 +410,32 @@ def _config(obj: Mapping[str, Any], old: Mapping[str, Any] | None, causes: list[
                     "FieldValueForbidden",
                 )
             )
+
+
+MAX_CONFIG_SIZE = 1024 * 1024  # corevalidation.MaxSecretSize, for ConfigMaps too
+
+
+def _decoded_length(text: str) -> int:
+    """Bytes a base64 string stands for (the stored form of Secret data and ConfigMap binaryData)."""
+    return len(text) * 3 // 4 - text[-2:].count("=")
+
+
+def _config_size(kind: str, obj: Mapping[str, Any], causes: list[Cause]) -> None:
+    """Keys plus values at most 1 MiB, as kube-apiserver's ValidateConfigMap / ValidateSecret."""
+    total = 0
+    for section in ("data", "binaryData"):
+        values = obj.get(section)
+        if not isinstance(values, Mapping):
+            continue
+        encoded = kind == "Secret" or section == "binaryData"
+        for key, value in values.items():
+            text = value if isinstance(value, str) else ""
+            total += len(str(key)) + (_decoded_length(text) if encoded else len(text.encode()))
+    if total > MAX_CONFIG_SIZE:
+        where = "data" if kind == "Secret" else "[]"  # Go prints the root path (NewPath("")) as []
+        causes.append(
+            Cause(where, f"Too long: must have at most {MAX_CONFIG_SIZE} bytes", "FieldValueTooLong")
+        )
 
 
 # ---------------------------------------------------------------- object metadata (any kind, CRs included)
