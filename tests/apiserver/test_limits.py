@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+import ssl
 from collections.abc import Iterator
+from pathlib import Path
 
+import aiohttp
 import pytest
+from cryptography import x509
 
 from pykro.apiserver import EmbeddedAPIServer
-from tests.apiserver.conftest import KubectlIn, kubectl_namespace
+from pykro.apiserver.endpoints.connections import ConnectionLimits
+from pykro.errors import PykroError
+from tests.apiserver.conftest import Api, KubectlIn, cm, kubectl_namespace
+
+CMS = "/api/v1/namespaces/default/configmaps"
 
 
 @pytest.fixture
@@ -38,3 +48,119 @@ def test_client_side_validation_names_an_unknown_field(kubectl: KubectlIn) -> No
     )
     assert proc.returncode != 0
     assert 'unknown field "spec.bogus"' in proc.stderr
+
+
+def test_a_configmap_over_etcds_limit_is_refused_as_kube_apiserver_relays_it(
+    kubectl: KubectlIn, tmp_path: Path
+) -> None:
+    (tmp_path / "blob").write_text("x" * (2 * 1024 * 1024))
+    proc = kubectl.run("create", "configmap", "big", f"--from-file={tmp_path / 'blob'}", check=False)
+    assert proc.returncode != 0
+    assert "etcdserver: request is too large" in proc.stderr
+    assert kubectl.run("get", "configmap", "big", check=False).returncode != 0
+    (tmp_path / "blob").write_text("x" * (1024 * 1024))  # 1 MiB is under etcd's 1.5 MiB
+    kubectl.run("create", "configmap", "fits", f"--from-file={tmp_path / 'blob'}")
+
+
+async def test_a_body_over_3_mib_is_413_with_kubes_message(api: Api) -> None:
+    status, err = await api.post(CMS, cm("huge", {"k": "x" * (3 * 1024 * 1024)}))
+    assert (status, err["reason"]) == (413, "RequestEntityTooLarge")
+    assert err["message"] == "Request entity too large: limit is 3145728"
+
+
+def _nested(depth: int) -> str:
+    return '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"deep","labels":' + (
+        "[" * depth + "]" * depth + "}}"
+    )
+
+
+@pytest.mark.parametrize("depth", [300, 100_000])
+async def test_json_nested_too_deep_is_400_on_every_write_path(api: Api, depth: int) -> None:
+    body = _nested(depth).encode()
+    await api.post(CMS, cm("deep"))
+    writes = [
+        ("POST", CMS, "application/json"),
+        ("PUT", f"{CMS}/deep", "application/json"),
+        ("PATCH", f"{CMS}/deep", "application/merge-patch+json"),
+        ("PATCH", f"{CMS}/deep", "application/strategic-merge-patch+json"),
+        ("PATCH", f"{CMS}/deep?fieldManager=t", "application/apply-patch+yaml"),
+    ]
+    for method, path, content_type in writes:
+        status, err = await api.request(method, path, raw=body, content_type=content_type)
+        assert (status, err["kind"], err["reason"]) == (400, "Status", "BadRequest"), (method, content_type)
+        assert "exceeded max depth" in err["message"]
+    json_patch = ('[{"op":"add","path":"/data","value":' + "[" * depth + "]" * depth + "}]").encode()
+    status, err = await api.request(
+        "PATCH", f"{CMS}/deep", raw=json_patch, content_type="application/json-patch+json"
+    )
+    assert (status, err["reason"]) == (400, "BadRequest")
+
+
+async def test_yaml_nested_too_deep_is_400(api: Api) -> None:
+    levels = "".join(f"{'  ' * i}k:\n" for i in range(300)) + "  " * 300 + "k: v\n"
+    body = f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deepyaml\n  annotations:\n{levels}"
+    status, err = await api.request(
+        "PATCH",
+        f"{CMS}/deepyaml?fieldManager=t",
+        raw=body.encode(),
+        content_type="application/apply-patch+yaml",
+    )
+    assert (status, err["reason"]) == (400, "BadRequest") and "exceeded max depth" in err["message"]
+
+
+async def test_a_url_over_the_header_limit_gets_a_431_status(api: Api) -> None:
+    status, err = await api.get(f"{CMS}?labelSelector={'a' * (1 << 20)}")
+    assert status == 431
+    assert (err["kind"], err["code"]) == ("Status", 431)
+    status, _ = await api.get(f"{CMS}?labelSelector={'a' * 60}")  # a long one under the limit is served
+    assert status == 200
+
+
+async def test_the_watch_window_is_bounded_by_bytes() -> None:
+    async with (
+        EmbeddedAPIServer(workloads=False, watch_window_bytes=1024 * 1024) as server,
+        aiohttp.ClientSession() as session,
+    ):
+        api = Api(server, session)
+        _, first = await api.post(CMS, cm("blob", {"k": ""}))
+        for i in range(12):  # 12 versions of 200 kB: more than the window's 1 MiB
+            status, last = await api.put(f"{CMS}/blob", cm("blob", {"k": str(i) * 200_000}))
+            assert status == 200
+        expired = await api.watch(
+            f"{CMS}?watch=1&resourceVersion={first['metadata']['resourceVersion']}", until=1
+        )
+        assert [(e["type"], e["object"]["code"], e["object"]["reason"]) for e in expired] == [
+            ("ERROR", 410, "Expired")
+        ]
+        events = await api.watch(
+            f"{CMS}?watch=1&resourceVersion={int(last['metadata']['resourceVersion']) - 1}", until=1
+        )
+        assert [e["type"] for e in events] == ["MODIFIED"]
+
+
+async def test_a_connection_that_sends_nothing_after_tls_is_closed() -> None:
+    limits = ConnectionLimits(read_header_timeout=0.5)
+    async with EmbeddedAPIServer(workloads=False, connection_limits=limits) as server:
+        host, port = server.url.removeprefix("https://").rsplit(":", 1)
+        context = ssl.create_default_context(cafile=str(server.ca_path))
+        reader, writer = await asyncio.open_connection(host, int(port), ssl=context)
+        try:
+            assert await asyncio.wait_for(reader.read(), timeout=30) == b""  # closed by the server
+        finally:
+            writer.close()
+
+
+async def test_tls_san_names_appear_in_the_served_certificate() -> None:
+    async with EmbeddedAPIServer(workloads=False, tls_sans=("api.example.test", "10.1.2.3")) as server:
+        host, port = server.url.removeprefix("https://").rsplit(":", 1)
+        pem = await asyncio.to_thread(ssl.get_server_certificate, (host, int(port)))
+    names = x509.load_pem_x509_certificate(pem.encode()).extensions.get_extension_for_class(
+        x509.SubjectAlternativeName
+    )
+    assert "api.example.test" in names.value.get_values_for_type(x509.DNSName)
+    assert ipaddress.ip_address("10.1.2.3") in names.value.get_values_for_type(x509.IPAddress)
+
+
+def test_a_bad_tls_san_is_a_flag_error() -> None:
+    with pytest.raises(PykroError, match="--tls-san: 'not a name' is neither an IP address nor a DNS name"):
+        EmbeddedAPIServer(tls_sans=("not a name",))

@@ -9,13 +9,16 @@ import click
 
 from pykro.cli.run import until_signalled
 from pykro.cli.simulate import simulate_workloads
+from pykro.cli.tls_san import tls_san
 
 
-async def _serve(data_dir: Path, port: int, bind: str, workloads: bool) -> None:
+async def _serve(data_dir: Path, port: int, bind: str, workloads: bool, tls_sans: tuple[str, ...]) -> None:
     from pykro.apiserver import EmbeddedAPIServer
 
     async def body(stop: asyncio.Event) -> None:
-        async with EmbeddedAPIServer(data_dir, port=port, bind=bind, workloads=workloads) as server:
+        async with EmbeddedAPIServer(
+            data_dir, port=port, bind=bind, workloads=workloads, tls_sans=tls_sans
+        ) as server:
             click.echo(f"serving {server.url}", err=True)
             click.echo(f"kubeconfig: {server.kubeconfig_path}", err=True)
             await stop.wait()
@@ -37,7 +40,8 @@ async def _serve(data_dir: Path, port: int, bind: str, workloads: bool) -> None:
 @click.option(
     "--bind", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default)."
 )
+@tls_san
 @simulate_workloads
-def command(data_dir: Path, port: int, bind: str, simulate_workloads: str) -> None:
+def command(data_dir: Path, port: int, bind: str, tls_sans: tuple[str, ...], simulate_workloads: str) -> None:
     """Serve a Kubernetes API (HTTPS) backed by SQLite in DATA_DIR; writes DATA_DIR/kubeconfig."""
-    asyncio.run(_serve(data_dir, port, bind, simulate_workloads == "on"))
+    asyncio.run(_serve(data_dir, port, bind, simulate_workloads == "on", tls_sans))

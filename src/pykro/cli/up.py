@@ -23,6 +23,7 @@ from rich.panel import Panel
 from pykro.cli.controller_flags import controller_flags
 from pykro.cli.run import log_options, setup_logging, until_signalled
 from pykro.cli.simulate import simulate_workloads
+from pykro.cli.tls_san import tls_san
 from pykro.errors import Problem, PykroError
 
 if TYPE_CHECKING:  # imported lazily at run time: `pykro --help` should not load the controller
@@ -251,6 +252,7 @@ async def _up(
     options: ManagerOptions,
     console: Console,
     simulate_workloads: bool = True,
+    tls_sans: tuple[str, ...] = (),
 ) -> None:
     from pykro.apiserver import EmbeddedAPIServer
     from pykro.controller.manager import Manager
@@ -262,6 +264,7 @@ async def _up(
             bind=bind,
             workloads=simulate_workloads,
             workload_delay=workload_delay,
+            tls_sans=tls_sans,
         ) as server:
             kubeconfig = Path(server.kubeconfig_path).resolve()
             async with Manager(kubeconfig, options) as manager:
@@ -298,6 +301,7 @@ async def _up(
     show_default=True,
     help="Seconds the simulated workloads (Deployments, ReplicaSets) take to become ready.",
 )
+@tls_san
 @simulate_workloads
 @controller_flags(metrics="0", health="0")
 @log_options
@@ -307,6 +311,7 @@ def command(
     bind: str,
     demo: bool,
     workload_delay: float,
+    tls_sans: tuple[str, ...],
     simulate_workloads: str,
     options: ManagerOptions,
     log_format: str,
@@ -317,5 +322,15 @@ def command(
     if demo:
         example_dir()  # fail before starting anything
     asyncio.run(
-        _up(data_dir, port, bind, demo, workload_delay, options, Console(), simulate_workloads == "on")
+        _up(
+            data_dir,
+            port,
+            bind,
+            demo,
+            workload_delay,
+            options,
+            Console(),
+            simulate_workloads == "on",
+            tls_sans,
+        )
     )
