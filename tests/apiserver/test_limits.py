@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 from cryptography import x509
 
+from pykro.api.crd import rgd_crd_manifest
 from pykro.apiserver import EmbeddedAPIServer
 from pykro.apiserver.endpoints.connections import ConnectionLimits
 from pykro.errors import PykroError
@@ -164,3 +165,19 @@ async def test_tls_san_names_appear_in_the_served_certificate() -> None:
 def test_a_bad_tls_san_is_a_flag_error() -> None:
     with pytest.raises(PykroError, match="--tls-san: 'not a name' is neither an IP address nor a DNS name"):
         EmbeddedAPIServer(tls_sans=("not a name",))
+
+
+def test_an_rgd_and_its_instance_in_one_file_read_as_kubectls_mapping_error(kubectl: KubectlIn) -> None:
+    kubectl.apply(rgd_crd_manifest())
+    manifest = (
+        "apiVersion: kro.run/v1alpha1\nkind: ResourceGraphDefinition\nmetadata: {name: limits-apps}\n"
+        "spec:\n  schema: {apiVersion: v1alpha1, kind: LimitsApp, spec: {name: string}}\n"
+        "  resources: []\n---\n"
+        "apiVersion: kro.run/v1alpha1\nkind: LimitsApp\nmetadata: {name: one}\nspec: {name: x}\n"
+    )
+    proc = kubectl.run("apply", "-f", "-", stdin=manifest, check=False)
+    assert proc.returncode != 0
+    assert "failed to download openapi" not in proc.stderr
+    assert 'resource mapping not found for name: "one"' in proc.stderr
+    assert 'no matches for kind "LimitsApp" in version "kro.run/v1alpha1"' in proc.stderr
+    assert "resourcegraphdefinition.kro.run/limits-apps created" in proc.stdout
