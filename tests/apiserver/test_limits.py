@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -181,3 +182,19 @@ def test_an_rgd_and_its_instance_in_one_file_read_as_kubectls_mapping_error(kube
     assert 'resource mapping not found for name: "one"' in proc.stderr
     assert 'no matches for kind "LimitsApp" in version "kro.run/v1alpha1"' in proc.stderr
     assert "resourcegraphdefinition.kro.run/limits-apps created" in proc.stdout
+
+
+async def test_openapi_v2_is_protobuf_when_asked_first_and_json_otherwise(api: Api) -> None:
+    async def fetch(accept: str) -> tuple[str, bytes]:
+        url = api.server.url + "/openapi/v2"
+        async with api.session.get(url, headers=api.headers({"Accept": accept}), ssl=api.ssl) as resp:
+            assert resp.status == 200
+            return resp.headers["Content-Type"], await resp.read()
+
+    proto = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+    content_type, body = await fetch(proto)
+    assert content_type == "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+    assert body.startswith(b"\x0a\x032.0")  # field 1 (swagger), "2.0"
+    assert b"io.k8s.api.apps.v1.Deployment" in body
+    content_type, body = await fetch(f"application/json, {proto}")
+    assert content_type.startswith("application/json") and json.loads(body)["swagger"] == "2.0"

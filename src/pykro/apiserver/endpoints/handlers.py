@@ -167,7 +167,7 @@ class ApiHandler:
 
     def _openapi(self, request: web.Request, rest: list[str]) -> web.Response:
         if rest == ["v2"]:
-            if "protobuf" in request.headers.get("Accept", ""):
+            if openapiv2pb.preferred(request.headers.get("Accept", "")):
                 return web.Response(body=self.openapi.v2_protobuf(), content_type=openapiv2pb.MEDIA_TYPE)
             return _json(self.openapi.v2())
         if rest == ["v3"]:

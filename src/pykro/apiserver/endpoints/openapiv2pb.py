@@ -29,6 +29,16 @@ _SCHEMA_BOOLS = {"exclusiveMaximum": 8, "exclusiveMinimum": 10, "uniqueItems": 1
 _SCHEMA_ANYS = {"default": 5, "example": 30}
 
 
+def preferred(accept: str) -> bool:
+    """Whether `accept` asks for the protobuf document before (or instead of) JSON."""
+    for entry in accept.split(","):
+        if "protobuf" in entry:
+            return True
+        if "json" in entry or "*/*" in entry:
+            return False
+    return False
+
+
 def _varint(value: int) -> bytes:
     value &= (1 << 64) - 1  # negative int64 values take ten bytes, as in Go
     out = bytearray()
