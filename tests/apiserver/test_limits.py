@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import signal
 import ssl
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -198,3 +201,23 @@ async def test_openapi_v2_is_protobuf_when_asked_first_and_json_otherwise(api: A
     assert b"io.k8s.api.apps.v1.Deployment" in body
     content_type, body = await fetch(f"application/json, {proto}")
     assert content_type.startswith("application/json") and json.loads(body)["swagger"] == "2.0"
+
+
+def test_pykro_apiserver_tls_san_flag_names_the_served_certificate(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "pykro.cli.main", "apiserver", "--data-dir", str(tmp_path / "data")]
+    command += ["--tls-san", "kro.example.test", "--tls-san", "192.0.2.10", "--simulate-workloads", "off"]
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        assert line.startswith("serving https://"), line
+        host, port = line.split("https://", 1)[1].strip().rsplit(":", 1)
+        pem = ssl.get_server_certificate((host, int(port)), timeout=30)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    names = x509.load_pem_x509_certificate(pem.encode()).extensions.get_extension_for_class(
+        x509.SubjectAlternativeName
+    )
+    assert "kro.example.test" in names.value.get_values_for_type(x509.DNSName)
+    assert ipaddress.ip_address("192.0.2.10") in names.value.get_values_for_type(x509.IPAddress)
