@@ -284,3 +284,28 @@ def test_kubectl_rollout_status_and_wait(kubectl: KubectlIn) -> None:
     }
     kubectl.out("apply", "-f", "-", stdin=yaml.safe_dump(job))
     kubectl.out("wait", "--for=condition=complete", "job/j", "--timeout=30s")
+
+
+async def test_deleting_a_huge_deployment_stops_the_simulated_pod_creation(api: Api) -> None:
+    deploys, pods = "/apis/apps/v1/namespaces/default/deployments", "/api/v1/namespaces/default/pods"
+    status, _ = await api.post(deploys, deployment("huge", replicas=100_000))
+    assert status == 201
+
+    async def pod_count() -> int:
+        status, listed = await api.get(f"{pods}?labelSelector=app%3Dhuge")
+        assert status == 200
+        return len(listed["items"])
+
+    for _ in range(600):  # the ReplicaSet starts creating Pods in slow-start batches
+        if await pod_count() >= 7:
+            break
+        await asyncio.sleep(0.05)
+    status, _ = await api.delete(f"{deploys}/huge")
+    assert status == 200
+    for _ in range(1200):  # the garbage collector removes the ReplicaSet, then its Pods: none come back
+        if await pod_count() == 0:
+            break
+        await asyncio.sleep(0.1)
+    await api.server.settle()
+    assert await pod_count() == 0
+    assert (await api.get("/apis/apps/v1/namespaces/default/replicasets"))[1]["items"] == []

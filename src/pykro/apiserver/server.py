@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import errno
 import fcntl
+import ipaddress
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -21,6 +23,7 @@ from pykro.apiserver.controllers.garbagecollector import GarbageCollector
 from pykro.apiserver.controllers.node import ensure_node
 from pykro.apiserver.controllers.workloads import Workloads
 from pykro.apiserver.endpoints import kubeconfig, tls
+from pykro.apiserver.endpoints.connections import DEFAULT_CONNECTION_LIMITS, ApiRunner, ConnectionLimits
 from pykro.apiserver.endpoints.handlers import MAX_BODY, ApiHandler
 from pykro.apiserver.endpoints.openapi import OpenAPI
 from pykro.apiserver.registry.kinds import Catalog
@@ -28,6 +31,7 @@ from pykro.apiserver.registry.pipeline import WritePipeline
 from pykro.apiserver.registry.resources import Resources
 from pykro.apiserver.storage.persistence import SqliteBackend
 from pykro.apiserver.storage.store import Store
+from pykro.apiserver.storage.watch import WINDOW_BYTES
 from pykro.errors import Problem, PykroError
 from pykro.timestamps import now_rfc3339
 
@@ -50,7 +54,8 @@ class EmbeddedAPIServer:
     `data_dir=None` keeps everything in memory (credentials and kubeconfig go to a
     temporary directory removed on stop). With a directory, objects live in
     `DIR/state.db` and survive restarts and crashes; `DIR/kubeconfig` grants admin access.
-    `watch_window` is how many recent events a watch can resume from before it gets 410.
+    `watch_window` is how many recent events a watch can resume from before it gets 410, and
+    `watch_window_bytes` how many bytes of objects those events may hold at most.
     `event_ttl`: seconds an Event lives after its last write (kube-apiserver's `--event-ttl`).
     """
 
@@ -62,8 +67,11 @@ class EmbeddedAPIServer:
         bind: str = "127.0.0.1",
         workloads: bool = True,
         watch_window: int = 10_000,
+        watch_window_bytes: int = WINDOW_BYTES,
         workload_delay: float = 0.0,
         event_ttl: float = DEFAULT_EVENT_TTL,
+        connection_limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
+        tls_sans: tuple[str, ...] = (),
     ) -> None:
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.port = port
@@ -74,6 +82,9 @@ class EmbeddedAPIServer:
         self.workload_delay = workload_delay  # seconds each simulated controller round waits first
         self.watch_window = watch_window
         self.event_ttl = event_ttl
+        self.watch_window_bytes = watch_window_bytes
+        self.connection_limits = connection_limits  # kube-apiserver's header and idle timeouts by default
+        self.tls_sans = tuple(map(_subject_alt_name, tls_sans))  # more names the serving certificate has
         self.pipeline = WritePipeline()
         self._tmp: Path | None = None
         self._lock: IO[str] | None = None
@@ -141,10 +152,11 @@ class EmbeddedAPIServer:
         except BaseException:
             sock.close()
             raise
-        extra = () if self.bind in ("", "0.0.0.0", "::") else (self.bind,)
+        extra = (*(() if self.bind in ("", "0.0.0.0", "::") else (self.bind,)), *self.tls_sans)
         self._creds = await asyncio.to_thread(tls.load_or_create, directory, extra)
         backend = SqliteBackend(directory / DB_NAME, self.watch_window) if self.data_dir is not None else None
         self._store = Store(backend, window=self.watch_window)
+        self._store.log.max_bytes = self.watch_window_bytes
         await self._store.open()
         self._catalog = await asyncio.to_thread(Catalog)
         Admission(self._store, self._catalog.schema_for, now_rfc3339).install(self.pipeline)
@@ -167,7 +179,7 @@ class EmbeddedAPIServer:
         )
         app = web.Application(client_max_size=MAX_BODY * 2)
         app.router.add_route("*", "/{tail:.*}", self._handler.handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+        self._runner = ApiRunner(app, self.connection_limits)
         await self._runner.setup()
         site = web.SockSite(self._runner, sock, ssl_context=self._creds.server_context())
         await site.start()
@@ -259,6 +271,20 @@ class EmbeddedAPIServer:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.stop()
+
+
+_DNS_NAME = re.compile(r"(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*", re.I)
+
+
+def _subject_alt_name(value: str) -> str:
+    """`value` as the serving certificate will name it (IPs normalized), or a `--tls-san` error."""
+    try:
+        return str(ipaddress.ip_address(value.strip("[]")))
+    except ValueError:
+        pass
+    if len(value) <= 253 and _DNS_NAME.fullmatch(value):
+        return value.lower()
+    raise _flag_error("--tls-san", f"{value!r} is neither an IP address nor a DNS name")
 
 
 def _flag_error(flag: str, message: str) -> PykroError:

@@ -9,14 +9,17 @@ import click
 
 from pykro.cli.run import until_signalled
 from pykro.cli.simulate import event_ttl, simulate_workloads
+from pykro.cli.tls_san import tls_san
 
 
-async def _serve(data_dir: Path, port: int, bind: str, workloads: bool, event_ttl: float) -> None:
+async def _serve(
+    data_dir: Path, port: int, bind: str, workloads: bool, tls_sans: tuple[str, ...], event_ttl: float
+) -> None:
     from pykro.apiserver import EmbeddedAPIServer
 
     async def body(stop: asyncio.Event) -> None:
         async with EmbeddedAPIServer(
-            data_dir, port=port, bind=bind, workloads=workloads, event_ttl=event_ttl
+            data_dir, port=port, bind=bind, workloads=workloads, tls_sans=tls_sans, event_ttl=event_ttl
         ) as server:
             click.echo(f"serving {server.url}", err=True)
             click.echo(f"kubeconfig: {server.kubeconfig_path}", err=True)
@@ -39,8 +42,11 @@ async def _serve(data_dir: Path, port: int, bind: str, workloads: bool, event_tt
 @click.option(
     "--bind", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default)."
 )
+@tls_san
 @simulate_workloads
 @event_ttl
-def command(data_dir: Path, port: int, bind: str, simulate_workloads: str, event_ttl: float) -> None:
+def command(
+    data_dir: Path, port: int, bind: str, tls_sans: tuple[str, ...], simulate_workloads: str, event_ttl: float
+) -> None:
     """Serve a Kubernetes API (HTTPS) backed by SQLite in DATA_DIR; writes DATA_DIR/kubeconfig."""
-    asyncio.run(_serve(data_dir, port, bind, simulate_workloads == "on", event_ttl))
+    asyncio.run(_serve(data_dir, port, bind, simulate_workloads == "on", tls_sans, event_ttl))

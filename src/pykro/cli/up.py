@@ -23,6 +23,7 @@ from rich.panel import Panel
 from pykro.cli.controller_flags import controller_flags
 from pykro.cli.run import log_options, setup_logging, until_signalled
 from pykro.cli.simulate import event_ttl, simulate_workloads
+from pykro.cli.tls_san import tls_san
 from pykro.errors import Problem, PykroError
 
 if TYPE_CHECKING:  # imported lazily at run time: `pykro --help` should not load the controller
@@ -252,6 +253,7 @@ async def _up(
     console: Console,
     simulate_workloads: bool = True,
     event_ttl: float = 3600.0,
+    tls_sans: tuple[str, ...] = (),
 ) -> None:
     from pykro.apiserver import EmbeddedAPIServer
     from pykro.controller.manager import Manager
@@ -264,6 +266,7 @@ async def _up(
             workloads=simulate_workloads,
             workload_delay=workload_delay,
             event_ttl=event_ttl,
+            tls_sans=tls_sans,
         ) as server:
             kubeconfig = Path(server.kubeconfig_path).resolve()
             async with Manager(kubeconfig, options) as manager:
@@ -300,6 +303,7 @@ async def _up(
     show_default=True,
     help="Seconds the simulated workloads (Deployments, ReplicaSets) take to become ready.",
 )
+@tls_san
 @simulate_workloads
 @event_ttl
 @controller_flags(metrics="0", health="0")
@@ -310,6 +314,7 @@ def command(
     bind: str,
     demo: bool,
     workload_delay: float,
+    tls_sans: tuple[str, ...],
     simulate_workloads: str,
     event_ttl: float,
     options: ManagerOptions,
@@ -331,5 +336,6 @@ def command(
             Console(),
             simulate_workloads == "on",
             event_ttl,
+            tls_sans,
         )
     )

@@ -11,6 +11,7 @@ like the real controllers.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import ipaddress
 from collections.abc import Callable, Coroutine
@@ -58,6 +59,12 @@ MANAGER = WriteOptions(field_manager="kube-controller-manager")
 HASH_LABEL = "pod-template-hash"
 REVISION = "deployment.kubernetes.io/revision"
 POD_CIDR = ipaddress.ip_network("10.244.0.0/16")
+# kube-controller-manager's ReplicaSet controller creates or deletes at most this many Pods per sync
+BURST_REPLICAS = 500
+
+
+def _replicas(obj: Obj) -> int:
+    return int(spec_of(obj).get("replicas", 1))
 
 
 class Workloads:
@@ -233,13 +240,17 @@ class Workloads:
         rs = self._live(REPLICASETS, ns, name)
         if rs is None:
             return
-        want = int(spec_of(rs).get("replicas", 1))
+        want = _replicas(rs)
         pods = [p for p in self._owned(PODS, ns, rs) if not p["metadata"].get("deletionTimestamp")]
-        for i in range(len(pods), want):
-            pods.append(await self._create_pod(rs, i))
-        for extra in sorted(pods, key=lambda p: p["metadata"]["name"])[want:]:
+        if len(pods) < want:
+            pods += await self._slow_start(rs, len(pods), min(want - len(pods), BURST_REPLICAS))
+        for extra in sorted(pods, key=lambda p: p["metadata"]["name"])[want:][:BURST_REPLICAS]:
             await self.resources.delete(self._kind(PODS), ns, extra["metadata"]["name"])
             pods.remove(extra)
+        if self._live(REPLICASETS, ns, name) is not rs:
+            return  # changed or gone meanwhile: its own event has queued the next round
+        if len(pods) != want:
+            self.queue.add((REPLICASETS, ns, name))  # the next burst, after other work had its turn
         ready = sum(1 for p in pods if pod_ready(p))
         status = nonzero_counts(
             {"replicas": len(pods)},
@@ -249,6 +260,24 @@ class Workloads:
         )
         status["observedGeneration"] = rs["metadata"].get("generation", 1)
         await self._set_status(REPLICASETS, rs, status)
+
+    async def _slow_start(self, rs: Obj, have: int, count: int) -> list[Obj]:
+        """Up to `count` new Pods in batches of 1, 2, 4, ... as kube's ReplicaSet controller creates them,
+        stopping as soon as the ReplicaSet is gone, being deleted or wants no more."""
+        meta = rs["metadata"]
+        created: list[Obj] = []
+        batch = 1
+        while len(created) < count:
+            for _ in range(min(batch, count - len(created))):
+                created.append(await self._create_pod(rs, have + len(created)))
+            batch *= 2
+            await asyncio.sleep(0)  # let requests (a delete, a scale-down) in between batches
+            current = self._live(REPLICASETS, meta.get("namespace", ""), meta["name"])
+            if current is None or current["metadata"]["uid"] != meta["uid"]:
+                break
+            if _replicas(current) <= have + len(created):
+                break
+        return created
 
     async def _create_pod(self, rs: Obj, index: int) -> Obj:
         ns = rs["metadata"].get("namespace", "")

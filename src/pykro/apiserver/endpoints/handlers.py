@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from pykro.apiserver.endpoints import discovery, protobuf
+from pykro.apiserver.endpoints import discovery, openapiv2pb, protobuf
 from pykro.apiserver.endpoints.openapi import OpenAPI
 from pykro.apiserver.endpoints.tables import table
 from pykro.apiserver.endpoints.watchstream import WatchStream
@@ -167,6 +167,8 @@ class ApiHandler:
 
     def _openapi(self, request: web.Request, rest: list[str]) -> web.Response:
         if rest == ["v2"]:
+            if openapiv2pb.preferred(request.headers.get("Accept", "")):
+                return web.Response(body=self.openapi.v2_protobuf(), content_type=openapiv2pb.MEDIA_TYPE)
             return _json(self.openapi.v2())
         if rest == ["v3"]:
             return _json(self.openapi.v3_index())

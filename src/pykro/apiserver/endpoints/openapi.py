@@ -15,6 +15,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from pykro.apiserver.endpoints import openapiv2pb
 from pykro.apiserver.registry.kinds import Catalog, ServedKind
 
 OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
@@ -177,6 +178,7 @@ class OpenAPI:
         self._hashes: dict[str, str] = {}
         self._builtin: dict[str, tuple[dict[str, Any], str]] = {}  # built-in documents never change
         self._v2: dict[str, Any] | None = None
+        self._v2_protobuf: bytes | None = None
 
     def _build_gv(self, group: str, version: str) -> dict[str, Any]:
         extra: dict[str, Any] = {}
@@ -211,6 +213,7 @@ class OpenAPI:
         self._parsed.clear()
         self._hashes.clear()
         self._v2 = None
+        self._v2_protobuf = None
         for group, versions in self._catalog.groups():
             for v in versions:
                 key = _gv_path(group, v)
@@ -252,3 +255,10 @@ class OpenAPI:
             text = json.dumps(defs).replace('"' + _REF_V3, '"#/definitions/')
             self._v2 = {"swagger": "2.0", "info": self._info, "paths": {}, "definitions": json.loads(text)}
         return self._v2
+
+    def v2_protobuf(self) -> bytes:
+        """`v2()` as the gnostic protobuf kubectl downloads."""
+        document = self.v2()
+        if self._v2_protobuf is None:
+            self._v2_protobuf = openapiv2pb.document(document)
+        return self._v2_protobuf

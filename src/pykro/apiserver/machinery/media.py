@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from pykro.apiserver.machinery.status import bad_request, unsupported_media_type
+from pykro.apiserver.machinery.status import ApiError, bad_request, unsupported_media_type
 
 JSON = "application/json"
 YAML = "application/yaml"
@@ -71,13 +71,47 @@ def content_type(header: str | None) -> str:
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+# kube-apiserver's JSON decoder stops at 10000 levels; the server's tree walks are recursive Python, so it
+# stops sooner, before any walk can reach the interpreter's recursion limit (a 500 with a traceback).
+MAX_DEPTH = 256
+
+
+def _too_deep() -> ApiError:
+    return bad_request(
+        f"the request body exceeded max depth: more than {MAX_DEPTH} nested objects and arrays"
+    )
+
+
+def _check_depth(doc: Any) -> Any:
+    """`doc`, or 400 when it nests deeper than MAX_DEPTH (an iterative walk: no recursion to overflow)."""
+    pending: list[tuple[Any, int]] = [(doc, 1)]
+    while pending:
+        node, depth = pending.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth >= MAX_DEPTH:
+                    raise _too_deep()
+                pending.append((child, depth + 1))
+    return doc
+
+
+def _json(body: bytes) -> Any:
+    try:
+        doc = json.loads(body)
+    except RecursionError:
+        raise _too_deep() from None
+    # fewer brackets than the limit cannot nest deeper than it: most bodies skip the walk
+    return doc if body.count(b"[") + body.count(b"{") <= MAX_DEPTH else _check_depth(doc)
+
+
 def decode(body: bytes, ctype: str) -> Any:
-    """Parse a JSON or YAML request body (400 with the parser's complaint when malformed)."""
+    """Parse a JSON or YAML request body (400 with the parser's complaint when malformed or too deep)."""
     if not body.strip():
         raise bad_request("the request body is empty")
     if ctype in (JSON, MERGE_PATCH, JSON_PATCH, STRATEGIC_PATCH) or ctype.endswith("+json"):
         try:
-            return json.loads(body)
+            return _json(body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise bad_request(f"the request body is not valid JSON: {exc}") from None
     if ctype in (YAML, APPLY_PATCH, "application/x-yaml", "text/yaml"):
@@ -85,11 +119,13 @@ def decode(body: bytes, ctype: str) -> Any:
             # Most clients (kubectl included) send apply configurations as JSON, which is YAML too
             # and parses far faster; anything json rejects still gets the YAML parser's verdict.
             try:
-                return json.loads(body)
+                return _json(body)
             except (ValueError, UnicodeDecodeError):
                 pass
         try:
-            return yaml.load(body, Loader=_YAML_LOADER)
+            return _check_depth(yaml.load(body, Loader=_YAML_LOADER))
+        except RecursionError:
+            raise _too_deep() from None
         except yaml.YAMLError as exc:
             raise bad_request(f"the request body is not valid YAML: {exc}") from None
     raise unsupported_media_type(ctype, [JSON, YAML])

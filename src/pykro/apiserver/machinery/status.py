@@ -132,7 +132,7 @@ def gone(message: str) -> ApiError:
 
 
 def too_large(limit: int) -> ApiError:
-    return ApiError(413, "RequestEntityTooLarge", f"the request body is larger than the {limit} byte limit")
+    return ApiError(413, "RequestEntityTooLarge", f"Request entity too large: limit is {limit}")
 
 
 def unsupported_media_type(content_type: str, supported: list[str]) -> ApiError:
@@ -142,6 +142,12 @@ def unsupported_media_type(content_type: str, supported: list[str]) -> ApiError:
         f'the body of the request was in an unknown format "{content_type}"; '
         f"accepted: {', '.join(supported)}",
     )
+
+
+def storage_too_large() -> ApiError:
+    """What kube-apiserver relays from etcd for an object over etcd's request limit: an error that is not
+    a Status becomes a 500 with no reason and the error's own text."""
+    return ApiError(500, "", "etcdserver: request is too large")
 
 
 def internal(message: str) -> ApiError:

@@ -13,9 +13,12 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from pykro.apiserver.machinery.status import internal
+from pykro.apiserver.machinery.status import internal, storage_too_large
 from pykro.apiserver.storage.persistence import Record, SqliteBackend, future_callback
 from pykro.apiserver.storage.watch import Event, EventLog, GroupResource
+
+# etcd's default --max-request-bytes: kube-apiserver cannot store an object larger than this
+MAX_OBJECT_BYTES = 1536 * 1024
 
 
 def storage_key(gr: GroupResource, namespace: str, name: str) -> str:
@@ -72,12 +75,15 @@ class Store:
     ) -> asyncio.Future[None]:
         """Store `obj` (now owned by the store) with the next resourceVersion."""
         self._check_healthy()
+        size = len(json.dumps(obj, separators=(",", ":")))
+        if size > MAX_OBJECT_BYTES:
+            raise storage_too_large()
         meta = obj["metadata"]
         self.rv += 1
         meta["resourceVersion"] = str(self.rv)
         ns = meta.get("namespace", "")
         self._data.setdefault(gr, {})[(ns, meta["name"])] = obj
-        return self._record(Event(self.rv, "MODIFIED" if prev is not None else "ADDED", gr, obj, prev))
+        return self._record(Event(self.rv, "MODIFIED" if prev is not None else "ADDED", gr, obj, prev, size))
 
     def remove(self, gr: GroupResource, obj: dict[str, Any]) -> asyncio.Future[None]:
         """Delete; the DELETED event carries the object's last state at a new resourceVersion."""

@@ -22,15 +22,25 @@ GroupResource = tuple[str, str]
 # Drop a watcher that falls this far behind instead of buffering without bound;
 # the client sees its stream end and re-lists, as with the real server.
 _MAX_BACKLOG = 50_000
+# Bytes of objects the event window retains at most: large objects shorten the window (their watchers
+# resume with 410 and re-list sooner) instead of holding hundreds of megabytes.
+WINDOW_BYTES = 64 * 1024 * 1024
 
 
 class Event:
-    __slots__ = ("_cache", "gr", "obj", "prev", "rv", "type")
+    __slots__ = ("_cache", "gr", "obj", "prev", "rv", "size", "type")
 
     def __init__(
-        self, rv: int, type: str, gr: GroupResource, obj: dict[str, Any], prev: dict[str, Any] | None
+        self,
+        rv: int,
+        type: str,
+        gr: GroupResource,
+        obj: dict[str, Any],
+        prev: dict[str, Any] | None,
+        size: int = 0,
     ) -> None:
         self.rv = rv
+        self.size = size or len(json.dumps(obj, separators=(",", ":")))  # bytes of `obj` as JSON
         self.type = type
         self.gr = gr
         self.obj = obj
@@ -93,7 +103,7 @@ class Watcher:
         if kind is None:
             return
         if kind != ev.type:
-            ev = Event(ev.rv, kind, ev.gr, ev.obj, None)
+            ev = Event(ev.rv, kind, ev.gr, ev.obj, None, ev.size)
         if self.queue.qsize() >= _MAX_BACKLOG:
             self.close()
             return
@@ -106,11 +116,13 @@ class Watcher:
 
 
 class EventLog:
-    """The last `window` events plus the live watchers."""
+    """The last `window` events, holding at most `max_bytes` of objects, plus the live watchers."""
 
-    def __init__(self, window: int) -> None:
+    def __init__(self, window: int, max_bytes: int = WINDOW_BYTES) -> None:
         self.window = window
-        self._events: collections.deque[Event] = collections.deque(maxlen=window)
+        self.max_bytes = max_bytes
+        self._events: collections.deque[Event] = collections.deque()
+        self._bytes = 0  # sum of the retained events' sizes
         self._watchers: dict[GroupResource, set[Watcher]] = collections.defaultdict(set)
         self.last_rv = 0  # highest published rv
         # In-process observers of every committed event (the simulated controllers, the garbage
@@ -118,11 +130,19 @@ class EventLog:
         self.listeners: list[Callable[[Event], None]] = []
 
     def seed(self, events: list[Event], rv: int) -> None:
-        self._events.extend(events[-self.window :])
+        for ev in events[-self.window :]:
+            self._retain(ev)
         self.last_rv = rv
 
-    def publish(self, ev: Event) -> None:
+    def _retain(self, ev: Event) -> None:
+        """Keep `ev`, forgetting the oldest events beyond the count or byte bound (the newest stays)."""
         self._events.append(ev)
+        self._bytes += ev.size
+        while len(self._events) > self.window or (self._bytes > self.max_bytes and len(self._events) > 1):
+            self._bytes -= self._events.popleft().size
+
+    def publish(self, ev: Event) -> None:
+        self._retain(ev)
         self.last_rv = max(self.last_rv, ev.rv)
         for w in tuple(self._watchers.get(ev.gr, ())):
             w.offer(ev)
