@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pykro.apiserver.admission.celcost import check_schema_cost
 from pykro.apiserver.machinery.status import Cause
 from pykro.dnsnames import dns1123_subdomain
 from pykro.timestamps import now_rfc3339
@@ -141,6 +142,20 @@ def validate(crd: dict[str, Any]) -> list[Cause]:
                     'Unsupported value: must be "object" at the root',
                 )
             )
+    if not causes:
+        causes += _schema_costs(versions)
+    return causes
+
+
+def _schema_costs(versions: list[Any]) -> list[Cause]:
+    """Rule cost limits. Like kube-apiserver, identical per-version schemas are checked once, as
+    `spec.validation` (the internal form hoists them there), and named so in the message."""
+    schemas = [(v.get("schema") or {}).get("openAPIV3Schema") for v in versions]
+    if len(schemas) >= 1 and all(s == schemas[0] for s in schemas):
+        return check_schema_cost(schemas[0], "spec.validation.openAPIV3Schema")
+    causes: list[Cause] = []
+    for i, schema in enumerate(schemas):
+        causes += check_schema_cost(schema, f"spec.versions[{i}].schema.openAPIV3Schema")
     return causes
 
 
