@@ -59,7 +59,8 @@ def min_serialized_size(schema: Mapping[str, Any]) -> int:
     """The fewest JSON bytes a value of this schema takes (apiserver `DeclType.MinSerializedSize`)."""
     kind = schema.get("type")
     if kind == "object" and isinstance(schema.get("properties"), Mapping):
-        required = schema.get("required") if isinstance(schema.get("required"), list) else []
+        raw = schema.get("required")
+        required: list[Any] = raw if isinstance(raw, list) else []
         size = 2
         for name, prop in schema["properties"].items():
             if name in required and isinstance(prop, Mapping) and "default" not in prop:

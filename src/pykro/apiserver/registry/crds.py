@@ -148,10 +148,11 @@ def validate(crd: dict[str, Any]) -> list[Cause]:
 
 
 def _schema_costs(versions: list[Any]) -> list[Cause]:
-    """Rule cost limits. Like kube-apiserver, identical per-version schemas are checked once, as
-    `spec.validation` (the internal form hoists them there), and named so in the message."""
-    schemas = [(v.get("schema") or {}).get("openAPIV3Schema") for v in versions]
-    if len(schemas) >= 1 and all(s == schemas[0] for s in schemas):
+    """Rule cost limits, once the versions and their schemas are known to be well formed. Like
+    kube-apiserver, identical per-version schemas are checked once and named `spec.validation` (the
+    internal form hoists them there)."""
+    schemas: list[dict[str, Any]] = [v["schema"]["openAPIV3Schema"] for v in versions]
+    if all(s == schemas[0] for s in schemas):
         return check_schema_cost(schemas[0], "spec.validation.openAPIV3Schema")
     causes: list[Cause] = []
     for i, schema in enumerate(schemas):
