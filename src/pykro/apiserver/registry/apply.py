@@ -339,18 +339,57 @@ def _merge(live: Any, applied: Any, schema: Mapping[str, Any]) -> Any:
         kind = list_type(schema)
         if not isinstance(live, list) or kind == "atomic" or is_untyped(schema):
             return copy_json(applied)
-        merged = list(live)
-        positions = {item_element(item, i, schema): i for i, item in enumerate(merged)}
-        for i, item in enumerate(applied):
-            element = item_element(item, i, schema)
-            if element not in positions:
-                positions[element] = len(merged)
-                merged.append(copy_json(item))
-            elif kind == "map":
-                at = positions[element]
-                merged[at] = _merge(merged[at], item, item_schema(schema))
-        return merged
+        return _merge_members(live, applied, schema, kind == "map")
     return copy_json(applied)
+
+
+def _merge_members(
+    live: list[Any], applied: list[Any], schema: Mapping[str, Any], merge_items: bool
+) -> list[Any]:
+    """A set or associative list merged as structured-merge-diff's `visitListItems` orders it: items
+    both sides hold come in the applied order, live-only items keep their place among them, and new
+    items go where the applied order puts them (live [a, c] + applied [b, c] gives [a, b, c])."""
+    lhs = [item_element(item, i, schema) for i, item in enumerate(live)]
+    rhs = [item_element(item, i, schema) for i, item in enumerate(applied)]
+    live_items = dict(zip(lhs, live, strict=True))
+    applied_items = dict(zip(rhs, applied, strict=True))
+    shared = iter([element for element in rhs if element in live_items])
+    next_shared = next(shared, None)
+    out: list[Any] = []
+    done: set[str] = set()
+
+    def take(element: str) -> None:
+        nonlocal next_shared
+        done.add(element)
+        item = applied_items[element]
+        if merge_items and element in live_items:
+            out.append(_merge(live_items[element], item, item_schema(schema)))
+        else:
+            out.append(copy_json(item))
+        if element == next_shared:
+            next_shared = next(shared, None)
+
+    li = ri = 0
+    while li < len(lhs) or ri < len(rhs):
+        if li < len(lhs) and ri < len(rhs):
+            if lhs[li] == rhs[ri]:
+                take(rhs[ri])
+                li, ri = li + 1, ri + 1
+                continue
+            if lhs[li] in applied_items and next_shared is not None and next_shared != lhs[li]:
+                li += 1  # a shared item, but not the one due in this round
+                continue
+        if li < len(lhs):
+            if lhs[li] not in applied_items:
+                out.append(live[li])
+                li += 1
+                continue
+            if lhs[li] in done:
+                li += 1
+        if ri < len(rhs):
+            take(rhs[ri])
+            ri += 1
+    return out
 
 
 def _diff(
