@@ -44,7 +44,13 @@ THING_SPEC: dict[str, Any] = {
             "items": {
                 "type": "object",
                 "required": ["name"],
-                "properties": {"name": _STRING, "value": _STRING, "other": _STRING, "labels": _STRINGS},
+                "properties": {
+                    "name": _STRING,
+                    "value": _STRING,
+                    "other": _STRING,
+                    "labels": _STRINGS,
+                    "values": {"type": "array", "items": _STRING, "x-kubernetes-list-type": "set"},
+                },
             },
         },
         "ports": {
@@ -366,6 +372,36 @@ CASES: dict[str, Case] = {
         {
             "a": {"f:items": {k(name="x"): {".": {}, "f:name": {}}, k(name="y"): {".": {}, "f:name": {}}}},
             "b": {"f:items": {k(name="w"): {".": {}, "f:name": {}}, k(name="y"): {".": {}, "f:name": {}}}},
+        },
+    ),
+    # multiple_appliers_test.go: TestMultipleAppliersNestedType
+    "list map/remove_one_keep_one_with_dangling_subitem": Case(
+        [
+            Apply("apply-one", {"items": [{"name": "a"}, {"name": "b", "values": ["c"]}]}),
+            Apply("apply-two", {"items": [{"name": "b", "values": ["d"]}]}),
+            Update("controller", {"items": [{"name": "a"}, {"name": "b", "values": ["c", "d", "e"]}]}),
+            Apply("apply-one", {"items": [{"name": "a"}]}),
+        ],
+        {"items": [{"name": "a"}, {"name": "b", "values": ["d", "e"]}]},
+        {
+            "apply-one": {"f:items": {k(name="a"): {".": {}, "f:name": {}}}},
+            "apply-two": {"f:items": {k(name="b"): {".": {}, "f:name": {}, "f:values": {v("d"): {}}}}},
+            "controller": {"f:items": {k(name="b"): {"f:values": {v("e"): {}}}}},
+        },
+    ),
+    "list map/remove_one_with_dangling_subitem_keep_one": Case(
+        [
+            Apply("apply-one", {"items": [{"name": "a"}, {"name": "b", "values": ["c"]}]}),
+            Apply("apply-two", {"items": [{"name": "a", "values": ["b"]}]}),
+            Update(
+                "controller", {"items": [{"name": "a", "values": ["b"]}, {"name": "b", "values": ["c", "d"]}]}
+            ),
+            Apply("apply-one", {"items": [{"name": "a"}]}),
+        ],
+        {"items": [{"name": "a", "values": ["b"]}]},
+        {
+            "apply-one": {"f:items": {k(name="a"): {".": {}, "f:name": {}}}},
+            "apply-two": {"f:items": {k(name="a"): {".": {}, "f:name": {}, "f:values": {v("b"): {}}}}},
         },
     ),
     "list map/two keys (ports by containerPort and protocol)": Case(
