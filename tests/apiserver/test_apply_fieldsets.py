@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from pykro.apiserver.machinery.fieldpath import from_fields_v1, get_path
 from tests.apiserver.conftest import Api
 
 CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
@@ -260,6 +261,32 @@ CASES: dict[str, Case] = {
         {"data": {"x": "2"}},
         {"a": {"f:data": {}}, "ctl": {"f:data": {"f:x": {}}}},
     ),
+    "map/an update removing a key takes it from its applier": Case(
+        [Apply("a", {"data": {"x": "1", "y": "2"}}), Update("ctl", {"data": {"x": "1"}})],
+        {"data": {"x": "1"}},
+        {"a": {"f:data": {"f:x": {}}}},
+    ),
+    "map/a conflict with an updater names its apiVersion": Case(
+        [
+            Apply("a", {"data": {"x": "1"}}),
+            Update("ctl", {"data": {"x": "2"}}),
+            Apply("a", {"data": {"x": "1"}}),
+        ],
+        {"data": {"x": "2"}},
+        {"ctl": {"f:data": {"f:x": {}}}},
+        conflicts=[('"ctl" using example.com/v1', ".spec.data.x")],
+    ),
+    "map/two conflicts": Case(
+        [Apply("a", {"data": {"x": "1", "y": "1"}}), Apply("b", {"data": {"x": "2", "y": "2"}})],
+        {"data": {"x": "1", "y": "1"}},
+        {"a": {"f:data": {"f:x": {}, "f:y": {}}}},
+        conflicts=[('"a"', ".spec.data.x"), ('"a"', ".spec.data.y")],
+    ),
+    "spec/emptied by its only applier": Case(
+        [Apply("a", {"data": {"k": "v"}, "struct": {"name": "n"}}), Apply("a", {})],
+        {},
+        {"a": {}},
+    ),
     # atomic maps (multiple_appliers_test.go: TestMultipleApplierAtomicMaps)
     "atomic map/replaced whole": Case(
         [Apply("a", {"atomicMap": {"x": "1", "y": "2"}}), Apply("a", {"atomicMap": {"x": "1"}})],
@@ -444,6 +471,13 @@ async def _run(api: Api, op: Apply | Update) -> tuple[int, Any]:
     return await api.put(f"{THINGS}/t?fieldManager={op.manager}", {**live, "spec": op.spec})
 
 
+def _assert_owned_fields_exist(obj: dict[str, Any]) -> None:
+    """After every write, each path a manager owns is in the object (SMD keeps sets within it)."""
+    for entry in obj["metadata"].get("managedFields", []):
+        for path in from_fields_v1(entry["fieldsV1"]):
+            assert get_path(obj, path, {"properties": {"spec": THING_SPEC}})[0], (entry["manager"], path, obj)
+
+
 @pytest.mark.parametrize("case", list(CASES.values()), ids=list(CASES))
 async def test_apply_field_sets(api: Api, case: Case) -> None:
     status, body = await api.post(CRDS, THING_CRD)
@@ -458,6 +492,7 @@ async def test_apply_field_sets(api: Api, case: Case) -> None:
             assert causes == case.conflicts, body
         else:
             assert status in (200, 201), (op, body)
+            _assert_owned_fields_exist(body)
     status, live = await api.get(f"{THINGS}/t")
     assert live["spec"] == case.spec
     managed = {
