@@ -31,6 +31,7 @@ THING_SPEC: dict[str, Any] = {
         "atomicList": {"type": "array", "items": _STRING, "x-kubernetes-list-type": "atomic"},
         "data": _STRINGS,
         "atomicMap": {**_STRINGS, "x-kubernetes-map-type": "atomic"},
+        "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
         "struct": {
             "type": "object",
             "properties": {
@@ -329,6 +330,27 @@ CASES: dict[str, Case] = {
         {"atomicList": ["x", "y"]},
         {"a": {"f:atomicList": {}}, "b": {"f:atomicList": {}}},
         conflicts=[('"b"', ".spec.atomicList")],
+    ),
+    # preserve-unknown-fields: structured-merge-diff's deduced type, maps granular and lists atomic
+    "untyped/dropped key of a nested map goes": Case(
+        [Apply("a", {"free": {"m": {"x": 1, "y": 2}}}), Apply("a", {"free": {"m": {"x": 1}}})],
+        {"free": {"m": {"x": 1}}},
+        {"a": {"f:free": {"f:m": {"f:x": {}}}}},
+    ),
+    "untyped/co-owned nested key stays": Case(
+        [
+            Apply("a", {"free": {"m": {"x": 1, "y": 2}}}),
+            Apply("b", {"free": {"m": {"y": 2}}}),
+            Apply("a", {"free": {"m": {"x": 1}}}),
+        ],
+        {"free": {"m": {"x": 1, "y": 2}}},
+        {"a": {"f:free": {"f:m": {"f:x": {}}}}, "b": {"f:free": {"f:m": {"f:y": {}}}}},
+    ),
+    "untyped/lists are atomic": Case(
+        [Apply("a", {"free": {"l": [1, 2]}}), Apply("b", {"free": {"l": [3]}})],
+        {"free": {"l": [1, 2]}},
+        {"a": {"f:free": {"f:l": {}}}},
+        conflicts=[('"a"', ".spec.free.l")],
     ),
     # associative lists (list-type map)
     "list map/remove one item": Case(
