@@ -91,7 +91,7 @@ THING_CRD: dict[str, Any] = {
 @dataclass(frozen=True)
 class Apply:
     manager: str
-    spec: dict[str, Any]
+    spec: dict[str, Any] | None  # None: a configuration without `spec`
     force: bool = False
 
 
@@ -106,7 +106,7 @@ class Update:
 @dataclass(frozen=True)
 class Case:
     ops: list[Apply | Update]
-    spec: dict[str, Any]
+    spec: dict[str, Any] | None  # None: the object has no `spec`
     managed: dict[str, dict[str, Any]]  # manager -> fieldsV1 under f:spec; an absent manager has no entry
     conflicts: list[tuple[str, str]] = field(default_factory=list)  # of the last op, which then fails
 
@@ -226,6 +226,29 @@ CASES: dict[str, Case] = {
         [Apply("a", {"struct": {"name": "a"}, "data": {"k": "v"}}), Apply("a", {"data": {"k": "v"}})],
         {"data": {"k": "v"}},
         {"a": {"f:data": {"f:k": {}}}},
+    ),
+    # leaf_test.go
+    "leaf/apply_twice_remove": Case(
+        [
+            Apply("default", {"struct": {"name": "n", "scalar": "s"}}),
+            Apply("default", {"struct": {"scalar": "new"}}),
+        ],
+        {"struct": {"scalar": "new"}},
+        {"default": {"f:struct": {"f:scalar": {}}}},
+    ),
+    "leaf/update_apply_omits": Case(
+        [
+            Apply("default", {"struct": {"scalar": "2"}}),
+            Update("controller", {"struct": {"scalar": "1"}}),
+            Apply("default", None),
+        ],
+        {"struct": {"scalar": "1"}},
+        {"controller": {"f:struct": {"f:scalar": {}}}},
+    ),
+    "leaf/apply_remove_empty_set": Case(
+        [Apply("default", {"struct": {"scalar": "s"}}), Apply("default", None)],
+        None,
+        {},
     ),
     # granular maps (additionalProperties)
     "map/emptied by its only applier": Case(
@@ -454,6 +477,27 @@ CASES: dict[str, Case] = {
             "apply-two": {"f:items": {k(name="a"): {".": {}, "f:name": {}, "f:values": {v("b"): {}}}}},
         },
     ),
+    "list map/remove_one_keep_one_with_sub_item": Case(
+        [
+            Apply("apply-one", {"items": [{"name": "a"}, {"name": "b", "values": ["c"]}]}),
+            Apply("apply-two", {"items": [{"name": "b", "values": ["d"]}]}),
+            Apply("apply-one", {"items": [{"name": "a"}]}),
+        ],
+        {"items": [{"name": "a"}, {"name": "b", "values": ["d"]}]},
+        {
+            "apply-one": {"f:items": {k(name="a"): {".": {}, "f:name": {}}}},
+            "apply-two": {"f:items": {k(name="b"): {".": {}, "f:name": {}, "f:values": {v("d"): {}}}}},
+        },
+    ),
+    # key_test.go
+    "list map/removing_obsolete_applied_structs": Case(
+        [
+            Apply("default", {"items": [{"name": "a", "value": "1"}]}),
+            Apply("default", {"items": [{"name": "b", "value": "2"}]}),
+        ],
+        {"items": [{"name": "b", "value": "2"}]},
+        {"default": {"f:items": {k(name="b"): {".": {}, "f:name": {}, "f:value": {}}}}},
+    ),
     "list map/two keys (ports by containerPort and protocol)": Case(
         [
             Apply(
@@ -486,7 +530,9 @@ CASES: dict[str, Case] = {
 
 async def _run(api: Api, op: Apply | Update) -> tuple[int, Any]:
     if isinstance(op, Apply):
-        body = {"apiVersion": "example.com/v1", "kind": "Thing", "metadata": {"name": "t"}, "spec": op.spec}
+        body: dict[str, Any] = {"apiVersion": "example.com/v1", "kind": "Thing", "metadata": {"name": "t"}}
+        if op.spec is not None:
+            body["spec"] = op.spec
         query = f"?fieldManager={op.manager}" + ("&force=true" if op.force else "")
         return await api.patch(f"{THINGS}/t{query}", body, content_type=APPLY_TYPE)
     status, live = await api.get(f"{THINGS}/t")
@@ -517,7 +563,7 @@ async def test_apply_field_sets(api: Api, case: Case) -> None:
             assert status in (200, 201), (op, body)
             _assert_owned_fields_exist(body)
     status, live = await api.get(f"{THINGS}/t")
-    assert live["spec"] == case.spec
+    assert live.get("spec") == case.spec
     managed = {
         e["manager"]: e["fieldsV1"].get("f:spec")
         for e in live["metadata"].get("managedFields", [])
