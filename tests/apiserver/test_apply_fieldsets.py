@@ -16,7 +16,7 @@ import pytest
 
 from pykro.apiserver import EmbeddedAPIServer
 from pykro.apiserver.machinery.fieldpath import from_fields_v1, get_path
-from tests.apiserver.conftest import Api, kubectl_namespace
+from tests.apiserver.conftest import Api, kubectl_namespace, single_version_crd
 
 CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 THINGS = "/apis/example.com/v1/namespaces/default/things"
@@ -68,24 +68,7 @@ THING_SPEC: dict[str, Any] = {
         },
     },
 }
-THING_CRD: dict[str, Any] = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": "things.example.com"},
-    "spec": {
-        "group": "example.com",
-        "scope": "Namespaced",
-        "names": {"plural": "things", "kind": "Thing"},
-        "versions": [
-            {
-                "name": "v1",
-                "served": True,
-                "storage": True,
-                "schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": THING_SPEC}}},
-            }
-        ],
-    },
-}
+THING_CRD = single_version_crd("things", "Thing", THING_SPEC)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pykro.api.crd import rgd_crd_manifest
-from tests.apiserver.conftest import Api
+from tests.apiserver.conftest import Api, single_version_crd
 
 CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 HINT = (
@@ -27,25 +27,7 @@ def gadget_crd(items: dict[str, Any], rule: str, *, max_items: int | None = None
     }
     if max_items is not None:
         resources["maxItems"] = max_items
-    spec = {"type": "object", "properties": {"resources": resources}}
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": "gadgets.example.com"},
-        "spec": {
-            "group": "example.com",
-            "scope": "Namespaced",
-            "names": {"plural": "gadgets", "kind": "Gadget"},
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": spec}}},
-                }
-            ],
-        },
-    }
+    return single_version_crd("gadgets", "Gadget", {"type": "object", "properties": {"resources": resources}})
 
 
 ID_ITEMS = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
