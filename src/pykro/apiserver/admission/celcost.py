@@ -11,12 +11,13 @@ serialized size of one element (`{}` plus each required property without default
 
 This is an approximation of cel-go's `checker/cost.go` over the parsed AST (cel-expr-python exposes
 no cost estimator): comprehensions cost range size × (condition + step), nested ones multiply;
-`&&`/`||` add both sides, `?:` takes the dearer branch; string and list equality, `contains`,
-`startsWith`, `matches` and similar traversals cost a tenth of the string's size; `has()` costs its
-operand only (kube disables cel-go's presence-test cost). Where cel-go knows no size (values under
-`x-kubernetes-preserve-unknown-fields`, results of most functions) this uses the 3 MiB worst case
-too, where cel-go would use an unbounded size: a rule that iterates over such data once is accepted
-here, as long as nothing nests inside it.
+`&&`/`||` add both sides, `?:` takes the dearer branch; string and list equality and traversals
+(`lowerAscii`, `split`, ...) cost a tenth of the string's size, `startsWith`/`endsWith` a tenth of the
+prefix's, `contains` a tenth of both sizes' product, `matches` that of the string times a quarter of
+the pattern's; `has()` costs its operand only (kube disables cel-go's presence-test cost). Where
+cel-go knows no size (values under `x-kubernetes-preserve-unknown-fields`, results of most functions)
+this uses the 3 MiB worst case too, where cel-go would use an unbounded size: a rule that iterates
+over such data once is accepted here, as long as nothing nests inside it.
 """
 
 from __future__ import annotations
@@ -36,10 +37,12 @@ MAX_REQUEST_SIZE_BYTES = 3 * 1024 * 1024
 _UNBOUNDED_STRING = MAX_REQUEST_SIZE_BYTES - 2  # less the quotes
 _FORMAT_SIZES = {"date": 12, "date-time": 34, "duration": 34}  # JSON sizes, apiserver cel/types.go
 _TRAVERSAL_FACTOR = 0.1  # cel-go common.StringTraversalCostFactor
+_REGEX_FACTOR = 0.25  # cel-go common.RegexStringLengthCostFactor
+# Functions that traverse their target once (cel-go and the Kubernetes libraries cost them so).
 _TRAVERSING = frozenset(
-    {"contains", "startsWith", "endsWith", "matches", "lowerAscii", "upperAscii", "trim", "split",
-     "replace", "indexOf", "lastIndexOf", "substring", "join", "charAt", "reverse", "format", "find",
-     "findAll", "isSorted", "sum", "min", "max", "url", "isURL", "quantity", "isQuantity"}
+    {"lowerAscii", "upperAscii", "trim", "split", "replace", "indexOf", "lastIndexOf", "substring",
+     "join", "charAt", "reverse", "format", "find", "findAll", "isSorted", "sum", "min", "max", "url",
+     "isURL", "quantity", "isQuantity"}
 )  # fmt: skip
 _SUGGESTION = (
     "(try simplifying the rule, or adding maxItems, maxProperties, and maxLength where arrays, maps, "
@@ -188,9 +191,20 @@ def _call(call: Any, scope: Mapping[str, _Value]) -> tuple[int, _Value]:
         joined = _size(values[0]) + _size(values[1])
         return 1 + sum(costs) + _traversal(joined), _Value(values[0].schema, joined)
     if name == "_[_]" and len(values) == 2:
-        return 1 + sum(costs), _element(values[0]) if values[0].schema else _Value()
+        container = values[0].schema or {}
+        extra = container.get("additionalProperties")
+        if container.get("type") == "object":
+            return 1 + sum(costs), _Value(extra) if isinstance(extra, Mapping) else _Value()
+        return 1 + sum(costs), _element(values[0])
     if name == "@in" and len(values) == 2:
         return 1 + sum(costs) + _size(values[1]), _Value(size=1)
+    if name in ("startsWith", "endsWith") and len(values) == 2:  # scans the prefix/suffix only
+        return 1 + sum(costs) + _traversal(_size(values[1])), _Value(size=1)
+    if name == "contains" and len(values) == 2:
+        return 1 + sum(costs) + _traversal(_size(values[0]) * _size(values[1])), _Value(size=1)
+    if name == "matches" and len(values) == 2:
+        regex = math.ceil(_size(values[1]) * _REGEX_FACTOR)
+        return 1 + sum(costs) + _traversal(_size(values[0])) * regex, _Value(size=1)
     if name in _TRAVERSING and values:
         return 1 + sum(costs) + _traversal(_size(values[0])), _Value(size=_size(values[0]))
     return 1 + sum(costs), _Value()
