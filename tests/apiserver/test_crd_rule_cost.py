@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from pykro.api.crd import rgd_crd_manifest
+from pykro.apiserver.registry import crds
 from tests.apiserver.conftest import Api, single_version_crd
 
 CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
@@ -154,3 +155,20 @@ async def test_a_map_rule_is_bounded_by_max_properties(api: Api) -> None:
     spec["properties"]["labels"]["maxProperties"] = 20
     status, body = await api.post(CRDS, crd)
     assert status == 201, body
+
+
+def test_an_update_leaving_a_schema_unchanged_is_held_to_the_total_only() -> None:
+    """kube-apiserver exempts a version whose schema an update does not change from the per-rule limit
+    (`suppressPerExpressionCost`), so a CRD stored under older limits stays updatable."""
+    rule = "self.all(r, r.id.lowerAscii() == 'b')"
+    old = gadget_crd(BOUNDED_ID_ITEMS, rule, max_items=2_000_000)
+    [cause] = crds.validate(old)
+    assert cause.field == RULE_PATH
+    relabelled = copy.deepcopy(old)
+    relabelled["spec"]["names"]["shortNames"] = ["gd"]
+    assert crds.validate(relabelled, old) == []
+    tighter = copy.deepcopy(old)
+    tighter["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"][
+        "resources"
+    ]["maxItems"] = 3_000_000
+    assert [c.field for c in crds.validate(tighter, old)] == [RULE_PATH]
