@@ -317,3 +317,28 @@ def check_schema_cost(schema: Mapping[str, Any], path: str, *, per_rule: bool = 
         message = format_exceeds(what, total, STATIC_ESTIMATED_CRD_COST_LIMIT)
         causes.append(Cause(path, f"Forbidden: {message}", "FieldValueForbidden"))
     return causes
+
+
+def crd_rule_costs(crd: Mapping[str, Any], old: Mapping[str, Any] | None) -> list[Cause]:
+    """The rule-cost causes of a well-formed CRD (its versions all carry a schema).
+
+    Like kube-apiserver, identical per-version schemas are checked once and named `spec.validation`
+    (the internal form hoists them there), and a version whose schema an update (`old`) leaves
+    unchanged is held to the total limit only (`suppressPerExpressionCost`)."""
+    versions = crd["spec"]["versions"]
+    schemas: list[Mapping[str, Any]] = [v["schema"]["openAPIV3Schema"] for v in versions]
+    old_versions = ((old or {}).get("spec") or {}).get("versions") or []
+    old_schemas = {
+        str(v.get("name")): (v.get("schema") or {}).get("openAPIV3Schema")
+        for v in old_versions
+        if isinstance(v, Mapping)
+    }
+    unchanged = [old_schemas.get(v["name"]) == schema for v, schema in zip(versions, schemas, strict=True)]
+    if all(schema == schemas[0] for schema in schemas):
+        return check_schema_cost(schemas[0], "spec.validation.openAPIV3Schema", per_rule=not all(unchanged))
+    causes: list[Cause] = []
+    for i, schema in enumerate(schemas):
+        causes += check_schema_cost(
+            schema, f"spec.versions[{i}].schema.openAPIV3Schema", per_rule=not unchanged[i]
+        )
+    return causes

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pykro.apiserver.admission.celcost import check_schema_cost
 from pykro.apiserver.machinery.status import Cause
 from pykro.dnsnames import dns1123_subdomain
 from pykro.timestamps import now_rfc3339
@@ -76,8 +75,7 @@ def _validate_conversion(conversion: Any) -> list[Cause]:
     return []
 
 
-def validate(crd: dict[str, Any], old: dict[str, Any] | None = None) -> list[Cause]:
-    """The definition's errors; `old` (on update) exempts unchanged schemas from the per-rule cost limit."""
+def validate(crd: dict[str, Any]) -> list[Cause]:
     causes: list[Cause] = []
     spec = crd.get("spec")
     if not isinstance(spec, dict):
@@ -143,35 +141,6 @@ def validate(crd: dict[str, Any], old: dict[str, Any] | None = None) -> list[Cau
                     'Unsupported value: must be "object" at the root',
                 )
             )
-    if not causes:
-        causes += _schema_costs(versions, _old_schemas(old))
-    return causes
-
-
-def _old_schemas(old: dict[str, Any] | None) -> dict[str, Any]:
-    versions = ((old or {}).get("spec") or {}).get("versions")
-    if not isinstance(versions, list):
-        return {}
-    return {
-        str(v.get("name")): (v.get("schema") or {}).get("openAPIV3Schema")
-        for v in versions
-        if isinstance(v, dict)
-    }
-
-
-def _schema_costs(versions: list[Any], old_schemas: dict[str, Any]) -> list[Cause]:
-    """Rule cost limits, once the versions and their schemas are known to be well formed. Like
-    kube-apiserver, identical per-version schemas are checked once and named `spec.validation` (the
-    internal form hoists them there), and a version whose schema an update leaves unchanged is held
-    to the total limit only, not the per-rule one."""
-    schemas: list[dict[str, Any]] = [v["schema"]["openAPIV3Schema"] for v in versions]
-    unchanged = [old_schemas.get(v["name"]) == schema for v, schema in zip(versions, schemas, strict=True)]
-    if all(s == schemas[0] for s in schemas):
-        return check_schema_cost(schemas[0], "spec.validation.openAPIV3Schema", per_rule=not all(unchanged))
-    causes: list[Cause] = []
-    for i, schema in enumerate(schemas):
-        path = f"spec.versions[{i}].schema.openAPIV3Schema"
-        causes += check_schema_cost(schema, path, per_rule=not unchanged[i])
     return causes
 
 

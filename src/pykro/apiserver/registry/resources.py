@@ -90,9 +90,9 @@ class Resources:
             raise not_found(kind.plural, kind.group, name)
         return obj
 
-    def _check_meta(self, kind: ServedKind, obj: dict[str, Any], old: dict[str, Any] | None = None) -> None:
+    def _check_meta(self, kind: ServedKind, obj: dict[str, Any]) -> None:
         causes = validate_meta(obj["metadata"], name_check(kind.group, kind.plural))
-        causes += strategy_for(kind).validate(obj, old)
+        causes += strategy_for(kind).validate(obj)
         if causes:
             raise invalid(kind.kind, kind.group, str(obj["metadata"].get("name", "")), causes)
 
@@ -260,7 +260,7 @@ class Resources:
         new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
         if tracks_generation(kind) and _spec_part(new) != _spec_part(old):
             new["metadata"]["generation"] = int(old["metadata"].get("generation", 1)) + 1
-        self._check_meta(kind, new, old)
+        self._check_meta(kind, new)
         strategy_for(kind).accept(new)
         ctx = WriteContext("UPDATE", kind, new, old, subresource=subresource, options=options)
         self._run_pipeline(ctx)

@@ -45,8 +45,8 @@ class Strategy:
     def normalize(self, obj: Obj) -> None:
         """Before validation on create and update: fold input-only fields, fill defaults."""
 
-    def validate(self, obj: Obj, old: Obj | None = None) -> list[Cause]:
-        """Kind-specific validation beyond ObjectMeta, before admission runs (`old`: on update)."""
+    def validate(self, obj: Obj) -> list[Cause]:
+        """Kind-specific validation beyond ObjectMeta, before admission runs."""
         return []
 
     def accept(self, obj: Obj) -> None:
@@ -82,8 +82,8 @@ class CustomResourceDefinitionStrategy(Strategy):
     def normalize(self, obj: Obj) -> None:
         crds.set_defaults(obj)  # before the generation check: an omitted default is no change
 
-    def validate(self, obj: Obj, old: Obj | None = None) -> list[Cause]:
-        return crds.validate(obj, old)
+    def validate(self, obj: Obj) -> list[Cause]:
+        return crds.validate(obj)
 
     def accept(self, obj: Obj) -> None:
         crds.accept(obj)
