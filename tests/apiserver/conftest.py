@@ -150,6 +150,28 @@ WIDGET_CRD: dict[str, Any] = {
 }
 
 
+def single_version_crd(plural: str, kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """A namespaced `example.com/v1` CRD whose one version's schema declares `spec`."""
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.example.com"},
+        "spec": {
+            "group": "example.com",
+            "scope": "Namespaced",
+            "names": {"plural": plural, "kind": kind},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": spec}}},
+                }
+            ],
+        },
+    }
+
+
 @pytest.fixture
 async def server(request: pytest.FixtureRequest) -> AsyncIterator[EmbeddedAPIServer]:
     """A test module may set `SERVER_OPTIONS` (e.g. `{"workloads": False}`) for its servers."""

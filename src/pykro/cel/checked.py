@@ -334,6 +334,11 @@ def parsed_info(serialized: bytes, namespaced: frozenset[str] = frozenset()) -> 
     return _info(_unpack(serialized, "ParsedExpr").expr, namespaced)
 
 
+def parsed_expr(serialized: bytes) -> Any:
+    """The root `Expr` message of a serialized parsed expression."""
+    return _unpack(serialized, "ParsedExpr").expr
+
+
 def checked_info(serialized: bytes) -> tuple[AstInfo, CelType]:
     """References and output type of a checked expression."""
     checked = _unpack(serialized, "CheckedExpr")

@@ -353,6 +353,19 @@ def _with_source(hit: CheckedExpression, source: str) -> CheckedExpression:
     return CheckedExpression(hit.expression, source, hit.output_type, hit.variables, hit.references, program)
 
 
+def parse_ast(expression: str) -> Any:
+    """The parsed (unchecked) AST of an expression, a `cel.expr.Expr` protobuf message, macros expanded."""
+    _check_size(expression, expression)
+    try:
+        with _runtime_lock:
+            parsed = runtime_env().compile(prepare_text(expression), disable_check=True)
+        return checked.parsed_expr(parsed.serialize())
+    except UnicodeError:
+        raise CompileError(expression, "expression is not valid UTF-8 text") from None
+    except Exception as exc:
+        raise CompileError(expression, _clean(str(exc))) from None
+
+
 def parse_references(expression: str, *, namespaced_functions: Collection[str] = ()) -> AstInfo:
     """Free identifiers, called functions and field paths of an expression, without type-checking.
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from pykro.apiserver.admission.celcost import crd_rule_costs
 from pykro.apiserver.admission.crddefaults import default_causes
 from pykro.apiserver.admission.messages import go_value
 from pykro.apiserver.machinery.names import NameCheck
@@ -56,7 +57,8 @@ def validate_builtin(gvk: GVK, obj: Mapping[str, Any], old: Mapping[str, Any] | 
         else:
             _job(job_spec, None, "spec.jobTemplate.spec", causes)
     elif key == ("apiextensions.k8s.io", "CustomResourceDefinition"):
-        causes += default_causes(obj)
+        # rule costs are estimated only for schemas that are otherwise valid, as kube-apiserver does
+        causes += default_causes(obj) or crd_rule_costs(obj, old)
     elif key == ("", "Service"):
         _service(spec, old_spec, causes)
     elif key == ("networking.k8s.io", "Ingress"):

@@ -154,22 +154,25 @@ def server_side_apply(
     sets_changed = any(stolen)
     others = [replace(e, fields=e.fields - hit) for e, hit in zip(others, stolen, strict=True)]
 
+    # structured-merge-diff's prune: what the applier owned last time and no manager (the applier's
+    # new configuration included) owns now goes, with everything below it; named struct fields count
+    # as owned by whoever owns something inside them (`EnsureNamedFieldsAreMembers`), list items and
+    # map keys do not. So an item the applier drops goes even when an updater owns a field inside it.
     owned_by_others: set[Path] = set().union(*(e.fields for e in others)) if others else set()
+    managed = _with_named_fields(new_set | owned_by_others, schema) | _ALWAYS_APPLIED
     removable = {
         path
-        for path in mine.fields - new_set
-        if not (
-            has_prefix(owned_by_others, path)
-            or has_prefix(new_set, path)
-            or _under_leaf(path, new_set, schema)
-        )
+        for path in _with_named_fields(mine.fields, schema) - managed
+        if not _under_leaf(path, new_set, schema)
     }
-    # Removing a node removes what is below it; removing children first could break list-map keys.
-    for path in sorted(removable, key=len, reverse=True):
-        if any(path[:i] in removable for i in range(1, len(path))):
-            continue
+    removed = [p for p in removable if not any(p[:i] in removable for i in range(1, len(p)))]
+    for path in sorted(removed, key=len):
         remove_path(merged, path, schema)
-        _drop_empty_parents(merged, path, schema, owned_by_others | new_set)
+        _drop_empty_parents(merged, path, schema, managed)
+    if removed:
+        # fields removed with their parent leave every manager's set (the second `update` of SMD's Apply)
+        gone = frozenset(removed)
+        others = [replace(e, fields=frozenset(p for p in e.fields if not _within(p, gone))) for e in others]
 
     new_mine = replace(mine, fields=new_set, api_version=api_version)
     object_changed = live is None or not json_equal(base, merged)
@@ -270,6 +273,26 @@ def _reset(obj: Any, subresource: str, status_subresource: bool) -> dict[str, An
     return result
 
 
+# The applied configuration always holds these; no managedFields entry lists them.
+_ALWAYS_APPLIED: FieldSet = frozenset({("f:apiVersion",), ("f:kind",), ("f:metadata",)})
+
+
+def _with_named_fields(fields: FieldSet | set[Path], schema: Mapping[str, Any]) -> set[Path]:
+    """`fields` plus every declared struct field above one of them (structured-merge-diff's
+    `EnsureNamedFieldsAreMembers`); list items and map keys above are not added."""
+    out = set(fields)
+    for path in fields:
+        for i in range(len(path) - 1, 0, -1):
+            prefix = path[:i]
+            if prefix in out:
+                break
+            name = prefix[-1]
+            props = schema_at(schema, prefix[:-1]).get("properties") if name.startswith("f:") else None
+            if isinstance(props, Mapping) and name[2:] in props:
+                out.add(prefix)
+    return out
+
+
 def _under_leaf(path: Path, fields: FieldSet, schema: Mapping[str, Any]) -> bool:
     """`path` lies inside a value `fields` owns whole: an atomic or scalar ancestor. An empty struct,
     granular map or associative list owns only itself (`data: {}` leaves the manager owning `f:data`,
@@ -339,18 +362,57 @@ def _merge(live: Any, applied: Any, schema: Mapping[str, Any]) -> Any:
         kind = list_type(schema)
         if not isinstance(live, list) or kind == "atomic" or is_untyped(schema):
             return copy_json(applied)
-        merged = list(live)
-        positions = {item_element(item, i, schema): i for i, item in enumerate(merged)}
-        for i, item in enumerate(applied):
-            element = item_element(item, i, schema)
-            if element not in positions:
-                positions[element] = len(merged)
-                merged.append(copy_json(item))
-            elif kind == "map":
-                at = positions[element]
-                merged[at] = _merge(merged[at], item, item_schema(schema))
-        return merged
+        return _merge_members(live, applied, schema, kind == "map")
     return copy_json(applied)
+
+
+def _merge_members(
+    live: list[Any], applied: list[Any], schema: Mapping[str, Any], merge_items: bool
+) -> list[Any]:
+    """A set or associative list merged as structured-merge-diff's `visitListItems` orders it: items
+    both sides hold come in the applied order, live-only items keep their place among them, and new
+    items go where the applied order puts them (live [a, c] + applied [b, c] gives [a, b, c])."""
+    lhs = [item_element(item, i, schema) for i, item in enumerate(live)]
+    rhs = [item_element(item, i, schema) for i, item in enumerate(applied)]
+    live_items = dict(zip(lhs, live, strict=True))
+    applied_items = dict(zip(rhs, applied, strict=True))
+    shared = iter([element for element in rhs if element in live_items])
+    next_shared = next(shared, None)
+    out: list[Any] = []
+    done: set[str] = set()
+
+    def take(element: str) -> None:
+        nonlocal next_shared
+        done.add(element)
+        item = applied_items[element]
+        if merge_items and element in live_items:
+            out.append(_merge(live_items[element], item, item_schema(schema)))
+        else:
+            out.append(copy_json(item))
+        if element == next_shared:
+            next_shared = next(shared, None)
+
+    li = ri = 0
+    while li < len(lhs) or ri < len(rhs):
+        if li < len(lhs) and ri < len(rhs):
+            if lhs[li] == rhs[ri]:
+                take(rhs[ri])
+                li, ri = li + 1, ri + 1
+                continue
+            if lhs[li] in applied_items and next_shared is not None and next_shared != lhs[li]:
+                li += 1  # a shared item, but not the one due in this round
+                continue
+        if li < len(lhs):
+            if lhs[li] not in applied_items:
+                out.append(live[li])
+                li += 1
+                continue
+            if lhs[li] in done:
+                li += 1
+        if ri < len(rhs):
+            take(rhs[ri])
+            ri += 1
+    return out
 
 
 def _diff(
