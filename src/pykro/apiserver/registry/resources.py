@@ -347,6 +347,9 @@ class Resources:
                     f"{label} in object meta: {obj['metadata'][field]}"
                 )
                 raise conflict(kind.plural, kind.group, name, message)
+        self.pipeline.run_delete(
+            WriteContext("DELETE", kind, obj, obj, options=WriteOptions(dry_run=dry_run))
+        )
         strategy = strategy_for(kind)
         gc_finalizer = {"Foreground": FOREGROUND, "Orphan": ORPHAN}.get(propagation or "")
         if (

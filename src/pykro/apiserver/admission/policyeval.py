@@ -1,0 +1,265 @@
+"""ValidatingAdmissionPolicy evaluation, as kube-apiserver's `policy/validating` plugin does it.
+
+Policies and bindings are read from the store on every admitted write, so creating, changing or
+deleting one takes effect on the next request. For each binding of a matching policy: resolve the
+params (`paramKind` + `paramRef`), evaluate `matchConditions`, `variables` and `validations` in
+pykro's untyped CEL runtime with `object`, `oldObject`, `request`, `params`, `namespaceObject` and
+`variables`, then act on the binding's `validationActions`: Deny refuses the write with kube's
+Status, Warn adds a `Warning` header, Audit is accepted (pykro keeps no audit log). A runtime error
+follows `failurePolicy` (Fail denies, Ignore admits). `authorizer` is not modelled.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pykro.apiserver.admission import policy
+from pykro.apiserver.admission.builtin import selector_matches
+from pykro.apiserver.admission.policy import Request
+from pykro.apiserver.machinery.status import ApiError, invalid
+from pykro.apiserver.registry.kinds import Catalog
+from pykro.apiserver.registry.pipeline import WriteContext
+from pykro.apiserver.registry.reviews import ADMIN
+from pykro.apiserver.storage.store import Store
+from pykro.cel.compiler import compile_untyped, evaluate
+from pykro.cel.errors import CelError
+
+_REASON_CODES = {"Forbidden": 403, "Unauthorized": 401, "RequestEntityTooLarge": 413, "Invalid": 422}
+_MISSING_KEY = re.compile(r'Key not found in map : "([^"]*)"')
+
+
+class _EvalError(Exception):
+    """An expression failed at run time; the text is kube's `expression '...' resulted in error: ...`."""
+
+
+@dataclass
+class _Decision:
+    deny: bool
+    message: str
+    reason: str = "Invalid"
+
+
+def _run(expression: str, activation: Mapping[str, Any]) -> Any:
+    try:
+        return evaluate(compile_untyped(expression), activation)
+    except CelError as err:
+        detail = _MISSING_KEY.sub(r"no such key: \1", err.detail)
+        raise _EvalError(f"expression '{expression}' resulted in error: {detail}") from None
+
+
+class PolicyAdmission:
+    """The validating step; `admit_delete` is the same for a DELETE (object null, oldObject set)."""
+
+    def __init__(self, store: Store, catalog: Catalog) -> None:
+        self.store = store
+        self.catalog = catalog
+
+    # hooks -------------------------------------------------------------------------------------
+    def admit_write(self, ctx: WriteContext) -> None:
+        if ctx.kind.gr in (policy.POLICIES_GR, policy.BINDINGS_GR) and ctx.operation != "DELETE":
+            check = policy.validate_policy if ctx.kind.gr == policy.POLICIES_GR else policy.validate_binding
+            causes = [] if ctx.subresource else check(ctx.obj)
+            if causes:
+                name = str(ctx.obj["metadata"].get("name", ""))
+                raise invalid(ctx.kind.kind, ctx.kind.group, name, causes)
+        meta = ctx.obj.get("metadata") or {}
+        deleting = ctx.operation == "DELETE"  # ctx.obj is then the stored object
+        req = Request(
+            ctx.operation,
+            ctx.kind,
+            ctx.subresource,
+            str(meta.get("name") or ""),
+            str(meta.get("namespace") or ""),
+            None if deleting else ctx.obj,
+            ctx.old,
+            ctx.options.dry_run,
+        )
+        ctx.warnings.extend(self.admit(req))
+
+    def admit(self, req: Request) -> list[str]:
+        """Warnings to send back; raises the first denial as kube's Status."""
+        bindings = self.store.items(policy.BINDINGS_GR)
+        if not bindings:
+            return []
+        policies = {p["metadata"]["name"]: p for p in self.store.items(policy.POLICIES_GR)}
+        warnings: list[str] = []
+        for binding in sorted(bindings, key=lambda b: str(b["metadata"]["name"])):
+            spec = binding.get("spec") or {}
+            definition = policies.get(str(spec.get("policyName")))
+            if definition is None:
+                continue
+            pspec = definition.get("spec") or {}
+            if not policy.resources_match(pspec.get("matchConstraints") or {}, req, self._namespace_labels):
+                continue
+            match = spec.get("matchResources")
+            if isinstance(match, Mapping) and not policy.resources_match(match, req, self._namespace_labels):
+                continue
+            for decision in self._decisions(definition, binding, req):
+                self._act(decision, definition, binding, req, warnings)
+        return warnings
+
+    # evaluation ---------------------------------------------------------------------------------
+    def _decisions(
+        self, definition: Mapping[str, Any], binding: Mapping[str, Any], req: Request
+    ) -> list[_Decision]:
+        pspec = definition.get("spec") or {}
+        fail = pspec.get("failurePolicy", "Fail") != "Ignore"
+        try:
+            params_list = self._params(pspec, binding.get("spec") or {}, req)
+        except _EvalError as err:  # a configuration error
+            return [_Decision(True, f"failed to configure binding: {err}")] if fail else []
+        decisions: list[_Decision] = []
+        for params in params_list:
+            activation = self._activation(req, params)
+            try:
+                decisions += self._validate(pspec, activation)
+            except _EvalError as err:
+                if fail:
+                    decisions.append(_Decision(True, str(err)))
+        return decisions
+
+    def _validate(self, pspec: Mapping[str, Any], activation: dict[str, Any]) -> list[_Decision]:
+        for condition in pspec.get("matchConditions") or ():
+            if _run(str(condition.get("expression")), activation) is not True:
+                return []
+        variables: dict[str, Any] = {}
+        activation["variables"] = variables
+        for variable in pspec.get("variables") or ():
+            try:
+                variables[str(variable.get("name"))] = _run(str(variable.get("expression")), activation)
+            except _EvalError:
+                continue  # only an error if a validation reads it (variables are lazy in kube)
+        decisions: list[_Decision] = []
+        fail = pspec.get("failurePolicy", "Fail") != "Ignore"
+        for validation in pspec.get("validations") or ():
+            expression = str(validation.get("expression"))
+            try:
+                outcome = _run(expression, activation)
+            except _EvalError as err:
+                if fail:
+                    decisions.append(_Decision(True, str(err)))
+                continue
+            if outcome is True:
+                continue
+            decisions.append(
+                _Decision(
+                    True, self._message(validation, activation), str(validation.get("reason") or "Invalid")
+                )
+            )
+        return decisions
+
+    @staticmethod
+    def _message(validation: Mapping[str, Any], activation: Mapping[str, Any]) -> str:
+        message = str(validation.get("message") or "").strip()
+        if not message:
+            message = f"failed expression: {str(validation.get('expression')).strip()}"
+        expression = validation.get("messageExpression")
+        if isinstance(expression, str) and expression:
+            try:
+                text = _run(expression, activation)
+            except _EvalError:
+                return message
+            if isinstance(text, str) and text.strip():
+                return text.strip()
+        return message
+
+    def _activation(self, req: Request, params: Any) -> dict[str, Any]:
+        kind = req.kind
+        namespace_object = None
+        if req.namespace:
+            namespace_object = self.store.get(("", "namespaces"), "", req.namespace)
+        return {
+            "object": req.obj,
+            "oldObject": req.old,
+            "params": params,
+            "namespaceObject": namespace_object,
+            "request": {
+                "kind": {"group": kind.group, "version": kind.version, "kind": kind.kind},
+                "resource": {"group": kind.group, "version": kind.version, "resource": kind.plural},
+                "subResource": req.subresource,
+                "requestKind": {"group": kind.group, "version": kind.version, "kind": kind.kind},
+                "requestResource": {"group": kind.group, "version": kind.version, "resource": kind.plural},
+                "name": req.name,
+                "namespace": req.namespace,
+                "operation": req.operation,
+                "userInfo": dict(ADMIN),
+                "dryRun": req.dry_run,
+            },
+        }
+
+    def _params(self, pspec: Mapping[str, Any], bspec: Mapping[str, Any], req: Request) -> list[Any]:
+        """The params each evaluation sees: [None] without paramKind, else the objects paramRef names."""
+        param_kind = pspec.get("paramKind")
+        if not isinstance(param_kind, Mapping):
+            return [None]
+        ref = bspec.get("paramRef")
+        if not isinstance(ref, Mapping):
+            raise _EvalError(
+                f"policy '{bspec.get('policyName')}' has paramKind but the binding has no paramRef"
+            )
+        group, _, version = str(param_kind.get("apiVersion", "")).rpartition("/")
+        kind = self.catalog.find_kind(group, version, str(param_kind.get("kind", "")))
+        if kind is None:
+            wanted = f"{param_kind.get('apiVersion')}, Kind={param_kind.get('kind')}"
+            raise _EvalError(f"failed to find resource referenced by paramKind: '{wanted}'")
+        namespace = ""
+        if kind.namespaced:
+            namespace = str(ref.get("namespace") or req.namespace)
+            if not namespace:
+                raise _EvalError(
+                    "cannot use namespaced paramRef in policy binding that matches cluster-scoped resources"
+                )
+        if ref.get("name"):
+            found = self.store.get(kind.gr, namespace, str(ref["name"]))
+            params = [found] if found is not None else []
+        else:
+            selector = ref.get("selector") or {}
+            params = [
+                o
+                for o in self.store.items(kind.gr, namespace or None)
+                if selector_matches(selector, o["metadata"].get("labels") or {})
+            ]
+        if not params and ref.get("parameterNotFoundAction") != "Allow":
+            raise _EvalError("no params found for policy binding with `Deny` parameterNotFoundAction")
+        return params
+
+    def _namespace_labels(self, namespace: str) -> Mapping[str, Any]:
+        found = self.store.get(("", "namespaces"), "", namespace)
+        return (found or {}).get("metadata", {}).get("labels") or {}
+
+    # outcome ------------------------------------------------------------------------------------
+    @staticmethod
+    def _act(
+        decision: _Decision,
+        definition: Mapping[str, Any],
+        binding: Mapping[str, Any],
+        req: Request,
+        warnings: list[str],
+    ) -> None:
+        pname, bname = definition["metadata"]["name"], binding["metadata"]["name"]
+        actions = (binding.get("spec") or {}).get("validationActions") or ()
+        if "Warn" in actions:
+            warnings.append(
+                f"Validation failed for ValidatingAdmissionPolicy '{pname}' with binding '{bname}': "
+                f"{decision.message}"
+            )
+        if "Deny" not in actions:
+            return
+        text = (
+            f"ValidatingAdmissionPolicy '{pname}' with binding '{bname}' denied request: {decision.message}"
+        )
+        kind = req.kind
+        resource = f"{kind.plural}.{kind.group}" if kind.group else kind.plural
+        message = (
+            f'{resource} "{req.name}" is forbidden: {text}'
+            if req.name
+            else f"{resource} is forbidden: {text}"
+        )
+        details: dict[str, Any] = {"name": req.name, "kind": kind.plural, "causes": [{"message": text}]}
+        if kind.group:
+            details["group"] = kind.group
+        reason = decision.reason
+        raise ApiError(_REASON_CODES.get(reason, 422), reason, message, details)
