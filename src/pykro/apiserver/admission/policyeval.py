@@ -162,8 +162,8 @@ class PolicyAdmission:
                 text = _run(expression, activation)
             except _EvalError:
                 return message
-            if isinstance(text, str) and text.strip():
-                return text.strip()
+            if isinstance(text, str) and text.strip() and "\n" not in text.strip():
+                return text.strip()  # kube refuses multi-line messages and falls back
         return message
 
     def _activation(self, req: Request, params: Any) -> dict[str, Any]:
@@ -191,20 +191,17 @@ class PolicyAdmission:
         }
 
     def _params(self, pspec: Mapping[str, Any], bspec: Mapping[str, Any], req: Request) -> list[Any]:
-        """The params each evaluation sees: [None] without paramKind, else the objects paramRef names."""
+        """The params each evaluation sees, as kube's `CollectParams`: [None] without paramKind or
+        paramRef, else the objects paramRef names or selects (none: parameterNotFoundAction)."""
         param_kind = pspec.get("paramKind")
-        if not isinstance(param_kind, Mapping):
-            return [None]
         ref = bspec.get("paramRef")
-        if not isinstance(ref, Mapping):
-            raise _EvalError(
-                f"policy '{bspec.get('policyName')}' has paramKind but the binding has no paramRef"
-            )
+        if not isinstance(param_kind, Mapping) or not isinstance(ref, Mapping):
+            return [None]
         group, _, version = str(param_kind.get("apiVersion", "")).rpartition("/")
         kind = self.catalog.find_kind(group, version, str(param_kind.get("kind", "")))
         if kind is None:
-            wanted = f"{param_kind.get('apiVersion')}, Kind={param_kind.get('kind')}"
-            raise _EvalError(f"failed to find resource referenced by paramKind: '{wanted}'")
+            shown = f"&ParamKind{{APIVersion:{param_kind.get('apiVersion')},Kind:{param_kind.get('kind')},}}"
+            raise _EvalError(f"paramKind kind `{shown}` not known")
         namespace = ""
         if kind.namespaced:
             namespace = str(ref.get("namespace") or req.namespace)
@@ -212,6 +209,8 @@ class PolicyAdmission:
                 raise _EvalError(
                     "cannot use namespaced paramRef in policy binding that matches cluster-scoped resources"
                 )
+        elif ref.get("namespace"):
+            raise _EvalError("paramRef.namespace must not be provided for a cluster-scoped `paramKind`")
         if ref.get("name"):
             found = self.store.get(kind.gr, namespace, str(ref["name"]))
             params = [found] if found is not None else []
@@ -222,7 +221,7 @@ class PolicyAdmission:
                 for o in self.store.items(kind.gr, namespace or None)
                 if selector_matches(selector, o["metadata"].get("labels") or {})
             ]
-        if not params and ref.get("parameterNotFoundAction") != "Allow":
+        if not params and ref.get("parameterNotFoundAction") == "Deny":
             raise _EvalError("no params found for policy binding with `Deny` parameterNotFoundAction")
         return params
 
