@@ -224,3 +224,27 @@ def test_policy_objects_are_validated(vap_server: EmbeddedAPIServer) -> None:
     out = k.apply(unbound, check=False)
     assert "spec.policyName: Required value" in out.stderr
     assert "spec.validationActions: Required value: at least one validation action is required" in out.stderr
+
+
+def test_type_checking_reports_in_status(vap_server: EmbeddedAPIServer) -> None:
+    k = KubectlIn(vap_server)
+    rules = [{"expression": "object.replicas > 1"}, {"expression": "object.spec.replicas <= 5"}]
+    k.apply(vap("typed", "none", DEPLOYMENTS, rules))
+    try:
+        status = k.get("validatingadmissionpolicy", "typed")["status"]
+        assert status["typeChecking"]["expressionWarnings"] == [
+            {
+                "fieldRef": "spec.validations[0].expression",
+                "warning": "apps/v1, Kind=Deployment: ERROR: <input>:1:7: undefined field 'replicas'",
+            }
+        ]
+        assert status["observedGeneration"] == 1
+    finally:
+        k.run("delete", "validatingadmissionpolicy", "typed")
+
+
+def test_cel_type_names_and_library_namespaces_are_not_undeclared(vap_server: EmbeddedAPIServer) -> None:
+    with scoped(vap_server, "vap-names") as k:
+        rule = [{"expression": "type(object) == map && optional.none().orValue(1) == int(1)"}]
+        install(k, vap("names", "vap-names", CONFIGMAPS, rule), binding("names", "vap-names", ["Deny"]))
+        k.run("create", "configmap", "ok")

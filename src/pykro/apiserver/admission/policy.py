@@ -10,14 +10,15 @@ Evaluation is in `policyeval`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pykro.apiserver.admission.builtin import selector_matches
 from pykro.apiserver.machinery.status import Cause
-from pykro.apiserver.registry.kinds import ServedKind
-from pykro.cel.compiler import parse_references
+from pykro.apiserver.registry.kinds import Catalog, ServedKind
+from pykro.cel.compiler import CelCompiler, parse_references
 from pykro.cel.errors import CelError
 
 GROUP = "admissionregistration.k8s.io"
@@ -26,6 +27,11 @@ BINDINGS_GR = (GROUP, "validatingadmissionpolicybindings")
 # what a policy's expressions may name, as kube declares them
 POLICY_VARIABLES = frozenset(
     {"object", "oldObject", "request", "params", "namespaceObject", "variables", "authorizer"}
+)
+# free identifiers that are CEL type names or library namespaces (`optional.of`, `math.greatest`)
+_CEL_NAMES = frozenset(
+    {"bool", "bytes", "double", "dyn", "int", "list", "map", "null_type", "string", "type", "uint"}
+    | {"base64", "google", "lists", "math", "optional", "sets", "strings"}
 )
 _ACTIONS = ("Audit", "Deny", "Warn")
 _FAILURE_POLICIES = ("Fail", "Ignore")
@@ -112,7 +118,7 @@ def _expression_causes(field: str, expression: Any, causes: list[Cause]) -> None
         causes.append(Cause(field, f"Invalid value: {shown}: {detail}", "FieldValueInvalid"))
         return
     for name in info.identifiers:
-        if name not in POLICY_VARIABLES:
+        if name not in POLICY_VARIABLES and name not in _CEL_NAMES:
             detail = f"compilation failed: ERROR: <input>: undeclared reference to '{name}' (in container '')"
             causes.append(Cause(field, f"Invalid value: {shown}: {detail}", "FieldValueInvalid"))
 
@@ -228,3 +234,57 @@ def validate_binding(obj: Mapping[str, Any]) -> list[Cause]:
                 )
             )
     return causes
+
+
+# --- status.typeChecking -------------------------------------------------------------------------
+
+_STRUCT_SUFFIX = re.compile(r" not found in struct '[^']*'")
+
+
+def checked_kinds(match: Mapping[str, Any], catalog: Catalog) -> list[ServedKind]:
+    """The kinds `resourceRules` name explicitly (kube type-checks no wildcard rule)."""
+    kinds: list[ServedKind] = []
+    for rule in match.get("resourceRules") or ():
+        groups, versions = rule.get("apiGroups") or (), rule.get("apiVersions") or ()
+        resources = rule.get("resources") or ()
+        if "*" in (*groups, *versions) or any("*" in str(r) for r in resources):
+            continue
+        for group in groups:
+            for version in versions:
+                for resource in resources:
+                    kind = catalog.lookup(group, version, str(resource).partition("/")[0])
+                    if kind is not None and kind not in kinds:
+                        kinds.append(kind)
+    return kinds
+
+
+def type_checking(spec: Mapping[str, Any], catalog: Catalog) -> dict[str, Any]:
+    """kube's `status.typeChecking`: each expression checked against every matched kind's schema
+    (params against paramKind's); the problems as `expressionWarnings` (`fieldRef`, `warning`)."""
+    params: Mapping[str, Any] = {}
+    param_kind = spec.get("paramKind")
+    if isinstance(param_kind, Mapping):
+        group, _, version = str(param_kind.get("apiVersion", "")).rpartition("/")
+        found = catalog.find_kind(group, version, str(param_kind.get("kind", "")))
+        params = (catalog.schema_for(found) if found is not None else None) or {}
+    warnings: list[dict[str, str]] = []
+    for kind in checked_kinds(spec.get("matchConstraints") or {}, catalog):
+        schema = catalog.schema_for(kind) or {}
+        declared: dict[str, Mapping[str, Any]] = {name: {} for name in POLICY_VARIABLES}
+        compiler = CelCompiler({**declared, "object": schema, "oldObject": schema, "params": params})
+        for section, key in (("validations", "expression"), ("validations", "messageExpression")):
+            for i, item in enumerate(spec.get(section) or ()):
+                expression = item.get(key) if isinstance(item, Mapping) else None
+                if not isinstance(expression, str) or not expression:
+                    continue
+                try:
+                    compiler.check(expression)
+                except CelError as err:
+                    detail = _STRUCT_SUFFIX.sub("", err.detail)
+                    warnings.append(
+                        {
+                            "fieldRef": f"spec.{section}[{i}].{key}",
+                            "warning": f"{kind.api_version}, Kind={kind.kind}: ERROR: <input>:{detail}",
+                        }
+                    )
+    return {"expressionWarnings": warnings} if warnings else {}

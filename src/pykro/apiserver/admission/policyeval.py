@@ -65,6 +65,11 @@ class PolicyAdmission:
             if causes:
                 name = str(ctx.obj["metadata"].get("name", ""))
                 raise invalid(ctx.kind.kind, ctx.kind.group, name, causes)
+            if ctx.kind.gr == policy.POLICIES_GR and not ctx.subresource:
+                # kube's type-checking controller writes this shortly after; pykro as the policy is stored
+                generation = ctx.obj["metadata"].get("generation")
+                checking = policy.type_checking(ctx.obj.get("spec") or {}, self.catalog)
+                ctx.obj["status"] = {"observedGeneration": generation, "typeChecking": checking}
         meta = ctx.obj.get("metadata") or {}
         deleting = ctx.operation == "DELETE"  # ctx.obj is then the stored object
         req = Request(
