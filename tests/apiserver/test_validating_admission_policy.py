@@ -248,3 +248,24 @@ def test_cel_type_names_and_library_namespaces_are_not_undeclared(vap_server: Em
         rule = [{"expression": "type(object) == map && optional.none().orValue(1) == int(1)"}]
         install(k, vap("names", "vap-names", CONFIGMAPS, rule), binding("names", "vap-names", ["Deny"]))
         k.run("create", "configmap", "ok")
+
+
+def test_a_failing_variable_denies_only_when_a_validation_reads_it(vap_server: EmbeddedAPIServer) -> None:
+    with scoped(vap_server, "vap-vars") as k:
+        variables = [
+            {"name": "tier", "expression": "object.data.tier"},
+            {"name": "unused", "expression": "1/0"},
+        ]
+        rule = [{"expression": "variables.tier != 'gold'"}]
+        rules = {**CONFIGMAPS, "operations": ["CREATE"]}
+        install(
+            k,
+            vap("tiers", "vap-vars", rules, rule, variables=variables),
+            binding("tiers", "vap-vars", ["Deny"]),
+        )
+        k.run("create", "configmap", "silver", "--from-literal=tier=silver")
+        refused = k.run("create", "configmap", "plain", "--from-literal=x=y", check=False)
+        assert (
+            "denied request: expression 'variables.tier != 'gold'' resulted in error: "
+            'composited variable "tier" fails to evaluate: no such key: tier'
+        ) in refused.stderr

@@ -24,7 +24,7 @@ from pykro.apiserver.registry.kinds import Catalog
 from pykro.apiserver.registry.pipeline import WriteContext
 from pykro.apiserver.registry.reviews import ADMIN
 from pykro.apiserver.storage.store import Store
-from pykro.cel.compiler import compile_untyped, evaluate
+from pykro.cel.compiler import compile_untyped, evaluate, parse_references
 from pykro.cel.errors import CelError
 
 _REASON_CODES = {"Forbidden": 403, "Unauthorized": 401, "RequestEntityTooLarge": 413, "Invalid": 422}
@@ -32,7 +32,12 @@ _MISSING_KEY = re.compile(r'Key not found in map : "([^"]*)"')
 
 
 class _EvalError(Exception):
-    """An expression failed at run time; the text is kube's `expression '...' resulted in error: ...`."""
+    """An expression failed at run time; the text is kube's `expression '...' resulted in error: ...`,
+    `detail` the CEL error alone."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail or message
 
 
 @dataclass
@@ -47,7 +52,17 @@ def _run(expression: str, activation: Mapping[str, Any]) -> Any:
         return evaluate(compile_untyped(expression), activation)
     except CelError as err:
         detail = _MISSING_KEY.sub(r"no such key: \1", err.detail)
-        raise _EvalError(f"expression '{expression}' resulted in error: {detail}") from None
+        raise _EvalError(f"expression '{expression}' resulted in error: {detail}", detail) from None
+
+
+def _variable_error(expression: str, failed: Mapping[str, str]) -> str:
+    """kube's error for an expression that read a variable which failed to evaluate."""
+    if failed:
+        read = {p.split(".")[1] for p in parse_references(expression).paths if p.startswith("variables.")}
+        for name, detail in failed.items():
+            if name in read:
+                return f"expression '{expression}' resulted in error: {detail}"
+    return ""
 
 
 class PolicyAdmission:
@@ -131,12 +146,14 @@ class PolicyAdmission:
             if _run(str(condition.get("expression")), activation) is not True:
                 return []
         variables: dict[str, Any] = {}
+        failed: dict[str, str] = {}  # a variable's error matters only if a validation reads it (kube: lazy)
         activation["variables"] = variables
         for variable in pspec.get("variables") or ():
+            name = str(variable.get("name"))
             try:
-                variables[str(variable.get("name"))] = _run(str(variable.get("expression")), activation)
-            except _EvalError:
-                continue  # only an error if a validation reads it (variables are lazy in kube)
+                variables[name] = _run(str(variable.get("expression")), activation)
+            except _EvalError as err:
+                failed[name] = f'composited variable "{name}" fails to evaluate: {err.detail}'
         decisions: list[_Decision] = []
         fail = pspec.get("failurePolicy", "Fail") != "Ignore"
         for validation in pspec.get("validations") or ():
@@ -145,7 +162,7 @@ class PolicyAdmission:
                 outcome = _run(expression, activation)
             except _EvalError as err:
                 if fail:
-                    decisions.append(_Decision(True, str(err)))
+                    decisions.append(_Decision(True, _variable_error(expression, failed) or str(err)))
                 continue
             if outcome is True:
                 continue
