@@ -269,3 +269,14 @@ def test_a_failing_variable_denies_only_when_a_validation_reads_it(vap_server: E
             "denied request: expression 'variables.tier != 'gold'' resulted in error: "
             'composited variable "tier" fails to evaluate: no such key: tier'
         ) in refused.stderr
+
+
+def test_admission_configuration_is_exempt(vap_server: EmbeddedAPIServer) -> None:
+    with scoped(vap_server, "vap-exempt") as k:
+        everything = {"apiGroups": ["*"], "apiVersions": ["*"], "operations": ["*"], "resources": ["*"]}
+        lock = vap("lock", "vap-exempt", everything, [{"expression": "false"}])
+        bound = binding("lock", "vap-exempt", ["Deny"])
+        del bound["spec"]["matchResources"]
+        install(k, lock, bound)
+        k.run("delete", "validatingadmissionpolicybinding", "lock-binding")
+        k.run("create", "configmap", "free")

@@ -85,6 +85,8 @@ class PolicyAdmission:
                 generation = ctx.obj["metadata"].get("generation")
                 checking = policy.type_checking(ctx.obj.get("spec") or {}, self.catalog)
                 ctx.obj["status"] = {"observedGeneration": generation, "typeChecking": checking}
+        if ctx.kind.group == policy.GROUP:
+            return  # admission configuration is exempt from policies, so none can lock itself in
         meta = ctx.obj.get("metadata") or {}
         deleting = ctx.operation == "DELETE"  # ctx.obj is then the stored object
         req = Request(
