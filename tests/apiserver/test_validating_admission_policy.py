@@ -280,3 +280,20 @@ def test_admission_configuration_is_exempt(vap_server: EmbeddedAPIServer) -> Non
         install(k, lock, bound)
         k.run("delete", "validatingadmissionpolicybinding", "lock-binding")
         k.run("create", "configmap", "free")
+
+
+def test_warn_on_delete_prints_the_warning(vap_server: EmbeddedAPIServer) -> None:
+    with scoped(vap_server, "vap-delwarn") as k:
+        k.run("create", "configmap", "gone")
+        rules = {**CONFIGMAPS, "operations": ["DELETE"]}
+        rule = [{"expression": "false", "messageExpression": "'deleting ' + oldObject.metadata.name"}]
+        install(
+            k,
+            vap("audit-delete", "vap-delwarn", rules, rule),
+            binding("audit-delete", "vap-delwarn", ["Warn"]),
+        )
+        deleted = k.run("delete", "configmap", "gone")
+        assert (
+            "Warning: Validation failed for ValidatingAdmissionPolicy 'audit-delete' with binding "
+            "'audit-delete-binding': deleting gone"
+        ) in deleted.stderr
