@@ -42,7 +42,8 @@ class _EvalError(Exception):
 
 @dataclass
 class _Decision:
-    deny: bool
+    """A failed validation (or an error under failurePolicy Fail): what Deny and Warn report."""
+
     message: str
     reason: str = "Invalid"
 
@@ -66,7 +67,8 @@ def _variable_error(expression: str, failed: Mapping[str, str]) -> str:
 
 
 class PolicyAdmission:
-    """The validating step; `admit_delete` is the same for a DELETE (object null, oldObject set)."""
+    """The validating step for writes (`pipeline.validating`) and DELETEs (`pipeline.deleting`, where
+    `object` is null and `oldObject` the stored object)."""
 
     def __init__(self, store: Store, catalog: Catalog) -> None:
         self.store = store
@@ -108,7 +110,7 @@ class PolicyAdmission:
             return []
         policies = {p["metadata"]["name"]: p for p in self.store.items(policy.POLICIES_GR)}
         warnings: list[str] = []
-        for binding in sorted(bindings, key=lambda b: str(b["metadata"]["name"])):
+        for binding in bindings:  # in name order
             spec = binding.get("spec") or {}
             definition = policies.get(str(spec.get("policyName")))
             if definition is None:
@@ -132,7 +134,7 @@ class PolicyAdmission:
         try:
             params_list = self._params(pspec, binding.get("spec") or {}, req)
         except _EvalError as err:  # a configuration error
-            return [_Decision(True, f"failed to configure binding: {err}")] if fail else []
+            return [_Decision(f"failed to configure binding: {err}")] if fail else []
         decisions: list[_Decision] = []
         for params in params_list:
             activation = self._activation(req, params)
@@ -140,7 +142,7 @@ class PolicyAdmission:
                 decisions += self._validate(pspec, activation)
             except _EvalError as err:
                 if fail:
-                    decisions.append(_Decision(True, str(err)))
+                    decisions.append(_Decision(str(err)))
         return decisions
 
     def _validate(self, pspec: Mapping[str, Any], activation: dict[str, Any]) -> list[_Decision]:
@@ -164,15 +166,12 @@ class PolicyAdmission:
                 outcome = _run(expression, activation)
             except _EvalError as err:
                 if fail:
-                    decisions.append(_Decision(True, _variable_error(expression, failed) or str(err)))
+                    decisions.append(_Decision(_variable_error(expression, failed) or str(err)))
                 continue
             if outcome is True:
                 continue
-            decisions.append(
-                _Decision(
-                    True, self._message(validation, activation), str(validation.get("reason") or "Invalid")
-                )
-            )
+            reason = str(validation.get("reason") or "Invalid")
+            decisions.append(_Decision(self._message(validation, activation), reason))
         return decisions
 
     @staticmethod
