@@ -297,3 +297,26 @@ def test_warn_on_delete_prints_the_warning(vap_server: EmbeddedAPIServer) -> Non
             "Warning: Validation failed for ValidatingAdmissionPolicy 'audit-delete' with binding "
             "'audit-delete-binding': deleting gone"
         ) in deleted.stderr
+
+
+def test_a_false_match_condition_skips_even_when_another_fails(vap_server: EmbeddedAPIServer) -> None:
+    with scoped(vap_server, "vap-conds") as k:
+        conditions = [
+            {"name": "has-tier", "expression": "object.data.tier == 'gold'"},
+            {"name": "named", "expression": "object.metadata.name.startsWith('gold-')"},
+        ]
+        rule = [{"expression": "false", "message": "gold is closed"}]
+        rules = {**CONFIGMAPS, "operations": ["CREATE"]}
+        install(
+            k,
+            vap("gold", "vap-conds", rules, rule, matchConditions=conditions),
+            binding("gold", "vap-conds", ["Deny"]),
+        )
+        k.run("create", "configmap", "silver")  # has-tier fails (no data), named is false: skipped
+        refused = k.run("create", "configmap", "gold-a", check=False)
+        assert (
+            "denied request: expression 'object.data.tier == 'gold'' resulted in error: no such key: data"
+            in (refused.stderr)
+        )
+        gold = k.run("create", "configmap", "gold-b", "--from-literal=tier=gold", check=False)
+        assert "denied request: gold is closed" in gold.stderr

@@ -146,9 +146,15 @@ class PolicyAdmission:
         return decisions
 
     def _validate(self, pspec: Mapping[str, Any], activation: dict[str, Any]) -> list[_Decision]:
+        errors: list[str] = []
         for condition in pspec.get("matchConditions") or ():
-            if _run(str(condition.get("expression")), activation) is not True:
-                return []
+            try:
+                if _run(str(condition.get("expression")), activation) is False:
+                    return []  # a false condition skips the policy even when another one failed
+            except _EvalError as err:
+                errors.append(str(err))
+        if errors:  # kube's aggregate error: one bare, several in brackets
+            raise _EvalError(errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]")
         variables: dict[str, Any] = {}
         failed: dict[str, str] = {}  # a variable's error matters only if a validation reads it (kube: lazy)
         activation["variables"] = variables
