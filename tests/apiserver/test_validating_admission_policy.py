@@ -320,3 +320,37 @@ def test_a_false_match_condition_skips_even_when_another_fails(vap_server: Embed
         )
         gold = k.run("create", "configmap", "gold-b", "--from-literal=tier=gold", check=False)
         assert "denied request: gold is closed" in gold.stderr
+
+
+def test_stored_policy_and_binding_carry_kube_defaults(vap_server: EmbeddedAPIServer) -> None:
+    k = KubectlIn(vap_server)
+    k.apply(vap("defaulted", "none", CONFIGMAPS, [{"expression": "true"}]))
+    bound = binding("defaulted", "none", ["Audit"])
+    bound["spec"]["matchResources"] = {}
+    k.apply(bound)
+    try:
+        spec = k.get("validatingadmissionpolicy", "defaulted")["spec"]
+        assert spec["failurePolicy"] == "Fail"
+        assert spec["matchConstraints"] == {
+            "matchPolicy": "Equivalent",
+            "namespaceSelector": {},
+            "objectSelector": {},
+            "resourceRules": [{**CONFIGMAPS, "scope": "*"}],
+        }
+        stored = k.get("validatingadmissionpolicybinding", "defaulted-binding")["spec"]["matchResources"]
+        assert stored == {"matchPolicy": "Equivalent", "namespaceSelector": {}, "objectSelector": {}}
+    finally:
+        k.run("delete", "validatingadmissionpolicybinding", "defaulted-binding")
+        k.run("delete", "validatingadmissionpolicy", "defaulted")
+
+
+def test_unsupported_reason_and_missing_rules_are_refused(vap_server: EmbeddedAPIServer) -> None:
+    k = KubectlIn(vap_server)
+    bad = vap("bad-reason", "none", CONFIGMAPS, [{"expression": "true", "reason": "Teapot"}])
+    bad["spec"]["matchConstraints"] = {"namespaceSelector": {}}
+    out = k.apply(bad, check=False)
+    assert "spec.matchConstraints.resourceRules: Required value" in out.stderr
+    assert (
+        'spec.validations[0].reason: Unsupported value: "Teapot": supported values: "Unauthorized", '
+        '"Forbidden", "Invalid", "RequestEntityTooLarge"'
+    ) in out.stderr

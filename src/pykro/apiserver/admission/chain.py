@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pykro.apiserver.admission import builtin, defaults, structural, validation
-from pykro.apiserver.admission.policyeval import PolicyAdmission
+from pykro.apiserver.admission.policyeval import POLICY_GRS, PolicyAdmission
 from pykro.apiserver.machinery.media import APPLY_PATCH
 from pykro.apiserver.machinery.status import ApiError, Cause, bad_request, invalid
 from pykro.apiserver.registry.apply import ApplyError, update_managed_fields
@@ -98,6 +98,8 @@ class Admission:
             JOBS_GR: self.job_selector,
             SERVICES_GR: self.allocate,
         }
+        if policies is not None:
+            self._kind_steps.update(dict.fromkeys(POLICY_GRS, policies.set_defaults))
 
     def install(self, pipeline: WritePipeline) -> None:
         """Put the built-in steps before any already registered (idempotent)."""

@@ -34,6 +34,7 @@ _CEL_NAMES = frozenset(
     | {"base64", "google", "lists", "math", "optional", "sets", "strings"}
 )
 _ACTIONS = ("Audit", "Deny", "Warn")
+_REASONS = ("Unauthorized", "Forbidden", "Invalid", "RequestEntityTooLarge")
 _FAILURE_POLICIES = ("Fail", "Ignore")
 
 
@@ -103,7 +104,31 @@ def resources_match(
     return not rules or any(rule_matches(rule, req, policy) for rule in rules)
 
 
-# --- the policy objects' own validation ----------------------------------------------------------
+# --- the policy objects' defaults and validation ------------------------------------------------
+
+
+def _default_match(match: Any) -> None:
+    """`SetDefaults_MatchResources` and `SetDefaults_Rule` (scope `*`) of admissionregistration/v1."""
+    if not isinstance(match, dict):
+        return
+    match.setdefault("matchPolicy", "Equivalent")
+    match.setdefault("namespaceSelector", {})
+    match.setdefault("objectSelector", {})
+    for rule in (*(match.get("resourceRules") or ()), *(match.get("excludeResourceRules") or ())):
+        if isinstance(rule, dict):
+            rule.setdefault("scope", "*")
+
+
+def set_defaults(obj: dict[str, Any]) -> None:
+    """A policy's `failurePolicy: Fail` and both kinds' match defaults, as the stored object shows."""
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return
+    if obj.get("kind") == "ValidatingAdmissionPolicy":
+        spec.setdefault("failurePolicy", "Fail")
+        _default_match(spec.get("matchConstraints"))
+    else:
+        _default_match(spec.get("matchResources"))
 
 
 def _expression_causes(field: str, expression: Any, causes: list[Cause]) -> None:
@@ -129,6 +154,9 @@ def validate_policy(obj: Mapping[str, Any]) -> list[Cause]:
     causes: list[Cause] = []
     if not isinstance(spec.get("matchConstraints"), Mapping):
         causes.append(Cause("spec.matchConstraints", "Required value", "FieldValueRequired"))
+    elif not spec["matchConstraints"].get("resourceRules"):
+        # at least one rule gives the expressions their types
+        causes.append(Cause("spec.matchConstraints.resourceRules", "Required value", "FieldValueRequired"))
     failure = spec.get("failurePolicy")
     if failure is not None and failure not in _FAILURE_POLICIES:
         causes.append(
@@ -156,6 +184,17 @@ def validate_policy(obj: Mapping[str, Any]) -> list[Cause]:
         for i, item in enumerate(spec.get(section) or ()):
             if isinstance(item, Mapping) and (key == "expression" or item.get(key)):
                 _expression_causes(f"spec.{section}[{i}].{key}", item.get(key), causes)
+    for i, item in enumerate(validations):
+        reason = item.get("reason") if isinstance(item, Mapping) else None
+        if reason is not None and reason not in _REASONS:
+            causes.append(
+                Cause(
+                    f"spec.validations[{i}].reason",
+                    f'Unsupported value: "{reason}": supported values: '
+                    + ", ".join(f'"{r}"' for r in _REASONS),
+                    "FieldValueNotSupported",
+                )
+            )
     for i, item in enumerate(spec.get("variables") or ()):
         if isinstance(item, Mapping) and not item.get("name"):
             causes.append(Cause(f"spec.variables[{i}].name", "Required value", "FieldValueRequired"))

@@ -66,6 +66,9 @@ def _variable_error(expression: str, failed: Mapping[str, str]) -> str:
     return ""
 
 
+POLICY_GRS = (policy.POLICIES_GR, policy.BINDINGS_GR)
+
+
 class PolicyAdmission:
     """The validating step for writes (`pipeline.validating`) and DELETEs (`pipeline.deleting`, where
     `object` is null and `oldObject` the stored object)."""
@@ -75,8 +78,13 @@ class PolicyAdmission:
         self.catalog = catalog
 
     # hooks -------------------------------------------------------------------------------------
+    @staticmethod
+    def set_defaults(ctx: WriteContext) -> None:
+        """The per-kind defaulting step of policies and bindings."""
+        policy.set_defaults(ctx.obj)
+
     def admit_write(self, ctx: WriteContext) -> None:
-        if ctx.kind.gr in (policy.POLICIES_GR, policy.BINDINGS_GR) and ctx.operation != "DELETE":
+        if ctx.kind.gr in POLICY_GRS and ctx.operation != "DELETE":
             check = policy.validate_policy if ctx.kind.gr == policy.POLICIES_GR else policy.validate_binding
             causes = [] if ctx.subresource else check(ctx.obj)
             if causes:
