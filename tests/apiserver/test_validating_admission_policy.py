@@ -354,3 +354,19 @@ def test_unsupported_reason_and_missing_rules_are_refused(vap_server: EmbeddedAP
         'spec.validations[0].reason: Unsupported value: "Teapot": supported values: "Unauthorized", '
         '"Forbidden", "Invalid", "RequestEntityTooLarge"'
     ) in out.stderr
+
+
+def test_request_and_namespace_object_are_visible(vap_server: EmbeddedAPIServer) -> None:
+    with scoped(vap_server, "vap-req") as k:
+        described = (
+            "request.operation + ' ' + request.kind.kind + ' ' + request.resource.resource"
+            " + ' ' + request.name + ' in ' + namespaceObject.metadata.name + ' by ' + request.userInfo.username"
+            " + ' dryRun=' + string(request.dryRun)"
+        )
+        rule = [{"expression": "false", "messageExpression": described}]
+        rules = {**CONFIGMAPS, "operations": ["CREATE"]}
+        install(k, vap("describe", "vap-req", rules, rule), binding("describe", "vap-req", ["Deny"]))
+        refused = k.run("create", "configmap", "c1", "--dry-run=server", check=False)
+        assert (
+            "denied request: CREATE ConfigMap configmaps c1 in vap-req by admin dryRun=true" in refused.stderr
+        )
