@@ -360,7 +360,8 @@ def test_request_and_namespace_object_are_visible(vap_server: EmbeddedAPIServer)
     with scoped(vap_server, "vap-req") as k:
         described = (
             "request.operation + ' ' + request.kind.kind + ' ' + request.resource.resource"
-            " + ' ' + request.name + ' in ' + namespaceObject.metadata.name + ' by ' + request.userInfo.username"
+            " + ' ' + request.name + ' in ' + namespaceObject.metadata.name"
+            " + ' by ' + request.userInfo.username"
             " + ' dryRun=' + string(request.dryRun)"
         )
         rule = [{"expression": "false", "messageExpression": described}]
