@@ -371,3 +371,65 @@ def test_request_and_namespace_object_are_visible(vap_server: EmbeddedAPIServer)
         assert (
             "denied request: CREATE ConfigMap configmaps c1 in vap-req by admin dryRun=true" in refused.stderr
         )
+
+
+def test_object_selector_and_exclude_rules(vap_server: EmbeddedAPIServer) -> None:
+    with scoped(vap_server, "vap-sel") as k:
+        rule = [{"expression": "false", "message": "guarded"}]
+        policy = vap("guard", "vap-sel", CONFIGMAPS, rule)
+        policy["spec"]["matchConstraints"]["objectSelector"] = {"matchLabels": {"guarded": "yes"}}
+        policy["spec"]["matchConstraints"]["excludeResourceRules"] = [
+            {**CONFIGMAPS, "resourceNames": ["exempt"]}
+        ]
+        install(k, policy, binding("guard", "vap-sel", ["Deny"]))
+        k.run("create", "configmap", "unlabelled")
+        k.apply(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "exempt", "labels": {"guarded": "yes"}},
+            }
+        )
+        refused = k.apply(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "held", "labels": {"guarded": "yes"}},
+            },
+            check=False,
+        )
+        assert "denied request: guarded" in refused.stderr
+        labelled = k.run("label", "configmap", "unlabelled", "guarded=yes", check=False)
+        assert "denied request: guarded" in labelled.stderr
+
+
+def test_param_selector_evaluates_each_param_and_allow_when_none(vap_server: EmbeddedAPIServer) -> None:
+    with scoped(vap_server, "vap-psel") as k:
+        rule = [
+            {
+                "expression": "!(object.metadata.name in params.data)",
+                "messageExpression": "params.metadata.name",
+            }
+        ]
+        policy = vap(
+            "banned", "vap-psel", CONFIGMAPS, rule, paramKind={"apiVersion": "v1", "kind": "ConfigMap"}
+        )
+        ref = {"selector": {"matchLabels": {"role": "banlist"}}, "parameterNotFoundAction": "Allow"}
+        bound = binding("banned", "vap-psel", ["Deny"], paramRef=ref)
+        bound["spec"]["matchResources"]["objectSelector"] = {
+            "matchExpressions": [{"key": "role", "operator": "DoesNotExist"}]
+        }
+        install(k, policy, bound)
+        k.run("create", "configmap", "alpha")  # no banlist yet: Allow
+        for name, banned in (("list-a", "beta"), ("list-b", "gamma")):
+            k.apply(
+                {
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "metadata": {"name": name, "labels": {"role": "banlist"}},
+                    "data": {banned: "1"},
+                }
+            )
+        assert "denied request: list-a" in k.run("create", "configmap", "beta", check=False).stderr
+        assert "denied request: list-b" in k.run("create", "configmap", "gamma", check=False).stderr
+        k.run("create", "configmap", "delta")
