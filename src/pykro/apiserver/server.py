@@ -18,6 +18,7 @@ from typing import IO
 from aiohttp import web
 
 from pykro.apiserver.admission.chain import Admission
+from pykro.apiserver.admission.policyeval import PolicyAdmission
 from pykro.apiserver.controllers.eventttl import DEFAULT_EVENT_TTL, EventExpiry
 from pykro.apiserver.controllers.garbagecollector import GarbageCollector
 from pykro.apiserver.controllers.node import ensure_node
@@ -159,7 +160,8 @@ class EmbeddedAPIServer:
         self._store.log.max_bytes = self.watch_window_bytes
         await self._store.open()
         self._catalog = await asyncio.to_thread(Catalog)
-        Admission(self._store, self._catalog.schema_for, now_rfc3339).install(self.pipeline)
+        policies = PolicyAdmission(self._store, self._catalog)
+        Admission(self._store, self._catalog.schema_for, now_rfc3339, policies).install(self.pipeline)
         resources = Resources(self._store, self._catalog, self.pipeline)
         resources.restore_crds()
         await resources.ensure_namespaces(INITIAL_NAMESPACES)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pykro.apiserver.admission import builtin, defaults, structural, validation
+from pykro.apiserver.admission.policyeval import POLICY_GRS, PolicyAdmission
 from pykro.apiserver.machinery.media import APPLY_PATCH
 from pykro.apiserver.machinery.status import ApiError, Cause, bad_request, invalid
 from pykro.apiserver.registry.apply import ApplyError, update_managed_fields
@@ -86,8 +87,10 @@ class Admission:
         store: Store,
         schema_for: Callable[[ServedKind], Mapping[str, Any] | None],
         now: Callable[[], str],
+        policies: PolicyAdmission | None = None,
     ) -> None:
         self.schema_for = schema_for
+        self.policies = policies
         self.allocator = Allocator(store)
         self.now = now
         # group-resource -> the kind's own step: one table, not a branch per kind
@@ -95,11 +98,16 @@ class Admission:
             JOBS_GR: self.job_selector,
             SERVICES_GR: self.allocate,
         }
+        if policies is not None:
+            self._kind_steps.update(dict.fromkeys(POLICY_GRS, policies.set_defaults))
 
     def install(self, pipeline: WritePipeline) -> None:
         """Put the built-in steps before any already registered (idempotent)."""
         mutating: list[Step] = [self.prune_and_default, self.per_kind, self.track_managed_fields]
         validating: list[Step] = [self.validate]
+        if self.policies is not None:  # ValidatingAdmissionPolicy runs after the object is valid
+            validating.append(self.policies.admit_write)
+            pipeline.deleting[:] = [self.policies.admit_write]
         pipeline.mutating[:] = mutating + [s for s in pipeline.mutating if s not in mutating]
         pipeline.validating[:] = validating + [s for s in pipeline.validating if s not in validating]
 

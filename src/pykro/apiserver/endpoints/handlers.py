@@ -482,6 +482,7 @@ class ApiHandler:
         assert t.name is not None
         opts = await self._delete_options(request)
         dry = self._write_options(request, dry_run=bool(opts.get("dryRun"))).dry_run
+        warnings: list[str] = []
         obj, removed = await self.resources.delete(
             t.kind,
             t.namespace or "",
@@ -489,10 +490,10 @@ class ApiHandler:
             preconditions=opts.get("preconditions"),
             dry_run=dry,
             propagation=self._propagation(request, opts),
+            warnings=warnings,
         )
-        return self._render_one(
-            request, t.kind, obj, 200 if removed or obj["metadata"].get("deletionTimestamp") else 202
-        )
+        code = 200 if removed or obj["metadata"].get("deletionTimestamp") else 202
+        return self._render_one(request, t.kind, obj, code, warnings)
 
     async def _delete_collection(self, request: web.Request, t: Target) -> web.StreamResponse:
         opts = await self._delete_options(request)

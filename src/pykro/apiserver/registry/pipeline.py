@@ -35,10 +35,10 @@ class WriteOptions:
 
 @dataclass
 class WriteContext:
-    operation: Literal["CREATE", "UPDATE"]
+    operation: Literal["CREATE", "UPDATE", "DELETE"]
     kind: ServedKind
-    obj: dict[str, Any]  # the object about to be stored; steps may change it in place
-    old: dict[str, Any] | None  # the stored object for updates (read-only)
+    obj: dict[str, Any]  # the object about to be stored (on DELETE: the stored one); steps may change it
+    old: dict[str, Any] | None  # the stored object for updates and deletes (read-only)
     subresource: str = ""  # "" or "status"
     options: WriteOptions = WriteOptions()
     warnings: list[str] = field(default_factory=list)  # sent back as `Warning:` headers
@@ -51,6 +51,11 @@ Step = Callable[[WriteContext], None]
 class WritePipeline:
     mutating: list[Step] = field(default_factory=list)
     validating: list[Step] = field(default_factory=list)
+    deleting: list[Step] = field(default_factory=list)  # validating admission of DELETE requests
+
+    def run_delete(self, ctx: WriteContext) -> None:
+        for step in self.deleting:
+            step(ctx)
 
     def run(self, ctx: WriteContext) -> None:
         for step in self.mutating:

@@ -328,8 +328,10 @@ class Resources:
         preconditions: dict[str, Any] | None = None,
         dry_run: bool = False,
         propagation: str | None = None,
+        warnings: list[str] | None = None,
     ) -> tuple[dict[str, Any], bool]:
         """Returns (object, gone): gone is False while finalizers (or contents) hold the object.
+        Admission's warnings are appended to `warnings`.
 
         `propagation` Foreground or Orphan adds the finalizer the garbage collector acts on
         (`foregroundDeletion`, `orphan`); Background (the default) leaves dependents to it.
@@ -347,6 +349,10 @@ class Resources:
                     f"{label} in object meta: {obj['metadata'][field]}"
                 )
                 raise conflict(kind.plural, kind.group, name, message)
+        admitted = WriteContext("DELETE", kind, obj, obj, options=WriteOptions(dry_run=dry_run))
+        self.pipeline.run_delete(admitted)
+        if warnings is not None:
+            warnings.extend(admitted.warnings)
         strategy = strategy_for(kind)
         gc_finalizer = {"Foreground": FOREGROUND, "Orphan": ORPHAN}.get(propagation or "")
         if (
