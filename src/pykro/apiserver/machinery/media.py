@@ -71,13 +71,18 @@ def content_type(header: str | None) -> str:
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def _no_constant(name: str) -> Any:
+    # Python's json reads NaN/Infinity; JSON (and kube-apiserver's parser) does not
+    raise ValueError(f"invalid character '{name[0]}' looking for beginning of value")
+
+
 def decode(body: bytes, ctype: str) -> Any:
     """Parse a JSON or YAML request body (400 with the parser's complaint when malformed)."""
     if not body.strip():
         raise bad_request("the request body is empty")
     if ctype in (JSON, MERGE_PATCH, JSON_PATCH, STRATEGIC_PATCH) or ctype.endswith("+json"):
         try:
-            return json.loads(body)
+            return json.loads(body, parse_constant=_no_constant)
         except (ValueError, UnicodeDecodeError) as exc:
             raise bad_request(f"the request body is not valid JSON: {exc}") from None
     if ctype in (YAML, APPLY_PATCH, "application/x-yaml", "text/yaml"):
@@ -85,7 +90,7 @@ def decode(body: bytes, ctype: str) -> Any:
             # Most clients (kubectl included) send apply configurations as JSON, which is YAML too
             # and parses far faster; anything json rejects still gets the YAML parser's verdict.
             try:
-                return json.loads(body)
+                return json.loads(body, parse_constant=_no_constant)
             except (ValueError, UnicodeDecodeError):
                 pass
         try:
