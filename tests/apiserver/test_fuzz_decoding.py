@@ -26,6 +26,8 @@ from pykro.schema.registry import SchemaRegistry, materialize
 from tests.apiserver.conftest import ThreadedServer, kubectl_namespace
 
 NAMESPACE = "fuzz"
+# 200 examples (~5 s) in CI and dev; the `explore` profile's 2,000 when asked for
+EXAMPLES = settings(max_examples=max(200, settings().max_examples))
 MAX_DEPTH = 6  # schema levels generated below the top-level fields
 WRITE_VERBS = {"create", "get", "update", "patch"}
 # Kinds whose objects the simulated cluster acts on or that change what the server serves.
@@ -225,7 +227,7 @@ def test_random_writes_never_break_the_server(fuzz_server: EmbeddedAPIServer) ->
         touched: set[str] = set()
         count = iter(range(10**6))
 
-        @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+        @settings(EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
         @given(write=writes())
         # kubectl describe failed on: a CSR whose request is no PEM certificate request (or none)
         @_found("CertificateSigningRequest", {"spec": {"request": "YWJj", "signerName": "a/b"}})
