@@ -354,6 +354,8 @@ class TypedDecoding:
             root.check(obj, _Where(gvk.kind, ""))
         except DecodeError as err:
             return str(err)
+        except RecursionError:  # nesting the JSON parser took but this walk's deeper stack does not
+            return "json: exceeded max depth"
         return None
 
     def check(self, gvk: GVK, obj: Any, patch_type: str = "") -> None:
