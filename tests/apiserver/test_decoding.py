@@ -191,3 +191,20 @@ def test_kubectl_create_with_a_string_replicas_fails(shared_server: EmbeddedAPIS
             cannot_unmarshal("Deployment", "string", "DeploymentSpec.spec.replicas", "int32") in proc.stderr
         )
         assert json.loads(k.out("get", "deployments", "-o", "json"))["items"] == []
+
+
+async def test_custom_resources_hold_no_nan(api: Api) -> None:
+    crd = copy.deepcopy(WIDGET_CRD)
+    crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["free"] = {
+        "type": "object",
+        "x-kubernetes-preserve-unknown-fields": True,
+    }
+    assert (await api.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd))[0] == 201
+    doc = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  free:\n    x: .nan\n"
+    widgets = "/apis/example.com/v1/namespaces/default/widgets"
+    status, resp = await api.post(widgets, None, raw=doc.encode(), content_type="application/yaml")
+    assert (status, resp["message"]) == (
+        400,
+        'Widget in version "v1" cannot be handled as a Widget: json: unsupported value: NaN',
+    )
+    assert (await api.get(f"{widgets}/w"))[0] == 404

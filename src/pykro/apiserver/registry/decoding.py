@@ -326,6 +326,16 @@ def _struct(node: _Node, struct: str, fields: Mapping[str, _Node]) -> Check:
     return check
 
 
+def _non_finite(obj: Any) -> str | None:
+    try:
+        _finite(obj, _Where("", ""))
+    except DecodeError as err:
+        return str(err)
+    except RecursionError:
+        return "json: exceeded max depth"
+    return None
+
+
 class TypedDecoding:
     """Per-kind compiled decoders for built-in kinds; `schema_of(gvk)` gives a kind's whole-object
     schema (a `SchemaView`, whose `definition` names the Go types) or None for unknown kinds."""
@@ -358,10 +368,12 @@ class TypedDecoding:
             return "json: exceeded max depth"
         return None
 
-    def check(self, gvk: GVK, obj: Any, patch_type: str = "") -> None:
+    def check(self, gvk: GVK, obj: Any, patch_type: str = "", *, typed: bool = True) -> None:
         """Raise kube-apiserver's error when `obj` does not decode: 400 for a body (create, update,
-        apply), 422 naming `patch` for the result of a JSON, merge or strategic merge patch."""
-        message = self.error(gvk, obj)
+        apply), 422 naming `patch` for the result of a JSON, merge or strategic merge patch.
+        `typed=False` (custom resources, held to their structural schema instead) refuses only what JSON
+        cannot carry: NaN and infinities, which YAML bodies can hold."""
+        message = self.error(gvk, obj) if typed else _non_finite(obj)
         if message is None:
             return
         if patch_type and patch_type != APPLY_PATCH:

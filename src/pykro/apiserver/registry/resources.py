@@ -94,9 +94,9 @@ class Resources:
 
     def _decode(self, kind: ServedKind, body: Any, options: WriteOptions) -> None:
         """A built-in object must fit its Go types, as kube-apiserver's decoder demands (CRs are held
-        to their structural schema by the pipeline instead)."""
-        if kind.crd is None:
-            self.decoding.check(GVK(kind.group, kind.version, kind.kind), body, options.patch_type)
+        to their structural schema by the pipeline instead, and only kept free of NaN)."""
+        gvk = GVK(kind.group, kind.version, kind.kind)
+        self.decoding.check(gvk, body, options.patch_type, typed=kind.crd is None)
 
     # helpers ---------------------------------------------------------------------------------------
     def current(self, kind: ServedKind, namespace: str, name: str) -> dict[str, Any]:
