@@ -30,10 +30,10 @@ from pykro.schema.gvk import GVK
 from pykro.schema.lazy import SchemaView
 
 SCALE_GVK = GVK("autoscaling", "v1", "Scale")
-QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
+_QUANTITY_TYPE = "io.k8s.apimachinery.pkg.api.resource.Quantity"
 _TIMES = ("io.k8s.apimachinery.pkg.apis.meta.v1.Time", "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime")
 _INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
-# Kubernetes' ParseQuantity grammar (resource/quantity.go) and its format error, word for word.
+# What Kubernetes' ParseQuantity accepts (resource/quantity.go), and its format error word for word.
 _QUANTITY = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+|[KMGTPE]i|[numkMGTPE])?$")
 _QUANTITY_FORMAT = (
     "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
@@ -107,20 +107,20 @@ class _Node:
 
 
 def _accept_any(value: Any, where: _Where) -> None:
-    _finite(value, where)
+    _finite(value)
 
 
-def _finite(value: Any, where: _Where) -> None:
+def _finite(value: Any) -> None:
     """JSON has no NaN or Infinity: such a value can only have come from YAML (`.nan`, `.inf`)."""
     if isinstance(value, float):
         if not math.isfinite(value):
             raise DecodeError(f"json: unsupported value: {_go_float(value)}")
     elif isinstance(value, dict):
         for item in value.values():
-            _finite(item, where)
+            _finite(item)
     elif isinstance(value, list):
         for item in value:
-            _finite(item, where)
+            _finite(item)
 
 
 def _go_float(value: float) -> str:
@@ -151,7 +151,7 @@ class _Compiler:
 
     def _fill(self, node: _Node, schema: Mapping[str, Any], definition: str, root_name: str) -> None:
         kind = schema.get("type")
-        if definition == QUANTITY:
+        if definition == _QUANTITY_TYPE:
             node.go_type, node.check = "resource.Quantity", _check_quantity
         elif schema.get(INT_OR_STRING) or schema.get("format") == "int-or-string":
             node.go_type, node.check = "intstr.IntOrString", _check_int_or_string
@@ -212,7 +212,7 @@ def _integer(go_type: str) -> Check:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise _mismatch(_json_kind(value), go_type, where)
         if isinstance(value, float) or not low <= value <= high:
-            _finite(value, where)
+            _finite(value)
             raise _mismatch(f"number {_number_literal(value)}", go_type, where)
 
     return check
@@ -223,7 +223,7 @@ def _float(value: Any, where: _Where) -> None:
         return
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _mismatch(_json_kind(value), "float64", where)
-    _finite(value, where)
+    _finite(value)
     if isinstance(value, int) and abs(value) > 1.8e308:
         raise _mismatch(f"number {value}", "float64", where)
 
@@ -246,7 +246,7 @@ def _check_quantity(value: Any, where: _Where) -> None:
     if isinstance(value, str):
         text = value.strip()
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        _finite(value, where)
+        _finite(value)
         text = _number_literal(value)
     else:
         raise DecodeError(_QUANTITY_FORMAT)
@@ -319,7 +319,7 @@ def _struct(node: _Node, struct: str, fields: Mapping[str, _Node]) -> Check:
         for name, element in value.items():
             field = fields.get(name)
             if field is None:
-                _finite(element, where)  # unknown fields are dropped, but never NaN
+                _finite(element)  # unknown fields are dropped, but never NaN
             elif element is not None:
                 field.check(element, _Where(struct, prefix + name))
 
@@ -328,7 +328,7 @@ def _struct(node: _Node, struct: str, fields: Mapping[str, _Node]) -> Check:
 
 def _non_finite(obj: Any) -> str | None:
     try:
-        _finite(obj, _Where("", ""))
+        _finite(obj)
     except DecodeError as err:
         return str(err)
     except RecursionError:
