@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from pykro.apiserver.admission.celcost import crd_rule_costs
+from pykro.apiserver.admission.certificates import csr_causes
 from pykro.apiserver.admission.crddefaults import default_causes
 from pykro.apiserver.admission.messages import go_value
-from pykro.apiserver.machinery.names import NameCheck
+from pykro.apiserver.machinery.names import NameCheck, map_causes
 from pykro.apiserver.machinery.status import Cause
 from pykro.dnsnames import dns1035_label, dns1123_label, dns1123_subdomain
 from pykro.schema.gvk import GVK
@@ -66,6 +67,13 @@ def validate_builtin(gvk: GVK, obj: Mapping[str, Any], old: Mapping[str, Any] | 
     elif key in (("", "ConfigMap"), ("", "Secret")):
         _config(obj, old, causes)
         _config_size(gvk.kind, obj, causes)
+    elif key == ("", "ReplicationController"):
+        selector = spec.get("selector")
+        if isinstance(selector, dict):
+            causes += map_causes(selector, "spec.selector")
+        _template_labels(spec, causes)
+    elif key == ("certificates.k8s.io", "CertificateSigningRequest"):
+        causes += csr_causes(spec)
     return causes
 
 
@@ -123,6 +131,14 @@ def selector_matches(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> 
     return True
 
 
+def _template_labels(spec: Mapping[str, Any], causes: list[Cause]) -> None:
+    """A pod template's labels are labels (controllers select pods by them)."""
+    template = spec.get("template")
+    labels = (template.get("metadata") or {}).get("labels") if isinstance(template, Mapping) else None
+    if isinstance(labels, dict):
+        causes += map_causes(labels, "spec.template.metadata.labels")
+
+
 def _workload(
     gvk: GVK, spec: Mapping[str, Any], old_spec: Mapping[str, Any] | None, causes: list[Cause]
 ) -> None:
@@ -137,6 +153,10 @@ def _workload(
         )
     selector = spec.get("selector")
     template = spec.get("template")
+    match_labels = selector.get("matchLabels") if isinstance(selector, Mapping) else None
+    if isinstance(match_labels, dict):
+        causes += map_causes(match_labels, "spec.selector.matchLabels")
+    _template_labels(spec, causes)
     if not isinstance(selector, Mapping):
         causes.append(Cause("spec.selector", "Required value", "FieldValueRequired"))
     elif not selector.get("matchLabels") and not selector.get("matchExpressions"):

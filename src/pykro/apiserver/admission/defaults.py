@@ -15,7 +15,7 @@ from pykro.jsontypes import copy_json
 from pykro.schema.gvk import GVK
 
 Obj = dict[str, Any]
-_NO_SPEC = frozenset({"Secret", "Namespace", "PodTemplate"})
+_NO_SPEC = frozenset({"Secret", "Namespace", "PodTemplate", "PriorityClass", "EndpointSlice"})
 
 
 def apply_defaults(gvk: GVK, obj: Mapping[str, Any]) -> Obj:
@@ -423,6 +423,17 @@ def _pod_template(obj: Obj) -> None:
     default_pod_template(obj.get("template"))
 
 
+def _priority_class(obj: Obj) -> None:
+    _setdefault(obj, "preemptionPolicy", "PreemptLowerPriority")
+
+
+def _endpoint_slice(obj: Obj) -> None:
+    for port in obj.get("ports") or ():
+        if isinstance(port, dict):  # kubectl describe dereferences both
+            _setdefault(port, "name", "")
+            _setdefault(port, "protocol", "TCP")
+
+
 _HANDLERS: dict[tuple[str, str], Callable[[Obj], None]] = {
     ("", "Pod"): _pod,
     ("", "PodTemplate"): _pod_template,
@@ -438,4 +449,6 @@ _HANDLERS: dict[tuple[str, str], Callable[[Obj], None]] = {
     ("", "Secret"): _secret,
     ("", "Namespace"): _namespace,
     ("autoscaling", "HorizontalPodAutoscaler"): _hpa,
+    ("scheduling.k8s.io", "PriorityClass"): _priority_class,
+    ("discovery.k8s.io", "EndpointSlice"): _endpoint_slice,
 }

@@ -71,6 +71,11 @@ def content_type(header: str | None) -> str:
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def _no_constant(name: str) -> Any:
+    # Python's json reads NaN/Infinity; JSON (and kube-apiserver's parser) does not
+    raise ValueError(f"invalid character '{name[0]}' looking for beginning of value")
+
+
 # kube-apiserver's JSON decoder stops at 10000 levels; the server's tree walks are recursive Python, so it
 # stops sooner, before any walk can reach the interpreter's recursion limit (a 500 with a traceback).
 MAX_DEPTH = 256
@@ -98,7 +103,7 @@ def _check_depth(doc: Any) -> Any:
 
 def _json(body: bytes) -> Any:
     try:
-        doc = json.loads(body)
+        doc = json.loads(body, parse_constant=_no_constant)
     except RecursionError:
         raise _too_deep() from None
     # fewer brackets than the limit cannot nest deeper than it: most bodies skip the walk

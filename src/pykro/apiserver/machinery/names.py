@@ -48,6 +48,28 @@ def _qualified_key(key: str) -> str | None:
     return None
 
 
+def map_causes(value: dict[str, Any], where: str, *, labels: bool = True) -> list[Cause]:
+    """Causes for a label map (qualified-name keys, label values) at `where`; `labels=False` checks the
+    keys only, as for annotations."""
+    causes: list[Cause] = []
+    for k, v in value.items():
+        problem = _qualified_key(k)
+        if problem:
+            causes.append(Cause(where, f'Invalid value: "{k}": {problem}'))
+        if not isinstance(v, str):
+            causes.append(Cause(f"{where}.{k}", "Invalid value: must be a string", "FieldValueTypeInvalid"))
+        elif labels and (len(v) > 63 or not _LABEL_VALUE.match(v)):
+            causes.append(
+                Cause(
+                    where,
+                    f'Invalid value: "{v}": a valid label must be an empty string or consist '
+                    "of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+                    "alphanumeric character, at most 63 characters",
+                )
+            )
+    return causes
+
+
 def validate_meta(meta: dict[str, Any], check: NameCheck) -> list[Cause]:
     causes: list[Cause] = []
     name = meta.get("name")
@@ -68,24 +90,7 @@ def validate_meta(meta: dict[str, Any], check: NameCheck) -> list[Cause]:
                 Cause(f"metadata.{field}", "Invalid value: must be a map of strings", "FieldValueTypeInvalid")
             )
             continue
-        for k, v in value.items():
-            where = f"metadata.{field}"
-            problem = _qualified_key(k)
-            if problem:
-                causes.append(Cause(where, f'Invalid value: "{k}": {problem}'))
-            if not isinstance(v, str):
-                causes.append(
-                    Cause(f"{where}.{k}", "Invalid value: must be a string", "FieldValueTypeInvalid")
-                )
-            elif field == "labels" and (len(v) > 63 or not _LABEL_VALUE.match(v)):
-                causes.append(
-                    Cause(
-                        where,
-                        f'Invalid value: "{v}": a valid label must be an empty string or consist '
-                        "of alphanumeric characters, '-', '_' or '.', and must start and end with an "
-                        "alphanumeric character, at most 63 characters",
-                    )
-                )
+        causes += map_causes(value, f"metadata.{field}", labels=field == "labels")
     for field in ("finalizers",):
         value = meta.get(field)
         if value is not None and (not isinstance(value, list) or not all(isinstance(f, str) for f in value)):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pykro.apiserver.machinery.names import name_check, validate_meta
@@ -24,11 +24,13 @@ from pykro.apiserver.machinery.status import (
     invalid,
     not_found,
 )
+from pykro.apiserver.registry.decoding import SCALE_GVK, TypedDecoding, scale_schema
 from pykro.apiserver.registry.kinds import CRD_GR, NAMESPACES_GR, Catalog, ServedKind
 from pykro.apiserver.registry.pipeline import WriteContext, WriteOptions, WritePipeline
 from pykro.apiserver.registry.strategies import Contents, strategy_for
 from pykro.apiserver.storage.store import Store
 from pykro.jsontypes import copy_json
+from pykro.schema.gvk import GVK
 from pykro.timestamps import now_rfc3339
 
 _DEFAULT = WriteOptions()
@@ -82,6 +84,19 @@ class Resources:
         self.store = store
         self.catalog = catalog
         self.pipeline = pipeline
+        self.decoding = TypedDecoding(self._builtin_schema)
+
+    def _builtin_schema(self, gvk: GVK) -> Mapping[str, Any] | None:
+        if gvk == SCALE_GVK:  # not a stored kind, but its bodies are decoded all the same
+            return scale_schema(self.catalog.schemas.kubernetes_version)
+        found = self.catalog.schemas.find(gvk)
+        return found.schema if found is not None else None
+
+    def _decode(self, kind: ServedKind, body: Any, options: WriteOptions) -> None:
+        """A built-in object must fit its Go types, as kube-apiserver's decoder demands (CRs are held
+        to their structural schema by the pipeline instead, and only kept free of NaN)."""
+        gvk = GVK(kind.group, kind.version, kind.kind)
+        self.decoding.check(gvk, body, options.patch_type, typed=kind.crd is None)
 
     # helpers ---------------------------------------------------------------------------------------
     def current(self, kind: ServedKind, namespace: str, name: str) -> dict[str, Any]:
@@ -119,6 +134,7 @@ class Resources:
         body: Any,
         options: WriteOptions = _DEFAULT,
     ) -> tuple[dict[str, Any], list[str]]:
+        self._decode(kind, body, options)
         obj = copy_json(body)
         meta = self._body_meta(kind, obj)
         check_type(kind, obj)
@@ -200,6 +216,7 @@ class Resources:
         subresource: str = "",
         options: WriteOptions = _DEFAULT,
     ) -> tuple[dict[str, Any], list[str]]:
+        self._decode(kind, body, options)
         new = copy_json(body)
         meta = self._body_meta(kind, new)
         check_type(kind, new)

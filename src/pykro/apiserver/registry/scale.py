@@ -15,6 +15,7 @@ from typing import Any
 from pykro.apiserver.machinery.media import JSON_PATCH
 from pykro.apiserver.machinery.patch import apply_json_patch, apply_merge_patch
 from pykro.apiserver.machinery.status import ApiError, bad_request
+from pykro.apiserver.registry.decoding import SCALE_GVK
 from pykro.apiserver.registry.kinds import CRD_GR, ServedKind
 from pykro.apiserver.registry.pipeline import WriteOptions
 from pykro.apiserver.registry.resources import Resources
@@ -158,6 +159,7 @@ async def write_scale(
             new = apply_merge_patch(current, body)
         if not isinstance(new, dict):
             raise bad_request("the body must be a Scale object")
+        resources.decoding.check(SCALE_GVK, new, patch_type or "")
         replicas = (new.get("spec") or {}).get("replicas")
         if not isinstance(replicas, int) or replicas < 0:
             raise ApiError(
