@@ -22,6 +22,7 @@ _COMMANDS: dict[str, str] = {
     "up": "pykro.cli.up",
     "run": "pykro.cli.run",
     "render": "pykro.cli.render",
+    "tree": "pykro.cli.tree",
     "completion": "pykro.cli.completion",
 }
 
