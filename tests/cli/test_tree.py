@@ -212,7 +212,8 @@ async def test_no_cluster_is_one_line_error(tmp_path: Path) -> None:
     )  # fmt: skip
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 1 and out == b""
-    assert err.decode().startswith("error: ") and err.decode().count("\n") == 1, err
+    assert err.decode().startswith("error: cannot reach the cluster at https://127.0.0.1:1: ")
+    assert err.decode().count("\n") == 1, err
 
 
 async def test_watch_redraws_on_change_and_stops_cleanly_on_ctrl_c(env: Env) -> None:

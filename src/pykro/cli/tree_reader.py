@@ -22,7 +22,7 @@ from pykro.controller.revisions.compiler import GraphCompiler
 from pykro.controller.rgd.crds import CRD, owner_of
 from pykro.errors import PykroError
 from pykro.graph.model import CompiledGraph
-from pykro.kube import APIResource, KubeClient, KubeError, NotFound
+from pykro.kube import APIResource, ConnectionFailed, KubeClient, KubeError, NotFound
 from pykro.schema.gvk import GVK
 
 RGD = GVK("kro.run", "v1alpha1", "ResourceGraphDefinition")
@@ -54,7 +54,6 @@ class TreeReader:
     """Reads one instance tree from the cluster; remembers which kinds it read, for `--watch`."""
 
     def __init__(self, client: KubeClient) -> None:
-
         self.client = client
         self.compiler = GraphCompiler(client)
         self._graphs: dict[tuple[str, str], CompiledGraph] = {}  # (RGD name, resourceVersion) -> graph
@@ -71,7 +70,6 @@ class TreeReader:
 
     async def rgd_name(self, resource: APIResource) -> str | None:
         """The RGD owning `resource`'s CRD; None if it is not a kro instance kind."""
-
         if not resource.gvk.group:
             return None
         try:
@@ -81,7 +79,6 @@ class TreeReader:
         return owner_of(crd) or None
 
     async def graph(self, rgd_name: str) -> CompiledGraph:
-
         try:
             rgd = await self.client.get(RGD, rgd_name)
         except NotFound:
@@ -97,7 +94,6 @@ class TreeReader:
     async def instance_tree(
         self, resource: APIResource, name: str, namespace: str, depth: int = 0
     ) -> TreeNode:
-
         self.kinds_read.add(resource.gvk)
         try:
             instance = await self.client.get(resource.gvk, name, namespace=namespace or None)
@@ -122,7 +118,6 @@ class TreeReader:
 
     async def _expand(self, node: TreeNode, depth: int) -> None:
         """A child that is itself a kro instance gets its own resources below it."""
-
         try:
             resource = await self.client.resource(GVK.from_api_version(node.api_version, node.kind))
             if await self.rgd_name(resource) is None:
@@ -152,6 +147,7 @@ class TreeReader:
         for them (one may name another), until it asks for nothing new."""
 
         externals = {n.gvk.kind: n.gvk for n in graph.nodes.values() if n.type.is_external}
+        self.kinds_read.update(externals.values())
         observed = list(children)
         asked: set[tuple[str, str, str]] = set()
         while True:
@@ -163,7 +159,6 @@ class TreeReader:
             for kind, name, namespace in wanted:
                 asked.add((kind, name, namespace))
                 gvk = externals[kind]
-                self.kinds_read.add(gvk)
                 try:
                     if name:
                         observed.append(await self.client.get(gvk, name, namespace=namespace or None))
@@ -182,7 +177,10 @@ async def read_tree(reader: TreeReader, kind: str, name: str, namespace: str | N
     """The tree of instance KIND/NAME; `namespace` None: the kubeconfig context's."""
     reader.kinds_read.clear()
     reader.child_kinds.clear()
-    resource = await reader.resolve_kind(kind)
+    try:
+        resource = await reader.resolve_kind(kind)
+    except ConnectionFailed as err:
+        raise PykroError(f"cannot reach the cluster at {reader.client.config.server}: {err}") from None
     where = (namespace or reader.client.namespace) if resource.namespaced else ""
     return await reader.instance_tree(resource, name, where)
 
