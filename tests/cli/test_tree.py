@@ -28,6 +28,7 @@ spec:
     kind: Outer
     spec:
       extra: boolean | default=false
+      regions: "[]string"
   resources:
   - id: base
     template:
@@ -41,6 +42,19 @@ spec:
       apiVersion: v1
       kind: ConfigMap
       metadata: {name: "${schema.metadata.name}-optional"}
+  - id: regional
+    forEach: [{region: "${schema.spec.regions}"}]
+    template:
+      apiVersion: v1
+      kind: ConfigMap
+      metadata: {name: "${schema.metadata.name}-${region}"}
+  - id: gate
+    readyWhen: ["${gate.data.ok == 'yes'}"]
+    template:
+      apiVersion: v1
+      kind: ConfigMap
+      metadata: {name: "${schema.metadata.name}-gate"}
+      data: {ok: "no"}
   - id: child
     template:
       apiVersion: kro.run/v1alpha1
@@ -81,6 +95,7 @@ async def env() -> AsyncIterator[Env]:
                 "apiVersion": "kro.run/v1alpha1",
                 "kind": "Outer",
                 "metadata": {"name": "demo", "namespace": "default"},
+                "spec": {"regions": ["eu", "us"]},
             }
         )
         await wait_for(
@@ -122,14 +137,18 @@ async def test_tree_lists_resources_in_dependency_order_with_their_states(env: E
         ["Outer/demo", "IN_PROGRESS"],
         ["ConfigMap/demo-base", "Ready"],
         ["ConfigMap [optional]", "Excluded"],
+        ["ConfigMap/demo-eu", "Ready"],  # forEach: a row per object
+        ["ConfigMap/demo-us", "Ready"],
+        ["ConfigMap/demo-gate", "NotReady"],
         ["Inner/demo-child", "Ready"],
         ["ConfigMap/demo-child-cm", "Ready"],
         ["ConfigMap [settings]", "Pending"],
         ["ConfigMap [colored]", "Pending"],
     ]
     assert table[2][3] == "includeWhen is false"
-    assert table[5][3] == "external reference 'settings': ConfigMap default/settings not found"
-    assert "settings" in table[6][3]  # what it waits on
+    assert table[5][3] == "resource 'gate' readyWhen ${gate.data.ok == 'yes'} is false"
+    assert table[8][3] == "external reference 'settings': ConfigMap default/settings not found"
+    assert 'dependent node "settings" not ready' in table[9][3]  # what it waits on
     assert "└─ ConfigMap/demo-child-cm" in out  # drawn below its instance
 
 
@@ -146,11 +165,14 @@ async def test_kind_may_be_plural_or_qualified_and_json_nests_the_same_tree(env:
     assert [(c["nodeId"], c["state"]) for c in root["children"]] == [
         ("base", "Ready"),
         ("optional", "Excluded"),
+        ("regional", "Ready"),
+        ("regional", "Ready"),
+        ("gate", "NotReady"),
         ("child", "Ready"),
         ("settings", "Pending"),
         ("colored", "Pending"),
     ]
-    child = root["children"][2]
+    child = root["children"][5]
     assert (child["apiVersion"], child["kind"], child["name"]) == ("kro.run/v1alpha1", "Inner", "demo-child")
     assert [(c["nodeId"], c["kind"], c["name"], c["state"]) for c in child["children"]] == [
         ("cm", "ConfigMap", "demo-child-cm", "Ready")
@@ -237,12 +259,12 @@ async def test_watch_redraws_on_change_and_stops_cleanly_on_ctrl_c(env: Env) -> 
     try:
         await read_until(lambda line: "ConfigMap [colored]" in line)  # the first tree: colored waits
         await env.client.create(SETTINGS)
-        # Redrawn as the controller goes on: settings found, colored created, at last the instance Ready.
-        await read_until(lambda line: line.startswith("Outer/demo") and " Ready " in line)
+        # Redrawn as the controller goes on: settings found, then colored created.
+        await read_until(lambda line: line.startswith("└─ ConfigMap/demo-colored") and " Ready " in line)
     finally:
         proc.send_signal(signal.SIGINT)
         rest, err = await asyncio.wait_for(proc.communicate(), 30)
     seen += rest.decode().splitlines(keepends=True)
     assert proc.returncode == 0, err.decode()
     assert "Traceback" not in err.decode()
-    assert any(line.startswith("└─ ConfigMap/demo-colored") and " Ready " in line for line in seen)
+    assert any(line.startswith("├─ ConfigMap/settings") and " Ready " in line for line in seen)
