@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pykro.errors import Problem, PykroError
+from pykro.cli.run import client_config, kubeconfig_options, until_signalled
 
 if TYPE_CHECKING:
     from pykro.cli.tree_model import TreeNode
@@ -32,7 +32,6 @@ def _split(resource: str) -> tuple[str, str]:
 async def _show(
     config: ClientConfig, kind: str, name: str, namespace: str | None, output: str, watch: bool
 ) -> None:
-    from pykro.cli.run import until_signalled
     from pykro.cli.tree_model import format_json, format_table
     from pykro.cli.tree_reader import TreeReader, read_tree, watch_tree
     from pykro.kube import KubeClient
@@ -72,13 +71,7 @@ async def _show(
     default=None,
     help="wide: more columns and whole messages; json: a machine-readable document.",
 )
-@click.option(
-    "--kubeconfig",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then the in-cluster service account).",
-)
-@click.option("--context", default=None, help="Kubeconfig context (default: its current-context).")
+@kubeconfig_options
 def command(
     resource: str,
     namespace: str | None,
@@ -92,13 +85,6 @@ def command(
     KIND is a kind, plural or short name, optionally `.group` (as kubectl takes it). Children that are
     kro instances themselves are expanded.
     """
-    from pykro.cli.run import client_config
-
     kind, name = _split(resource)
-    if kubeconfig is not None and not kubeconfig.is_file():
-        raise PykroError(
-            f"{kubeconfig}: kubeconfig not found",
-            (Problem("--kubeconfig", "file not found", str(kubeconfig)),),
-        )
     config = client_config(kubeconfig, context, qps=50.0, burst=100)
     asyncio.run(_show(config, kind, name, namespace, output or "", watch))
