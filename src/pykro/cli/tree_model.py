@@ -115,8 +115,10 @@ def resource_nodes(result: RenderResult, in_cluster: Sequence[Mapping[str, Any]]
         api_version, _, kind = rendered.kind.rpartition(" ")
         state = {RenderState.EXCLUDED: EXCLUDED, RenderState.ERROR: ERROR}.get(rendered.state, PENDING)
         message = rendered.reason
-        if rendered.state in (RenderState.RENDERED, RenderState.OBSERVED):
+        if rendered.state is RenderState.RENDERED:
             state, message = READY, "forEach has no items"
+        elif rendered.state is RenderState.OBSERVED:
+            state, message = READY, "the selector matches no object"
         nodes.append(TreeNode(api_version, kind, "", "", rendered.id, state, message))
     return nodes
 
