@@ -1,241 +1,270 @@
-"""`pykro tree` as a user runs it: a separate process against the embedded API server with pykro's
-controller beside it, the objects created with kubectl."""
+"""`pykro tree`: a user's view of an instance's resources, printed by the CLI (a subprocess) from a real
+cluster (the embedded API server with pykro's controller)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sys
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 import yaml
 
-from pykro.controller.manager import ManagerOptions
-from tests.controller.rgd.helpers import Env, cluster, wait_for
+from tests.controller.rgd.helpers import CM, Env, cluster, simple_rgd, wait_for
 from tests.paths import REPO
 
-INNER = {
-    "apiVersion": "kro.run/v1alpha1",
-    "kind": "ResourceGraphDefinition",
-    "metadata": {"name": "inner.kro.run"},
-    "spec": {
-        "schema": {"apiVersion": "v1alpha1", "kind": "Inner", "spec": {"value": 'string | default="x"'}},
-        "resources": [
-            {
-                "id": "cm",
-                "template": {
-                    "apiVersion": "v1",
-                    "kind": "ConfigMap",
-                    "metadata": {"name": "${schema.metadata.name}-inner"},
-                    "data": {"v": "${schema.spec.value}"},
-                },
-            }
-        ],
-    },
+PYKRO = [sys.executable, "-m", "pykro.cli.main"]
+
+OUTER = yaml.safe_load("""
+apiVersion: kro.run/v1alpha1
+kind: ResourceGraphDefinition
+metadata: {name: outer}
+spec:
+  schema:
+    apiVersion: v1alpha1
+    kind: Outer
+    spec:
+      extra: boolean | default=false
+      regions: "[]string"
+  resources:
+  - id: base
+    template:
+      apiVersion: v1
+      kind: ConfigMap
+      metadata: {name: "${schema.metadata.name}-base"}
+      data: {a: "1"}
+  - id: optional
+    includeWhen: ["${schema.spec.extra}"]
+    template:
+      apiVersion: v1
+      kind: ConfigMap
+      metadata: {name: "${schema.metadata.name}-optional"}
+  - id: regional
+    forEach: [{region: "${schema.spec.regions}"}]
+    template:
+      apiVersion: v1
+      kind: ConfigMap
+      metadata: {name: "${schema.metadata.name}-${region}"}
+  - id: gate
+    readyWhen: ["${gate.data.ok == 'yes'}"]
+    template:
+      apiVersion: v1
+      kind: ConfigMap
+      metadata: {name: "${schema.metadata.name}-gate"}
+      data: {ok: "no"}
+  - id: child
+    template:
+      apiVersion: kro.run/v1alpha1
+      kind: Inner
+      metadata: {name: "${schema.metadata.name}-child"}
+      spec: {value: "${base.metadata.name}"}
+  - id: settings
+    externalRef:
+      apiVersion: v1
+      kind: ConfigMap
+      metadata: {name: settings}
+  - id: colored
+    template:
+      apiVersion: v1
+      kind: ConfigMap
+      metadata: {name: "${schema.metadata.name}-colored"}
+      data: {color: "${settings.data.color}"}
+""")
+
+SETTINGS = {
+    "apiVersion": "v1",
+    "kind": "ConfigMap",
+    "metadata": {"name": "settings", "namespace": "default"},
+    "data": {"color": "blue"},
 }
-
-
-def configmap(node: str, data: dict[str, str]) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": "${schema.metadata.name}-" + node},
-        "data": data,
-    }
-
-
-OUTER = {
-    "apiVersion": "kro.run/v1alpha1",
-    "kind": "ResourceGraphDefinition",
-    "metadata": {"name": "outer.kro.run"},
-    "spec": {
-        "schema": {"apiVersion": "v1alpha1", "kind": "Outer", "spec": {"extra": "boolean | default=false"}},
-        "resources": [
-            {"id": "base", "template": configmap("base", {"k": "v"})},
-            {
-                "id": "optional",
-                "includeWhen": ["${schema.spec.extra}"],
-                "template": configmap("optional", {}),
-            },
-            {
-                "id": "job",  # no workload simulation here: it never succeeds
-                "readyWhen": ["${job.status.?succeeded.orValue(0) > 0}"],
-                "template": {
-                    "apiVersion": "batch/v1",
-                    "kind": "Job",
-                    "metadata": {"name": "${schema.metadata.name}-job"},
-                    "spec": {
-                        "template": {
-                            "spec": {
-                                "restartPolicy": "Never",
-                                "containers": [{"name": "c", "image": "busybox"}],
-                            }
-                        }
-                    },
-                },
-            },
-            {"id": "waits", "template": configmap("waits", {"started": "${string(job.status.startTime)}"})},
-            {
-                "id": "nested",
-                "template": {
-                    "apiVersion": "kro.run/v1alpha1",
-                    "kind": "Inner",
-                    "metadata": {"name": "${schema.metadata.name}-inner"},
-                    "spec": {"value": "${base.data.k}"},
-                },
-            },
-        ],
-    },
-}
-
-
-async def kubectl(env: Env, *args: str, stdin: str | None = None) -> str:
-    proc = await asyncio.create_subprocess_exec(
-        "kubectl",
-        *args,
-        env={**os.environ, "KUBECONFIG": str(env.kubeconfig)},
-        stdin=asyncio.subprocess.PIPE if stdin is not None else None,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await asyncio.wait_for(proc.communicate(stdin.encode() if stdin else None), 60)
-    assert proc.returncode == 0, out.decode()
-    return out.decode()
-
-
-async def pykro(env: Env, *args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "pykro.cli.main",
-        *args,
-        "--kubeconfig",
-        str(env.kubeconfig),
-        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 120)
-    return proc.returncode or 0, out.decode(), err.decode()
 
 
 @pytest.fixture
-async def outer() -> AsyncIterator[Env]:
-    async with cluster(ManagerOptions(requeue_interval=0.5), workloads=False) as env:
-        await kubectl(env, "apply", "-f", "-", stdin=yaml.safe_dump_all([INNER, OUTER]))
-        await env.wait_active("inner.kro.run", timeout=30)
-        await env.wait_active("outer.kro.run", timeout=30)
-        instance = {"apiVersion": "kro.run/v1alpha1", "kind": "Outer", "metadata": {"name": "o1"}, "spec": {}}
-        await kubectl(env, "apply", "-n", "default", "-f", "-", stdin=yaml.safe_dump(instance))
-
-        async def nested_ready() -> bool:
-            out = await kubectl(env, "get", "inner", "o1-inner", "-n", "default", "-o", "json")
-            return bool((json.loads(out).get("status") or {}).get("state") == "ACTIVE")
-
-        await wait_for(nested_ready, timeout=30, what="the nested instance")
+async def env() -> AsyncIterator[Env]:
+    """Outer/demo reconciled as far as it goes without the `settings` ConfigMap it references."""
+    async with cluster() as env:
+        await env.client.create(simple_rgd(name="inner", kind="Inner"))
+        await env.wait_active("inner", timeout=30)
+        await env.client.create(OUTER)
+        await env.wait_active("outer", timeout=30)
+        await env.client.create(
+            {
+                "apiVersion": "kro.run/v1alpha1",
+                "kind": "Outer",
+                "metadata": {"name": "demo", "namespace": "default"},
+                "spec": {"regions": ["eu", "us"]},
+            }
+        )
+        await wait_for(
+            lambda: env.exists(CM, "demo-child-cm", "default"), timeout=30, what="the nested instance's child"
+        )
         yield env
 
 
-def rows(text: str) -> list[list[str]]:
-    """Each line after the header, as (tree label, state, rest...) split on runs of spaces."""
-    return [[cell.strip() for cell in line.split("   ") if cell.strip()] for line in text.splitlines()[1:]]
+async def pykro_tree(env: Env, *args: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        *PYKRO,
+        "tree",
+        *args,
+        "--kubeconfig",
+        str(env.kubeconfig),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={"PYTHONPATH": str(REPO / "src"), "PATH": "/usr/bin:/bin"},
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
 
 
-async def test_the_tree_shows_every_resource_in_dependency_order_with_its_state(outer: Env) -> None:
-    code, out, err = await pykro(outer, "tree", "outer/o1", "-n", "default")
+def rows(table: str) -> list[list[str]]:
+    """The table's rows below the header: name (tree drawing stripped) then the other columns."""
+    out = []
+    for line in table.splitlines()[1:]:
+        cells = [c for c in line.split("   ") if c.strip()]
+        out.append([cells[0].lstrip("│├└─ ")] + [c.strip() for c in cells[1:]])
+    return out
+
+
+async def test_tree_lists_resources_in_dependency_order_with_their_states(env: Env) -> None:
+    code, out, err = await pykro_tree(env, "outer/demo")
     assert (code, err) == (0, ""), err
     table = rows(out)
-    labels = [r[0] for r in table]
-    assert labels == [
-        "Outer/o1",
-        "├─ ConfigMap/o1-base [base]",
-        "├─ ConfigMap (none) [optional]",
-        "├─ Job/o1-job [job]",
-        "├─ ConfigMap (none) [waits]",
-        "└─ Inner/o1-inner [nested]",
-        "└─ ConfigMap/o1-inner-inner [cm]",
+    assert [row[:2] for row in table] == [
+        ["Outer/demo", "IN_PROGRESS"],
+        ["ConfigMap/demo-base", "Ready"],
+        ["ConfigMap [optional]", "Excluded"],
+        ["ConfigMap/demo-eu", "Ready"],  # forEach: a row per object
+        ["ConfigMap/demo-us", "Ready"],
+        ["ConfigMap/demo-gate", "NotReady"],
+        ["Inner/demo-child", "Ready"],
+        ["ConfigMap/demo-child-cm", "Ready"],
+        ["ConfigMap [settings]", "Pending"],
+        ["ConfigMap [colored]", "Pending"],
     ]
-    states = {r[0].split(" [")[-1].rstrip("]"): r[1] for r in table[1:]}
-    assert states == {
-        "base": "Ready",
-        "optional": "Excluded",
-        "job": "Waiting",
-        "waits": "Pending",
-        "nested": "Ready",
-        "cm": "Ready",
-    }
-    assert table[0][1] == "IN_PROGRESS"
-    assert "includeWhen is false" in out
-    assert 'node "waits": dependent node "job" not ready' in out  # what the pending resource waits for
-    assert "readyWhen ${job.status.?succeeded.orValue(0) > 0} is false" in out
-    assert out.splitlines()[0].split() == ["NAME", "STATE", "LAST", "CHANGE", "MESSAGE"]
+    assert table[2][3] == "includeWhen is false"
+    assert table[5][3] == "resource 'gate' readyWhen ${gate.data.ok == 'yes'} is false"
+    assert table[8][3] == "external reference 'settings': ConfigMap default/settings not found"
+    assert 'dependent node "settings" not ready' in table[9][3]  # what it waits on
+    assert "└─ ConfigMap/demo-child-cm" in out  # drawn below its instance
 
 
-async def test_json_and_wide_output(outer: Env) -> None:
-    code, out, _ = await pykro(outer, "tree", "outer/o1", "-n", "default", "-o", "json")
-    assert code == 0
-    tree = json.loads(out)
-    assert (tree["kind"], tree["name"], tree["state"]) == ("Outer", "o1", "IN_PROGRESS")
-    by_node = {c["node"]: c for c in tree["children"]}
-    assert by_node["waits"]["dependsOn"] == ["job"]
-    assert by_node["job"]["state"] == "Waiting" and by_node["job"]["resourceVersion"]
-    assert by_node["nested"]["children"][0]["name"] == "o1-inner-inner"
-    code, wide, _ = await pykro(outer, "tree", "outer/o1", "-n", "default", "-o", "wide")
-    assert code == 0
-    header = wide.splitlines()[0]
-    for column in ("NAMESPACE", "API VERSION", "RESOURCE VERSION", "DEPENDS ON"):
-        assert column in header
-    job_line = next(line for line in wide.splitlines() if "[job]" in line)
-    assert "batch/v1" in job_line and "default" in job_line
+async def test_kind_may_be_plural_or_qualified_and_json_nests_the_same_tree(env: Env) -> None:
+    code, out, err = await pykro_tree(env, "outers.kro.run/demo", "-n", "default", "-o", "json")
+    assert (code, err) == (0, ""), err
+    root = json.loads(out)
+    assert (root["kind"], root["name"], root["namespace"], root["state"]) == (
+        "Outer",
+        "demo",
+        "default",
+        "IN_PROGRESS",
+    )
+    assert [(c["nodeId"], c["state"]) for c in root["children"]] == [
+        ("base", "Ready"),
+        ("optional", "Excluded"),
+        ("regional", "Ready"),
+        ("regional", "Ready"),
+        ("gate", "NotReady"),
+        ("child", "Ready"),
+        ("settings", "Pending"),
+        ("colored", "Pending"),
+    ]
+    child = root["children"][5]
+    assert (child["apiVersion"], child["kind"], child["name"]) == ("kro.run/v1alpha1", "Inner", "demo-child")
+    assert [(c["nodeId"], c["kind"], c["name"], c["state"]) for c in child["children"]] == [
+        ("cm", "ConfigMap", "demo-child-cm", "Ready")
+    ]
+    base = root["children"][0]
+    live = await env.client.get(CM, "demo-base", namespace="default")
+    assert base["resourceVersion"] == live["metadata"]["resourceVersion"]
+    assert base["lastChange"] >= live["metadata"]["creationTimestamp"]
+
+
+async def test_wide_adds_node_namespace_api_version_and_resource_version(env: Env) -> None:
+    code, out, err = await pykro_tree(env, "Outer/demo", "-o", "wide")
+    assert (code, err) == (0, ""), err
+    header, *_ = out.splitlines()
+    assert header.split() == [
+        "NAME", "STATE", "LAST", "CHANGE", "NODE", "NAMESPACE", "APIVERSION", "RESOURCEVERSION", "MESSAGE"
+    ]  # fmt: skip
+    live = await env.client.get(CM, "demo-base", namespace="default")
+    base = rows(out)[1]
+    assert base[:2] == ["ConfigMap/demo-base", "Ready"]
+    assert base[3:7] == ["base", "default", "v1", live["metadata"]["resourceVersion"]]
 
 
 @pytest.mark.parametrize(
-    ("target", "message"),
+    ("args", "message"),
     [
-        ("nosuchkind/x", 'error: the server doesn\'t have a resource type "nosuchkind"\n'),
-        ("outer/missing", 'error: Outer "missing" not found in namespace "default"\n'),
+        (["nosuchkind/demo"], 'error: the server doesn\'t have a resource type "nosuchkind"\n'),
+        (["outer/missing"], 'error: Outer "missing" not found in namespace "default"\n'),
         (
-            "configmap/o1-base",
-            "error: ConfigMap/o1-base is not an instance of a ResourceGraphDefinition "
-            "(no kro.run/resource-graph-definition-name label)\n",
+            ["configmap/demo-base"],
+            "error: ConfigMap is not a kro instance kind: its CustomResourceDefinition",
         ),
-        ("outer", "error: 'outer': want KIND/NAME, e.g. configrollout/demo\n"),
     ],
 )
-async def test_what_cannot_be_shown_is_one_line(outer: Env, target: str, message: str) -> None:
-    code, out, err = await pykro(outer, "tree", target, "-n", "default")
-    assert (code, out, err) == (1, "", message)
+async def test_errors_are_one_line_and_exit_1(env: Env, args: list[str], message: str) -> None:
+    code, out, err = await pykro_tree(env, *args)
+    assert (code, out) == (1, "")
+    assert err.startswith(message) and err.count("\n") == 1, err
 
 
-async def test_watch_prints_the_tree_again_when_it_changes_and_ctrl_c_ends_it(outer: Env) -> None:
+async def test_no_cluster_is_one_line_error(tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:1"}}],
+                "users": [{"name": "u", "user": {"token": "t"}}],
+                "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+                "current-context": "x",
+            }
+        )
+    )
     proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "pykro.cli.main",
-        "tree",
-        "outer/o1",
-        "-n",
-        "default",
-        "--watch",
-        "--kubeconfig",
-        str(outer.kubeconfig),
-        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+        *PYKRO, "tree", "outer/demo", "--kubeconfig", str(kubeconfig),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={"PYTHONPATH": str(REPO / "src"), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 1 and out == b""
+    assert err.decode().startswith("error: cannot reach the cluster at https://127.0.0.1:1: ")
+    assert err.decode().count("\n") == 1, err
+
+
+async def test_watch_redraws_on_change_and_stops_cleanly_on_ctrl_c(env: Env) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        *PYKRO, "tree", "outer/demo", "--watch", "--kubeconfig", str(env.kubeconfig),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={"PYTHONPATH": str(REPO / "src"), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
     assert proc.stdout is not None
-    first = await asyncio.wait_for(proc.stdout.readuntil(b"[cm]"), 60)
-    assert b"ConfigMap (none) [optional]" in first
-    await kubectl(
-        outer, "patch", "outer", "o1", "-n", "default", "--type=merge", "-p", '{"spec":{"extra":true}}'
-    )
-    redrawn = await asyncio.wait_for(proc.stdout.readuntil(b"ConfigMap/o1-optional [optional]"), 60)
-    assert b"NAME" in redrawn
-    proc.send_signal(signal.SIGINT)
-    rest, err = await asyncio.wait_for(proc.communicate(), 30)
+    seen: list[str] = []
+
+    async def read_until(wanted: Callable[[str], bool]) -> None:
+        """Read lines until one is `wanted` (the earlier ones are kept in `seen`)."""
+        while True:
+            line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()  # type: ignore[union-attr]
+            assert line, "".join(seen)
+            seen.append(line)
+            if wanted(line):
+                return
+
+    try:
+        await read_until(lambda line: "ConfigMap [colored]" in line)  # the first tree: colored waits
+        await env.client.create(SETTINGS)
+        # Redrawn as the controller goes on: settings found, then colored created.
+        await read_until(lambda line: line.startswith("└─ ConfigMap/demo-colored") and " Ready " in line)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rest, err = await asyncio.wait_for(proc.communicate(), 30)
+    seen += rest.decode().splitlines(keepends=True)
     assert proc.returncode == 0, err.decode()
-    assert b"Traceback" not in err
+    assert "Traceback" not in err.decode()
+    assert any(line.startswith("├─ ConfigMap/settings") and " Ready " in line for line in seen)

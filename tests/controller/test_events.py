@@ -198,3 +198,19 @@ async def test_upstreams_condition_metrics_gate_exports_seconds_in_each_status()
         assert 'gvr="kro.run/v1alpha1, Resource=appconfigs"' in labels
         assert 'name="demo"' in labels and 'condition_status="True"' in labels and 'reason="Ready"' in labels
         assert 0.0 <= float(value) < 600
+
+
+async def test_kubectl_get_events_prints_kubes_event_columns() -> None:
+    async with cluster() as env:
+        await active_app(env)
+        await wait_event(env, "AppConfig", "demo", "InstanceActive")
+        out = await kubectl(
+            env, "get", "events", "-n", "default", "--field-selector", "involvedObject.kind=AppConfig"
+        )
+        assert out.splitlines()[0].split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+        assert "appconfig/demo" in out and "InstanceActive" in out
+        wide = await kubectl(env, "get", "events", "-n", "default", "-o", "wide")
+        header = wide.splitlines()[0]
+        for column in ("SUBOBJECT", "SOURCE", "FIRST SEEN", "COUNT", "NAME"):
+            assert column in header
+        assert "kro/appconfigs.kro.run-controller" in wide

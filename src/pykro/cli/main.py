@@ -22,8 +22,8 @@ _COMMANDS: dict[str, str] = {
     "up": "pykro.cli.up",
     "run": "pykro.cli.run",
     "render": "pykro.cli.render",
-    "completion": "pykro.cli.completion",
     "tree": "pykro.cli.tree",
+    "completion": "pykro.cli.completion",
 }
 
 

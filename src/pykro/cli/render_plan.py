@@ -132,8 +132,10 @@ def render_instance(
     graph: CompiledGraph,
     instance: Mapping[str, Any],
     observed: ObservedObjects,
+    missing_hint: str = " (supply it with --observed)",
 ) -> RenderResult:
-    """Resolve every node of `graph` for `instance` (admitted: defaults applied) in topological order."""
+    """Resolve every node of `graph` for `instance` (admitted: defaults applied) in topological order;
+    `missing_hint` follows the message of an external reference not found among the observed."""
     runtime = Runtime(graph, instance)
     nodes: dict[str, RenderedNode] = {}
     for node_id in graph.topological_order:
@@ -158,7 +160,7 @@ def render_instance(
             rendered.state = RenderState.EXCLUDED
             rendered.reason = _exclusion_reason(node, nodes)
         elif resolution.action is Action.READ:
-            _read_external(runtime, node, resolution, observed, rendered)
+            _read_external(runtime, node, resolution, observed, rendered, missing_hint)
         else:
             _apply(runtime, node, resolution, observed, rendered)
     status, _ = runtime.project_status()
@@ -205,6 +207,7 @@ def _read_external(
     resolution: Resolution,
     observed: ObservedObjects,
     rendered: RenderedNode,
+    missing_hint: str,
 ) -> None:
     """External references are only ever read: they must come from `--observed`."""
     ref = resolution.desired or {}
@@ -225,9 +228,7 @@ def _read_external(
     found = observed.find(kind, name, namespace)
     if found is None:
         where = f"{namespace}/{name}" if namespace else name
-        rendered.reason = (
-            f"external reference {node.id!r}: {kind} {where} not found (supply it with --observed)"
-        )
+        rendered.reason = f"external reference {node.id!r}: {kind} {where} not found{missing_hint}"
         return
     rendered.state, rendered.objects = RenderState.OBSERVED, [found]
     runtime.settle(node.id, found)

@@ -67,10 +67,29 @@ async def until_signalled(body: Callable[[asyncio.Event], Awaitable[None]]) -> N
             loop.remove_signal_handler(sig)
 
 
+def kubeconfig_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """`--kubeconfig FILE` and `--context NAME`, for the commands that talk to a cluster."""
+    func = click.option("--context", default=None, help="Kubeconfig context (default: its current-context).")(
+        func
+    )
+    return click.option(
+        "--kubeconfig",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then the in-cluster service account).",
+    )(func)
+
+
 def client_config(kubeconfig: Path | None, context: str | None, qps: float, burst: int) -> ClientConfig:
     """The kubeconfig given, else $KUBECONFIG / ~/.kube/config, else the pod's service account."""
     from pykro.kube import in_cluster_config, load_kubeconfig
     from pykro.kube.config import default_kubeconfig_path
+
+    if kubeconfig is not None and not kubeconfig.is_file():
+        raise PykroError(
+            f"{kubeconfig}: kubeconfig not found",
+            (Problem("--kubeconfig", "file not found", str(kubeconfig)),),
+        )
 
     default = default_kubeconfig_path()
     if kubeconfig is None and not default.is_file() and os.environ.get("KUBERNETES_SERVICE_HOST"):
@@ -116,13 +135,7 @@ def log_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @click.command("run")
-@click.option(
-    "--kubeconfig",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then the in-cluster service account).",
-)
-@click.option("--context", default=None, help="Kubeconfig context (default: its current-context).")
+@kubeconfig_options
 @click.option("--leader-elect", is_flag=True, help="Run only while holding the controller.kro.run Lease.")
 @click.option(
     "--leader-election-namespace",
@@ -142,10 +155,6 @@ def command(
 ) -> None:
     """Run the pykro controller against a cluster until SIGINT/SIGTERM."""
     setup_logging(log_format, log_level)
-    if kubeconfig is not None and not kubeconfig.is_file():
-        raise PykroError(
-            f"{kubeconfig}: kubeconfig not found",
-            (Problem("--kubeconfig", "file not found", str(kubeconfig)),),
-        )
+    config = client_config(kubeconfig, context, options.qps, options.burst)
     options = replace(options, leader_elect=leader_elect, leader_election_namespace=leader_election_namespace)
-    asyncio.run(_run(client_config(kubeconfig, context, options.qps, options.burst), options))
+    asyncio.run(_run(config, options))

@@ -237,18 +237,6 @@ _BUILTIN: dict[tuple[str, str], list[Column]] = {
     ("rbac.authorization.k8s.io", "rolebindings"): [_col("Role", _role_ref)],
     ("rbac.authorization.k8s.io", "clusterrolebindings"): [_col("Role", _role_ref)],
     ("coordination.k8s.io", "leases"): [_col("Holder", lambda o: _path("spec", "holderIdentity")(o) or "")],
-    ("", "events"): [
-        _col("Type", _path("type")),
-        _col("Reason", _path("reason")),
-        _col(
-            "Object",
-            lambda o: (
-                f"{str(_path('involvedObject', 'kind')(o) or '').lower()}/"
-                f"{_path('involvedObject', 'name')(o)}"
-            ),
-        ),
-        _col("Message", _path("message")),
-    ],
     ("batch", "cronjobs"): [
         _col("Schedule", _path("spec", "schedule")),
         _col("Suspend", lambda o: bool(_path("spec", "suspend")(o)), "boolean"),
@@ -309,7 +297,56 @@ def _crd_columns(kind: ServedKind) -> list[Column]:
     return cols
 
 
+def _event_first(o: Mapping[str, Any]) -> str:
+    return age(o.get("firstTimestamp") or o.get("eventTime"))
+
+
+def _event_last(o: Mapping[str, Any]) -> str:
+    series = o.get("series")
+    if isinstance(series, Mapping) and series.get("lastObservedTime"):
+        return age(series["lastObservedTime"])
+    return age(o["lastTimestamp"]) if o.get("lastTimestamp") else _event_first(o)
+
+
+def _event_count(o: Mapping[str, Any]) -> int:
+    series = o.get("series")
+    if isinstance(series, Mapping) and isinstance(series.get("count"), int):
+        return int(series["count"])
+    return int(o.get("count") or 1)
+
+
+def _event_object(o: Mapping[str, Any]) -> str:
+    kind = str(_path("involvedObject", "kind")(o) or "").lower()
+    name = _path("involvedObject", "name")(o)
+    return f"{kind}/{name}" if name else kind
+
+
+def _event_source(o: Mapping[str, Any]) -> str:
+    found = o.get("source")
+    source: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+    component = source.get("component") or o.get("reportingComponent") or ""
+    host = source.get("host") or o.get("reportingInstance") or ""
+    return f"{component}, {host}" if host else str(component)
+
+
+# kube-apiserver's printer for Events (printers/internalversion): no Name or Age by default.
+_EVENT_COLUMNS: list[Column] = [
+    _col("Last Seen", _event_last),
+    _col("Type", _path("type")),
+    _col("Reason", _path("reason")),
+    _col("Object", _event_object),
+    _col("Subobject", lambda o: _path("involvedObject", "fieldPath")(o) or "", priority=1),
+    _col("Source", _event_source, priority=1),
+    _col("Message", lambda o: str(o.get("message") or "").strip()),
+    _col("First Seen", _event_first, priority=1),
+    _col("Count", _event_count, "integer", priority=1),
+    _col("Name", _path("metadata", "name"), priority=1),
+]
+
+
 def columns(kind: ServedKind) -> list[Column]:
+    if kind.gr == ("", "events"):
+        return list(_EVENT_COLUMNS)
     if kind.crd is not None:
         extra = _crd_columns(kind)
         return [_NAME, *extra] if extra else [_NAME, _AGE]
