@@ -1,6 +1,8 @@
 """Spec §4.4 vectors. `X->Y` in the spec means Y depends on X."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pykro.graph.dag import DAG, CycleError, build_dag
 
@@ -79,3 +81,53 @@ def test_self_and_unknown_edges_rejected() -> None:
         dag.add_dependencies("a", ["a"])
     with pytest.raises(ValueError, match="node x does not exist"):
         dag.add_dependencies("a", ["x"])
+
+
+def _reachable(deps: dict[str, list[str]], start: str, goal: str) -> bool:
+    seen, todo = set(), [start]
+    while todo:
+        v = todo.pop()
+        if v == goal:
+            return True
+        if v not in seen:
+            seen.add(v)
+            todo.extend(deps[v])
+    return False
+
+
+def _layers_by_definition(dag: DAG) -> list[list[str]]:
+    """Each wave: every remaining node no remaining node depends on (the definition, quadratic)."""
+    remaining = set(dag.order)
+    layers = []
+    while remaining:
+        layer = sorted(
+            (v for v in remaining if not any(v in dag.deps[w] for w in remaining)), key=dag.order.__getitem__
+        )
+        layers.append(layer)
+        remaining -= set(layer)
+    return layers
+
+
+@given(
+    n=st.integers(min_value=1, max_value=8),
+    edges=st.lists(st.tuples(st.integers(0, 7), st.lists(st.integers(0, 7), max_size=3)), max_size=12),
+)
+def test_cycles_refused_exactly_and_waves_match_their_definition(
+    n: int, edges: list[tuple[int, list[int]]]
+) -> None:
+    """Adding edges is refused exactly when they close a cycle, and leaves the graph unchanged then."""
+    nodes = [f"n{i}" for i in range(n)]
+    dag = build_dag(nodes, {})
+    for source, targets in edges:
+        vertex = nodes[source % n]
+        deps = [nodes[t % n] for t in targets if t % n != source % n]
+        before = {v: list(ds) for v, ds in dag.deps.items()}
+        closes = any(_reachable(before, d, vertex) for d in deps)
+        if closes:
+            with pytest.raises(CycleError) as err:
+                dag.add_dependencies(vertex, deps)
+            assert err.value.cycle[0] == err.value.cycle[-1]
+            assert dag.deps == before
+        else:
+            dag.add_dependencies(vertex, deps)
+    assert dag.reverse_topological_layers() == _layers_by_definition(dag)
