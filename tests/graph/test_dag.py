@@ -95,6 +95,29 @@ def _reachable(deps: dict[str, list[str]], start: str, goal: str) -> bool:
     return False
 
 
+def _first_cycle_recursive(nodes: list[str], deps: dict[str, list[str]]) -> list[str] | None:
+    """The cycle a recursive depth-first search in declaration order meets first (the reported one)."""
+    colour = dict.fromkeys(nodes, 0)
+    stack: list[str] = []
+
+    def visit(v: str) -> list[str] | None:
+        colour[v] = 1
+        stack.append(v)
+        for d in deps[v]:
+            if colour[d] == 1:
+                return [*stack[stack.index(d) :], d]
+            if colour[d] == 0 and (found := visit(d)):
+                return found
+        stack.pop()
+        colour[v] = 2
+        return None
+
+    for v in nodes:
+        if colour[v] == 0 and (found := visit(v)):
+            return found
+    return None
+
+
 def _layers_by_definition(dag: DAG) -> list[list[str]]:
     """Each wave: every remaining node no remaining node depends on (the definition, quadratic)."""
     remaining = set(dag.order)
@@ -126,8 +149,19 @@ def test_cycles_refused_exactly_and_waves_match_their_definition(
         if closes:
             with pytest.raises(CycleError) as err:
                 dag.add_dependencies(vertex, deps)
-            assert err.value.cycle[0] == err.value.cycle[-1]
             assert dag.deps == before
+            closed = {**before, vertex: list(dict.fromkeys(before[vertex] + deps))}
+            assert list(err.value.cycle) == _first_cycle_recursive(nodes, closed)
         else:
             dag.add_dependencies(vertex, deps)
     assert dag.reverse_topological_layers() == _layers_by_definition(dag)
+
+
+def test_long_chains_build_and_name_their_cycle_without_recursion() -> None:
+    nodes = [f"r{i}" for i in range(5000)]
+    forward = {v: [nodes[i + 1]] for i, v in enumerate(nodes[:-1])}  # each reads the next one
+    dag = build_dag(nodes, forward)
+    assert dag.topological_order() == nodes[::-1]
+    with pytest.raises(CycleError) as err:
+        dag.add_dependencies(nodes[-1], [nodes[0]])
+    assert err.value.cycle == (*nodes, nodes[0])

@@ -84,26 +84,32 @@ class DAG:
         return False
 
     def _find_cycle(self) -> list[str] | None:
-        """The first cycle a depth-first search in declaration order meets: the one reported."""
+        """The first cycle a depth-first search in declaration order meets: the one reported.
+
+        Iterative, so a chain thousands of resources long does not exhaust Python's recursion limit.
+        """
         white, grey, black = 0, 1, 2
         colour = dict.fromkeys(self.order, white)
-        stack: list[str] = []
-
-        def visit(v: str) -> list[str] | None:
-            colour[v] = grey
-            stack.append(v)
-            for d in self.deps[v]:
+        for root in sorted(self.order, key=self.order.__getitem__):
+            if colour[root] != white:
+                continue
+            colour[root] = grey
+            path, positions = [root], [0]  # the grey path, and how far each node's deps are explored
+            while path:
+                v, k = path[-1], positions[-1]
+                if k == len(self.deps[v]):
+                    colour[v] = black
+                    path.pop()
+                    positions.pop()
+                    continue
+                positions[-1] = k + 1
+                d = self.deps[v][k]
                 if colour[d] == grey:
-                    return [*stack[stack.index(d) :], d]
-                if colour[d] == white and (found := visit(d)):
-                    return found
-            stack.pop()
-            colour[v] = black
-            return None
-
-        for v in sorted(self.order, key=self.order.__getitem__):
-            if colour[v] == white and (found := visit(v)):
-                return found
+                    return [*path[path.index(d) :], d]
+                if colour[d] == white:
+                    colour[d] = grey
+                    path.append(d)
+                    positions.append(0)
         return None
 
     def dependents(self) -> dict[str, list[str]]:
