@@ -2,8 +2,10 @@
 
 Prints: ConfigMap create throughput over HTTPS (in-memory and SQLite-backed) next to raw SQLite
 inserts with the same durability settings; write-to-watch latency across 100 watchers;
-RSS with 10,000 stored objects; server-side apply throughput on a 30-field Deployment (changing and
-no-op applies); time for the garbage collector to delete 1,000 dependents of a deleted owner.
+RSS with 10,000 stored objects; LIST latency at 1,000 and 10,000 stored objects with a label
+selector matching 10 of them, next to a field-selector list and a GET by name; server-side apply
+throughput on a 30-field Deployment (changing and no-op applies); time for the garbage collector to
+delete 1,000 dependents of a deleted owner.
 
     .venv/bin/python bench/apiserver_bench.py [--objects 10000] [--creates 3000]
 """
@@ -30,18 +32,20 @@ CMS = "/api/v1/namespaces/default/configmaps"
 DEPLOYS = "/apis/apps/v1/namespaces/default/deployments"
 
 
-def _cm(name: str) -> bytes:
+def _cm(name: str, labels: dict[str, str] | None = None) -> bytes:
     return json.dumps(
         {
             "apiVersion": "v1",
             "kind": "ConfigMap",
-            "metadata": {"name": name, "labels": {"app": "bench"}},
+            "metadata": {"name": name, "labels": {"app": "bench", **(labels or {})}},
             "data": {"key": "value" * 4},
         }
     ).encode()
 
 
-async def _creates(srv: EmbeddedAPIServer, n: int, concurrency: int, prefix: str) -> float:
+async def _creates(
+    srv: EmbeddedAPIServer, n: int, concurrency: int, prefix: str, labels: dict[str, str] | None = None
+) -> float:
     ctx = ssl.create_default_context(cafile=str(srv.ca_path))
     headers = {"Authorization": f"Bearer {srv.token}", "Content-Type": "application/json"}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency, ssl=ctx)) as s:
@@ -50,7 +54,7 @@ async def _creates(srv: EmbeddedAPIServer, n: int, concurrency: int, prefix: str
         async def worker() -> None:
             while queue:
                 i = queue.pop()
-                async with s.post(srv.url + CMS, data=_cm(f"{prefix}{i}"), headers=headers) as r:
+                async with s.post(srv.url + CMS, data=_cm(f"{prefix}{i}", labels), headers=headers) as r:
                     assert r.status == 201, await r.text()
                     await r.read()
 
@@ -135,6 +139,31 @@ class _LoopLag:
         self._stop = True
         if self._task is not None:
             await self._task
+
+
+async def _list_ms(srv: EmbeddedAPIServer, query: str, runs: int = 30) -> float:
+    """Median latency of one GET (a LIST with `query`, or a path below the collection) over HTTPS."""
+    ctx = ssl.create_default_context(cafile=str(srv.ca_path))
+    headers = {"Authorization": f"Bearer {srv.token}"}
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ctx)) as s:
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            async with s.get(srv.url + CMS + query, headers=headers) as r:
+                assert r.status == 200, await r.text()
+                await r.read()
+            times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+async def _list_latencies(srv: EmbeddedAPIServer, stored: int) -> str:
+    selector = await _list_ms(srv, "?labelSelector=pick%3Dyes")
+    by_field = await _list_ms(srv, "?fieldSelector=metadata.name%3Dp3")
+    by_get = await _list_ms(srv, "/p3")
+    return (
+        f"LIST at {stored:,} ConfigMaps (median of 30, HTTPS): labelSelector pick=yes (10 match) "
+        f"{selector:.1f} ms; fieldSelector metadata.name=p3 {by_field:.1f} ms; GET by name {by_get:.1f} ms"
+    )
 
 
 def _rss_mb() -> float:
@@ -258,8 +287,16 @@ async def main(objects: int, creates: int) -> None:
             )
     async with EmbeddedAPIServer() as srv:
         base = _rss_mb()
-        await _creates(srv, objects, concurrency, "r")
+        # Ten objects carry the label the selector LISTs look for, whatever the number stored.
+        picked = 10
+        await _creates(srv, picked, concurrency, "p", {"pick": "yes"})
+        first = max(min(1000, objects) - picked, 0)
+        await _creates(srv, first, concurrency, "r")
+        latencies = [await _list_latencies(srv, picked + first)]
+        await _creates(srv, max(objects - picked - first, 0), concurrency, "s")
         print(f"RSS with {objects:,} ConfigMaps stored: {_rss_mb():.0f} MB (server started at {base:.0f} MB)")
+        latencies.append(await _list_latencies(srv, max(objects, picked)))
+        print("\n".join(latencies))
     async with EmbeddedAPIServer(workloads=False) as srv:
         changing = await _applies(srv, 40, 16, change=True)
         noop = await _applies(srv, 100, 16, change=False)

@@ -78,7 +78,8 @@ class _Builder(TypeChecks):
         self.registry = registry
         self.enable_omit = enable_omit
         self.schema = rgd.spec.schema
-        self.ids = [r.id for r in rgd.spec.resources]
+        # Sets: every check of an expression's identifiers asks membership (a list made it O(n) each).
+        self.ids = frozenset(r.id for r in rgd.spec.resources)
         self.known = frozenset({SCHEMA, *self.ids})
 
     # --- step 2 ----------------------------------------------------------------------------------
@@ -360,7 +361,8 @@ class _Builder(TypeChecks):
         for p in pending:
             section = "externalRef" if p.type.is_external else "template"
             referencing = [info for _name, _text, _expr, info in p.for_each_refs]
-            leaf_known = self.known | p.iterators
+            # Only copied when the node has iterators: a copy per node would be quadratic.
+            leaf_known = self.known | p.iterators if p.iterators else self.known
             for leaf in p.leaves:
                 infos = []
                 for expression in leaf.expressions:

@@ -26,7 +26,7 @@ _ACCEPTED = (_CONDITION, CelType("list", (_CONDITION,)), CelType("dyn"), CelType
 
 
 def compile_conditions(
-    compiler: CelCompiler, raw: Any, known: frozenset[str], ids: Sequence[str]
+    compiler: CelCompiler, raw: Any, known: frozenset[str], ids: frozenset[str]
 ) -> tuple[AuthorCondition, ...]:
     """The compiled `status.conditions` entries; raises `GraphError` on the first broken rule."""
     if not isinstance(raw, list):
@@ -48,7 +48,7 @@ def _error(index: int, message: str, text: str = "") -> GraphError:
 
 
 def _compile_entry(
-    compiler: CelCompiler, index: int, text: Any, known: frozenset[str], ids: Sequence[str]
+    compiler: CelCompiler, index: int, text: Any, known: frozenset[str], ids: frozenset[str]
 ) -> AuthorCondition:
     if not isinstance(text, str):
         raise GraphError(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from pykro.cel.checked import AstInfo
@@ -19,15 +20,14 @@ FUNCTION_NAMESPACES = frozenset(
 )
 
 
-def unknown_identifiers(info: AstInfo, known: Iterable[str]) -> list[str]:
+def unknown_identifiers(info: AstInfo, known: AbstractSet[str]) -> list[str]:
     """Free identifiers of an expression that are not declared variables."""
-    known_set = set(known)
     # `hash.fnv64a(x)` lists `hash` as an identifier: a dotted call rooted at a function
     # namespace is a function call, which the type checker resolves.
     namespaces = {
         root for f in info.functions if "." in f and (root := f.split(".", 1)[0]) in FUNCTION_NAMESPACES
     }
-    return [i for i in info.identifiers if i not in known_set and i not in namespaces]
+    return [i for i in info.identifiers if i not in known and i not in namespaces]
 
 
 def merge(infos: Sequence[AstInfo]) -> AstInfo:
@@ -47,7 +47,7 @@ def field_expression(
     leaf: Leaf,
     checked: CheckedExpression,
     refs: AstInfo,
-    ids: Sequence[str],
+    ids: frozenset[str],
     iterators: frozenset[str] = frozenset(),
 ) -> FieldExpression:
     kind = ExpressionKind.STANDALONE if isinstance(leaf.parsed, Standalone) else ExpressionKind.TEMPLATE

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from pykro.api.frozen import freeze, thaw
@@ -19,7 +19,7 @@ from pykro.graph.status import StatusSchemaError, merge_status
 
 
 def compile_status(
-    compiler: CelCompiler, status: Mapping[str, Any], known: frozenset[str], ids: Sequence[str]
+    compiler: CelCompiler, status: Mapping[str, Any], known: frozenset[str], ids: frozenset[str]
 ) -> tuple[list[StatusField], dict[str, Any] | None, tuple[str, ...], tuple[AuthorCondition, ...]]:
     """The status fields, the merged inferred schema (None without status fields), the resources read by
     fields and conditions, and the author conditions (§4.7)."""

@@ -26,7 +26,7 @@ _BOOL = frozenset({"bool", "optional_type(bool)", "dyn", "optional_type(dyn)"})
 class TypeChecks:
     rgd: ResourceGraphDefinition
     schema: SchemaSpec
-    ids: list[str]
+    ids: frozenset[str]
     enable_omit: bool
 
     def leaf_error(

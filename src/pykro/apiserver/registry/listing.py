@@ -42,11 +42,13 @@ def select(store: Store, kind: ServedKind, query: ListQuery) -> tuple[list[Obj],
     pinned_ns = fields.exact("metadata.namespace")
     if namespace is None and pinned_ns is not None and kind.namespaced:
         namespace = pinned_ns
-    items = [
-        o
-        for o in store.items(kind.gr, namespace)
-        if labels.matches(o["metadata"].get("labels")) and fields.matches(o)
-    ]
+    pinned_name = fields.exact("metadata.name")
+    if pinned_name is not None and (namespace is not None or not kind.namespaced):
+        found = store.get(kind.gr, namespace or "", pinned_name)
+        candidates = [] if found is None else [found]
+    else:
+        candidates = store.candidates(kind.gr, namespace, labels.requirements)
+    items = [o for o in candidates if labels.matches(o["metadata"].get("labels")) and fields.matches(o)]
     return items, not (labels.empty and not fields.requirements)
 
 

@@ -13,7 +13,9 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from pykro.apiserver.machinery.selectors import Requirement
 from pykro.apiserver.machinery.status import internal, storage_too_large
+from pykro.apiserver.storage.index import ResourceIndex
 from pykro.apiserver.storage.persistence import Record, SqliteBackend, future_callback
 from pykro.apiserver.storage.watch import Event, EventLog, GroupResource
 
@@ -33,7 +35,7 @@ def _split_key(key: str) -> tuple[GroupResource, str, str]:
 class Store:
     def __init__(self, backend: SqliteBackend | None = None, *, window: int = 10_000) -> None:
         self._backend = backend
-        self._data: dict[GroupResource, dict[tuple[str, str], dict[str, Any]]] = {}
+        self._data: dict[GroupResource, ResourceIndex] = {}
         self.rv = 0
         self.log = EventLog(window)
         # After a failed commit memory may be ahead of disk; refuse further writes (fail-stop).
@@ -45,7 +47,7 @@ class Store:
         snap = await asyncio.to_thread(self._backend.load)
         for key, obj in snap.objects:
             gr, ns, name = _split_key(key)
-            self._data.setdefault(gr, {})[(ns, name)] = obj
+            self._index(gr).put((ns, name), obj)
         events = [Event(rv, t, _split_key(k)[0], obj, None) for rv, t, k, obj in snap.events]
         self.rv = snap.rv
         self.log.seed(events, snap.rv)
@@ -58,13 +60,27 @@ class Store:
 
     # reads -----------------------------------------------------------------------------------------
     def get(self, gr: GroupResource, namespace: str, name: str) -> dict[str, Any] | None:
-        return self._data.get(gr, {}).get((namespace, name))
+        index = self._data.get(gr)
+        return None if index is None else index.objects.get((namespace, name))
 
     def items(self, gr: GroupResource, namespace: str | None = None) -> list[dict[str, Any]]:
         """Objects of one resource in (namespace, name) order."""
-        objs = self._data.get(gr, {})
-        keys = sorted(k for k in objs if namespace is None or k[0] == namespace)
-        return [objs[k] for k in keys]
+        index = self._data.get(gr)
+        return [] if index is None else index.items(namespace)
+
+    def candidates(
+        self, gr: GroupResource, namespace: str | None, requirements: tuple[Requirement, ...]
+    ) -> list[dict[str, Any]]:
+        """A superset of the objects matching label `requirements`, in (namespace, name) order, found
+        through the label index: in proportion to the result, not to all objects of the resource."""
+        index = self._data.get(gr)
+        return [] if index is None else index.candidates(namespace, requirements)
+
+    def _index(self, gr: GroupResource) -> ResourceIndex:
+        index = self._data.get(gr)
+        if index is None:
+            index = self._data[gr] = ResourceIndex()
+        return index
 
     def resources(self) -> Iterator[GroupResource]:
         return iter(list(self._data))
@@ -81,16 +97,16 @@ class Store:
         meta = obj["metadata"]
         self.rv += 1
         meta["resourceVersion"] = str(self.rv)
-        ns = meta.get("namespace", "")
-        self._data.setdefault(gr, {})[(ns, meta["name"])] = obj
+        self._index(gr).put((meta.get("namespace", ""), meta["name"]), obj)
         return self._record(Event(self.rv, "MODIFIED" if prev is not None else "ADDED", gr, obj, prev, size))
 
     def remove(self, gr: GroupResource, obj: dict[str, Any]) -> asyncio.Future[None]:
         """Delete; the DELETED event carries the object's last state at a new resourceVersion."""
         self._check_healthy()
         meta = obj["metadata"]
-        ns = meta.get("namespace", "")
-        self._data.get(gr, {}).pop((ns, meta["name"]), None)
+        index = self._data.get(gr)
+        if index is not None:
+            index.remove((meta.get("namespace", ""), meta["name"]))
         self.rv += 1
         final = {**obj, "metadata": {**meta, "resourceVersion": str(self.rv)}}
         return self._record(Event(self.rv, "DELETED", gr, final, obj))
