@@ -359,3 +359,27 @@ async def test_an_invalid_rollout_annotation_is_ignored_with_a_warning_on_the_rg
             "ignored: pykro.dev/rollout-debounce: want a duration such as 5s or 2m (at most 3600s), "
             "got 'soon'"
         )
+
+
+async def test_a_rollout_that_never_completes_frees_its_slot_after_the_timeout() -> None:
+    annotations = {"pykro.dev/rollout-max-concurrent": "1", "pykro.dev/rollout-timeout": "3s"}
+    names = ["one", "two"]
+    async with cluster(OPTIONS, workloads=False) as env:  # nothing ever completes a rollout here
+        await start(env, "Stuck", annotations, names)
+        originals = {n: await template(env, n) for n in names}
+        for name in names:
+            await kubectl(env, "label", "configmap", f"{name}-config", "-n", "default", "rotated=yes")
+
+        async def rolled() -> list[str]:
+            return [n for n in names if await template(env, n) != originals[n]]
+
+        first = await wait_for(rolled, timeout=20, what="one Deployment to roll")
+        assert len(first) == 1
+        # Neither rollout completes; once the first holds its slot longer than 3 s, the second goes.
+        both = await wait_for(lambda: _all(rolled, names), timeout=30, what="the second after the timeout")
+        assert sorted(both) == names
+
+
+async def _all(rolled: Any, names: list[str]) -> list[str] | None:
+    now: list[str] = await rolled()
+    return now if len(now) == len(names) else None
