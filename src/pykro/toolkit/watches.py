@@ -145,11 +145,14 @@ class WatchManager:
         client: KubeClient,
         *,
         metadata_only: bool = True,
+        reads_metadata_only: bool | None = None,
         metrics: RuntimeMetrics | None = None,
         informer_options: Mapping[str, Any] | None = None,
     ) -> None:
         self.client = client
         self.metadata_only = metadata_only
+        # The informers `set_reads` starts; full objects let a reader serve its reads from their caches.
+        self.reads_metadata_only = metadata_only if reads_metadata_only is None else reads_metadata_only
         self.metrics = metrics
         self._informer_options = dict(informer_options or {})
         self._informers: dict[tuple[GVK, bool], Informer] = {}
@@ -268,7 +271,12 @@ class WatchManager:
         for gvk in new_gvks - old_gvks:
             self._reader_count[gvk] = self._reader_count.get(gvk, 0) + 1
             if gvk not in self._read_subs:
-                self._read_subs[gvk] = await self.subscribe(gvk, self._route_reads(gvk), wait_for_sync=False)
+                self._read_subs[gvk] = await self.subscribe(
+                    gvk,
+                    self._route_reads(gvk),
+                    metadata_only=self.reads_metadata_only,
+                    wait_for_sync=False,
+                )
         for gvk in old_gvks - new_gvks:
             self._reader_count[gvk] -= 1
             if self._reader_count[gvk] == 0:

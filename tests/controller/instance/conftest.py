@@ -176,7 +176,7 @@ async def env() -> AsyncIterator[Env]:
         client_metrics = ClientMetrics(CollectorRegistry())
         runtime_metrics = RuntimeMetrics(CollectorRegistry())
         async with _client(server) as client, _client(server, client_metrics) as metered:
-            watches = WatchManager(metered, metrics=runtime_metrics)
+            watches = WatchManager(metered, reads_metadata_only=False, metrics=runtime_metrics)
             controllers = InstanceControllers(
                 metered,
                 watches,

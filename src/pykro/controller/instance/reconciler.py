@@ -17,6 +17,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pykro.api.conventions import (
@@ -43,6 +44,7 @@ from pykro.controller.instance.nodes import (
     settle,
 )
 from pykro.controller.instance.parent import InstanceMetadata, ManagementFailed
+from pykro.controller.instance.reads import CachedReads
 from pykro.controller.instance.status import (
     MANAGED,
     RESOLVED,
@@ -99,7 +101,8 @@ class Reconciler:
         self.registrations = registrations
         self.enqueue = enqueue
         self.requeue_interval = requeue_interval
-        self.status = StatusWriter(client, on_transition)
+        self.reads = CachedReads(client, watches)  # reads served from the watches' informer caches
+        self.status = StatusWriter(client, on_transition, self.reads.remember)
         self._reads: dict[ObjectRef, set[Read]] = {}
         # WatchManager.set_reads may start an informer mid-call; two workers declaring a new
         # kind at once must not both start one.
@@ -113,9 +116,8 @@ class Reconciler:
         reg = self.registrations(key.gvk)
         if reg is None:
             return Result.done()  # the kind is no longer served: drop the item
-        try:
-            instance = await self.client.get(key.gvk, key.name, namespace=key.namespace or None)
-        except NotFound:
+        instance = await self.reads.get(key.gvk, key.name, key.namespace or None)
+        if instance is None:
             await self.forget(key)
             return Result.done()
         if meta(instance).get("deletionTimestamp"):
@@ -143,7 +145,10 @@ class Reconciler:
         conditions = conditions_of(instance)
         try:
             parent = InstanceMetadata(
-                instance, identity, identity.managed_labels(graph.rgd_name, reg.rgd_uid)
+                instance,
+                identity,
+                identity.managed_labels(graph.rgd_name, reg.rgd_uid),
+                partial(self.reads.remember, graph.instance_gvk),
             )
         except InvalidInventory as exc:
             conditions.set(
@@ -277,7 +282,7 @@ class Reconciler:
                     deferred.append(node)
                     waiting.add(node.id)
                     continue
-                items = await plan_node(self.client, node, runtime, identity, outcome)
+                items = await plan_node(self.reads, node, runtime, identity, outcome)
                 if outcome.stopped:
                     return  # a hard error or a terminating child: nothing more is applied
                 if items:
@@ -318,6 +323,9 @@ class Reconciler:
             anticipated_kinds(runtime.graph, runtime),
         )
         await asyncio.gather(*(apply_child(self.client, a) for a in items))
+        for item in items:
+            if item.changed:
+                self.reads.remember(item.gvk, item.result)
         for adopted in (a for a in items if a.adopted and a.error is None and a.result is not None):
             await record_warning(self.client, parent.instance, "AdoptedResource", _adoption_message(adopted))
         for node, node_items in wave:
@@ -334,7 +342,9 @@ class Reconciler:
     ) -> tuple[bool, bool]:
         """Delete members not applied this round, in waves (§5.5). Returns (deleted any, hit conflicts)."""
         known = {group_kind_string(n.gvk.group, n.gvk.kind): n.gvk for n in graph.nodes.values()}
-        members = await list_members(self.client, identity.applyset_id, inventory, identity.namespace, known)
+        members = await list_members(
+            self.client, identity.applyset_id, inventory, identity.namespace, known, self.reads
+        )
         stale = [m for m in members if m.uid not in kept and not m.terminating]
         if not stale:
             return False, False

@@ -106,9 +106,15 @@ class StatusWriter:
     """Writes `.status` through the status subresource, only when its canonical JSON changed,
     so kro's own reconciles never produce an event of their own."""
 
-    def __init__(self, client: KubeClient, on_transition: Transition | None = None) -> None:
+    def __init__(
+        self,
+        client: KubeClient,
+        on_transition: Transition | None = None,
+        on_written: Callable[[GVK, Mapping[str, Any]], None] | None = None,
+    ) -> None:
         self.client = client
         self.on_transition = on_transition
+        self.on_written = on_written  # told of every instance the write returned (cache freshness)
         self.transitions: dict[tuple[str, str], int] = {}
 
     async def write(
@@ -140,7 +146,7 @@ class StatusWriter:
                 return
             old_state = str((persisted or {}).get("state") or "")
             try:
-                await self.client.replace_status({**current, "status": status})
+                written_obj = await self.client.replace_status({**current, "status": status})
             except Conflict:
                 try:
                     current = await self.client.get(key.gvk, key.name, namespace=key.namespace or None)
@@ -149,6 +155,8 @@ class StatusWriter:
                 continue
             except NotFound:
                 return
+            if self.on_written is not None:
+                self.on_written(key.gvk, written_obj)
             if old_state != state.value:
                 self.transitions[(old_state, state.value)] = (
                     self.transitions.get((old_state, state.value), 0) + 1
