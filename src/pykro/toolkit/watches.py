@@ -24,6 +24,8 @@ from pykro.toolkit.metrics import RuntimeMetrics
 log = logging.getLogger(__name__)
 
 Enqueue = Callable[[Any], None]
+# "Is this event the echo of the reader's own write?" (it already knows that state: no re-queue)
+EchoFilter = Callable[[GVK, Mapping[str, Any]], bool]
 
 
 @dataclass(frozen=True, order=True)
@@ -161,6 +163,7 @@ class WatchManager:
         # "reader X read Y" reverse index
         self._reads: dict[Hashable, frozenset[Read]] = {}
         self._reader_enqueue: dict[Hashable, Enqueue] = {}
+        self._reader_echo: dict[Hashable, EchoFilter] = {}
         self._readers_of: dict[ObjectRef, set[Hashable]] = {}
         self._selector_reads: dict[GVK, dict[Hashable, set[SelectorRef]]] = {}
         self._read_subs: dict[GVK, Subscription] = {}
@@ -237,10 +240,15 @@ class WatchManager:
                 readers.add(reader)  # coarse: the label match is checked on events
         return readers
 
-    async def set_reads(self, reader: Hashable, reads: Iterable[Read], enqueue: Enqueue) -> None:
+    async def set_reads(
+        self, reader: Hashable, reads: Iterable[Read], enqueue: Enqueue, echo: EchoFilter | None = None
+    ) -> None:
         """Declare everything `reader` read in its last reconcile (replacing the previous set).
-        Events on those objects call `enqueue(reader)`; informers are started/stopped to match."""
+        Events on those objects call `enqueue(reader)`, except added/modified objects `echo` says
+        are the reader's own writes; informers are started/stopped to match."""
         async with self._reads_lock:
+            if echo is not None:
+                self._reader_echo[reader] = echo
             await self._set_reads(reader, frozenset(reads), enqueue)
 
     async def _set_reads(self, reader: Hashable, new: frozenset[Read], enqueue: Enqueue) -> None:
@@ -287,6 +295,7 @@ class WatchManager:
         if not new:
             self._reads.pop(reader, None)
             self._reader_enqueue.pop(reader, None)
+            self._reader_echo.pop(reader, None)
 
     async def clear_reads(self, reader: Hashable) -> None:
         await self.set_reads(reader, (), lambda _: None)
@@ -299,6 +308,9 @@ class WatchManager:
                 if any(s.matches(o) for s in selectors for o in (event.object, event.old) if o is not None):
                     targets.add(reader)
             for reader in targets:
+                echo = self._reader_echo.get(reader)
+                if echo is not None and event.type != "DELETED" and echo(gvk, event.object):
+                    continue
                 enqueue = self._reader_enqueue.get(reader)
                 if enqueue is not None:
                     enqueue(reader)

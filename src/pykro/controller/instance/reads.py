@@ -52,6 +52,8 @@ class CachedReads:
         self.client = client
         self.watches = watches
         self._written: dict[ObjectRef, str] = {}  # own writes the cache has not shown yet
+        # Writes under way → resourceVersions the watch showed meanwhile (the response may come later).
+        self._in_flight: dict[ObjectRef, list[str]] = {}
 
     def remember(self, gvk: GVK, obj: Mapping[str, Any] | None) -> None:
         """Record an object as pykro's write returned it: no older cache entry is used for it."""
@@ -60,6 +62,34 @@ class CachedReads:
         rv = _rv(obj)
         if rv:
             self._written[ObjectRef.of(obj, gvk)] = rv
+
+    def expect(self, gvk: GVK, desired: Mapping[str, Any]) -> None:
+        """A write of `desired` is about to be sent: its watch event may beat its response."""
+        self._in_flight[ObjectRef.of(desired, gvk)] = []
+
+    def settle(self, gvk: GVK, desired: Mapping[str, Any], written: Mapping[str, Any] | None) -> bool:
+        """The write `expect`ed is done (`written`: its response, None if it failed or changed
+        nothing). False when the watch showed a version newer than the response meanwhile:
+        someone else wrote too, and the writer must reconcile again."""
+        seen = self._in_flight.pop(ObjectRef.of(desired, gvk), [])
+        self.remember(gvk, written)
+        rv = _rv(written) if written is not None else ""
+        return all(rv and _not_older(rv, other) for other in seen)
+
+    def own_write_seen(self, gvk: GVK, obj: Mapping[str, Any]) -> bool:
+        """Is `obj` (a watch event's object) pykro's own write: exactly what the write returned,
+        or an object whose write is still under way (`settle` then judges it)? The writer reconciles
+        with that state already, so the event needs no reconcile; the cache has caught up with it."""
+        ref = ObjectRef.of(obj, gvk)
+        seen = self._in_flight.get(ref)
+        if seen is not None:
+            seen.append(_rv(obj))
+            return True
+        written = self._written.get(ref)
+        if written is None or _rv(obj) != written:
+            return False
+        del self._written[ref]
+        return True
 
     def _informer(self, gvk: GVK, *, metadata_only: bool = False) -> Informer | None:
         informer = self.watches.informer(gvk, metadata_only=metadata_only)

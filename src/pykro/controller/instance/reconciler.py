@@ -370,7 +370,7 @@ class Reconciler:
         else:
             reads = reads | self._reads.get(key, set())
         async with self._reads_lock:
-            await self.watches.set_reads(key, reads, self.enqueue)
+            await self.watches.set_reads(key, reads, self.enqueue, self.reads.own_write_seen)
 
     async def forget(self, key: ObjectRef) -> None:
         await self._set_reads(key, set())
