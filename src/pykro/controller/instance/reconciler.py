@@ -322,10 +322,12 @@ class Reconciler:
             inventory_of(items, parent.identity.namespace),
             anticipated_kinds(runtime.graph, runtime),
         )
+        for item in items:
+            self.reads.expect(item.gvk, item.desired)
         await asyncio.gather(*(apply_child(self.client, a) for a in items))
         for item in items:
-            if item.changed:
-                self.reads.remember(item.gvk, item.result)
+            if not self.reads.settle(item.gvk, item.desired, item.result if item.changed else None):
+                self.enqueue(key)  # another write landed meanwhile: look again after this reconcile
         for adopted in (a for a in items if a.adopted and a.error is None and a.result is not None):
             await record_warning(self.client, parent.instance, "AdoptedResource", _adoption_message(adopted))
         for node, node_items in wave:
