@@ -42,11 +42,13 @@ async def test_a_new_instance_reads_its_children_from_the_cache_and_lists_nothin
     await env.create(graph, "warm", {"value": "w"})  # starts (and syncs) the ConfigMap informer
     await env.wait_ready(graph, "warm")
     await env.idle()
-    before = reads_by_verb(env)
+    before, reconciles = reads_by_verb(env), env.reconciles()
     await env.create(graph, "x", {"value": "v1"})
     await env.wait_ready(graph, "x")
     await env.idle()
     after = reads_by_verb(env)
+    # The children's watch events echo pykro's own applies: they re-queue nothing.
+    assert env.reconciles() == reconciles + 1
     # No LIST at all (pruning lists from the cache); GETs only where an event raced the cache
     # behind pykro's own write (at most one per object written: 3 children and the instance).
     assert after["LIST"] == before["LIST"]
@@ -152,3 +154,19 @@ async def test_cache_miss_for_an_object_written_falls_back_to_one_live_read(env:
         assert await reads.get(CONFIGMAP, "new", "default") is None  # gone: the live read says so
     finally:
         await watches.close()
+
+
+async def test_another_writers_version_seen_during_an_own_write_asks_for_another_reconcile(env: Env) -> None:
+    watches = WatchManager(env.client, reads_metadata_only=False)
+    reads = CachedReads(env.client, watches)
+    desired = configmap("raced", "ours")
+    ours = {**desired, "metadata": {**desired["metadata"], "resourceVersion": "10"}}
+    theirs = {**desired, "metadata": {**desired["metadata"], "resourceVersion": "11"}}
+    reads.expect(CONFIGMAP, desired)
+    assert reads.own_write_seen(CONFIGMAP, ours)  # the event beat the response: held for `settle`
+    assert reads.settle(CONFIGMAP, desired, ours)  # it was ours: nothing to do
+    assert reads.own_write_seen(CONFIGMAP, ours) is False  # already settled: a repeat is news
+    reads.expect(CONFIGMAP, desired)
+    assert reads.own_write_seen(CONFIGMAP, theirs)
+    assert not reads.settle(CONFIGMAP, desired, ours)  # a newer version than our response: look again
+    await watches.close()

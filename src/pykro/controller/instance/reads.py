@@ -71,9 +71,11 @@ class CachedReads:
         """The write `expect`ed is done (`written`: its response, None if it failed or changed
         nothing). False when the watch showed a version newer than the response meanwhile:
         someone else wrote too, and the writer must reconcile again."""
-        seen = self._in_flight.pop(ObjectRef.of(desired, gvk), [])
-        self.remember(gvk, written)
+        ref = ObjectRef.of(desired, gvk)
+        seen = self._in_flight.pop(ref, [])
         rv = _rv(written) if written is not None else ""
+        if rv not in seen:  # (when its event came already, the cache holds the write)
+            self.remember(gvk, written)
         return all(rv and _not_older(rv, other) for other in seen)
 
     def own_write_seen(self, gvk: GVK, obj: Mapping[str, Any]) -> bool:
