@@ -162,11 +162,12 @@ async def test_another_writers_version_seen_during_an_own_write_asks_for_another
     desired = configmap("raced", "ours")
     ours = {**desired, "metadata": {**desired["metadata"], "resourceVersion": "10"}}
     theirs = {**desired, "metadata": {**desired["metadata"], "resourceVersion": "11"}}
-    reads.expect(CONFIGMAP, desired)
-    assert reads.own_write_seen(CONFIGMAP, ours)  # the event beat the response: held for `settle`
+    reads.expect("x", CONFIGMAP, desired)
+    assert reads.own_write_seen("x", CONFIGMAP, ours)  # the event beat the response: held for `settle`
     assert reads.settle(CONFIGMAP, desired, ours)  # it was ours: nothing to do
-    assert reads.own_write_seen(CONFIGMAP, ours) is False  # already settled: a repeat is news
-    reads.expect(CONFIGMAP, desired)
-    assert reads.own_write_seen(CONFIGMAP, theirs)
+    assert reads.own_write_seen("x", CONFIGMAP, ours) is False  # already settled: a repeat is news
+    reads.expect("x", CONFIGMAP, desired)
+    assert reads.own_write_seen("x", CONFIGMAP, theirs)
+    assert not reads.own_write_seen("y", CONFIGMAP, theirs)  # another reader of the object: news
     assert not reads.settle(CONFIGMAP, desired, ours)  # a newer version than our response: look again
     await watches.close()

@@ -20,7 +20,7 @@ a child created a moment ago.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 from pykro.api.conventions import APPLYSET_PART_OF_LABEL, INSTANCE_ID_LABEL, meta
@@ -52,8 +52,10 @@ class CachedReads:
         self.client = client
         self.watches = watches
         self._written: dict[ObjectRef, str] = {}  # own writes the cache has not shown yet
-        # Writes under way → resourceVersions the watch showed meanwhile (the response may come later).
-        self._in_flight: dict[ObjectRef, list[str]] = {}
+        # Child writes under way: writer, and the resourceVersions the watch showed meanwhile
+        # (the event can beat the response).
+        self._in_flight: dict[ObjectRef, tuple[Hashable, list[str]]] = {}
+        self._echoes: dict[ObjectRef, tuple[Hashable, str]] = {}  # settled writes whose event is due
 
     def remember(self, gvk: GVK, obj: Mapping[str, Any] | None) -> None:
         """Record an object as pykro's write returned it: no older cache entry is used for it."""
@@ -63,34 +65,36 @@ class CachedReads:
         if rv:
             self._written[ObjectRef.of(obj, gvk)] = rv
 
-    def expect(self, gvk: GVK, desired: Mapping[str, Any]) -> None:
-        """A write of `desired` is about to be sent: its watch event may beat its response."""
-        self._in_flight[ObjectRef.of(desired, gvk)] = []
+    def expect(self, writer: Hashable, gvk: GVK, desired: Mapping[str, Any]) -> None:
+        """`writer` is about to send a write of `desired`: its watch event may beat its response."""
+        self._in_flight[ObjectRef.of(desired, gvk)] = (writer, [])
 
     def settle(self, gvk: GVK, desired: Mapping[str, Any], written: Mapping[str, Any] | None) -> bool:
         """The write `expect`ed is done (`written`: its response, None if it failed or changed
         nothing). False when the watch showed a version newer than the response meanwhile:
         someone else wrote too, and the writer must reconcile again."""
         ref = ObjectRef.of(desired, gvk)
-        seen = self._in_flight.pop(ref, [])
+        writer, seen = self._in_flight.pop(ref, (None, []))
         rv = _rv(written) if written is not None else ""
-        if rv not in seen:  # (when its event came already, the cache holds the write)
+        if rv and rv not in seen:  # (when its event came already, the cache holds the write)
             self.remember(gvk, written)
+            self._echoes[ref] = (writer, rv)
         return all(rv and _not_older(rv, other) for other in seen)
 
-    def own_write_seen(self, gvk: GVK, obj: Mapping[str, Any]) -> bool:
-        """Is `obj` (a watch event's object) pykro's own write: exactly what the write returned,
-        or an object whose write is still under way (`settle` then judges it)? The writer reconciles
-        with that state already, so the event needs no reconcile; the cache has caught up with it."""
-        ref = ObjectRef.of(obj, gvk)
-        seen = self._in_flight.get(ref)
-        if seen is not None:
-            seen.append(_rv(obj))
-            return True
-        written = self._written.get(ref)
-        if written is None or _rv(obj) != written:
+    def own_write_seen(self, reader: Hashable, gvk: GVK, obj: Mapping[str, Any]) -> bool:
+        """Is `obj` (a watch event's object, routed to `reader`) the reader's own write: exactly
+        what its write returned, or an object whose write is still under way (`settle` then judges
+        it)? The writer reconciles with that state already, so the event needs no reconcile."""
+        ref, rv = ObjectRef.of(obj, gvk), _rv(obj)
+        flight = self._in_flight.get(ref)
+        if flight is not None:
+            flight[1].append(rv)
+            return flight[0] == reader
+        if self._written.get(ref) == rv:
+            del self._written[ref]  # the cache has caught up with the write
+        if self._echoes.get(ref) != (reader, rv):
             return False
-        del self._written[ref]
+        del self._echoes[ref]
         return True
 
     def _informer(self, gvk: GVK, *, metadata_only: bool = False) -> Informer | None:

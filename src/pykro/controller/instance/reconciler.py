@@ -323,7 +323,7 @@ class Reconciler:
             anticipated_kinds(runtime.graph, runtime),
         )
         for item in items:
-            self.reads.expect(item.gvk, item.desired)
+            self.reads.expect(key, item.gvk, item.desired)
         await asyncio.gather(*(apply_child(self.client, a) for a in items))
         for item in items:
             if not self.reads.settle(item.gvk, item.desired, item.result if item.changed else None):
@@ -372,7 +372,7 @@ class Reconciler:
         else:
             reads = reads | self._reads.get(key, set())
         async with self._reads_lock:
-            await self.watches.set_reads(key, reads, self.enqueue, self.reads.own_write_seen)
+            await self.watches.set_reads(key, reads, self.enqueue, partial(self.reads.own_write_seen, key))
 
     async def forget(self, key: ObjectRef) -> None:
         await self._set_reads(key, set())
