@@ -27,7 +27,6 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from pykro.api.conventions import APPLYSET_MANAGER, LABELLER_MANAGER
 from pykro.api.crd import graph_revision_crd_manifest, rgd_crd_manifest
 from pykro.controller.features import NOT_IMPLEMENTED, FeatureGates
 from pykro.controller.graphrevision import GraphRevisionController
@@ -47,7 +46,6 @@ from pykro.toolkit import (
     LeaseConfig,
     RuntimeMetrics,
     WatchManager,
-    keep_managed_fields_of,
     serve,
 )
 
@@ -195,13 +193,7 @@ class Manager:
         self.rgd_metrics = RGDMetrics(self.registry)
         self.client = KubeClient(_config(config, context, self.options), metrics=ClientMetrics(self.registry))
         # Informers behind instances' reads keep full objects: reconciles read from their caches.
-        # (whose managed fields are trimmed to kro's own: all `fields.up_to_date` compares against).
-        self.watches = WatchManager(
-            self.client,
-            reads_metadata_only=False,
-            metrics=self.runtime_metrics,
-            informer_options={"transform": keep_managed_fields_of(APPLYSET_MANAGER, LABELLER_MANAGER)},
-        )
+        self.watches = WatchManager(self.client, reads_metadata_only=False, metrics=self.runtime_metrics)
         self.instances = InstanceControllers(
             self.client,
             self.watches,

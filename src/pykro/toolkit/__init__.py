@@ -23,7 +23,6 @@ from pykro.toolkit.informer import (
     Informer,
     InformerEvent,
     drop_managed_fields,
-    keep_managed_fields_of,
 )
 from pykro.toolkit.leader import LeaderElector, LeaseConfig
 from pykro.toolkit.metrics import RuntimeMetrics
@@ -51,7 +50,6 @@ __all__ = [
     "Indexer",
     "Informer",
     "drop_managed_fields",
-    "keep_managed_fields_of",
     "informers_synced",
     "serve",
     "InformerEvent",

@@ -276,19 +276,5 @@ def drop_managed_fields(obj: Obj) -> Obj:
     return obj
 
 
-def keep_managed_fields_of(*managers: str) -> Callable[[Obj], Obj]:
-    """An informer `transform` keeping only the `metadata.managedFields` entries of `managers` (a
-    controller's own, which it compares against; the rest is often most of a cached object)."""
-    kept = frozenset(managers)
-
-    def transform(obj: Obj) -> Obj:
-        meta = obj.get("metadata")
-        if isinstance(meta, dict) and meta.get("managedFields"):
-            meta["managedFields"] = [e for e in meta["managedFields"] if e.get("manager") in kept]
-        return obj
-
-    return transform
-
-
 def _rv(obj: Mapping[str, Any]) -> str:
     return str((obj.get("metadata") or {}).get("resourceVersion") or "")
