@@ -31,6 +31,7 @@ from _common import api_server, rss_bytes
 from pykro.controller.manager import Manager, ManagerOptions
 from pykro.kube import KubeClient, load_kubeconfig
 from pykro.schema.gvk import GVK
+from pykro.toolkit import ObjectRef
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO
@@ -224,24 +225,35 @@ CHAIN_RGD: dict[str, Any] = {
 }
 
 
+def rate_window(times: list[float], upto: int, width: int = 1000) -> float:
+    """Instances/s over the `width` instances ending with the `upto`-th to become ACTIVE."""
+    first = max(0, upto - width)
+    span = times[upto - 1] - (times[first - 1] if first else 0.0)
+    return (upto - first) / span if span > 0 else float("inf")
+
+
+RESULTS: dict[str, float] = {}
+
+
 async def bench_scale(client: KubeClient, manager: Manager, instances: int, steady_seconds: float) -> None:
     await client.apply(CHAIN_RGD, field_manager="bench", force=True)
     await rgd_active(client, "bench-chain")
     await asyncio.sleep(0.5)
     # A watch, not a polling LIST of every instance: the probe must not compete with the controller.
     active: set[str] = set()
+    became_active: list[float] = []  # seconds since start when the n-th instance first became ACTIVE
     all_active = asyncio.Event()
     start_version = (await client.list(CHAIN, namespace="default", limit=1)).resource_version
+    started = time.perf_counter()
 
     async def watch_states() -> None:
         async for ev in client.watch(
             CHAIN, namespace="default", resource_version=start_version, timeout_seconds=3600
         ):
             name = ev.object["metadata"]["name"]
-            if (ev.object.get("status") or {}).get("state") == "ACTIVE":
+            if (ev.object.get("status") or {}).get("state") == "ACTIVE" and name not in active:
                 active.add(name)
-            else:
-                active.discard(name)
+                became_active.append(time.perf_counter() - started)
             if len(active) >= instances:
                 all_active.set()
 
@@ -250,6 +262,7 @@ async def bench_scale(client: KubeClient, manager: Manager, instances: int, stea
     reads_before = controller_requests(manager, writes=False)
     reconciles_before = instance_reconciles(manager)
     rss_before = rss_mib()
+    cpu_before = time.process_time()
     started = time.perf_counter()
     sem = asyncio.Semaphore(64)
 
@@ -268,19 +281,27 @@ async def bench_scale(client: KubeClient, manager: Manager, instances: int, stea
     created = time.perf_counter() - started
 
     try:
-        await asyncio.wait_for(all_active.wait(), 600)
+        await asyncio.wait_for(all_active.wait(), 1200)
     except TimeoutError:
         raise SystemExit(f"timed out waiting for {instances} instances to be ACTIVE") from None
     finally:
         watcher.cancel()
         await asyncio.gather(watcher, return_exceptions=True)
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_before
     writes = controller_writes(manager) - writes_before
     reads = controller_requests(manager, writes=False) - reads_before
     reconciles = instance_reconciles(manager) - reconciles_before
+    RESULTS["rate"] = instances / elapsed
     print(
         f"scale: {instances} instances of a 3-resource RGD: created in {created:.1f} s, all ACTIVE after "
         f"{elapsed:.1f} s ({instances / elapsed:.0f} instances/s)"
+    )
+    first = min(1000, instances)
+    print(
+        f"  rate over the first {first}: {rate_window(became_active, first):.0f} instances/s; over the "
+        f"last 1000 (up to {instances}): {rate_window(became_active, instances):.0f} instances/s "
+        "(goal: last >= 90% of first)"
     )
     print(
         f"  controller API writes per instance: {writes / instances:.2f} (floor 5: 1 instance metadata apply "
@@ -290,6 +311,7 @@ async def bench_scale(client: KubeClient, manager: Manager, instances: int, stea
         f"  controller API reads per instance: {reads / instances:.2f}; reconciles per instance: "
         f"{reconciles / instances:.2f}"
     )
+    print(f"  CPU of this process (controller + the bench's watch): {cpu / instances * 1000:.2f} ms/instance")
     print(f"  controller RSS: {rss_mib():.0f} MiB ({rss_mib() - rss_before:+.0f} MiB for the instances)")
     steady_start = controller_writes(manager)
     await asyncio.sleep(steady_seconds)
@@ -297,6 +319,87 @@ async def bench_scale(client: KubeClient, manager: Manager, instances: int, stea
         f"  controller writes during {steady_seconds:.0f} s of steady state: "
         f"{controller_writes(manager) - steady_start} (goal 0)"
     )
+
+
+async def bench_restart(kubeconfig: Path, options: ManagerOptions, instances: int) -> None:
+    """A fresh controller over `instances` existing ACTIVE instances: time until each was reconciled."""
+    started = time.perf_counter()
+    async with Manager(kubeconfig, options) as manager:
+
+        async def verified() -> bool:
+            queue = manager.instances.controller.queue
+            return instance_reconciles(manager) >= instances and not len(queue) and not queue.processing
+
+        await wait_until(verified, 1200, "every instance to be verified after a restart")
+        elapsed = time.perf_counter() - started
+        print(
+            f"restart over {instances} existing instances: all verified after {elapsed:.1f} s "
+            f"({instances / elapsed:.0f} instances/s), writes {controller_writes(manager)} (goal 0), "
+            f"reads {controller_requests(manager, writes=False)}"
+        )
+        await bench_costs(kubeconfig, manager, instances)
+
+
+async def bench_costs(kubeconfig: Path, manager: Manager, instances: int, events: int = 2000) -> None:
+    """CPU of this process per no-op reconcile (every instance re-queued) and per watch event (writes
+    to ConfigMaps the controller watches, less the same writes to Secrets it does not watch)."""
+    queue = manager.instances.controller.queue
+    before, cpu = instance_reconciles(manager), time.process_time()
+    for gvk in manager.instances.registered():
+        informer = manager.watches.informer(gvk, metadata_only=False)
+        assert informer is not None
+        for key in informer.cache.keys():
+            namespace, _, name = key.rpartition("/")
+            manager.instances.controller.enqueue(ObjectRef(gvk, namespace, name))
+
+    async def drained() -> bool:
+        return instance_reconciles(manager) >= before + instances and not len(queue) and not queue.processing
+
+    await wait_until(drained, 1200, "the resync")
+    per_reconcile = (time.process_time() - cpu) / (instance_reconciles(manager) - before)
+    async with KubeClient(load_kubeconfig(kubeconfig, qps=5000, burst=5000)) as client:
+        await client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "events"}})
+        spent = {}
+        for gvk in (SECRET, CONFIGMAP):
+            cpu = time.process_time()
+            for i in range(events):
+                body = {
+                    "apiVersion": "v1",
+                    "kind": gvk.kind,
+                    "metadata": {"name": f"e{i}", "namespace": "events"},
+                }
+                await client.apply(body, field_manager="bench", force=True)
+            await asyncio.sleep(1.0)  # let the watch deliver the last events
+            spent[gvk.kind] = time.process_time() - cpu
+    per_event = (spent["ConfigMap"] - spent["Secret"]) / events
+    print(
+        f"costs: {per_reconcile * 1000:.2f} ms CPU per no-op reconcile (cache reads, no writes); "
+        f"{per_event * 1000:.3f} ms CPU per watch event on a watched kind"
+    )
+
+
+async def bench_floor(client: KubeClient, units: int, concurrency: int) -> None:
+    """The same 5 writes per instance (parent apply, 3 child applies, a PUT of the parent), sequential
+    per unit as in a reconcile, by a bare client at the controller's worker concurrency."""
+    sem = asyncio.Semaphore(concurrency)
+
+    def cm(name: str, value: str) -> dict[str, Any]:
+        meta = {"name": name, "namespace": "floor"}
+        return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": {"v": value}}
+
+    async def unit(i: int) -> None:
+        async with sem:
+            parent = await client.apply(cm(f"p-{i:05d}", "0"), field_manager="floor", force=True)
+            for child in "abc":
+                await client.apply(cm(f"p-{i:05d}-{child}", str(i)), field_manager="floor", force=True)
+            await client.replace({**parent, "data": {"v": "1"}})
+
+    await client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "floor"}})
+    started = time.perf_counter()
+    await asyncio.gather(*(unit(i) for i in range(units)))
+    rate = units / (time.perf_counter() - started)
+    ratio = f"; pykro's rate is {RESULTS['rate'] / rate:.2f} of it (goal >= 0.5)" if "rate" in RESULTS else ""
+    print(f"floor: {units} x 5 writes by a bare client at concurrency {concurrency}: {rate:.0f} /s{ratio}")
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -308,6 +411,10 @@ async def main(args: argparse.Namespace) -> None:
                     await bench_propagation(client, args.rotations)
                 if args.instances:
                     await bench_scale(client, manager, args.instances, args.steady_seconds)
+        if args.instances:
+            await bench_restart(kubeconfig, options, args.instances)
+            async with KubeClient(load_kubeconfig(kubeconfig, qps=2000, burst=4000)) as client:
+                await bench_floor(client, min(args.instances, args.floor_units), args.workers)
 
 
 if __name__ == "__main__":
@@ -318,4 +425,5 @@ if __name__ == "__main__":
     parser.add_argument("--instances", type=int, default=1000)
     parser.add_argument("--steady-seconds", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--floor-units", type=int, default=2000, help="instances' worth of bare writes")
     asyncio.run(main(parser.parse_args()))

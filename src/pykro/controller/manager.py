@@ -195,7 +195,8 @@ class Manager:
         self.runtime_metrics = RuntimeMetrics(self.registry)
         self.rgd_metrics = RGDMetrics(self.registry)
         self.client = KubeClient(_config(config, context, self.options), metrics=ClientMetrics(self.registry))
-        self.watches = WatchManager(self.client, metrics=self.runtime_metrics)
+        # Informers behind instances' reads keep full objects: reconciles read from their caches.
+        self.watches = WatchManager(self.client, reads_metadata_only=False, metrics=self.runtime_metrics)
         self.broadcaster = EventBroadcaster(self.client)
         self.instances = InstanceControllers(
             self.client,

@@ -90,6 +90,11 @@ class Indexer:
     def by_index(self, index: str, value: str) -> ObjList:
         return [copy_json(self._items[k]) for k in sorted(self.index_keys(index, value))]
 
+    def ensure_index(self, name: str, func: IndexFunc) -> None:
+        """Add the index `name` unless it exists (readers add the label indexes they query)."""
+        if name not in self._funcs:
+            self.add_index(name, func)
+
     def add_index(self, name: str, func: IndexFunc) -> None:
         """Add an index later (it is built over the current contents)."""
         self._funcs[name] = func

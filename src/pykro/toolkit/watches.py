@@ -24,6 +24,8 @@ from pykro.toolkit.metrics import RuntimeMetrics
 log = logging.getLogger(__name__)
 
 Enqueue = Callable[[Any], None]
+# "Is this event the echo of the reader's own write?" (it already knows that state: no re-queue)
+EchoFilter = Callable[[GVK, Mapping[str, Any]], bool]
 
 
 @dataclass(frozen=True, order=True)
@@ -145,11 +147,14 @@ class WatchManager:
         client: KubeClient,
         *,
         metadata_only: bool = True,
+        reads_metadata_only: bool | None = None,
         metrics: RuntimeMetrics | None = None,
         informer_options: Mapping[str, Any] | None = None,
     ) -> None:
         self.client = client
         self.metadata_only = metadata_only
+        # The informers `set_reads` starts; full objects let a reader serve its reads from their caches.
+        self.reads_metadata_only = metadata_only if reads_metadata_only is None else reads_metadata_only
         self.metrics = metrics
         self._informer_options = dict(informer_options or {})
         self._informers: dict[tuple[GVK, bool], Informer] = {}
@@ -158,6 +163,7 @@ class WatchManager:
         # "reader X read Y" reverse index
         self._reads: dict[Hashable, frozenset[Read]] = {}
         self._reader_enqueue: dict[Hashable, Enqueue] = {}
+        self._reader_echo: dict[Hashable, EchoFilter] = {}
         self._readers_of: dict[ObjectRef, set[Hashable]] = {}
         self._selector_reads: dict[GVK, dict[Hashable, set[SelectorRef]]] = {}
         self._read_subs: dict[GVK, Subscription] = {}
@@ -234,10 +240,15 @@ class WatchManager:
                 readers.add(reader)  # coarse: the label match is checked on events
         return readers
 
-    async def set_reads(self, reader: Hashable, reads: Iterable[Read], enqueue: Enqueue) -> None:
+    async def set_reads(
+        self, reader: Hashable, reads: Iterable[Read], enqueue: Enqueue, echo: EchoFilter | None = None
+    ) -> None:
         """Declare everything `reader` read in its last reconcile (replacing the previous set).
-        Events on those objects call `enqueue(reader)`; informers are started/stopped to match."""
+        Events on those objects call `enqueue(reader)`, except added/modified objects `echo` says
+        are the reader's own writes; informers are started/stopped to match."""
         async with self._reads_lock:
+            if echo is not None:
+                self._reader_echo[reader] = echo
             await self._set_reads(reader, frozenset(reads), enqueue)
 
     async def _set_reads(self, reader: Hashable, new: frozenset[Read], enqueue: Enqueue) -> None:
@@ -268,7 +279,12 @@ class WatchManager:
         for gvk in new_gvks - old_gvks:
             self._reader_count[gvk] = self._reader_count.get(gvk, 0) + 1
             if gvk not in self._read_subs:
-                self._read_subs[gvk] = await self.subscribe(gvk, self._route_reads(gvk), wait_for_sync=False)
+                self._read_subs[gvk] = await self.subscribe(
+                    gvk,
+                    self._route_reads(gvk),
+                    metadata_only=self.reads_metadata_only,
+                    wait_for_sync=False,
+                )
         for gvk in old_gvks - new_gvks:
             self._reader_count[gvk] -= 1
             if self._reader_count[gvk] == 0:
@@ -279,6 +295,7 @@ class WatchManager:
         if not new:
             self._reads.pop(reader, None)
             self._reader_enqueue.pop(reader, None)
+            self._reader_echo.pop(reader, None)
 
     async def clear_reads(self, reader: Hashable) -> None:
         await self.set_reads(reader, (), lambda _: None)
@@ -291,6 +308,9 @@ class WatchManager:
                 if any(s.matches(o) for s in selectors for o in (event.object, event.old) if o is not None):
                     targets.add(reader)
             for reader in targets:
+                echo = self._reader_echo.get(reader)
+                if echo is not None and event.type != "DELETED" and echo(gvk, event.object):
+                    continue
                 enqueue = self._reader_enqueue.get(reader)
                 if enqueue is not None:
                     enqueue(reader)

@@ -177,7 +177,7 @@ async def env() -> AsyncIterator[Env]:
         client_metrics = ClientMetrics(CollectorRegistry())
         runtime_metrics = RuntimeMetrics(CollectorRegistry())
         async with _client(server) as client, _client(server, client_metrics) as metered:
-            watches = WatchManager(metered, metrics=runtime_metrics)
+            watches = WatchManager(metered, reads_metadata_only=False, metrics=runtime_metrics)
             # Events go through the unmetered client: the write budgets count object writes only.
             broadcaster = EventBroadcaster(client)
             broadcaster.start()

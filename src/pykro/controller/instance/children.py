@@ -14,9 +14,10 @@ from pykro.api.conventions import (
     meta,
 )
 from pykro.controller.instance.fields import up_to_date
+from pykro.controller.instance.reads import CachedReads
 from pykro.controller.instance.selectors import label_selector
 from pykro.graph.model import Node
-from pykro.kube import ApiError, KubeClient, NotFound
+from pykro.kube import ApiError, KubeClient
 from pykro.schema.gvk import GVK
 from pykro.toolkit import ObjectRef, SelectorRef
 from pykro.toolkit.watches import Read
@@ -49,18 +50,15 @@ def _identity(obj: Obj) -> tuple[str, str]:
     return str(m.get("namespace") or ""), str(m.get("name") or "")
 
 
-async def read_one(client: KubeClient, node: Node, desired: Obj, reads: set[Read]) -> Obj | None:
-    """GET one object, declaring the (scalar) watch first."""
+async def read_one(source: CachedReads, node: Node, desired: Obj, reads: set[Read]) -> Obj | None:
+    """Read one object (from the watch cache when it can be trusted), declaring the (scalar) watch."""
     ref = object_ref(node, desired)
     reads.add(ref)
-    try:
-        return await client.get(node.gvk, ref.name, namespace=ref.namespace or None)
-    except NotFound:
-        return None
+    return await source.get(node.gvk, ref.name, ref.namespace or None)
 
 
 async def read_collection(
-    client: KubeClient,
+    source: CachedReads,
     node: Node,
     identity: InstanceIdentity,
     desired: list[Obj],
@@ -70,9 +68,13 @@ async def read_collection(
     watch, so drift is seen in any namespace); the live object of each desired item, in order."""
     labels = {INSTANCE_ID_LABEL: identity.uid, NODE_ID_LABEL: node.id}
     reads.add(SelectorRef.of(node.gvk, labels))
-    selector = ",".join(f"{k}={v}" for k, v in labels.items())
-    listed = await client.list_all(node.gvk, namespace=None, label_selector=selector)
-    by_identity = {_identity(o): o for o in listed.items}
+    listed = source.instance_children(
+        node.gvk, identity.uid, {NODE_ID_LABEL: node.id}, [object_ref(node, d) for d in desired]
+    )
+    if listed is None:
+        selector = ",".join(f"{k}={v}" for k, v in labels.items())
+        listed = (await source.client.list_all(node.gvk, namespace=None, label_selector=selector)).items
+    by_identity = {_identity(o): o for o in listed}
     return [by_identity.get(_identity(d)) for d in desired]
 
 

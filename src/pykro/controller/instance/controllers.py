@@ -147,7 +147,10 @@ class InstanceControllers:
             self._started = True
         sub = self._subscriptions.get(gvk)
         if sub is None:
-            self._subscriptions[gvk] = await self.watches.subscribe(gvk, self._handler(gvk))
+            # Full objects: the reconciler reads instances from this informer's cache.
+            self._subscriptions[gvk] = await self.watches.subscribe(
+                gvk, self._handler(gvk), metadata_only=False
+            )
         else:
             informer = sub.informer
             for obj in informer.cache.list():

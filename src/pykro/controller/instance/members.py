@@ -10,6 +10,7 @@ from typing import Any
 
 from pykro.api.conventions import APPLY_ORDER_ANNOTATION, APPLYSET_PART_OF_LABEL, NODE_ID_LABEL
 from pykro.controller.instance.applyset import Inventory
+from pykro.controller.instance.reads import CachedReads
 from pykro.kube import Conflict, KubeClient, NotFound
 from pykro.schema.gvk import GVK
 
@@ -61,9 +62,11 @@ async def list_members(
     inventory: Inventory,
     parent_namespace: str,
     known: Mapping[str, GVK],
+    cache: CachedReads | None = None,
 ) -> list[Member]:
     """Every object labelled as part of `set_id`, among the inventory's kinds and namespaces.
-    Kinds the server no longer serves are skipped."""
+    Kinds the server no longer serves are skipped. With `cache`, a kind whose informer has synced
+    is listed from its cache (pruning); without, everything is listed live (deletion)."""
     namespaces = sorted({parent_namespace or "default", *inventory.namespaces})
     selector = f"{APPLYSET_PART_OF_LABEL}={set_id}"
     members: dict[str, Member] = {}
@@ -74,6 +77,14 @@ async def list_members(
         try:
             res = await client.resource(gvk)
             scopes: Sequence[str | None] = namespaces if res.namespaced else [None]
+            cached = (
+                None if cache is None else cache.members(gvk, set_id, namespaces if res.namespaced else None)
+            )
+            if cached is not None:
+                for item in cached:
+                    member = member_from(item, gvk)
+                    members[member.uid] = member
+                continue
             for ns in scopes:
                 page = await client.list_all(gvk, namespace=ns, label_selector=selector, metadata_only=True)
                 for item in page.items:

@@ -22,8 +22,8 @@ from pykro.controller.instance.children import (
     read_external_collection,
     read_one,
 )
+from pykro.controller.instance.reads import CachedReads
 from pykro.graph.model import CompiledGraph, Node, NodeType
-from pykro.kube import KubeClient
 from pykro.runtime.runtime import Action, NodeFailed, NodePending, Runtime
 from pykro.runtime.state import NodeState
 from pykro.toolkit import ObjectRef
@@ -98,7 +98,7 @@ def settle(runtime: Runtime, node: Node, items: list[Applied]) -> bool:
 
 
 async def plan_node(
-    client: KubeClient,
+    source: CachedReads,
     node: Node,
     runtime: Runtime,
     identity: InstanceIdentity,
@@ -122,7 +122,8 @@ async def plan_node(
         outcome.read_nodes.add(node.id)
         try:
             runtime.settle(
-                node.id, await read_external_collection(client, node, resolution.desired or {}, outcome.reads)
+                node.id,
+                await read_external_collection(source.client, node, resolution.desired or {}, outcome.reads),
             )
         except ValueError as exc:
             outcome.error = f"resource {node.id!r}: {exc}"
@@ -142,9 +143,9 @@ async def plan_node(
     outcome.read_nodes.add(node.id)
     lives: list[dict[str, Any] | None]
     if node.type is NodeType.COLLECTION:
-        lives = await read_collection(client, node, identity, desired_objects, outcome.reads)
+        lives = await read_collection(source, node, identity, desired_objects, outcome.reads)
     else:
-        lives = [await read_one(client, node, desired_objects[0], outcome.reads)]
+        lives = [await read_one(source, node, desired_objects[0], outcome.reads)]
     terminating = [lv for lv in lives if lv is not None and meta(lv).get("deletionTimestamp")]
     if terminating:
         runtime.mark_deleting(node.id)

@@ -15,7 +15,7 @@ several reconciles) costs one metadata write, not one per new kind.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pykro.api.conventions import APPLYSET_ID_LABEL, FINALIZER, LABELLER_MANAGER, InstanceIdentity, meta
@@ -41,8 +41,15 @@ class InstanceMetadata:
     Construction validates the recorded inventory: raises `InvalidInventory` when it is present
     but cannot be trusted (management, and so the finalizer, is then refused)."""
 
-    def __init__(self, instance: Obj, identity: InstanceIdentity, labels: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        instance: Obj,
+        identity: InstanceIdentity,
+        labels: Mapping[str, str],
+        on_written: Callable[[Obj], None] | None = None,
+    ) -> None:
         self.instance = instance
+        self.on_written = on_written  # told of every instance the write returned (cache freshness)
         self.identity = identity
         self.labels = {**labels, APPLYSET_ID_LABEL: identity.applyset_id}
         m = meta(instance)
@@ -106,3 +113,5 @@ class InstanceMetadata:
             raise ManagementFailed(f"failed to manage instance: {exc}") from exc
         self.recorded = inventory
         self.writes += 1
+        if self.on_written is not None:
+            self.on_written(self.instance)

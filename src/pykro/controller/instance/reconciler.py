@@ -17,6 +17,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pykro.api.conventions import (
@@ -44,6 +45,7 @@ from pykro.controller.instance.nodes import (
     settle,
 )
 from pykro.controller.instance.parent import InstanceMetadata, ManagementFailed
+from pykro.controller.instance.reads import CachedReads
 from pykro.controller.instance.rollouts import (
     OFF,
     ROLLOUTS_STATUS,
@@ -112,8 +114,11 @@ class Reconciler:
         self.registrations = registrations
         self.enqueue = enqueue
         self.requeue_interval = requeue_interval
+        self.reads = CachedReads(client, watches)  # reads served from the watches' informer caches
         self.condition_metrics = condition_metrics
-        self.status = StatusWriter(client, on_transition, self.events, condition_metrics)
+        self.status = StatusWriter(
+            client, on_transition, self.events, condition_metrics, on_written=self.reads.remember
+        )
         self.rollouts = Rollouts(client)
         self._reads: dict[ObjectRef, set[Read]] = {}
         # WatchManager.set_reads may start an informer mid-call; two workers declaring a new
@@ -128,9 +133,8 @@ class Reconciler:
         reg = self.registrations(key.gvk)
         if reg is None:
             return Result.done()  # the kind is no longer served: drop the item
-        try:
-            instance = await self.client.get(key.gvk, key.name, namespace=key.namespace or None)
-        except NotFound:
+        instance = await self.reads.get(key.gvk, key.name, key.namespace or None)
+        if instance is None:
             await self.forget(key)
             return Result.done()
         if meta(instance).get("deletionTimestamp"):
@@ -158,7 +162,10 @@ class Reconciler:
         conditions = conditions_of(instance)
         try:
             parent = InstanceMetadata(
-                instance, identity, identity.managed_labels(graph.rgd_name, reg.rgd_uid)
+                instance,
+                identity,
+                identity.managed_labels(graph.rgd_name, reg.rgd_uid),
+                partial(self.reads.remember, graph.instance_gvk),
             )
         except InvalidInventory as exc:
             conditions.set(
@@ -305,7 +312,7 @@ class Reconciler:
                     deferred.append(node)
                     waiting.add(node.id)
                     continue
-                items = await plan_node(self.client, node, runtime, identity, outcome)
+                items = await plan_node(self.reads, node, runtime, identity, outcome)
                 if outcome.stopped:
                     return  # a hard error or a terminating child: nothing more is applied
                 if items and policy.active:
@@ -350,7 +357,12 @@ class Reconciler:
             inventory_of(items, parent.identity.namespace),
             anticipated_kinds(runtime.graph, runtime),
         )
+        for item in items:
+            self.reads.expect(key, item.gvk, item.desired)
         await asyncio.gather(*(apply_child(self.client, a) for a in items))
+        for item in items:
+            if not self.reads.settle(item.gvk, item.desired, item.result if item.changed else None):
+                self.enqueue(key)  # another write landed meanwhile: look again after this reconcile
         for adopted in (a for a in items if a.adopted and a.error is None and a.result is not None):
             self.events.adopted(key.gvk, parent.instance, _adoption_message(adopted))
         for node, node_items in wave:
@@ -367,7 +379,9 @@ class Reconciler:
     ) -> tuple[bool, bool]:
         """Delete members not applied this round, in waves (§5.5). Returns (deleted any, hit conflicts)."""
         known = {group_kind_string(n.gvk.group, n.gvk.kind): n.gvk for n in graph.nodes.values()}
-        members = await list_members(self.client, identity.applyset_id, inventory, identity.namespace, known)
+        members = await list_members(
+            self.client, identity.applyset_id, inventory, identity.namespace, known, self.reads
+        )
         stale = [m for m in members if m.uid not in kept and not m.terminating]
         if not stale:
             return False, False
@@ -393,7 +407,7 @@ class Reconciler:
         else:
             reads = reads | self._reads.get(key, set())
         async with self._reads_lock:
-            await self.watches.set_reads(key, reads, self.enqueue)
+            await self.watches.set_reads(key, reads, self.enqueue, partial(self.reads.own_write_seen, key))
 
     async def forget(self, key: ObjectRef) -> None:
         await self._set_reads(key, set())

@@ -114,11 +114,13 @@ class StatusWriter:
         on_transition: Transition | None = None,
         events: InstanceEvents | None = None,
         condition_metrics: ConditionDurations | None = None,
+        on_written: Callable[[GVK, Mapping[str, Any]], None] | None = None,
     ) -> None:
         self.client = client
         self.on_transition = on_transition
         self.events = events
         self.condition_metrics = condition_metrics
+        self.on_written = on_written  # told of every instance the write returned (cache freshness)
         self.transitions: dict[tuple[str, str], int] = {}
 
     async def write(
@@ -161,6 +163,8 @@ class StatusWriter:
                 continue
             except NotFound:
                 return
+            if self.on_written is not None:
+                self.on_written(key.gvk, stored)
             if self.events is not None:
                 self.events.status_written(key.gvk, stored, persisted or {}, status)
             if old_state != state.value:
