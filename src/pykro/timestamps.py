@@ -9,9 +9,40 @@ _DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)")
 _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
+def rfc3339(unix: float) -> str:
+    """`2026-01-02T03:04:05Z` for a Unix time: creationTimestamp, lastTransitionTime and friends."""
+    return datetime.datetime.fromtimestamp(unix, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def now_rfc3339() -> str:
-    """`2026-01-02T03:04:05Z`: creationTimestamp, lastTransitionTime and friends."""
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_rfc3339(text: object) -> float | None:
+    """The Unix time of an RFC 3339 timestamp (metav1.Time or MicroTime); None if `text` is not one."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def short_age(seconds: float) -> str:
+    """kubectl's short duration (`duration.HumanDuration`): 45s, 3m12s, 2h, 5d, 3y."""
+    secs = max(0, int(seconds))
+    if secs < 120:
+        return f"{secs}s"
+    minutes = secs // 60
+    if minutes < 10:
+        return f"{minutes}m{secs % 60}s" if secs % 60 else f"{minutes}m"
+    if minutes < 180:
+        return f"{minutes}m"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours}h"
+    days = hours // 24
+    return f"{days}d" if days < 365 * 2 else f"{days // 365}y"
 
 
 def go_duration(text: str) -> float | None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from typing import Any
 
 import aiohttp
@@ -15,22 +14,9 @@ import pytest
 from pykro.controller.features import FeatureGates
 from pykro.controller.manager import ManagerOptions
 from pykro.schema.gvk import GVK
-from tests.controller.rgd.helpers import CM, Env, cluster, simple_rgd, wait_for
+from tests.controller.rgd.helpers import CM, Env, cluster, kubectl, simple_rgd, wait_for
 
 APP = GVK("kro.run", "v1alpha1", "AppConfig")
-
-
-async def kubectl(env: Env, *args: str) -> str:
-    proc = await asyncio.create_subprocess_exec(
-        "kubectl",
-        *args,
-        env={**os.environ, "KUBECONFIG": str(env.kubeconfig)},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode == 0, out.decode()
-    return out.decode()
 
 
 async def events(env: Env, kind: str, name: str) -> list[dict[str, Any]]:

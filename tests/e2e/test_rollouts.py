@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from typing import Any
 
 import yaml
 
 from pykro.controller.manager import Manager, ManagerOptions
 from pykro.schema.gvk import GVK
-from tests.controller.rgd.helpers import Env, cluster, wait_for
+from tests.controller.rgd.helpers import Env, cluster, kubectl, wait_for
 
 DEPLOYMENT = GVK("apps", "v1", "Deployment")
 OPTIONS = ManagerOptions(requeue_interval=0.5)
@@ -76,20 +75,6 @@ def rgd(kind: str, annotations: dict[str, str]) -> dict[str, Any]:
             ],
         },
     }
-
-
-async def kubectl(env: Env, *args: str, stdin: str | None = None) -> str:
-    proc = await asyncio.create_subprocess_exec(
-        "kubectl",
-        *args,
-        env={**os.environ, "KUBECONFIG": str(env.kubeconfig)},
-        stdin=asyncio.subprocess.PIPE if stdin is not None else None,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await asyncio.wait_for(proc.communicate(stdin.encode() if stdin else None), 60)
-    assert proc.returncode == 0, out.decode()
-    return out.decode()
 
 
 async def get(env: Env, *args: str) -> Any:

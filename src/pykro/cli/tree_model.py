@@ -15,6 +15,7 @@ from typing import Any
 
 from pykro.api.conventions import meta
 from pykro.cli.render_plan import RenderedNode, RenderResult, RenderState
+from pykro.timestamps import parse_rfc3339, short_age
 
 READY, NOT_READY, PENDING, EXCLUDED, ERROR = "Ready", "NotReady", "Pending", "Excluded", "Error"
 _MESSAGE_WIDTH = 80  # the MESSAGE column without -o wide
@@ -139,16 +140,9 @@ def _rendered_node(
 
 
 def age(timestamp: str, now: datetime) -> str:
-    """How long ago `timestamp` (RFC 3339) was, as kubectl shows ages: 45s, 12m, 3h, 5d; "-" if unknown."""
-    try:
-        then = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-    except ValueError:
-        return "-"
-    seconds = max(int((now - then).total_seconds()), 0)
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size * (2 if unit != "d" else 1):
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
+    """How long ago `timestamp` (RFC 3339) was, as kubectl shows ages; "-" if unknown."""
+    then = parse_rfc3339(timestamp)
+    return "-" if then is None else short_age(now.timestamp() - then)
 
 
 def _label(node: TreeNode) -> str:

@@ -21,11 +21,8 @@ def _label(body: dict[str, Any]) -> str:
     return f"{body.get('kind')} {name}" if name else str(body.get("kind"))
 
 
-def validate_instances(
-    documents: Sequence[Document], entries: Sequence[CompiledEntry], *, strict: bool = False
-) -> bool:
-    """Print one line per instance (valid, or one `error:` line per problem); False if any is invalid
-    (or, when `strict`, if any document could not be validated).
+def validate_instances(documents: Sequence[Document], entries: Sequence[CompiledEntry]) -> bool:
+    """Print one line per instance (valid, or one `error:` line per problem); False if any is invalid.
 
     Documents that are neither RGDs, CRDs nor instances of a compiled RGD get a warning: nothing
     can check them offline, and silence would read as "valid"."""
@@ -50,7 +47,6 @@ def validate_instances(
                 else f"no RGD given defines {body.get('apiVersion')} {kind}"
             )
             click.echo(f"warning: {where}: not validated: {why}", err=True)
-            all_valid = all_valid and not strict
             continue
         _, problems = admit_instance(body, crd)
         if not problems:

@@ -17,11 +17,12 @@ Pure: no I/O; time comes from the caller, so tests need no sleeping.
 
 from __future__ import annotations
 
-import datetime
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
+
+from pykro.timestamps import rfc3339
 
 Obj = dict[str, Any]
 
@@ -100,10 +101,6 @@ def aggregate_keys(event: Obj) -> tuple[str, str]:
         )
     )
     return shared, str(event.get("message") or "")
-
-
-def rfc3339(wall: float) -> str:
-    return datetime.datetime.fromtimestamp(wall, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def event_name(object_name: str, wall: float) -> str:

@@ -24,7 +24,8 @@ from typing import Any
 
 from pykro.kube import AlreadyExists, ApiError, KubeClient, KubeError, NotFound, PatchType
 from pykro.schema.gvk import GVK
-from pykro.toolkit.eventcorrelator import EventCorrelator, event_name, rfc3339
+from pykro.timestamps import rfc3339
+from pykro.toolkit.eventcorrelator import EventCorrelator, event_name
 
 log = logging.getLogger(__name__)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -130,6 +131,21 @@ class Env:
             return not await self.exists(gvk, name, namespace)
 
         await wait_for(probe, timeout=timeout, what=f"{gvk.kind} {name} to be deleted")
+
+
+async def kubectl(env: Env, *args: str, stdin: str | None = None) -> str:
+    """Run kubectl against `env` without blocking the loop the server runs on; its output (exit 0)."""
+    proc = await asyncio.create_subprocess_exec(
+        "kubectl",
+        *args,
+        env={**os.environ, "KUBECONFIG": str(env.kubeconfig)},
+        stdin=asyncio.subprocess.PIPE if stdin is not None else None,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(stdin.encode() if stdin else None), 60)
+    assert proc.returncode == 0, out.decode()
+    return out.decode()
 
 
 @asynccontextmanager

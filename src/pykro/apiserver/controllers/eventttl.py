@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 import logging
 import time
 from typing import Any
@@ -19,6 +18,7 @@ from pykro.apiserver.machinery.status import ApiError
 from pykro.apiserver.registry.kinds import Catalog, GroupResource
 from pykro.apiserver.registry.resources import Resources
 from pykro.apiserver.storage.store import Store
+from pykro.timestamps import parse_rfc3339
 
 log = logging.getLogger(__name__)
 
@@ -26,15 +26,6 @@ DEFAULT_EVENT_TTL = 3600.0
 EVENT_GRS: tuple[GroupResource, ...] = (("", "events"), ("events.k8s.io", "events"))
 
 Obj = dict[str, Any]
-
-
-def _parse(stamp: Any) -> float | None:
-    if not isinstance(stamp, str) or not stamp:
-        return None
-    try:
-        return datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 def last_written(event: Obj) -> float | None:
@@ -49,7 +40,7 @@ def last_written(event: Obj) -> float | None:
         series.get("lastObservedTime") if isinstance(series, dict) else None,
         *(f.get("time") for f in m.get("managedFields") or () if isinstance(f, dict)),
     ]
-    times = [t for t in map(_parse, stamps) if t is not None]
+    times = [t for t in map(parse_rfc3339, stamps) if t is not None]
     return max(times) if times else None
 
 

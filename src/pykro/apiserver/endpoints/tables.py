@@ -2,41 +2,28 @@
 
 from __future__ import annotations
 
-import datetime
 import json
 import re
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pykro.apiserver.controllers.autoscaler import metric_body, v2_metrics
 from pykro.apiserver.registry.kinds import ServedKind
+from pykro.timestamps import parse_rfc3339, short_age
 
 Getter = Callable[[Mapping[str, Any]], Any]
 Column = tuple[dict[str, Any], Getter]
 
 
-def age(timestamp: Any, now: datetime.datetime | None = None) -> str:
+def age(timestamp: Any, now: float | None = None) -> str:
     """kubectl's short duration ("5s", "3m", "2d") since an RFC 3339 timestamp."""
     if not isinstance(timestamp, str):
         return "<unknown>"
-    try:
-        then = datetime.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-    except ValueError:
+    then = parse_rfc3339(timestamp)
+    if then is None:
         return timestamp
-    now = now or datetime.datetime.now(datetime.UTC)
-    secs = max(0, int((now - then).total_seconds()))
-    if secs < 120:
-        return f"{secs}s"
-    minutes = secs // 60
-    if minutes < 10:
-        return f"{minutes}m{secs % 60}s" if secs % 60 else f"{minutes}m"
-    if minutes < 180:
-        return f"{minutes}m"
-    hours = minutes // 60
-    if hours < 48:
-        return f"{hours}h"
-    days = hours // 24
-    return f"{days}d" if days < 365 * 2 else f"{days // 365}y"
+    return short_age((time.time() if now is None else now) - then)
 
 
 def _path(*parts: str) -> Getter:

@@ -3,7 +3,6 @@ kro work unchanged."""
 
 from __future__ import annotations
 
-import datetime
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -13,6 +12,7 @@ from prometheus_client.registry import Collector
 
 from pykro.schema.gvk import GVK
 from pykro.schema.plural import plural_of
+from pykro.timestamps import parse_rfc3339
 
 
 def gvr_label(gvk: GVK) -> str:
@@ -36,11 +36,8 @@ class ConditionDurations(Collector):
         key = (gvr_label(gvk), str(m.get("namespace") or ""), str(m.get("name") or ""))
         current: dict[str, tuple[str, str, float]] = {}
         for cond in conditions:
-            stamp = str(cond.get("lastTransitionTime") or "")
-            try:
-                when = datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
-            except ValueError:
-                when = 0.0  # Go's zero time would give a huge duration; an absent time reads as "since ever"
+            # Absent or unreadable reads as "since ever", as Go's zero time would.
+            when = parse_rfc3339(cond.get("lastTransitionTime")) or 0.0
             current[str(cond.get("type"))] = (
                 str(cond.get("status") or ""),
                 str(cond.get("reason") or ""),

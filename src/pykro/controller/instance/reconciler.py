@@ -294,11 +294,10 @@ class Reconciler:
         parent: InstanceMetadata,
         runtime: Runtime,
         outcome: Outcome,
-        policy: RolloutPolicy = OFF,
-        review: Review | None = None,
+        policy: RolloutPolicy,
+        review: Review,
     ) -> None:
         """Plan and apply the graph in waves, then prune (§5.1 step 7)."""
-        review = review if review is not None else Review()
         graph = runtime.graph
         identity = parent.identity
         remaining: list[Node] = list(graph.ordered_nodes())

@@ -36,6 +36,7 @@ class RGDEvents:
         self.recorder = recorder
         self._reported: dict[str, tuple[str, str]] = {}  # RGD name → (state, failure) last reported
         self._refused: dict[str, str] = {}  # RGD name → the CRD change last refused (logged once)
+        self._ignored: dict[str, set[str]] = {}  # RGD name → invalid rollout annotations already logged
 
     def _emit(self, rgd: Obj, type_: str, reason: str, message: str) -> None:
         if self.recorder is not None:
@@ -63,6 +64,7 @@ class RGDEvents:
     def forget(self, name: str) -> None:
         self._reported.pop(name, None)
         self._refused.pop(name, None)
+        self._ignored.pop(name, None)
 
     def crd_written(self, rgd: Obj, crd_name: str, action: str) -> None:
         name = (rgd.get("metadata") or {}).get("name")
@@ -80,7 +82,8 @@ class RGDEvents:
 
     def invalid_annotation(self, rgd: Obj, problem: str) -> None:
         name = str((rgd.get("metadata") or {}).get("name"))
-        if self._refused.get(f"{name}/annotation") != problem:
-            self._refused[f"{name}/annotation"] = problem
+        logged = self._ignored.setdefault(name, set())
+        if problem not in logged:
+            logged.add(problem)
             log.warning("ResourceGraphDefinition %s: ignoring %s", name, problem)
         self._emit(rgd, WARNING, "InvalidRolloutAnnotation", f"ignored: {problem}")

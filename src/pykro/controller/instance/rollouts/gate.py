@@ -12,7 +12,6 @@ window.
 from __future__ import annotations
 
 import asyncio
-import datetime
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -27,6 +26,7 @@ from pykro.api.conventions import (
 )
 from pykro.kube import KubeClient
 from pykro.schema.gvk import GVK
+from pykro.timestamps import parse_rfc3339
 
 # (instance uid, node id, namespace/name of the workload)
 WorkloadKey = tuple[str, str, str]
@@ -67,13 +67,8 @@ def rollout_complete(obj: Mapping[str, Any]) -> bool:
 
 def _stamp_age(obj: Mapping[str, Any], wall: float) -> float | None:
     """Seconds since pykro stamped the workload's last rollout (None: never)."""
-    stamp = (meta(obj).get("annotations") or {}).get(LAST_ROLLOUT_TIME_ANNOTATION)
-    if not isinstance(stamp, str):
-        return None
-    try:
-        return wall - datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
+    stamped = parse_rfc3339((meta(obj).get("annotations") or {}).get(LAST_ROLLOUT_TIME_ANNOTATION))
+    return None if stamped is None else wall - stamped
 
 
 def _key_of(obj: Mapping[str, Any]) -> str:
