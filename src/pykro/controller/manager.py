@@ -53,6 +53,9 @@ from pykro.toolkit.events import EventBroadcaster
 
 log = logging.getLogger(__name__)
 
+# How long a (re)start lets the existing graph revisions compile before the RGD controller starts.
+REVISION_WARMUP_TIMEOUT = 60.0
+
 LEASE_NAME = "controller.kro.run"
 
 
@@ -307,6 +310,11 @@ class Manager:
         self._controllers_started = True
         self.broadcaster.start()
         await self.graph_revisions.start()
+        if not await self.graph_revisions.warm_up(REVISION_WARMUP_TIMEOUT):
+            log.warning(
+                "graph revisions still compiling after %.0f s; starting the RGD controller anyway",
+                REVISION_WARMUP_TIMEOUT,
+            )
         await self.rgds.start()
         self._leading.set()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import AsyncIterator
 from typing import Any
@@ -246,6 +247,48 @@ async def test_deleting_the_rgd_collects_its_revisions(env: Env) -> None:
         return env.manager.revisions.entries("app-config") == []  # type: ignore[union-attr]
 
     await wait_for(evicted, what="the registry to forget the revision")
+
+
+async def test_a_restart_leaves_an_unchanged_rgd_untouched() -> None:
+    """A restarted controller compiles the existing revisions before it reconciles RGDs, so an RGD that
+    did not change is not written: no flip through WaitingForGraphRevisionWarmup and back."""
+    options = ManagerOptions(requeue_interval=0.5)
+    async with cluster(controller=False) as env:
+        first = Manager(env.server.kubeconfig_path, options)
+        await first.start()
+        try:
+            env.manager = first
+            await env.client.create(simple_rgd())
+            before = await wait_ready(env, "app-config", 1)
+            assert (await make_instance(env, "before"))["data"] == {"value": "before"}
+        finally:
+            await first.stop()
+
+        second = Manager(env.server.kubeconfig_path, options)
+        compile_revision = second.graph_revisions.compiler.compile
+
+        async def slow_compile(rgd: Any) -> Any:  # a big RGD: the RGD controller would win the race
+            await asyncio.sleep(1.0)
+            return await compile_revision(rgd)
+
+        second.graph_revisions.compiler.compile = slow_compile  # type: ignore[method-assign]
+        await second.start()
+        try:
+            env.manager = second
+            assert second.revisions.get("app-config", 1) is not None  # compiled before the RGDs start
+
+            async def settled() -> bool:
+                queue = second.rgds.controller.queue
+                served = second.rgds.served("app-config") is not None
+                return served and not len(queue) and not queue.processing
+
+            await wait_for(settled, what="the RGD to be served again")
+            after = await env.rgd("app-config")
+            assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+            assert after["status"] == before["status"]
+            assert (await make_instance(env, "after"))["data"] == {"value": "after"}
+        finally:
+            await second.stop()
 
 
 async def test_after_a_restart_revisions_are_recompiled_and_numbering_continues() -> None:

@@ -7,6 +7,7 @@ deletion starts; a revision's spec is immutable, so nothing else needs a compile
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -16,7 +17,7 @@ from pykro.controller.graphrevision.status import differs, render_status
 from pykro.controller.revisions.compiler import GraphCompiler, error_message
 from pykro.controller.revisions.documents import hash_of, revision_of
 from pykro.controller.revisions.naming import GRAPH_REVISION
-from pykro.controller.revisions.registry import RevisionRegistry
+from pykro.controller.revisions.registry import PENDING, RevisionRegistry
 from pykro.errors import PykroError
 from pykro.graph.model import CompiledGraph
 from pykro.kube.client import KubeClient
@@ -96,6 +97,40 @@ class GraphRevisionController:
         self.controller.start()
         if not await self.informer.wait_for_sync(sync_timeout):
             raise KubeError(f"the GraphRevision informer did not sync: {self.informer.last_error}")
+
+    async def warm_up(self, timeout: float) -> bool:
+        """Wait until the newest live revision of every RGD in the synced cache is compiled (or has
+        failed to): an RGD reconciled before that reports `WaitingForGraphRevisionWarmup` for a moment,
+        so a restart would rewrite every RGD's status twice although nothing changed. False on timeout
+        (the RGD controller then starts anyway and reports the wait, as upstream does)."""
+        newest: dict[str, int] = {}
+        for obj in self.informer.cache.list():
+            if not _meta(obj).get("deletionTimestamp"):
+                rgd_name, revision, _ = identity(obj)
+                newest[rgd_name] = max(revision, newest.get(rgd_name, 0))
+
+        def settled() -> bool:
+            entries = (self.registry.get(rgd_name, revision) for rgd_name, revision in newest.items())
+            return all(entry is not None and entry.state != PENDING for entry in entries)
+
+        changed = asyncio.Event()
+
+        def listener(_rgd_name: str) -> None:
+            changed.set()
+
+        self.registry.subscribe(listener)
+        deadline = asyncio.get_running_loop().time() + timeout
+        try:
+            while not settled():
+                remaining = deadline - asyncio.get_running_loop().time()
+                if remaining <= 0:
+                    return False
+                changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), remaining)
+            return True
+        finally:
+            self.registry.unsubscribe(listener)
 
     async def stop(self) -> None:
         await self.informer.stop()

@@ -37,6 +37,9 @@ class RevisionRegistry:
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
+    def unsubscribe(self, listener: Listener) -> None:
+        self._listeners.remove(listener)
+
     def get(self, rgd_name: str, revision: int) -> RevisionEntry | None:
         return self._buckets.get(rgd_name, {}).get(revision)
 
