@@ -17,12 +17,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pykro.jsontypes import copy_json
 from pykro.kube.backoff import Backoff
 from pykro.kube.client import KubeClient
 from pykro.kube.errors import ApiError, ConnectionFailed, Gone, KubeError, NotFound
 from pykro.schema.gvk import GVK
-from pykro.toolkit.cache import Indexer, IndexFunc, Obj, object_key
+from pykro.toolkit.cache import Indexer, IndexFunc, Obj, freeze, object_key, thaw
 from pykro.toolkit.metrics import RuntimeMetrics
 
 log = logging.getLogger(__name__)
@@ -114,9 +113,10 @@ class Informer:
     ) -> None:
         if self.metrics is not None:
             self.metrics.events.labels(self._label, event_type).inc()
+        frozen, frozen_old = freeze(obj), None if old is None else freeze(old)
         for handler in list(self._handlers):
             event = InformerEvent(
-                event_type, copy_json(obj), None if old is None else copy_json(old), synthetic
+                event_type, thaw(frozen), None if frozen_old is None else thaw(frozen_old), synthetic
             )
             try:
                 result = handler(event)
