@@ -101,3 +101,18 @@ def test_copy_json_is_an_equal_unshared_copy(value: Any) -> None:
         return []
 
     assert not set(containers(copied)) & set(containers(value))
+
+
+@settings(max_examples=200)
+@given(st.dictionaries(st.text(), json_values))
+def test_what_is_stored_reads_back_equal_and_unshared(data: dict[str, Any]) -> None:
+    """Objects are kept frozen (JSON bytes, or a private copy for ints beyond 64 bits): every read,
+    the list and the previous version an update returns equal what went in."""
+    idx = Indexer()
+    stored = {**cm("a"), "data": data}
+    idx.upsert(copy_json(stored))
+    assert idx.get("default/a") == stored
+    assert idx.list() == [stored]
+    assert idx.upsert(cm("a", rv="2")) == stored
+    assert idx.remove("default/a") == cm("a", rv="2")
+    assert len(idx) == 0
