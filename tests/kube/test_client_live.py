@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 import pytest
@@ -108,20 +107,25 @@ async def test_merge_and_json_patch(client: KubeClient) -> None:
 
 
 async def test_server_side_apply(client: KubeClient) -> None:
-    sent: list[Any] = []
+    sent: list[tuple[str, str, dict[str, Any]]] = []
+    send = client.transport.request
 
-    async def record(request: Any) -> None:
-        sent.append(request)
+    async def record(method: str, path: str, **kwargs: Any) -> Any:
+        sent.append((method, path, kwargs))
+        return await send(method, path, **kwargs)
 
-    client.transport.http.event_hooks["request"].append(record)
+    client.transport.request = record  # type: ignore[method-assign]
     obj = configmap("applied", owner="kro")
     first = await client.apply(obj, field_manager="kro", force=True)
-    request = sent[-1]
-    assert request.method == "PATCH"
-    assert request.url.path == "/api/v1/namespaces/default/configmaps/applied"
-    assert request.headers["Content-Type"] == "application/apply-patch+yaml"
-    assert dict(request.url.params) == {"fieldManager": "kro", "force": "true"}
-    assert json.loads(request.content) == obj
+    method, path, request = sent[-1]
+    assert method == "PATCH"
+    assert path == "/api/v1/namespaces/default/configmaps/applied"
+    assert request["content_type"] == "application/apply-patch+yaml"
+    assert {k: v for k, v in request["params"].items() if v is not None} == {
+        "fieldManager": "kro",
+        "force": "true",
+    }
+    assert request["body"] == obj
     assert first["data"] == {"owner": "kro"}
     with pytest.raises(Conflict):
         await client.apply(configmap("applied", owner="someone-else"), field_manager="other")

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pykro.kube import KubeClient
+from pykro.kube.auth import Credentials
 from pykro.kube.config import in_cluster_config, load_kubeconfig
 from pykro.kube.errors import ConfigError
 
@@ -81,23 +83,19 @@ def test_malformed_file_is_a_config_error(tmp_path: Path) -> None:
 
 async def test_token_user_sends_a_bearer_token(tmp_path: Path) -> None:
     cfg = load_kubeconfig(write_kubeconfig(tmp_path / "config"))
-    http = cfg.http_client()
-    try:
-        request = http.build_request("GET", "/api")
-        assert http.auth is not None
-        flow = http.auth.async_auth_flow(request)
-        sent = await flow.__anext__()
-        assert sent.headers["Authorization"] == "Bearer alice-token"
-        assert str(sent.url) == "https://dev.example:6443/api"
-    finally:
-        await http.aclose()
+    assert await Credentials(cfg.connection).header() == "Bearer alice-token"
 
 
-async def test_exec_plugin_token_is_used(tmp_path: Path) -> None:
+async def test_exec_plugin_token_is_used_and_renewed_after_a_401(tmp_path: Path) -> None:
     script = tmp_path / "cred.py"
+    runs = tmp_path / "runs"
     script.write_text(
-        "import json\nprint(json.dumps({'apiVersion': 'client.authentication.k8s.io/v1beta1',"
-        " 'kind': 'ExecCredential', 'status': {'token': 'from-exec'}}))\n"
+        "import json, pathlib\n"
+        f"runs = pathlib.Path({str(runs)!r})\n"
+        "n = len(runs.read_text()) if runs.exists() else 0\n"
+        "runs.write_text('x' * (n + 1))\n"
+        "print(json.dumps({'apiVersion': 'client.authentication.k8s.io/v1beta1',"
+        " 'kind': 'ExecCredential', 'status': {'token': f'from-exec-{n}'}}))\n"
     )
     exec_user = {
         "exec": {
@@ -107,14 +105,24 @@ async def test_exec_plugin_token_is_used(tmp_path: Path) -> None:
         }
     }
     cfg = load_kubeconfig(write_kubeconfig(tmp_path / "config", bob=exec_user), context="bob")
-    http = cfg.http_client()
-    try:
-        assert http.auth is not None
-        flow = http.auth.async_auth_flow(http.build_request("GET", "/api"))
-        sent = await flow.__anext__()
-        assert sent.headers["Authorization"] == "Bearer from-exec"
-    finally:
-        await http.aclose()
+    credentials = Credentials(cfg.connection)
+    assert await credentials.header() == "Bearer from-exec-0"
+    assert await credentials.header() == "Bearer from-exec-0", "cached: the plugin runs once"
+    assert await credentials.refresh()
+    assert await credentials.header() == "Bearer from-exec-1"
+
+
+async def test_a_failing_exec_plugin_is_a_config_error_naming_the_context(tmp_path: Path) -> None:
+    exec_user = {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": sys.executable,
+            "args": ["-c", "raise SystemExit('no credentials for you')"],
+        }
+    }
+    cfg = load_kubeconfig(write_kubeconfig(tmp_path / "config", bob=exec_user), context="bob")
+    with pytest.raises(ConfigError, match="'bob'.*no credentials for you"):
+        await Credentials(cfg.connection).header()
 
 
 def test_bad_client_certificate_is_a_config_error(tmp_path: Path) -> None:
@@ -122,7 +130,7 @@ def test_bad_client_certificate_is_a_config_error(tmp_path: Path) -> None:
     user = {"client-certificate-data": garbage, "client-key-data": garbage}
     cfg = load_kubeconfig(write_kubeconfig(tmp_path / "config", carol=user), context="carol")
     with pytest.raises(ConfigError, match="carol"):
-        cfg.http_client()
+        KubeClient(cfg)
 
 
 def test_in_cluster_reads_the_service_account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

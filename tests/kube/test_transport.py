@@ -1,15 +1,19 @@
 """Retries, rate limiting, timeouts and error mapping of the transport.
 
-These drive the transport with scripted HTTP answers (httpx's MockTransport) because the
-embedded API server never answers 429/503 on purpose; everything else is tested against it.
+These drive the transport against a small local HTTP server that answers from a script, because
+the embedded API server never answers 429/503 on purpose; everything else is tested against it.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
 
-import httpx2 as httpx
 import pytest
+from aiohttp import web
+from lightkube.config.client_adapter import BearerTokenFileAuth
 from lightkube.config.kubeconfig import KubeConfig
 from prometheus_client import CollectorRegistry
 
@@ -30,7 +34,7 @@ from pykro.kube.errors import (
 from pykro.kube.metrics import ClientMetrics
 from pykro.kube.transport import Transport
 
-Script = Callable[[httpx.Request], httpx.Response]
+Script = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class InstantClock(ManualClock):
@@ -45,22 +49,57 @@ class InstantClock(ManualClock):
         self._now += max(0.0, seconds)
 
 
-def make_transport(
-    script: Script, *, qps: float = 1000.0, burst: int = 1000, max_retries: int = 3
-) -> tuple[Transport, InstantClock, CollectorRegistry]:
-    single = KubeConfig.from_server("https://k8s.test").get()
-    assert single is not None
-    config = ClientConfig(single, qps=qps, burst=burst, max_retries=max_retries)
-    http = httpx.AsyncClient(base_url="https://k8s.test", transport=httpx.MockTransport(script))
-    clock = InstantClock()
-    registry = CollectorRegistry()
-    return Transport(config, http=http, clock=clock, metrics=ClientMetrics(registry)), clock, registry
+@dataclass
+class Scripted:
+    transport: Transport
+    clock: InstantClock
+    registry: CollectorRegistry
 
 
-def status(code: int, reason: str, **extra: object) -> httpx.Response:
-    return httpx.Response(
-        code,
-        json={
+@pytest.fixture
+async def scripted() -> AsyncIterator[Callable[..., Awaitable[Scripted]]]:
+    """`await scripted(script, **config)`: a transport whose every request `script` answers."""
+    runners: list[web.AppRunner] = []
+    transports: list[Transport] = []
+
+    async def make(
+        script: Script, *, qps: float = 1000.0, burst: int = 1000, max_retries: int = 3, timeout: float = 30.0
+    ) -> Scripted:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", script)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append(runner)
+        port = runner.addresses[0][1]
+        single = KubeConfig.from_server(f"http://127.0.0.1:{port}").get()
+        assert single is not None
+        config = ClientConfig(single, qps=qps, burst=burst, max_retries=max_retries, timeout=timeout)
+        clock, registry = InstantClock(), CollectorRegistry()
+        transport = Transport(config, clock=clock, metrics=ClientMetrics(registry))
+        transports.append(transport)
+        return Scripted(transport, clock, registry)
+
+    yield make
+    for transport in transports:
+        await transport.aclose()
+    for runner in runners:
+        await runner.cleanup()
+
+
+def answers(*responses: web.StreamResponse) -> Script:
+    queue = list(responses)
+
+    async def script(request: web.Request) -> web.StreamResponse:
+        return queue.pop(0)
+
+    return script
+
+
+def status(code: int, reason: str, **extra: object) -> web.Response:
+    return web.json_response(
+        {
             "kind": "Status",
             "status": "Failure",
             "code": code,
@@ -68,90 +107,134 @@ def status(code: int, reason: str, **extra: object) -> httpx.Response:
             "message": f"{reason} happened",
             **extra,
         },
+        status=code,
     )
 
 
-async def test_429_is_retried_after_the_servers_retry_after() -> None:
-    answers = [
-        httpx.Response(429, headers={"Retry-After": "3"}, json={}),
-        httpx.Response(200, json={"ok": 1}),
-    ]
-    transport, clock, registry = make_transport(lambda r: answers.pop(0))
-    assert await transport.request_json("POST", "/api/v1/namespaces/x/configmaps", body={}) == {"ok": 1}
-    assert clock.slept == [3.0]
+async def hang_up(request: web.Request) -> web.StreamResponse:
+    """Drop the connection without answering, as a crashed server or a reset would."""
+    assert request.transport is not None
+    request.transport.close()
+    return web.Response()
+
+
+Make = Callable[..., Awaitable[Scripted]]
+
+
+async def test_429_is_retried_after_the_servers_retry_after(scripted: Make) -> None:
+    it = await scripted(
+        answers(
+            web.json_response({}, status=429, headers={"Retry-After": "3"}),
+            web.json_response({"ok": 1}),
+        )
+    )
+    assert await it.transport.request_json("POST", "/api/v1/namespaces/x/configmaps", body={}) == {"ok": 1}
+    assert it.clock.slept == [3.0]
     assert (
-        registry.get_sample_value("rest_client_request_retries_total", {"verb": "POST", "reason": "429"}) == 1
+        it.registry.get_sample_value("rest_client_request_retries_total", {"verb": "POST", "reason": "429"})
+        == 1
     )
 
 
-async def test_503_is_retried_for_get_but_not_for_post() -> None:
+async def test_503_is_retried_for_get_but_not_for_post(scripted: Make) -> None:
     calls: list[str] = []
 
-    def script(request: httpx.Request) -> httpx.Response:
+    async def script(request: web.Request) -> web.StreamResponse:
         calls.append(request.method)
-        return status(503, "ServiceUnavailable") if len(calls) < 3 else httpx.Response(200, json={})
+        return status(503, "ServiceUnavailable") if len(calls) < 3 else web.json_response({})
 
-    transport, clock, _ = make_transport(script)
-    await transport.request("GET", "/api")
+    it = await scripted(script)
+    await it.transport.request("GET", "/api")
     assert calls == ["GET", "GET", "GET"]
-    assert len(clock.slept) == 2 and clock.slept[1] > clock.slept[0] * 1.2, "backoff grows"
+    assert len(it.clock.slept) == 2 and it.clock.slept[1] > it.clock.slept[0] * 1.2, "backoff grows"
     calls.clear()
     with pytest.raises(ServerError):
-        await transport.request("POST", "/api", body={})
+        await it.transport.request("POST", "/api", body={})
     assert calls == ["POST"]
 
 
-async def test_apply_patch_counts_as_idempotent() -> None:
+async def test_apply_patch_counts_as_idempotent(scripted: Make) -> None:
     calls: list[str] = []
 
-    def script(request: httpx.Request) -> httpx.Response:
+    async def script(request: web.Request) -> web.StreamResponse:
         calls.append(request.headers["Content-Type"])
-        return status(502, "BadGateway") if len(calls) == 1 else httpx.Response(200, json={})
+        return status(502, "BadGateway") if len(calls) == 1 else web.json_response({})
 
-    transport, _, _ = make_transport(script)
-    await transport.request(
+    it = await scripted(script)
+    await it.transport.request(
         "PATCH", "/x", body={}, content_type="application/apply-patch+yaml", idempotent=True
     )
     assert calls == ["application/apply-patch+yaml"] * 2
 
 
-async def test_retries_are_bounded() -> None:
+async def test_retries_are_bounded(scripted: Make) -> None:
     calls = 0
 
-    def script(request: httpx.Request) -> httpx.Response:
+    async def script(request: web.Request) -> web.StreamResponse:
         nonlocal calls
         calls += 1
         return status(503, "ServiceUnavailable")
 
-    transport, _, _ = make_transport(script, max_retries=2)
+    it = await scripted(script, max_retries=2)
     with pytest.raises(ServerError, match="ServiceUnavailable"):
-        await transport.request("GET", "/api")
+        await it.transport.request("GET", "/api")
     assert calls == 3
 
 
-async def test_connection_loss_is_retried_for_idempotent_verbs_only() -> None:
+async def test_connection_loss_is_retried_for_idempotent_verbs_only(scripted: Make) -> None:
     calls: list[str] = []
 
-    def script(request: httpx.Request) -> httpx.Response:
+    async def script(request: web.Request) -> web.StreamResponse:
         calls.append(request.method)
         if len(calls) == 1 or request.method == "PATCH":
-            raise httpx.ReadError("connection reset", request=request)
-        return httpx.Response(200, json={"done": True})
+            return await hang_up(request)
+        return web.json_response({"done": True})
 
-    transport, _, _ = make_transport(script)
-    assert await transport.request_json("DELETE", "/x") == {"done": True}
-    with pytest.raises(ConnectionFailed, match="ReadError"):
-        await transport.request("PATCH", "/x", body=[], content_type="application/json-patch+json")
+    it = await scripted(script)
+    assert await it.transport.request_json("DELETE", "/x") == {"done": True}
+    with pytest.raises(ConnectionFailed, match="PATCH /x: ServerDisconnectedError"):
+        await it.transport.request("PATCH", "/x", body=[], content_type="application/json-patch+json")
     assert calls == ["DELETE", "DELETE", "PATCH"]
 
 
-async def test_timeouts_surface_as_connection_failures() -> None:
-    def script(request: httpx.Request) -> httpx.Response:
-        raise httpx.ReadTimeout("timed out", request=request)
+async def test_a_refused_connection_is_retried_for_any_verb(scripted: Make) -> None:
+    it = await scripted(answers(), max_retries=2)
+    it.transport._base = "http://127.0.0.1:9"  # discard port: nothing listens, the connection is refused
+    with pytest.raises(ConnectionFailed, match="POST /x: ClientConnectorError"):
+        await it.transport.request("POST", "/x", body={})
+    assert len(it.clock.slept) == 2, "a POST that never reached the server is safe to resend"
 
-    transport, _, _ = make_transport(script, max_retries=1)
-    with pytest.raises(ConnectionFailed, match="ReadTimeout"):
-        await transport.request("GET", "/api")
+
+async def test_timeouts_surface_as_connection_failures(scripted: Make) -> None:
+    async def script(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(5)
+        return web.json_response({})
+
+    it = await scripted(script, max_retries=1, timeout=0.2)
+    with pytest.raises(ConnectionFailed, match="GET /api: .*Timeout.*: timed out"):
+        await it.transport.request("GET", "/api")
+
+
+async def test_a_401_renews_the_credentials_once(scripted: Make, tmp_path: Path) -> None:
+    """A rotated service-account token is re-read from its file after a 401, and the request retried."""
+    token = tmp_path / "token"
+    token.write_text("old")
+    seen: list[str] = []
+
+    async def script(request: web.Request) -> web.StreamResponse:
+        seen.append(request.headers.get("Authorization", ""))
+        if request.headers.get("Authorization") != "Bearer new":
+            return status(401, "Unauthorized")
+        return web.json_response({"ok": True})
+
+    it = await scripted(script)
+    it.transport.credentials._flow = BearerTokenFileAuth(str(token))
+    with pytest.raises(Unauthorized):
+        await it.transport.request("GET", "/api")
+    assert seen == ["Bearer old"], "the same token again is not worth a retry"
+    token.write_text("new")
+    assert await it.transport.request_json("GET", "/api") == {"ok": True}
+    assert seen == ["Bearer old", "Bearer old", "Bearer new"]
 
 
 @pytest.mark.parametrize(
@@ -167,54 +250,75 @@ async def test_timeouts_surface_as_connection_failures() -> None:
         (429, "TooManyRequests", TooManyRequests),
     ],
 )
-async def test_failure_status_maps_to_a_typed_error(code: int, reason: str, error: type[Exception]) -> None:
-    transport, _, _ = make_transport(lambda r: status(code, reason), max_retries=0)
+async def test_failure_status_maps_to_a_typed_error(
+    scripted: Make, code: int, reason: str, error: type[Exception]
+) -> None:
+    async def script(request: web.Request) -> web.StreamResponse:
+        return status(code, reason)
+
+    it = await scripted(script, max_retries=0)
     with pytest.raises(error) as info:
-        await transport.request("POST", "/x", body={})
+        await it.transport.request("POST", "/x", body={})
     assert info.value.status["reason"] == reason  # type: ignore[attr-defined]
 
 
-async def test_invalid_carries_its_causes_as_problems() -> None:
+async def test_invalid_carries_its_causes_as_problems(scripted: Make) -> None:
     details = {
         "causes": [{"field": "spec.replicas", "reason": "FieldValueInvalid", "message": "must be >= 0"}]
     }
-    transport, _, _ = make_transport(lambda r: status(422, "Invalid", details=details))
+    it = await scripted(answers(status(422, "Invalid", details=details)))
     with pytest.raises(Invalid) as info:
-        await transport.request("POST", "/x", body={})
+        await it.transport.request("POST", "/x", body={})
     assert [c.field for c in info.value.causes] == ["spec.replicas"]
     assert info.value.lines() == ["spec.replicas: must be >= 0"]
 
 
-async def test_non_status_error_body_still_gives_a_typed_error() -> None:
-    transport, _, _ = make_transport(lambda r: httpx.Response(404, text="404 page not found"))
+async def test_non_status_error_body_still_gives_a_typed_error(scripted: Make) -> None:
+    it = await scripted(answers(web.Response(status=404, text="404 page not found")))
     with pytest.raises(NotFound, match="404 page not found"):
-        await transport.request("GET", "/nothing")
+        await it.transport.request("GET", "/nothing")
 
 
-async def test_client_side_token_bucket_spaces_requests() -> None:
-    transport, clock, registry = make_transport(lambda r: httpx.Response(200, json={}), qps=5, burst=2)
+async def test_client_side_token_bucket_spaces_requests(scripted: Make) -> None:
+    async def script(request: web.Request) -> web.StreamResponse:
+        return web.json_response({})
+
+    it = await scripted(script, qps=5, burst=2)
     for _ in range(6):
-        await transport.request("GET", "/api")
-    assert len(clock.slept) == 4
-    assert clock.now() == pytest.approx(0.8), "2 burst tokens, then 4 more at 5/s"
-    assert registry.get_sample_value("rest_client_requests_total", {"verb": "GET", "code": "200"}) == 6
+        await it.transport.request("GET", "/api")
+    assert len(it.clock.slept) == 4
+    assert it.clock.now() == pytest.approx(0.8), "2 burst tokens, then 4 more at 5/s"
+    assert it.registry.get_sample_value("rest_client_requests_total", {"verb": "GET", "code": "200"}) == 6
+
+
+async def test_big_integers_survive_decoding(scripted: Make) -> None:
+    """msgspec refuses integers beyond 64 bits; a custom resource may hold one, so it still decodes."""
+    body = b'{"spec": {"huge": 123456789012345678901234567890}}'
+    it = await scripted(answers(web.Response(body=body, content_type="application/json")))
+    assert await it.transport.request_json("GET", "/x") == {"spec": {"huge": 123456789012345678901234567890}}
 
 
 async def test_watch_lines_split_across_chunks_and_an_endless_line_is_refused(
-    monkeypatch: pytest.MonkeyPatch,
+    scripted: Make, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("pykro.kube.transport.MAX_WATCH_LINE", 64)
     chunks = [b'{"type":"ADD', b'ED"}\n\n{"type":"MODIFIED"}\n{"ty', b'pe":"DELETED"}', b"x" * 100]
-    # An async iterator as the body arrives chunk by chunk, so lines must be reassembled.
-    transport, _, _ = make_transport(lambda r: httpx.Response(200, content=_chunked(chunks)))
+
+    async def script(request: web.Request) -> web.StreamResponse:
+        # The body goes out chunk by chunk, so lines must be reassembled.
+        response = web.StreamResponse()
+        await response.prepare(request)
+        for chunk in chunks:
+            await response.write(chunk)
+            await asyncio.sleep(0.01)
+        await response.write_eof()
+        return response
+
+    it = await scripted(script)
     seen: list[bytes] = []
     with pytest.raises(ConnectionFailed, match="exceeds 64 bytes"):
-        async with transport.stream("/api/v1/configmaps", params={"watch": "true"}, read_timeout=5) as lines:
+        watch = it.transport.stream("/api/v1/configmaps", params={"watch": "true"}, read_timeout=5)
+        async with watch as lines:
             async for line in lines:
                 seen.append(line)
     assert seen == [b'{"type":"ADDED"}', b'{"type":"MODIFIED"}']
-
-
-async def _chunked(chunks: list[bytes]) -> AsyncIterator[bytes]:
-    for chunk in chunks:
-        yield chunk

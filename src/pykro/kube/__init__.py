@@ -7,7 +7,7 @@
 Unstructured (plain dict) objects for any kind the server serves, mapped through discovery;
 server-side apply, patches, status writes, finalizer helpers; a client-side token bucket,
 bounded retries, timeouts and typed errors. Configuration and authentication come from
-lightkube; the HTTP transport is httpx.
+lightkube; the HTTP transport is aiohttp.
 """
 
 from pykro.kube.client import APPLY_PATCH, KubeClient, ObjectList, PatchType, WatchEvent, gvk_of

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import enum
-import json
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
-
-import httpx2 as httpx
 
 from pykro.errors import Problem
 from pykro.kube.backoff import Backoff
@@ -19,7 +16,7 @@ from pykro.kube.config import ClientConfig, in_cluster_config, load_kubeconfig
 from pykro.kube.errors import Conflict, KubeError, error_from_status
 from pykro.kube.metrics import ClientMetrics
 from pykro.kube.restmapper import APIResource, RESTMapper
-from pykro.kube.transport import Transport
+from pykro.kube.transport import Transport, decode_json
 from pykro.schema.gvk import GVK
 
 Obj = dict[str, Any]
@@ -84,10 +81,9 @@ class KubeClient:
         *,
         metrics: ClientMetrics | None = None,
         clock: Clock = DEFAULT_CLOCK,
-        http: httpx.AsyncClient | None = None,
     ) -> None:
         self.config = config
-        self.transport = Transport(config, http=http, metrics=metrics, clock=clock)
+        self.transport = Transport(config, metrics=metrics, clock=clock)
         self.metrics = self.transport.metrics
         self.mapper = RESTMapper(self.get_json)
 
@@ -297,7 +293,7 @@ class KubeClient:
             accept=accept,
         ) as lines:
             async for line in lines:
-                event = json.loads(line)
+                event = decode_json(line)
                 kind, obj = event.get("type"), event.get("object") or {}
                 if kind == "ERROR":
                     raise error_from_status(obj)

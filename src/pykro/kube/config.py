@@ -1,8 +1,8 @@
 """Where the cluster is and how to authenticate: kubeconfig files and in-cluster service accounts.
 
 lightkube does the parsing and authentication (tokens, token files, exec plugins, client
-certificates, CA data); this module picks the context, wraps its errors as `ConfigError`,
-and adds the client's own knobs (rate limit, timeouts, retries).
+certificates, CA data; see `pykro.kube.auth`); this module picks the context, wraps its errors as
+`ConfigError`, and adds the client's own knobs (rate limit, timeouts, retries).
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx2 as httpx
-from lightkube.config import client_adapter
 from lightkube.config.kubeconfig import SERVICE_ACCOUNT, KubeConfig, SingleConfig
 from lightkube.core.exceptions import ConfigError as LightkubeConfigError
 
@@ -46,18 +44,6 @@ class ClientConfig:
     @property
     def context_name(self) -> str:
         return str(self.connection.context_name)
-
-    def http_client(self) -> httpx.AsyncClient:
-        """A fresh httpx client with this configuration's TLS and authentication."""
-        params = client_adapter.ConnectionParams(timeout=httpx.Timeout(self.timeout))
-        try:
-            client: httpx.AsyncClient = client_adapter.AsyncClient(self.connection, params)
-        except (LightkubeConfigError, OSError, ValueError) as err:
-            raise ConfigError(
-                f"cannot use context {self.context_name!r}: {err}",
-                (Problem("", f"context {self.context_name!r}: {err}", str(self.connection.fname or "")),),
-            ) from err
-        return client
 
 
 def default_kubeconfig_path() -> Path:

@@ -1,4 +1,8 @@
-"""One place where every API request goes: rate limit, timeout, retry, metrics, error mapping."""
+"""One place where every API request goes: rate limit, timeout, retry, metrics, error mapping.
+
+HTTP is aiohttp's: of the Python clients it spends the least CPU per request (about a third of
+httpx's in `bench/client_bench.py`), and a controller with many instances is bound by exactly that.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,15 @@ import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
-import httpx2 as httpx
+import aiohttp
+import msgspec
+from aiohttp.helpers import get_env_proxy_for_url
+from yarl import URL
 
+from pykro.kube.auth import Credentials, tls_context
 from pykro.kube.backoff import Backoff
 from pykro.kube.clock import DEFAULT_CLOCK, Clock
 from pykro.kube.config import ClientConfig
@@ -26,9 +35,31 @@ _RETRYABLE_5XX = frozenset({500, 502, 503, 504})
 _MAX_RETRY_AFTER = 60.0
 # Far above any object the API server stores (etcd's limit is 1.5 MiB), small enough to bound memory.
 MAX_WATCH_LINE = 32 * 1024 * 1024
+_decode = msgspec.json.Decoder().decode
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def decode_json(body: bytes) -> Any:
+    """A JSON document; msgspec's fast decoder, or the standard one for what msgspec refuses (an
+    integer beyond 64 bits, which a custom resource may hold)."""
+    try:
+        return _decode(body)
+    except msgspec.MsgspecError:
+        return json.loads(body)
+
+
+@dataclass(frozen=True)
+class Response:
+    """A complete (non-streamed) answer."""
+
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+
+    def json(self) -> Any:
+        return decode_json(self.content) if self.content else None
+
+
+def _retry_after(response: Response) -> float | None:
     value = response.headers.get("Retry-After")
     if value is None:
         return None
@@ -36,6 +67,31 @@ def _retry_after(response: httpx.Response) -> float | None:
         return min(_MAX_RETRY_AFTER, max(0.0, float(value)))
     except ValueError:
         return None
+
+
+def _query(params: Mapping[str, Any] | None) -> dict[str, str]:
+    """Query parameters as strings, unset ones left out (aiohttp takes no None or bool)."""
+    clean: dict[str, str] = {}
+    for key, value in (params or {}).items():
+        if value is not None:
+            clean[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return clean
+
+
+def _env_proxy(server: str) -> tuple[str | None, aiohttp.BasicAuth | None]:
+    """The proxy `HTTPS_PROXY`/`HTTP_PROXY` name for the server unless `NO_PROXY` exempts it, as
+    kubectl and client-go honour them. Looked up once: aiohttp's `trust_env` would look it (and netrc)
+    up in a thread on every request."""
+    try:
+        proxy, auth = get_env_proxy_for_url(URL(server))
+    except LookupError:
+        return None, None
+    return str(proxy), auth
+
+
+def _failure(verb: str, path: str, err: BaseException) -> str:
+    detail = str(err) or ("timed out" if isinstance(err, TimeoutError) else "connection failed")
+    return f"{verb} {path}: {type(err).__name__}: {detail}"
 
 
 class Reachability:
@@ -66,32 +122,57 @@ class Transport:
 
     Retries: 429 for any verb (the server did not act on it; `Retry-After` honoured); 5xx and
     connection loss only when `idempotent` (GET, PUT, DELETE, server-side apply), because a
-    POST or merge patch may have been applied before the failure.
+    POST or merge patch may have been applied before the failure. A 401 is retried once when the
+    credentials can be renewed (a rotated token file, an exec plugin's new token).
     """
 
     def __init__(
         self,
         config: ClientConfig,
         *,
-        http: httpx.AsyncClient | None = None,
         metrics: ClientMetrics | None = None,
         clock: Clock = DEFAULT_CLOCK,
         backoff: Backoff | None = None,
     ) -> None:
         self.config = config
-        self.http = http if http is not None else config.http_client()
         self.metrics = metrics if metrics is not None else ClientMetrics()
         self.clock = clock
         self.limiter = TokenBucket(config.qps, config.burst, clock=clock)
         self._backoff_template = backoff or Backoff(initial=0.1, maximum=5.0)
         self.reachability = Reachability(config.server)
+        self.credentials = Credentials(config.connection)
+        self._base = config.server.rstrip("/")
+        self._tls = tls_context(config.connection) if self._base.startswith("https:") else None
+        self._proxy, self._proxy_auth = _env_proxy(self._base)
+        self._session: aiohttp.ClientSession | None = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        """The connection pool, made on first use: aiohttp wants a running event loop for it."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(ssl=self._tls if self._tls is not None else True, limit=100),
+                proxy=self._proxy,
+                proxy_auth=self._proxy_auth,
+            )
+        return self._session
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     async def _throttle(self) -> None:
         waited = await self.limiter.acquire()
         self.metrics.rate_limiter_wait.observe(waited)
+
+    async def _headers(self, accept: str, content_type: str | None) -> dict[str, str]:
+        headers = {"Accept": accept}
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        authorization = await self.credentials.header()
+        if authorization is not None:
+            headers["Authorization"] = authorization
+        return headers
 
     async def request(
         self,
@@ -103,42 +184,47 @@ class Transport:
         content_type: str = JSON,
         accept: str = JSON,
         idempotent: bool | None = None,
-    ) -> httpx.Response:
+    ) -> Response:
         """Send one request (retrying when safe); return the 2xx response or raise a typed error."""
         if idempotent is None:
             idempotent = method in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS")
         content = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-        headers = {"Accept": accept}
-        if content is not None:
-            headers["Content-Type"] = content_type
-        clean = {k: v for k, v in (params or {}).items() if v is not None}
+        query = _query(params)
+        url = self._base + path
+        timeout = aiohttp.ClientTimeout(total=self.config.timeout)
         backoff = dataclasses.replace(self._backoff_template, attempts=0)  # per request: retries start small
         attempt = 0
+        renewed = False
         while True:
             attempt += 1
             await self._throttle()
+            headers = await self._headers(accept, content_type if content is not None else None)
             started = time.perf_counter()
             try:
-                response = await self.http.request(
-                    method, path, params=clean, content=content, headers=headers
-                )
-            except httpx.TransportError as err:
+                async with self._http().request(
+                    method, url, params=query, data=content, headers=headers, timeout=timeout
+                ) as answer:
+                    response = Response(answer.status, answer.headers, await answer.read())
+            except (aiohttp.ClientError, TimeoutError) as err:
                 self.metrics.requests.labels(method, "error").inc()
                 self.reachability.failed(err)
                 # A refused connection never reached the server, so retrying is safe for any verb.
-                safe = idempotent or isinstance(err, httpx.ConnectError)
+                safe = idempotent or isinstance(err, aiohttp.ClientConnectorError)
                 if not safe or attempt > self.config.max_retries:
-                    raise ConnectionFailed(f"{method} {path}: {type(err).__name__}: {err}") from err
+                    raise ConnectionFailed(_failure(method, path, err)) from err
                 self.metrics.retries.labels(method, "connection").inc()
                 await self.clock.sleep(backoff.next_delay())
                 continue
             finally:
                 self.metrics.latency.labels(method).observe(time.perf_counter() - started)
-            code = response.status_code
+            code = response.status
             self.reachability.answered()
             self.metrics.requests.labels(method, str(code)).inc()
             if code < 400:
                 return response
+            if code == 401 and not renewed and await self.credentials.refresh():
+                renewed = True
+                continue
             retry = attempt <= self.config.max_retries and (
                 code == 429 or (idempotent and code in _RETRYABLE_5XX)
             )
@@ -150,7 +236,7 @@ class Transport:
 
     async def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = await self.request(method, path, **kwargs)
-        return response.json() if response.content else None
+        return response.json()
 
     @asynccontextmanager
     async def stream(
@@ -166,32 +252,33 @@ class Transport:
         Not retried here: the caller (an informer) owns reconnection and resumption.
         """
         await self._throttle()
-        timeout = httpx.Timeout(self.config.timeout, read=read_timeout)
-        clean = {k: v for k, v in params.items() if v is not None}
-        request = self.http.build_request(
-            "GET", path, params=clean, headers={"Accept": accept}, timeout=timeout
-        )
+        timeout = aiohttp.ClientTimeout(total=None, connect=self.config.timeout, sock_read=read_timeout)
+        headers = await self._headers(accept, None)
         try:
-            response = await self.http.send(request, stream=True)
-        except httpx.TransportError as err:
+            answer = await self._http().get(
+                self._base + path, params=_query(params), headers=headers, timeout=timeout
+            )
+        except (aiohttp.ClientError, TimeoutError) as err:
             self.metrics.requests.labels("WATCH", "error").inc()
             self.reachability.failed(err)
-            raise ConnectionFailed(f"WATCH {path}: {type(err).__name__}: {err}") from err
+            raise ConnectionFailed(_failure("WATCH", path, err)) from err
         self.reachability.answered()
         try:
-            self.metrics.requests.labels("WATCH", str(response.status_code)).inc()
-            if response.status_code >= 400:
-                body = await response.aread()
-                raise error_from_status(status_from_body(response.status_code, body, f"WATCH {path}"))
-            yield _lines(response, path)
+            self.metrics.requests.labels("WATCH", str(answer.status)).inc()
+            if answer.status == 401:
+                await self.credentials.refresh()  # the informer's next attempt uses the new ones
+            if answer.status >= 400:
+                body = await answer.read()
+                raise error_from_status(status_from_body(answer.status, body, f"WATCH {path}"))
+            yield _lines(answer, path)
         finally:
-            await response.aclose()
+            answer.close()  # a watch left early must not go back to the pool half read
 
 
-async def _lines(response: httpx.Response, path: str) -> AsyncIterator[bytes]:
+async def _lines(answer: aiohttp.ClientResponse, path: str) -> AsyncIterator[bytes]:
     buffer = bytearray()
     try:
-        async for chunk in response.aiter_bytes():
+        async for chunk in answer.content.iter_any():
             start = len(buffer)  # only the new bytes can hold the next newline
             buffer += chunk
             while (idx := buffer.find(b"\n", start)) >= 0:
@@ -203,7 +290,7 @@ async def _lines(response: httpx.Response, path: str) -> AsyncIterator[bytes]:
             if len(buffer) > MAX_WATCH_LINE:
                 # A stream that never ends its line would grow this buffer without bound.
                 raise ConnectionFailed(f"WATCH {path}: an event exceeds {MAX_WATCH_LINE} bytes")
-    except httpx.TransportError as err:
-        raise ConnectionFailed(f"WATCH {path}: {type(err).__name__}: {err}") from err
+    except (aiohttp.ClientError, TimeoutError) as err:
+        raise ConnectionFailed(_failure("WATCH", path, err)) from err
     if buffer.strip():
         yield bytes(buffer)
