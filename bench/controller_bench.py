@@ -1,6 +1,7 @@
 """Controller benchmarks: config propagation latency and instance scale.
 
     .venv/bin/python bench/controller_bench.py [--rotations 100] [--instances 1000] [--steady-seconds 60]
+        [--workers 4] [--floor-units 2000] [--events on|off]
 
 Prints:
 - propagation: p50/p99 from a Secret write (to a key kro does not own, so kro keeps it) to the
@@ -9,16 +10,23 @@ Prints:
   next to the floor measured in the same run: a bare watcher's event latency plus one apply;
 - scale: `--instances` instances of a 3-ConfigMap RGD created at once: time until all are ACTIVE,
   controller API writes per instance next to the floor (1 instance metadata apply + 3 applies + 1 status),
-  controller RSS, and controller writes during `--steady-seconds` of steady state (goal 0).
+  controller RSS, and controller writes during `--steady-seconds` of steady state (goal 0);
+- restart: a new controller over the existing instances: time until every one was verified, its writes
+  (goal 0); then the CPU of a no-op reconcile and of a watch event;
+- floor: the same 5 writes per instance by a bare client at the controller's concurrency, and pykro's
+  rate as a fraction of it (goal >= 0.5).
 
-The API server runs in a child process; the controller (a `Manager`) runs in this one, so the RSS
-figure is the controller's (plus this script's small measuring client).
+The API server runs in a child process, and so does the author of the instances (`--generate`, which
+creates them and watches for ACTIVE, as kubectl or CI would); the controller (a `Manager`) runs in
+this one, so the CPU and RSS figures are the controller's (plus this script's few measuring calls).
+`--events off` turns pykro's own Events off (the floor has none).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
 import sys
 import time
@@ -72,6 +80,19 @@ def controller_requests(manager: Manager, *, writes: bool) -> int:
 
 def controller_writes(manager: Manager) -> int:
     return controller_requests(manager, writes=True)
+
+
+def controller_posts(manager: Manager) -> int:
+    """POSTs: on the instance path only Events are created (children are applied with PATCH)."""
+    total = 0.0
+    for metric in manager.registry.collect():
+        if metric.name == "rest_client_requests":
+            total += sum(
+                s.value
+                for s in metric.samples
+                if s.name.endswith("_total") and s.labels.get("verb", "").upper() == "POST"
+            )
+    return int(total)
 
 
 def instance_reconciles(manager: Manager) -> int:
@@ -235,67 +256,94 @@ def rate_window(times: list[float], upto: int, width: int = 1000) -> float:
 RESULTS: dict[str, float] = {}
 
 
-async def bench_scale(client: KubeClient, manager: Manager, instances: int, steady_seconds: float) -> None:
+async def generate_load(kubeconfig: Path, instances: int) -> dict[str, Any]:
+    """The instances' author, in its own process (`--generate`): creates `instances` BenchChains, 64
+    at a time, and watches them until all are ACTIVE. Returns the seconds from the first create to the
+    end of creation, and to the moment each instance (in order) first became ACTIVE."""
+    async with KubeClient(load_kubeconfig(kubeconfig, qps=2000, burst=4000)) as client:
+        # A watch, not a polling LIST of every instance: the probe must not compete with the controller.
+        active: set[str] = set()
+        became_active: list[float] = []
+        all_active = asyncio.Event()
+        start_version = (await client.list(CHAIN, namespace="default", limit=1)).resource_version
+        started = time.perf_counter()
+
+        async def watch_states() -> None:
+            async for ev in client.watch(
+                CHAIN, namespace="default", resource_version=start_version, timeout_seconds=3600
+            ):
+                name = ev.object["metadata"]["name"]
+                if (ev.object.get("status") or {}).get("state") == "ACTIVE" and name not in active:
+                    active.add(name)
+                    became_active.append(time.perf_counter() - started)
+                if len(active) >= instances:
+                    all_active.set()
+
+        watcher = asyncio.create_task(watch_states())
+        sem = asyncio.Semaphore(64)
+
+        async def create(i: int) -> None:
+            async with sem:
+                await client.create(
+                    {
+                        "apiVersion": "kro.run/v1alpha1",
+                        "kind": "BenchChain",
+                        "metadata": {"name": f"chain-{i:05d}", "namespace": "default"},
+                        "spec": {"value": str(i)},
+                    }
+                )
+
+        started = time.perf_counter()
+        await asyncio.gather(*(create(i) for i in range(instances)))
+        created = time.perf_counter() - started
+        try:
+            await asyncio.wait_for(all_active.wait(), 1200)
+        except TimeoutError:
+            raise SystemExit(f"timed out waiting for {instances} instances to be ACTIVE") from None
+        finally:
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)
+        return {"created": created, "became_active": became_active}
+
+
+async def bench_scale(
+    kubeconfig: Path, client: KubeClient, manager: Manager, instances: int, steady_seconds: float
+) -> None:
     await client.apply(CHAIN_RGD, field_manager="bench", force=True)
     await rgd_active(client, "bench-chain")
     await asyncio.sleep(0.5)
-    # A watch, not a polling LIST of every instance: the probe must not compete with the controller.
-    active: set[str] = set()
-    became_active: list[float] = []  # seconds since start when the n-th instance first became ACTIVE
-    all_active = asyncio.Event()
-    start_version = (await client.list(CHAIN, namespace="default", limit=1)).resource_version
-    started = time.perf_counter()
-
-    async def watch_states() -> None:
-        async for ev in client.watch(
-            CHAIN, namespace="default", resource_version=start_version, timeout_seconds=3600
-        ):
-            name = ev.object["metadata"]["name"]
-            if (ev.object.get("status") or {}).get("state") == "ACTIVE" and name not in active:
-                active.add(name)
-                became_active.append(time.perf_counter() - started)
-            if len(active) >= instances:
-                all_active.set()
-
-    watcher = asyncio.create_task(watch_states())
     writes_before = controller_writes(manager)
+    posts_before = controller_posts(manager)
     reads_before = controller_requests(manager, writes=False)
     reconciles_before = instance_reconciles(manager)
     rss_before = rss_mib()
     cpu_before = time.process_time()
-    started = time.perf_counter()
-    sem = asyncio.Semaphore(64)
-
-    async def create(i: int) -> None:
-        async with sem:
-            await client.create(
-                {
-                    "apiVersion": "kro.run/v1alpha1",
-                    "kind": "BenchChain",
-                    "metadata": {"name": f"chain-{i:05d}", "namespace": "default"},
-                    "spec": {"value": str(i)},
-                }
-            )
-
-    await asyncio.gather(*(create(i) for i in range(instances)))
-    created = time.perf_counter() - started
-
-    try:
-        await asyncio.wait_for(all_active.wait(), 1200)
-    except TimeoutError:
-        raise SystemExit(f"timed out waiting for {instances} instances to be ACTIVE") from None
-    finally:
-        watcher.cancel()
-        await asyncio.gather(watcher, return_exceptions=True)
-    elapsed = time.perf_counter() - started
+    # Instances come from another process, as from kubectl or CI: this process is the controller's.
+    author = await asyncio.create_subprocess_exec(
+        sys.executable,
+        __file__,
+        "--generate",
+        str(instances),
+        "--kubeconfig",
+        str(kubeconfig),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await author.communicate()
+    if author.returncode != 0:
+        raise SystemExit(f"the load generator failed (exit {author.returncode})")
+    load = json.loads(out)
+    became_active: list[float] = load["became_active"]
+    elapsed = became_active[-1]
     cpu = time.process_time() - cpu_before
+    await asyncio.wait_for(manager.broadcaster.flush(), 60)  # Events still queued belong to this phase
     writes = controller_writes(manager) - writes_before
+    events = controller_posts(manager) - posts_before
     reads = controller_requests(manager, writes=False) - reads_before
     reconciles = instance_reconciles(manager) - reconciles_before
     RESULTS["rate"] = instances / elapsed
     print(
-        f"scale: {instances} instances of a 3-resource RGD: created in {created:.1f} s, all ACTIVE after "
-        f"{elapsed:.1f} s ({instances / elapsed:.0f} instances/s)"
+        f"scale: {instances} instances of a 3-resource RGD: created in {load['created']:.1f} s, all ACTIVE "
+        f"after {elapsed:.1f} s ({instances / elapsed:.0f} instances/s)"
     )
     first = min(1000, instances)
     print(
@@ -304,14 +352,15 @@ async def bench_scale(client: KubeClient, manager: Manager, instances: int, stea
         "(goal: last >= 90% of first)"
     )
     print(
-        f"  controller API writes per instance: {writes / instances:.2f} (floor 5: 1 instance metadata apply "
-        "[finalizer, labels, ApplySet inventory] + 3 applies + 1 status)"
+        f"  controller API writes per instance: {(writes - events) / instances:.2f} (floor 5: 1 instance "
+        "metadata apply [finalizer, labels, ApplySet inventory] + 3 applies + 1 status), plus "
+        f"{events / instances:.2f} Event POSTs (--events {'on' if manager.options.events else 'off'})"
     )
     print(
         f"  controller API reads per instance: {reads / instances:.2f}; reconciles per instance: "
         f"{reconciles / instances:.2f}"
     )
-    print(f"  CPU of this process (controller + the bench's watch): {cpu / instances * 1000:.2f} ms/instance")
+    print(f"  CPU of the controller process: {cpu / instances * 1000:.2f} ms/instance")
     print(f"  controller RSS: {rss_mib():.0f} MiB ({rss_mib() - rss_before:+.0f} MiB for the instances)")
     steady_start = controller_writes(manager)
     await asyncio.sleep(steady_seconds)
@@ -381,6 +430,8 @@ async def bench_costs(kubeconfig: Path, manager: Manager, instances: int, events
 async def bench_floor(client: KubeClient, units: int, concurrency: int) -> None:
     """The same 5 writes per instance (parent apply, 3 child applies, a PUT of the parent), sequential
     per unit as in a reconcile, by a bare client at the controller's worker concurrency."""
+    if not units:
+        return
     sem = asyncio.Semaphore(concurrency)
 
     def cm(name: str, value: str) -> dict[str, Any]:
@@ -403,14 +454,17 @@ async def bench_floor(client: KubeClient, units: int, concurrency: int) -> None:
 
 
 async def main(args: argparse.Namespace) -> None:
+    if args.generate:
+        print(json.dumps(await generate_load(args.kubeconfig, args.generate)))
+        return
     async with api_server() as kubeconfig:
-        options = ManagerOptions(workers=args.workers, qps=1000, burst=2000)
+        options = ManagerOptions(workers=args.workers, qps=1000, burst=2000, events=args.events == "on")
         async with Manager(kubeconfig, options) as manager:
             async with KubeClient(load_kubeconfig(kubeconfig, qps=2000, burst=4000)) as client:
                 if args.rotations:
                     await bench_propagation(client, args.rotations)
                 if args.instances:
-                    await bench_scale(client, manager, args.instances, args.steady_seconds)
+                    await bench_scale(kubeconfig, client, manager, args.instances, args.steady_seconds)
         if args.instances:
             await bench_restart(kubeconfig, options, args.instances)
             async with KubeClient(load_kubeconfig(kubeconfig, qps=2000, burst=4000)) as client:
@@ -426,4 +480,7 @@ if __name__ == "__main__":
     parser.add_argument("--steady-seconds", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--floor-units", type=int, default=2000, help="instances' worth of bare writes")
+    parser.add_argument("--events", choices=("on", "off"), default="on", help="pykro's own Events")
+    parser.add_argument("--generate", type=int, default=0, help=argparse.SUPPRESS)  # the load process
+    parser.add_argument("--kubeconfig", type=Path, help=argparse.SUPPRESS)
     asyncio.run(main(parser.parse_args()))
