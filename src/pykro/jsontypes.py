@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -12,6 +13,15 @@ T = TypeVar("T")
 
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder().decode
+
+
+def encode_json(value: Any) -> bytes:
+    """Compact JSON, UTF-8: msgspec's encoder (several times faster than `json.dumps` on Kubernetes
+    objects), or the standard one for what msgspec refuses (an integer beyond 64 bits)."""
+    try:
+        return _encode(value)
+    except (TypeError, OverflowError):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def json_type(value: object) -> str:

@@ -20,6 +20,7 @@ import msgspec
 from aiohttp.helpers import get_env_proxy_for_url
 from yarl import URL
 
+from pykro.jsontypes import encode_json
 from pykro.kube.auth import Credentials, tls_context
 from pykro.kube.backoff import Backoff
 from pykro.kube.clock import DEFAULT_CLOCK, Clock
@@ -188,7 +189,7 @@ class Transport:
         """Send one request (retrying when safe); return the 2xx response or raise a typed error."""
         if idempotent is None:
             idempotent = method in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS")
-        content = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+        content = None if body is None else (body if isinstance(body, bytes) else encode_json(body))
         query = _query(params)
         url = self._base + path
         timeout = aiohttp.ClientTimeout(total=self.config.timeout)

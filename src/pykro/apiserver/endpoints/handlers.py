@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -34,6 +33,7 @@ from pykro.apiserver.registry.listing import ListQuery, list_page, select
 from pykro.apiserver.registry.patching import patcher
 from pykro.apiserver.registry.pipeline import WriteOptions
 from pykro.apiserver.registry.resources import Resources
+from pykro.jsontypes import encode_json
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def _json(
     body: Any, status: int = 200, content_type: str = "application/json", warnings: list[str] | None = None
 ) -> web.Response:
     resp = web.Response(
-        body=json.dumps(body, separators=(",", ":")).encode(),
+        body=encode_json(body),
         status=status,
         content_type=content_type.split(";")[0],
     )

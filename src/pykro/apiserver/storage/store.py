@@ -9,7 +9,6 @@ awaited; watch events are published in resourceVersion order once durable.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +17,7 @@ from pykro.apiserver.machinery.status import internal, storage_too_large
 from pykro.apiserver.storage.index import ResourceIndex
 from pykro.apiserver.storage.persistence import Record, SqliteBackend, future_callback
 from pykro.apiserver.storage.watch import Event, EventLog, GroupResource
+from pykro.jsontypes import encode_json
 
 # etcd's default --max-request-bytes: kube-apiserver cannot store an object larger than this
 MAX_OBJECT_BYTES = 1536 * 1024
@@ -91,7 +91,7 @@ class Store:
     ) -> asyncio.Future[None]:
         """Store `obj` (now owned by the store) with the next resourceVersion."""
         self._check_healthy()
-        size = len(json.dumps(obj, separators=(",", ":")))
+        size = len(encode_json(obj))
         if size > MAX_OBJECT_BYTES:
             raise storage_too_large()
         meta = obj["metadata"]
@@ -129,7 +129,7 @@ class Store:
             ev.rv,
             ev.type,
             storage_key(ev.gr, meta.get("namespace", ""), meta["name"]),
-            json.dumps(ev.obj, separators=(",", ":")),
+            encode_json(ev.obj).decode(),
         )
 
         def durable(done: asyncio.Future[None]) -> None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pykro.apiserver.machinery.selectors import FieldSelector, LabelSelector
 from pykro.apiserver.machinery.status import gone
+from pykro.jsontypes import encode_json
 
 GroupResource = tuple[str, str]
 
@@ -40,7 +40,7 @@ class Event:
         size: int = 0,
     ) -> None:
         self.rv = rv
-        self.size = size or len(json.dumps(obj, separators=(",", ":")))  # bytes of `obj` as JSON
+        self.size = size or len(encode_json(obj))  # bytes of `obj` as JSON
         self.type = type
         self.gr = gr
         self.obj = obj
@@ -57,7 +57,7 @@ class Event:
         data = self._cache.get(fmt)
         if data is None:
             body = {"type": self.type, "object": render(self.type, self.obj)}
-            data = json.dumps(body, separators=(",", ":")).encode() + b"\n"
+            data = encode_json(body) + b"\n"
             self._cache[fmt] = data
         return data
 
