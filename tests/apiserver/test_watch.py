@@ -21,6 +21,27 @@ async def test_watch_without_version_starts_with_current_objects(api: Api) -> No
     assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [("ADDED", "pre")]
 
 
+async def test_watch_without_version_sends_only_the_selected_objects_first(api: Api) -> None:
+    """The initial events come through the label index, as a LIST does: the same objects, in order."""
+    for name, labels in (
+        ("a", {"app": "x"}),
+        ("b", {"app": "y"}),
+        ("c", {"app": "x", "tier": "web"}),
+        ("d", {}),
+    ):
+        body = cm(name)
+        body["metadata"]["labels"] = labels
+        await api.post(CMS, body)
+    for selector in ("app%3Dx", "app%3Dx%2Ctier%3Dweb", "app%21%3Dx", "%21app"):
+        _, listed = await api.get(f"{CMS}?labelSelector={selector}")
+        expected = [o["metadata"]["name"] for o in listed["items"]]
+        events = await api.watch(f"{CMS}?watch=true&labelSelector={selector}", until=len(expected))
+        assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [
+            ("ADDED", n) for n in expected
+        ]
+    assert expected == ["d"], "the last selector, !app, matches the unlabelled object only"
+
+
 async def test_resume_from_resource_version_replays_missed_events(api: Api) -> None:
     _, a = await api.post(CMS, cm("a"))
     await api.post(CMS, cm("b"))

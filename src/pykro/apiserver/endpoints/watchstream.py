@@ -67,9 +67,10 @@ class WatchStream:
         # Snapshot and subscription happen without an await in between, so no event falls in a gap.
         try:
             if send_initial:
+                # Through the label index, as a LIST: in proportion to what is sent, not to all objects.
                 initial = [
                     o
-                    for o in self.store.items(self.kind.gr, self.namespace)
+                    for o in self.store.candidates(self.kind.gr, self.namespace, labels.requirements)
                     if labels.matches(o["metadata"].get("labels")) and fields.matches(o)
                 ]
                 watcher.min_rv = start_rv
