@@ -124,7 +124,9 @@ class WatchStream:
                 return
             wait = min(remaining, self.bookmark_interval) if bookmarks else remaining
             try:
-                ev = await asyncio.wait_for(watcher.queue.get(), wait)
+                # A timeout scope, not wait_for: that would wrap every get in a new task.
+                async with asyncio.timeout(wait):
+                    ev = await watcher.queue.get()
             except TimeoutError:
                 if bookmarks:  # idle: everything published so far has been sent or filtered out
                     await resp.write(self._bookmark(max(last_sent, self.store.log.last_rv)))
