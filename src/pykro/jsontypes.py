@@ -24,6 +24,15 @@ def encode_json(value: Any) -> bytes:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def decode_json(body: bytes) -> Any:
+    """A JSON document: msgspec's decoder (several times faster than `json.loads`), or the standard
+    one for what msgspec refuses (an integer beyond 64 bits, which a custom resource may hold)."""
+    try:
+        return _decode(body)
+    except msgspec.MsgspecError:
+        return json.loads(body)
+
+
 def json_type(value: object) -> str:
     """`boolean`, `integer`, `number`, `string`, `object`, `array` or `null`."""
     if value is None:

@@ -10,13 +10,14 @@ from types import TracebackType
 from typing import Any
 
 from pykro.errors import Problem
+from pykro.jsontypes import decode_json
 from pykro.kube.backoff import Backoff
 from pykro.kube.clock import DEFAULT_CLOCK, Clock
 from pykro.kube.config import ClientConfig, in_cluster_config, load_kubeconfig
 from pykro.kube.errors import Conflict, KubeError, error_from_status
 from pykro.kube.metrics import ClientMetrics
 from pykro.kube.restmapper import APIResource, RESTMapper
-from pykro.kube.transport import Transport, decode_json
+from pykro.kube.transport import Transport
 from pykro.schema.gvk import GVK
 
 Obj = dict[str, Any]

@@ -1,13 +1,12 @@
 """One place where every API request goes: rate limit, timeout, retry, metrics, error mapping.
 
 HTTP is aiohttp's: of the Python clients it spends the least CPU per request (about a third of
-httpx's in `bench/client_bench.py`), and a controller with many instances is bound by exactly that.
+httpx's, see `bench/client_bench.py`), and a controller with many instances is bound by that.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -16,11 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-import msgspec
 from aiohttp.helpers import get_env_proxy_for_url
 from yarl import URL
 
-from pykro.jsontypes import encode_json
+from pykro.jsontypes import decode_json, encode_json
 from pykro.kube.auth import Credentials, tls_context
 from pykro.kube.backoff import Backoff
 from pykro.kube.clock import DEFAULT_CLOCK, Clock
@@ -36,16 +34,6 @@ _RETRYABLE_5XX = frozenset({500, 502, 503, 504})
 _MAX_RETRY_AFTER = 60.0
 # Far above any object the API server stores (etcd's limit is 1.5 MiB), small enough to bound memory.
 MAX_WATCH_LINE = 32 * 1024 * 1024
-_decode = msgspec.json.Decoder().decode
-
-
-def decode_json(body: bytes) -> Any:
-    """A JSON document; msgspec's fast decoder, or the standard one for what msgspec refuses (an
-    integer beyond 64 bits, which a custom resource may hold)."""
-    try:
-        return _decode(body)
-    except msgspec.MsgspecError:
-        return json.loads(body)
 
 
 @dataclass(frozen=True)
