@@ -1,15 +1,16 @@
 """The pure parts of pykro's rollout extensions: the policy annotations, the pod template kro last
-applied, and the causes of a rollout."""
+applied, the causes of a rollout, and the debounce windows."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from pykro.controller.instance.rollouts.causes import causes
-from pykro.controller.instance.rollouts.gate import rollout_complete
+from pykro.controller.instance.rollouts.gate import RolloutGate, rollout_complete
 from pykro.controller.instance.rollouts.template import template_changes, template_path, with_applied_template
 from pykro.controller.rolloutpolicy import OFF, RolloutPolicy, for_object, parse_policy
+from pykro.kube import KubeClient
 
 MANAGER = "kro.run/applyset"
 
@@ -121,3 +122,15 @@ def test_templates_whose_annotations_are_one_expression_have_no_rollout_settings
 
     assert for_object(OFF, {"metadata": {"annotations": "${schema.spec.annotations}"}}) == OFF
     assert rollout_annotations({"metadata": {"annotations": None}}) == {}
+
+
+def test_a_deleted_instance_leaves_no_debounce_window_behind() -> None:
+    now = [100.0]
+    gate = RolloutGate(cast(KubeClient, None), clock=lambda: now[0])  # debounce never asks the cluster
+    mine, other = ("uid-1", "web", "default/web"), ("uid-2", "web", "default/web-2")
+    assert gate.debounce(mine, 5.0) == 5.0 and gate.debounce(other, 5.0) == 5.0
+    now[0] += 2.0
+    assert gate.debounce(mine, 5.0) == 3.0, "the window counts from the burst's first change"
+    gate.forget_instance("uid-1")
+    assert gate.debounce(mine, 5.0) == 5.0, "forgotten: a new window"
+    assert gate.debounce(other, 5.0) == 3.0, "other instances keep theirs"

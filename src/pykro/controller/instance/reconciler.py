@@ -427,6 +427,7 @@ class Reconciler:
             await self.forget(key)
             return Result.done()
         identity = InstanceIdentity.of(instance, key.gvk)
+        self.rollouts.gate.forget_instance(identity.uid)
         conditions = conditions_of(instance)
         conditions.set(RESOURCES, UNKNOWN, "UnderDeletion", "deleting resources")
         conditions.bump_observed_generation()

@@ -115,6 +115,14 @@ class RolloutGate:
         for waiting in self._waiting.values():
             waiting.pop(key, None)
 
+    def forget_instance(self, uid: str) -> None:
+        """An instance being deleted rolls nothing out any more: its windows and places in line go."""
+        for key in [k for k in self._first_seen if k[0] == uid]:
+            del self._first_seen[key]
+        for waiting in self._waiting.values():
+            for key in [k for k in waiting if k[0] == uid]:
+                del waiting[key]
+
     # -- throttle --------------------------------------------------------------------------------
     async def acquire(
         self, rgd: str, instance_gvk: GVK, kinds: list[GVK], key: WorkloadKey, budget: int, timeout: float
