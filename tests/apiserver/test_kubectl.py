@@ -212,6 +212,35 @@ def test_create_namespace(kubectl: KubectlIn) -> None:
     assert kubectl.run("get", "ns", "kc-created", check=False).returncode != 0
 
 
+def test_namespaces_carry_their_name_as_a_label(kubectl: KubectlIn) -> None:
+    """As kube-apiserver's defaulting does: `kubernetes.io/metadata.name`, owned by the creator, and back
+    after a write that removes it; so a namespaceSelector can pick namespaces by name."""
+    kubectl.run("create", "namespace", "kc-labelled")
+    got = kubectl.get("ns", "kc-labelled", "--show-managed-fields")
+    assert got["metadata"]["labels"] == {"kubernetes.io/metadata.name": "kc-labelled"}
+    owned = got["metadata"]["managedFields"][0]
+    assert owned["manager"] == "kubectl-create"
+    assert "f:kubernetes.io/metadata.name" in owned["fieldsV1"]["f:metadata"]["f:labels"]
+    kubectl.run("label", "namespace", "kc-labelled", "kubernetes.io/metadata.name-")
+    assert kubectl.get("ns", "kc-labelled")["metadata"]["labels"] == {
+        "kubernetes.io/metadata.name": "kc-labelled"
+    }
+    picked = kubectl.out(
+        "get", "ns", "-l", "kubernetes.io/metadata.name in (default,kc-labelled)", "-o", "name"
+    )
+    assert picked.split() == ["namespace/default", "namespace/kc-labelled"]
+    made = kubectl.out(
+        "create",
+        "-o",
+        "name",
+        "-f",
+        "-",
+        stdin="apiVersion: v1\nkind: Namespace\nmetadata:\n  generateName: kc-gen-\n",
+    )
+    name = made.strip().removeprefix("namespace/")
+    assert kubectl.get("ns", name)["metadata"]["labels"] == {"kubernetes.io/metadata.name": name}
+
+
 def test_typed_create_commands_send_protobuf(kubectl: KubectlIn) -> None:
     kubectl.run("create", "namespace", "kc-typed")
     kubectl.run("create", "configmap", "c", "-n", "kc-typed", "--from-literal=a=b")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from pykro.apiserver.registry.strategies import label_namespace_name
 from pykro.jsontypes import copy_json
 from pykro.schema.gvk import GVK
 
@@ -356,6 +357,7 @@ def _namespace(obj: Obj) -> None:
     spec = obj.setdefault("spec", {})
     if isinstance(spec, dict):
         _setdefault(spec, "finalizers", ["kubernetes"])
+    label_namespace_name(obj)
 
 
 _SCALE_UP = {

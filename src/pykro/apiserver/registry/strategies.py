@@ -60,9 +60,26 @@ class Strategy:
         return []
 
 
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+
+
+def label_namespace_name(obj: Obj) -> None:
+    """kube-apiserver labels every namespace `kubernetes.io/metadata.name: <name>`, so selectors can
+    pick namespaces by name: its defaulting does (so the writer's managedFields own the label), and
+    the strategy's `Canonicalize` again once a generated name is known; a write that removes or
+    changes the label gets it back."""
+    meta = obj.get("metadata")
+    if isinstance(meta, dict) and isinstance(meta.get("name"), str) and meta["name"]:
+        labels = meta.get("labels")
+        meta["labels"] = {**(labels if isinstance(labels, dict) else {}), NAMESPACE_NAME_LABEL: meta["name"]}
+
+
 class NamespaceStrategy(Strategy):
     graceful_delete = True
     garbage_collected = False
+
+    def normalize(self, obj: Obj) -> None:
+        label_namespace_name(obj)
 
     def initial_status(self) -> Obj:
         return {"phase": "Active"}
