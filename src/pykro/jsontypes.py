@@ -17,7 +17,7 @@ _decode = msgspec.json.Decoder().decode
 
 def encode_json(value: Any) -> bytes:
     """Compact JSON, UTF-8: msgspec's encoder (several times faster than `json.dumps` on Kubernetes
-    objects), or the standard one for what msgspec refuses (an integer beyond 64 bits)."""
+    objects), or the standard one for what msgspec refuses (a value of a type JSON has no form for)."""
     try:
         return _encode(value)
     except (TypeError, OverflowError):
@@ -26,7 +26,7 @@ def encode_json(value: Any) -> bytes:
 
 def decode_json(body: bytes) -> Any:
     """A JSON document: msgspec's decoder (several times faster than `json.loads`), or the standard
-    one for what msgspec refuses (an integer beyond 64 bits, which a custom resource may hold)."""
+    one for what msgspec refuses (a number beyond a float's range, which `json.loads` reads as inf)."""
     try:
         return _decode(body)
     except msgspec.MsgspecError:

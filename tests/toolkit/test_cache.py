@@ -106,8 +106,8 @@ def test_copy_json_is_an_equal_unshared_copy(value: Any) -> None:
 @settings(max_examples=200)
 @given(st.dictionaries(st.text(), json_values))
 def test_what_is_stored_reads_back_equal_and_unshared(data: dict[str, Any]) -> None:
-    """Objects are kept frozen (JSON bytes, or a private copy for ints beyond 64 bits): every read,
-    the list and the previous version an update returns equal what went in."""
+    """Objects are kept frozen as JSON bytes: every read, the list and the previous version an update
+    returns equal what went in (big integers included)."""
     idx = Indexer()
     stored = {**cm("a"), "data": data}
     idx.upsert(copy_json(stored))

@@ -16,7 +16,7 @@ import msgspec
 from pykro.jsontypes import copy_json
 
 Obj = dict[str, Any]
-Frozen = bytes | Obj  # an object as stored: JSON bytes, or (rarely, see `freeze`) a private dict
+Frozen = bytes | Obj  # an object as stored: JSON bytes, or (never from a server, see `freeze`) a dict
 ObjList = list[Obj]
 IndexFunc = Callable[[Mapping[str, Any]], Iterable[str]]
 
@@ -57,7 +57,7 @@ _decode = msgspec.json.Decoder(dict[str, Any]).decode
 
 def freeze(obj: Obj) -> Frozen:
     """`obj` as compact JSON bytes. Cached objects are what an API server sent as JSON, so JSON holds
-    them exactly; one msgspec can't encode (an int beyond 64 bits) is kept as a private deep copy."""
+    them exactly; one msgspec can't encode (a value JSON has no form for) is kept as a private copy."""
     try:
         return _encode(obj)
     except (TypeError, ValueError, OverflowError):
