@@ -241,6 +241,28 @@ def test_namespaces_carry_their_name_as_a_label(kubectl: KubectlIn) -> None:
     assert kubectl.get("ns", name)["metadata"]["labels"] == {"kubernetes.io/metadata.name": name}
 
 
+def test_events_of_either_api_print_with_the_event_columns(kubectl: KubectlIn) -> None:
+    """kube prints events.k8s.io/v1 Events with the same printer as core ones (one internal type)."""
+    event = """apiVersion: events.k8s.io/v1
+kind: Event
+metadata: {name: seen-twice, namespace: default}
+regarding: {apiVersion: v1, kind: ConfigMap, name: settings, namespace: default}
+reason: Synced
+note: settings synced
+type: Normal
+action: Sync
+eventTime: "2026-01-02T03:04:05.000000Z"
+reportingController: example.com/syncer
+reportingInstance: syncer-1
+"""
+    kubectl.run("create", "-f", "-", stdin=event)
+    header, row = kubectl.out("get", "events.v1.events.k8s.io", "seen-twice").splitlines()
+    assert header.split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+    assert row.split()[1:] == ["Normal", "Synced", "configmap/settings", "settings", "synced"]
+    wide = kubectl.out("get", "events.v1.events.k8s.io", "seen-twice", "-o", "wide").splitlines()[1]
+    assert "example.com/syncer, syncer-1" in wide
+
+
 def test_typed_create_commands_send_protobuf(kubectl: KubectlIn) -> None:
     kubectl.run("create", "namespace", "kc-typed")
     kubectl.run("create", "configmap", "c", "-n", "kc-typed", "--from-literal=a=b")

@@ -331,9 +331,32 @@ _EVENT_COLUMNS: list[Column] = [
 ]
 
 
+# events.k8s.io/v1 field → core v1 field: kube keeps one internal Event type behind both APIs, so
+# both print with the one Event printer (the conversion is kube's pkg/apis/events/v1).
+_EVENTS_V1_AS_CORE = {
+    "regarding": "involvedObject",
+    "note": "message",
+    "reportingController": "reportingComponent",
+    "deprecatedSource": "source",
+    "deprecatedFirstTimestamp": "firstTimestamp",
+    "deprecatedLastTimestamp": "lastTimestamp",
+    "deprecatedCount": "count",
+}
+
+
+def _as_core_event(o: Mapping[str, Any]) -> dict[str, Any]:
+    return {_EVENTS_V1_AS_CORE.get(k, k): v for k, v in o.items()}
+
+
+def _on_core_event(getter: Callable[[Mapping[str, Any]], Any]) -> Callable[[Mapping[str, Any]], Any]:
+    return lambda o: getter(_as_core_event(o))
+
+
 def columns(kind: ServedKind) -> list[Column]:
     if kind.gr == ("", "events"):
         return list(_EVENT_COLUMNS)
+    if kind.gr == ("events.k8s.io", "events"):
+        return [(column, _on_core_event(getter)) for column, getter in _EVENT_COLUMNS]
     if kind.crd is not None:
         extra = _crd_columns(kind)
         return [_NAME, *extra] if extra else [_NAME, _AGE]
