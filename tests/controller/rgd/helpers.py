@@ -165,10 +165,13 @@ async def cluster(
                 return
             manager = Manager(server.kubeconfig_path, options or ManagerOptions(requeue_interval=0.5))
             await manager.start()
+            env = Env(server, client, manager)
             try:
-                yield Env(server, client, manager)
+                yield env
             finally:
                 await manager.stop()
+                if env.manager is not None and env.manager is not manager:
+                    await env.manager.stop()  # a test that restarted the controller left its successor here
 
 
 def with_spec(rgd: dict[str, Any], **schema_changes: Any) -> dict[str, Any]:

@@ -154,7 +154,7 @@ class StatusWriter:
                 return
             old_state = str((persisted or {}).get("state") or "")
             try:
-                stored = await self.client.replace_status({**current, "status": status})
+                stored = await self.client.replace_status(_status_update(current, status))
             except Conflict:
                 try:
                     current = await self.client.get(key.gvk, key.name, namespace=key.namespace or None)
@@ -175,3 +175,12 @@ class StatusWriter:
                     self.on_transition(key.gvk, old_state, state.value)
             return
         log.warning("instance %s: status write kept conflicting; the next reconcile retries", key)
+
+
+def _status_update(current: Mapping[str, Any], status: dict[str, Any]) -> dict[str, Any]:
+    """The PUT body: `current` with `status`, without managedFields. An update that sends none
+    leaves them as they are (kube-apiserver's rule), and they are half of a small object's JSON:
+    the server need not parse and compare them on every status write."""
+    meta = current.get("metadata")
+    trimmed = {k: v for k, v in meta.items() if k != "managedFields"} if isinstance(meta, Mapping) else {}
+    return {**current, "metadata": trimmed, "status": status}
