@@ -30,6 +30,7 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,16 +68,21 @@ def ms(values: list[float]) -> str:
     return f"p50 {percentile(values, 50) * 1000:.1f} ms, p99 {percentile(values, 99) * 1000:.1f} ms"
 
 
-def controller_requests(manager: Manager, *, writes: bool) -> int:
+def counted(manager: Manager, metric_name: str, sample: Callable[[dict[str, str]], bool]) -> int:
+    """The sum of a counter's `_total` samples whose labels `sample` accepts."""
     total = 0.0
     for metric in manager.registry.collect():
-        if metric.name == "rest_client_requests":
-            total += sum(
-                s.value
-                for s in metric.samples
-                if s.name.endswith("_total") and (s.labels.get("verb", "").upper() not in READS) == writes
-            )
+        if metric.name == metric_name:
+            total += sum(s.value for s in metric.samples if s.name.endswith("_total") and sample(s.labels))
     return int(total)
+
+
+def controller_requests(manager: Manager, *, writes: bool) -> int:
+    return counted(
+        manager,
+        "rest_client_requests",
+        lambda labels: (labels.get("verb", "").upper() not in READS) == writes,
+    )
 
 
 def controller_writes(manager: Manager) -> int:
@@ -85,27 +91,11 @@ def controller_writes(manager: Manager) -> int:
 
 def controller_posts(manager: Manager) -> int:
     """POSTs: on the instance path only Events are created (children are applied with PATCH)."""
-    total = 0.0
-    for metric in manager.registry.collect():
-        if metric.name == "rest_client_requests":
-            total += sum(
-                s.value
-                for s in metric.samples
-                if s.name.endswith("_total") and s.labels.get("verb", "").upper() == "POST"
-            )
-    return int(total)
+    return counted(manager, "rest_client_requests", lambda labels: labels.get("verb", "").upper() == "POST")
 
 
 def instance_reconciles(manager: Manager) -> int:
-    total = 0.0
-    for metric in manager.registry.collect():
-        if metric.name == "controller_reconcile":
-            total += sum(
-                s.value
-                for s in metric.samples
-                if s.name.endswith("_total") and s.labels.get("name") == "instances"
-            )
-    return int(total)
+    return counted(manager, "controller_reconcile", lambda labels: labels.get("name") == "instances")
 
 
 async def wait_until(probe: Any, timeout: float, what: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -249,22 +250,31 @@ async def test_deleting_the_rgd_collects_its_revisions(env: Env) -> None:
     await wait_for(evicted, what="the registry to forget the revision")
 
 
+def new_manager(env: Env) -> Manager:
+    return Manager(env.server.kubeconfig_path, ManagerOptions(requeue_interval=0.5))
+
+
+@asynccontextmanager
+async def running(env: Env, manager: Manager) -> AsyncIterator[Manager]:
+    """`manager` started as `env`'s controller, and stopped at the end (a restart is two of these)."""
+    await manager.start()
+    env.manager = manager
+    try:
+        yield manager
+    finally:
+        await manager.stop()
+
+
 async def test_a_restart_leaves_an_unchanged_rgd_untouched() -> None:
     """A restarted controller compiles the existing revisions before it reconciles RGDs, so an RGD that
     did not change is not written: no flip through WaitingForGraphRevisionWarmup and back."""
-    options = ManagerOptions(requeue_interval=0.5)
     async with cluster(controller=False) as env:
-        first = Manager(env.server.kubeconfig_path, options)
-        await first.start()
-        try:
-            env.manager = first
+        async with running(env, new_manager(env)):
             await env.client.create(simple_rgd())
             before = await wait_ready(env, "app-config", 1)
             assert (await make_instance(env, "before"))["data"] == {"value": "before"}
-        finally:
-            await first.stop()
 
-        second = Manager(env.server.kubeconfig_path, options)
+        second = new_manager(env)
         compile_revision = second.graph_revisions.compiler.compile
 
         async def slow_compile(rgd: Any) -> Any:  # a big RGD: the RGD controller would win the race
@@ -272,9 +282,7 @@ async def test_a_restart_leaves_an_unchanged_rgd_untouched() -> None:
             return await compile_revision(rgd)
 
         second.graph_revisions.compiler.compile = slow_compile  # type: ignore[method-assign]
-        await second.start()
-        try:
-            env.manager = second
+        async with running(env, second):
             assert second.revisions.get("app-config", 1) is not None  # compiled before the RGDs start
 
             async def settled() -> bool:
@@ -287,28 +295,17 @@ async def test_a_restart_leaves_an_unchanged_rgd_untouched() -> None:
             assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
             assert after["status"] == before["status"]
             assert (await make_instance(env, "after"))["data"] == {"value": "after"}
-        finally:
-            await second.stop()
 
 
 async def test_after_a_restart_revisions_are_recompiled_and_numbering_continues() -> None:
-    options = ManagerOptions(requeue_interval=0.5)
     async with cluster(controller=False) as env:
-        first = Manager(env.server.kubeconfig_path, options)
-        await first.start()
-        try:
-            env.manager = first
+        async with running(env, new_manager(env)):
             await env.client.create(simple_rgd())
             await wait_ready(env, "app-config", 1)
             generation = await update(env, "app-config", set_value("v2-${schema.spec.value}"))
             await wait_ready(env, "app-config", generation)
-        finally:
-            await first.stop()
 
-        second = Manager(env.server.kubeconfig_path, options)
-        await second.start()
-        try:
-            env.manager = second
+        async with running(env, new_manager(env)) as second:
 
             async def recompiled() -> bool:
                 entries = second.revisions.entries("app-config")
@@ -331,5 +328,3 @@ async def test_after_a_restart_revisions_are_recompiled_and_numbering_continues(
                 "app-config-r00003",
             ]
             assert obj["status"]["lastIssuedRevision"] == 3
-        finally:
-            await second.stop()
