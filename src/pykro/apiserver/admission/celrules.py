@@ -51,18 +51,17 @@ def check_rules(
             field = path + field_path if field_path.startswith((".", "[")) else join_path(path, field_path)
         reason = str(rule.get("reason") or "FieldValueInvalid")
         label = _REASONS.get(reason, "Invalid value")
-        # Rule failures print the schema type as the bad value, as the real server does.
-        shown = json.dumps(str(schema.get("type") or type_name(value)))
         try:
             outcome = _cel_rules(text, activation)
         except _RuleError as err:
-            detail = str(err)
+            detail, shown = str(err), _shown(schema, value)
             causes.append(
                 Cause(field, f"Invalid value: {shown}: {detail} evaluating rule: {text}", "FieldValueInvalid")
             )
             continue
         if outcome is True:
             continue
+        shown = _shown(schema, value)
         message = (
             _rule_message(rule, activation)
             if outcome is False
@@ -74,6 +73,11 @@ def check_rules(
             causes.append(Cause(field, f"{label}: {shown}", reason))
         else:
             causes.append(Cause(field, f"Invalid value: {shown}: {message}", "FieldValueInvalid"))
+
+
+def _shown(schema: Mapping[str, Any], value: Any) -> str:
+    """Rule failures print the schema type as the bad value, as the real server does."""
+    return json.dumps(str(schema.get("type") or type_name(value)))
 
 
 class _RuleError(Exception):

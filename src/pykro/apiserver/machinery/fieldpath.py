@@ -289,23 +289,27 @@ def has_prefix(paths: Iterable[Path], prefix: Path) -> bool:
 
 
 def to_fields_v1(fields: FieldSet) -> dict[str, Any]:
-    """Serialize to the nested `fieldsV1` mapping (`{}` leaves, `.` marks a member with children)."""
+    """Serialize to the nested `fieldsV1` mapping (`{}` leaves, `.` marks a member with children).
+
+    Keys come in the real server's order, `.` first and then sorted. Visiting the paths in sorted order
+    builds every node's children in that order, and reaches each member before its descendants, so its
+    `.` goes in first; a member that gets no children is a plain `{}` leaf.
+    """
     root: dict[str, Any] = {}
+    members: list[dict[str, Any]] = []
     for path in sorted(fields):
         node = root
         for element in path:
-            node = node.setdefault(element, {})
-    for path in fields:
-        node = root
-        for element in path:
-            node = node[element]
-        if node:
-            node["."] = {}
-    return _sorted_tree(root)
-
-
-def _sorted_tree(node: dict[str, Any]) -> dict[str, Any]:
-    return {k: _sorted_tree(node[k]) for k in sorted(node, key=lambda k: (k != ".", k))}
+            child = node.get(element)
+            if child is None:
+                child = node[element] = {}
+            node = child
+        node["."] = {}
+        members.append(node)
+    for node in members:
+        if len(node) == 1:
+            del node["."]
+    return root
 
 
 def from_fields_v1(tree: Mapping[str, Any]) -> FieldSet:

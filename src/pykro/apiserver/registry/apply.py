@@ -43,7 +43,7 @@ from pykro.apiserver.machinery.managedfields import (
 )
 from pykro.apiserver.machinery.patch import json_equal
 from pykro.errors import Problem, PykroError
-from pykro.jsontypes import copy_json
+from pykro.jsontypes import copy_json, encode_json
 
 _EMPTY: Mapping[str, Any] = {}
 
@@ -203,7 +203,8 @@ def update_managed_fields(
     entries = _entries(old)
     new_meta = new.get("metadata")
     sent = new_meta.get("managedFields") if isinstance(new_meta, Mapping) else None
-    if sent is not None:
+    stored = (old.get("metadata") or {}).get("managedFields") if old is not None else None
+    if sent is not None and (stored is None or encode_json(sent) != encode_json(stored)):
         # A client may rewrite managedFields (e.g. `[]` strips them); a GET-modify-PUT sends them back as-is.
         try:
             sent_entries = parse_entries(sent)
@@ -228,11 +229,12 @@ def update_managed_fields(
     api_version = str(new.get("apiVersion", ""))
     me = ManagedFieldsEntry(manager, operation, api_version, now, frozenset(), subresource)
     result: list[ManagedFieldsEntry] = []
+    taken = touched | removed
     for entry in entries:
         if entry.identity == me.identity:
             me = entry
             continue
-        kept = frozenset(p for p in entry.fields if not _within(p, touched | removed))
+        kept = frozenset(p for p in entry.fields if not _within(p, taken))
         result.append(replace(entry, fields=kept))
     mine = frozenset(p for p in me.fields if not _within(p, removed)) | touched
     if mine != me.fields:
@@ -254,7 +256,10 @@ def _entries(obj: Mapping[str, Any] | None) -> list[ManagedFieldsEntry]:
 
 def _within(path: Path, paths: FieldSet | set[Path]) -> bool:
     """`path` or one of its ancestors is in `paths`."""
-    return any(path[:i] in paths for i in range(1, len(path) + 1))
+    for i in range(1, len(path) + 1):
+        if path[:i] in paths:
+            return True
+    return False
 
 
 def _reset(obj: Any, subresource: str, status_subresource: bool) -> dict[str, Any]:
