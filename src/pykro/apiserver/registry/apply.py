@@ -131,7 +131,11 @@ def server_side_apply(
     try:
         new_set = to_field_set(config, schema)
         merged = _merge(base, config, schema)
-        changed = _diff(base, merged, schema) if live is not None else frozenset()
+        changed = (
+            frozenset().union(*_diff(base, merged, schema, members=False))
+            if live is not None
+            else frozenset()
+        )
     except FieldPathError as err:
         raise ApplyError(str(err)) from err
 
@@ -221,9 +225,7 @@ def update_managed_fields(
             touched = to_field_set(after, schema, track_maps=True)
             removed: FieldSet = frozenset()
         else:
-            touched = _diff(before, after, schema, track_maps=True)
-            removed = frozenset(p for p in touched if not get_path(after, p, schema)[0])
-            touched = touched - removed
+            touched, removed = _diff(before, after, schema, track_maps=True)
     except FieldPathError as err:
         raise ApplyError(str(err)) from err
     api_version = str(new.get("apiVersion", ""))
@@ -421,53 +423,65 @@ def _merge_members(
 
 
 def _diff(
-    a: Any, b: Any, schema: Mapping[str, Any], path: Path = (), *, track_maps: bool = False
-) -> FieldSet:
-    """Paths that differ between `a` and `b`: changed leaves, added and removed members."""
-    out: set[Path] = set()
-    _diff_into(a, b, schema, path, out, track_maps)
-    # from the root, server-owned fields (a generation bump) belong to nobody
-    return frozenset(p for p in out if p and (path or not is_untracked(p)))
+    a: Any, b: Any, schema: Mapping[str, Any], *, track_maps: bool = False, members: bool = True
+) -> tuple[FieldSet, FieldSet]:
+    """What differs between objects `a` and `b`: (paths `b` adds or changes, paths of `a` that `b` no
+    longer has). An added value comes with its members unless `members` is False (enough to tell which
+    owned fields a change touches: a member is within its added parent)."""
+    diff = _Diff(track_maps, members)
+    diff.walk(a, b, schema, ())
+    # server-owned fields (a generation bump) belong to nobody
+    return (
+        frozenset(p for p in diff.changed if p and not is_untracked(p)),
+        frozenset(p for p in diff.gone if p and not is_untracked(p)),
+    )
 
 
-def _added(value: Any, schema: Mapping[str, Any], path: Path, out: set[Path], track_maps: bool) -> None:
-    out.add(path)
-    out.update((*path, *p) for p in to_field_set_relative(value, schema, track_maps))
+class _Diff:
+    """The walk behind `_diff`; the values are decoded JSON (dicts, lists, scalars)."""
+
+    def __init__(self, track_maps: bool, members: bool) -> None:
+        self.track_maps = track_maps
+        self.members = members
+        self.changed: set[Path] = set()
+        self.gone: set[Path] = set()
+
+    def walk(self, a: Any, b: Any, schema: Mapping[str, Any], path: Path) -> None:
+        if isinstance(a, dict) and isinstance(b, dict) and not is_atomic_map(schema):
+            for name, value in b.items():
+                sub = child_schema(schema, str(name)) or _EMPTY
+                here = (*path, field(str(name)))
+                if name not in a:
+                    self.added(value, sub, here)
+                else:
+                    self.walk(a[name], value, sub, here)
+            self.gone.update((*path, field(str(name))) for name in a if name not in b)
+            return
+        kind = list_type(schema) if isinstance(a, list) and isinstance(b, list) else "atomic"
+        if kind != "atomic" and not is_untyped(schema):
+            old = {item_element(item, i, schema): item for i, item in enumerate(a)}
+            new = {item_element(item, i, schema): item for i, item in enumerate(b)}
+            for element, item in new.items():
+                here = (*path, element)
+                if element not in old:
+                    self.added(item, item_schema(schema), here)
+                elif kind == "map":
+                    self.walk(old[element], item, item_schema(schema), here)
+            self.gone.update((*path, element) for element in old if element not in new)
+            return
+        if not json_equal(a, b):
+            self.changed.add(path)
+
+    def added(self, value: Any, schema: Mapping[str, Any], path: Path) -> None:
+        self.changed.add(path)
+        if self.members:
+            self.changed.update((*path, *p) for p in to_field_set_relative(value, schema, self.track_maps))
 
 
 def to_field_set_relative(value: Any, schema: Mapping[str, Any], track_maps: bool) -> FieldSet:
     """Field set of a sub-value; metadata stripping does not apply below the root."""
     wrapped = to_field_set({"x": value}, {"properties": {"x": schema}}, track_maps=track_maps)
     return frozenset(p[1:] for p in wrapped if len(p) > 1)
-
-
-def _diff_into(
-    a: Any, b: Any, schema: Mapping[str, Any], path: Path, out: set[Path], track_maps: bool
-) -> None:
-    if isinstance(a, Mapping) and isinstance(b, Mapping) and not is_atomic_map(schema):
-        for name, value in b.items():
-            sub = child_schema(schema, str(name)) or _EMPTY
-            here = (*path, field(str(name)))
-            if name not in a:
-                _added(value, sub, here, out, track_maps)
-            else:
-                _diff_into(a[name], value, sub, here, out, track_maps)
-        out.update((*path, field(str(name))) for name in a if name not in b)
-        return
-    kind = list_type(schema)
-    if isinstance(a, list) and isinstance(b, list) and kind != "atomic" and not is_untyped(schema):
-        old = {item_element(item, i, schema): item for i, item in enumerate(a)}
-        new = {item_element(item, i, schema): item for i, item in enumerate(b)}
-        for element, item in new.items():
-            here = (*path, element)
-            if element not in old:
-                _added(item, item_schema(schema), here, out, track_maps)
-            elif kind == "map":
-                _diff_into(old[element], item, item_schema(schema), here, out, track_maps)
-        out.update((*path, element) for element in old if element not in new)
-        return
-    if not json_equal(a, b):
-        out.add(path)
 
 
 def _drop_empty_parents(obj: dict[str, Any], path: Path, schema: Mapping[str, Any], owned: set[Path]) -> None:
