@@ -24,6 +24,11 @@ def encode_json(value: Any) -> bytes:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def decode_json(data: bytes) -> Any:
+    """Parse compact JSON such as `encode_json` writes (object keys keep their order)."""
+    return _decode(data)
+
+
 # Decoded JSON holds exactly these types; looking the type up beats a chain of isinstance checks.
 _DECODED_TYPES: dict[type, str] = {
     type(None): "null",

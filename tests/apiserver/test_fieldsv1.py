@@ -9,6 +9,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from pykro.apiserver.machinery.fieldpath import FieldSet, Path, from_fields_v1, to_fields_v1
+from pykro.apiserver.machinery.managedfields import ManagedFieldsEntry, parse_entries, serialize_entries
 
 ELEMENTS = [
     "f:a",
@@ -48,3 +49,18 @@ def test_fields_v1_is_its_definition(fields: FieldSet) -> None:
     serialized = to_fields_v1(fields)
     assert json.dumps(serialized) == json.dumps(by_definition(fields))
     assert from_fields_v1(serialized) == fields
+
+
+@given(field_sets)
+def test_serialized_entries_are_fresh_and_canonical(fields: FieldSet) -> None:
+    """Remembered serializations are what serializing gives, and no two results share a mapping."""
+    entry = ManagedFieldsEntry("m", "Update", "v1", "t", fields)
+    first = serialize_entries([entry])
+    for item in first:
+        item["fieldsV1"]["f:changed"] = {}
+    second = serialize_entries([entry])
+    assert json.dumps(second) == json.dumps(serialize_entries([entry]))
+    assert [json.dumps(item["fieldsV1"]) for item in second] == [json.dumps(to_fields_v1(fields))] * len(
+        second
+    )
+    assert parse_entries(second) == [entry] * len(second)

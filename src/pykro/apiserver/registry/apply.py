@@ -156,7 +156,7 @@ def server_side_apply(
     if conflicts and not force:
         raise ApplyConflict(conflicts)
     sets_changed = any(stolen)
-    others = [replace(e, fields=e.fields - hit) for e, hit in zip(others, stolen, strict=True)]
+    others = [replace(e, fields=e.fields - hit) if hit else e for e, hit in zip(others, stolen, strict=True)]
 
     # structured-merge-diff's prune: what the applier owned last time and no manager (the applier's
     # new configuration included) owns now goes, with everything below it; named struct fields count
@@ -236,8 +236,8 @@ def update_managed_fields(
         if entry.identity == me.identity:
             me = entry
             continue
-        kept = frozenset(p for p in entry.fields if not _within(p, taken))
-        result.append(replace(entry, fields=kept))
+        lost = frozenset(p for p in entry.fields if _within(p, taken))
+        result.append(replace(entry, fields=entry.fields - lost) if lost else entry)
     mine = frozenset(p for p in me.fields if not _within(p, removed)) | touched
     if mine != me.fields:
         me = replace(me, fields=mine, time=now)
@@ -447,6 +447,8 @@ class _Diff:
         self.gone: set[Path] = set()
 
     def walk(self, a: Any, b: Any, schema: Mapping[str, Any], path: Path) -> None:
+        if a is b:
+            return  # apply's merge shares what it did not touch: whole subtrees are skipped
         if isinstance(a, dict) and isinstance(b, dict) and not is_atomic_map(schema):
             for name, value in b.items():
                 sub = child_schema(schema, str(name)) or _EMPTY
