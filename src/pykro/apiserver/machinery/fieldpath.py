@@ -246,21 +246,20 @@ def is_untracked(path: Path) -> bool:
 
 
 def _walk(value: Any, schema: Mapping[str, Any], path: Path, out: set[Path], track_maps: bool) -> None:
-    if isinstance(value, Mapping):
+    """`value` is decoded JSON: dicts, lists and scalars."""
+    if isinstance(value, dict):
         if is_atomic_map(schema) or not value:
             out.add(path)
             return
         if track_maps and path and is_granular_map_type(schema):
             out.add(path)
         for name, sub in value.items():
+            here = (*path, field(str(name)))
+            if not isinstance(sub, (dict, list)):
+                out.add(here)  # a scalar is a member whatever its schema
+                continue
             sub_schema = child_schema(schema, str(name))
-            _walk(
-                sub,
-                sub_schema if sub_schema is not None else _EMPTY,
-                (*path, field(str(name))),
-                out,
-                track_maps,
-            )
+            _walk(sub, sub_schema if sub_schema is not None else _EMPTY, here, out, track_maps)
     elif isinstance(value, list):
         kind = list_type(schema)
         if kind == "atomic" or (is_untyped(schema)):

@@ -322,11 +322,14 @@ def _has_members(schema: Mapping[str, Any]) -> bool:
 
 
 def _clean(value: Any) -> Any:
-    """Drop nulls: a null in an applied configuration means 'not specified'."""
+    """Drop nulls: a null in an applied configuration means 'not specified'. The containers of the
+    result are new: `_merge` takes them over without copying."""
     if isinstance(value, Mapping):
-        return {k: _clean(v) for k, v in value.items() if v is not None}
+        return {
+            k: _clean(v) if isinstance(v, (Mapping, list)) else v for k, v in value.items() if v is not None
+        }
     if isinstance(value, list):
-        return [_clean(v) for v in value]
+        return [_clean(v) if isinstance(v, (Mapping, list)) else v for v in value]
     return value
 
 
@@ -344,7 +347,7 @@ def _check_declared(value: Any, schema: Mapping[str, Any], path: Path) -> None:
             else type(value).__name__
         )
         raise ApplyError(f"{path_to_string(path) or '.'}: expected {expected[1]}, got {got}")
-    if isinstance(value, Mapping) and not is_atomic_map(schema):
+    if isinstance(value, dict) and not is_atomic_map(schema):
         for name, sub in value.items():
             sub_schema = child_schema(schema, str(name))
             here = (*path, field(str(name)))
@@ -357,20 +360,22 @@ def _check_declared(value: Any, schema: Mapping[str, Any], path: Path) -> None:
 
 
 def _merge(live: Any, applied: Any, schema: Mapping[str, Any]) -> Any:
-    if isinstance(applied, Mapping):
-        if not isinstance(live, Mapping) or is_atomic_map(schema):
-            return copy_json(dict(applied))
+    """`applied` merged into `live`; both are decoded JSON, and `applied` (a `_clean` result, nothing
+    else holds it) is taken over, not copied."""
+    if isinstance(applied, dict):
+        if not isinstance(live, dict) or is_atomic_map(schema):
+            return applied
         out = dict(live)
         for name, value in applied.items():
             sub = child_schema(schema, name) or _EMPTY
-            out[name] = _merge(live[name], value, sub) if name in live else copy_json(value)
+            out[name] = _merge(live[name], value, sub) if name in live else value
         return out
     if isinstance(applied, list):
         kind = list_type(schema)
         if not isinstance(live, list) or kind == "atomic" or is_untyped(schema):
-            return copy_json(applied)
+            return applied
         return _merge_members(live, applied, schema, kind == "map")
-    return copy_json(applied)
+    return applied
 
 
 def _merge_members(
@@ -395,7 +400,7 @@ def _merge_members(
         if merge_items and element in live_items:
             out.append(_merge(live_items[element], item, item_schema(schema)))
         else:
-            out.append(copy_json(item))
+            out.append(copy_json(item))  # an applied list may repeat a key: each place its own copy
         if element == next_shared:
             next_shared = next(shared, None)
 
