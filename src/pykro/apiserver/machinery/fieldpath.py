@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
+
+from pykro.schema.lazy import SchemaView
 
 Path = tuple[str, ...]
 FieldSet = frozenset[Path]
@@ -52,14 +55,20 @@ def is_untyped(schema: Mapping[str, Any]) -> bool:
     return not any(k in schema for k in ("type", "properties", "items", "additionalProperties"))
 
 
+# What schemas are made of (CRD dicts, registry views and their read-only `properties`), checked before
+# the Mapping ABC: `isinstance(x, Mapping)` is slow for these, a mappingproxy's most of all (uncached).
+_SCHEMA_MAPPINGS = (dict, SchemaView, MappingProxyType)
+
+
 def child_schema(schema: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
     """Schema of field `name`, `{}` (untyped) when unknown fields are kept, None when undeclared."""
     props = schema.get("properties")
-    if isinstance(props, Mapping) and name in props:
-        sub = props[name]
-        return sub if isinstance(sub, Mapping) else _EMPTY
+    if props is not None and (isinstance(props, _SCHEMA_MAPPINGS) or isinstance(props, Mapping)):
+        if name in props:
+            sub = props[name]
+            return sub if isinstance(sub, _SCHEMA_MAPPINGS) or isinstance(sub, Mapping) else _EMPTY
     extra = schema.get("additionalProperties")
-    if isinstance(extra, Mapping):
+    if extra is not None and (isinstance(extra, _SCHEMA_MAPPINGS) or isinstance(extra, Mapping)):
         return extra
     # An object declaring no fields at all (`{type: object}`, as CRDs write metadata) is taken as free-form.
     free_form = schema.get("type") == "object" and "properties" not in schema and extra is None
