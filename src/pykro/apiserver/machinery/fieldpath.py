@@ -16,8 +16,6 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from pykro.schema.lazy import SchemaView
-
 Path = tuple[str, ...]
 FieldSet = frozenset[Path]
 
@@ -55,9 +53,9 @@ def is_untyped(schema: Mapping[str, Any]) -> bool:
     return not any(k in schema for k in ("type", "properties", "items", "additionalProperties"))
 
 
-# What schemas are made of (CRD dicts, registry views and their read-only `properties`), checked before
-# the Mapping ABC: `isinstance(x, Mapping)` is slow for these, a mappingproxy's most of all (uncached).
-_SCHEMA_MAPPINGS = (dict, SchemaView, MappingProxyType)
+# What schemas are mostly made of (CRD dicts, the registry views' read-only `properties`), checked
+# before the Mapping ABC: `isinstance(x, Mapping)` is slow, for a mappingproxy most of all (never cached).
+_SCHEMA_MAPPINGS = (dict, MappingProxyType)
 
 
 def child_schema(schema: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
