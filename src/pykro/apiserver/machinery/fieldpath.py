@@ -50,7 +50,9 @@ class FieldPathError(ValueError):
 
 
 def is_untyped(schema: Mapping[str, Any]) -> bool:
-    return not any(k in schema for k in ("type", "properties", "items", "additionalProperties"))
+    return not (
+        "type" in schema or "properties" in schema or "items" in schema or "additionalProperties" in schema
+    )
 
 
 # What schemas are mostly made of (CRD dicts, the registry views' read-only `properties`), checked
