@@ -28,8 +28,8 @@ asyncio.run(main())
 
 
 @asynccontextmanager
-async def api_server(workload_delay: float = 0.0) -> AsyncIterator[Path]:
-    """An in-memory embedded API server in a child process; yields its kubeconfig path.
+async def api_server_process(workload_delay: float = 0.0) -> AsyncIterator[tuple[Path, int]]:
+    """An in-memory embedded API server in a child process; yields its kubeconfig path and its pid.
     `workload_delay`: seconds each simulated workload controller round waits (slower rollouts)."""
     proc = subprocess.Popen(
         [sys.executable, "-c", _SERVER_SCRIPT, str(workload_delay)],
@@ -40,10 +40,24 @@ async def api_server(workload_delay: float = 0.0) -> AsyncIterator[Path]:
     assert proc.stdout is not None and proc.stdin is not None
     try:
         line = await asyncio.get_running_loop().run_in_executor(None, proc.stdout.readline)
-        yield Path(line.strip())
+        yield Path(line.strip()), proc.pid
     finally:
         proc.stdin.close()
         proc.wait(timeout=30)
+
+
+@asynccontextmanager
+async def api_server(workload_delay: float = 0.0) -> AsyncIterator[Path]:
+    """`api_server_process` when only the kubeconfig path is needed."""
+    async with api_server_process(workload_delay) as (kubeconfig, _):
+        yield kubeconfig
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_bytes() -> int:

@@ -5,9 +5,10 @@ inserts with the same durability settings; write-to-watch latency across 100 wat
 RSS with 10,000 stored objects; LIST latency at 1,000 and 10,000 stored objects with a label
 selector matching 10 of them, next to a field-selector list and a GET by name; server-side apply
 throughput on a 30-field Deployment (changing and no-op applies); time for the garbage collector to
-delete 1,000 dependents of a deleted owner.
+delete 1,000 dependents of a deleted owner; the server's CPU per write for each kind of write a kro
+controller sends while it brings up an instance (server in its own process, so only its CPU counts).
 
-    .venv/bin/python bench/apiserver_bench.py [--objects 10000] [--creates 3000]
+    .venv/bin/python bench/apiserver_bench.py [--objects 10000] [--creates 3000] [--writes 2000]
 """
 
 from __future__ import annotations
@@ -24,9 +25,15 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from _common import api_server_process, cpu_seconds
+from controller_bench import CHAIN_RGD
 
+from pykro.api.rgd import parse_rgd
 from pykro.apiserver import EmbeddedAPIServer
 from pykro.apiserver.storage.persistence import connect
+from pykro.kube import KubeClient, load_kubeconfig
+from pykro.kube.errors import NotFound
+from pykro.schema.crd import rgd_instance_crd
 
 CMS = "/api/v1/namespaces/default/configmaps"
 DEPLOYS = "/apis/apps/v1/namespaces/default/deployments"
@@ -262,7 +269,184 @@ async def _gc_time(dependents: int) -> float:
         return elapsed
 
 
-async def main(objects: int, creates: int) -> None:
+# -- server CPU per controller write -------------------------------------------------------------
+CHAINS = "/apis/kro.run/v1alpha1/namespaces/default/benchchains"
+EVENTS = "/api/v1/namespaces/default/events"
+APPLY = "application/apply-patch+yaml"
+APPLYSET = "applyset-yid6xKg0DKQW2DhM9z-Ec68k-mYNkTI728t2lactmXw-v1"
+
+
+def _chain_labels(i: int) -> dict[str, Any]:
+    """What kro's labeller applies to an instance: ownership labels, finalizer, ApplySet parent."""
+    return {
+        "apiVersion": "kro.run/v1alpha1",
+        "kind": "BenchChain",
+        "metadata": {
+            "name": f"chain-{i}",
+            "namespace": "default",
+            "labels": {
+                "kro.run/owned": "true",
+                "kro.run/kro-version": "0.1.0",
+                "kro.run/resource-graph-definition-id": "c26db947-d3f8-4bee-ae50-d1f9bc8b8d35",
+                "kro.run/resource-graph-definition-name": "bench-chain",
+                "applyset.kubernetes.io/id": APPLYSET,
+            },
+            "finalizers": ["kro.run/finalizer"],
+            "annotations": {
+                "applyset.kubernetes.io/tooling": "kro/0.1.0",
+                "applyset.kubernetes.io/contains-group-kinds": "ConfigMap",
+                "applyset.kubernetes.io/additional-namespaces": "",
+                "internal.kro.run/applyset-inventory-hash": "sha256:17E4vl1nh6v9WY59lfkNGfcVTPUgDK2WAmgLY8y",
+            },
+        },
+    }
+
+
+def _child(i: int, owner: dict[str, Any]) -> dict[str, Any]:
+    """A resource of the instance as kro applies it: its labels, an owner reference, the data."""
+    uid = owner["metadata"]["uid"]
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": f"chain-{i}-a",
+            "namespace": "default",
+            "labels": {
+                "kro.run/instance-id": uid,
+                "kro.run/instance-name": f"chain-{i}",
+                "kro.run/instance-group": "kro.run",
+                "kro.run/instance-version": "v1alpha1",
+                "kro.run/instance-kind": "BenchChain",
+                "app.kubernetes.io/managed-by": "kro",
+                "kro.run/owned": "true",
+                "kro.run/kro-version": "0.1.0",
+                "kro.run/node-id": "a",
+                "applyset.kubernetes.io/part-of": APPLYSET,
+                "kro.run/instance-namespace": "default",
+            },
+            "annotations": {"internal.kro.run/apply-order": "1"},
+            "ownerReferences": [
+                {"apiVersion": "kro.run/v1alpha1", "kind": "BenchChain", "name": f"chain-{i}", "uid": uid}
+            ],
+        },
+        "data": {"v": str(i)},
+    }
+
+
+def _with_status(live: dict[str, Any]) -> dict[str, Any]:
+    """The instance as kro's status PUT sends it: what it read, with four conditions and the state."""
+    now = live["metadata"]["creationTimestamp"]
+    conditions = [
+        ("InstanceManaged", "Managed", "instance is properly managed with finalizers and labels"),
+        ("GraphResolved", "Resolved", "runtime graph created and all resources resolved"),
+        ("ResourcesReady", "AllResourcesReady", "all resources are created and ready"),
+        ("Ready", "Ready", ""),
+    ]
+    status = {
+        "conditions": [
+            {
+                "type": kind,
+                "status": "True",
+                "reason": reason,
+                "message": message,
+                "observedGeneration": 1,
+                "lastTransitionTime": now,
+            }
+            for kind, reason, message in conditions
+        ],
+        "state": "ACTIVE",
+    }
+    return {**live, "status": status}
+
+
+def _event(i: int, owner: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": f"chain-{i}.18ee70a0fd185e00", "namespace": "default"},
+        "involvedObject": {
+            "apiVersion": "kro.run/v1alpha1",
+            "kind": "BenchChain",
+            "name": f"chain-{i}",
+            "namespace": "default",
+            "uid": owner["metadata"]["uid"],
+            "resourceVersion": owner["metadata"]["resourceVersion"],
+        },
+        "reason": "InstanceActive",
+        "message": "state none -> ACTIVE",
+        "type": "Normal",
+        "source": {"component": "kro/benchchains.kro.run-controller"},
+        "firstTimestamp": owner["metadata"]["creationTimestamp"],
+        "lastTimestamp": owner["metadata"]["creationTimestamp"],
+        "count": 1,
+        "reportingComponent": "kro/benchchains.kro.run-controller",
+        "reportingInstance": "",
+    }
+
+
+async def _write_cpu(writes: int, concurrency: int = 8) -> str:
+    """Server CPU per write for each write kro sends while bringing up an instance, `writes` of each."""
+    async with api_server_process() as (kubeconfig, pid):
+        async with KubeClient(load_kubeconfig(kubeconfig, qps=50_000, burst=50_000)) as client:
+            send = client.transport.request
+            crd = rgd_instance_crd(parse_rgd(CHAIN_RGD))
+            await send("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", body=crd)
+            while True:  # until the CRD is served
+                try:
+                    await send("GET", CHAINS, idempotent=True)
+                    break
+                except NotFound:
+                    await asyncio.sleep(0.05)
+            instances: dict[int, dict[str, Any]] = {}
+
+            async def measured(what: str, write: Any) -> str:
+                sem = asyncio.Semaphore(concurrency)
+
+                async def one(i: int) -> None:
+                    async with sem:
+                        await write(i)
+
+                before = cpu_seconds(pid)
+                await asyncio.gather(*(one(i) for i in range(writes)))
+                return f"{what} {(cpu_seconds(pid) - before) / writes * 1000:.2f} ms"
+
+            async def create(i: int) -> None:
+                body = {"apiVersion": "kro.run/v1alpha1", "kind": "BenchChain"}
+                body["metadata"] = {"name": f"chain-{i}", "namespace": "default"}
+                instances[i] = (await send("POST", CHAINS, body={**body, "spec": {"value": "1"}})).json()
+
+            def apply(path: str, manager: str, body: dict[str, Any]) -> Any:
+                params = {"fieldManager": manager, "force": "true"}
+                return send("PATCH", path, params=params, body=body, content_type=APPLY, idempotent=True)
+
+            async def label(i: int) -> None:
+                await apply(f"{CHAINS}/chain-{i}", "kro.run/labeller", _chain_labels(i))
+
+            async def child(i: int) -> None:
+                cms = f"{CMS}/chain-{i}-a"
+                await apply(cms, "kro.run/applyset", _child(i, instances[i]))
+
+            async def put_status(i: int) -> None:
+                await send("PUT", f"{CHAINS}/chain-{i}/status", body=instances[i], idempotent=True)
+
+            async def event(i: int) -> None:
+                await send("POST", EVENTS, body=_event(i, instances[i]))
+
+            figures = [await measured("create BenchChain", create)]
+            figures.append(await measured("apply its labels and finalizer", label))
+            figures.append(await measured("apply a labelled, owned ConfigMap (create)", child))
+            for i in range(writes):  # the controller PUTs what it read: reads are not measured
+                live = (await send("GET", f"{CHAINS}/chain-{i}", idempotent=True)).json()
+                instances[i] = _with_status(live)
+            figures.append(await measured("PUT status with 4 conditions", put_status))
+            figures.append(await measured("POST Event", event))
+    return f"server CPU per write ({writes:,} of each, HTTPS, server in its own process): " + "; ".join(
+        figures
+    )
+
+
+async def main(objects: int, creates: int, writes: int) -> None:
+    print(await _write_cpu(writes))
     concurrency = 32
     async with EmbeddedAPIServer() as srv:
         mem_rate = await _creates(srv, creates, concurrency, "m")
@@ -314,5 +498,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--objects", type=int, default=10_000)
     parser.add_argument("--creates", type=int, default=3000)
+    parser.add_argument("--writes", type=int, default=2000, help="writes of each kind in the CPU figures")
     args = parser.parse_args()
-    asyncio.run(main(args.objects, args.creates))
+    asyncio.run(main(args.objects, args.creates, args.writes))

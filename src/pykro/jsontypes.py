@@ -33,8 +33,23 @@ def decode_json(body: bytes) -> Any:
         return json.loads(body)
 
 
+# Decoded JSON holds exactly these types; looking the type up beats a chain of isinstance checks.
+_DECODED_TYPES: dict[type, str] = {
+    type(None): "null",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    str: "string",
+    dict: "object",
+    list: "array",
+}
+
+
 def json_type(value: object) -> str:
     """`boolean`, `integer`, `number`, `string`, `object`, `array` or `null`."""
+    decoded = _DECODED_TYPES.get(type(value))
+    if decoded is not None:
+        return decoded
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -309,3 +309,27 @@ def test_formats_take_ascii_digits_only() -> None:
     assert validate({"spec": {"day": "2026-01-02"}}, None, schema) == []
     [cause] = validate({"spec": {"day": "２０２６-01-02"}}, None, schema)
     assert cause.field == "spec.day" and "must be of type date" in cause.message
+
+
+def test_cel_rules_see_the_fields_they_read_and_self_whole() -> None:
+    """Rules selecting fields of `self`, rules using `self` whole, and a message from another field."""
+    spec = {
+        "type": "object",
+        "properties": {"a": {"type": "integer"}, "b": {"type": "string"}},
+        "x-kubernetes-validations": [
+            {"rule": "self.a > 1", "messageExpression": "'b is ' + self.b"},
+            {"rule": "size(self) == 1"},
+            {"rule": "self.all(k, k == 'a')"},
+            {"rule": "self.b == 'self.a'"},
+        ],
+    }
+    got = run(
+        {"apiVersion": "x/v1", "kind": "X", "metadata": {"name": "a"}, "spec": {"a": 0, "b": "x"}},
+        crd_schema(spec),
+    )
+    assert got == [
+        'spec: Invalid value: "object": b is x',
+        'spec: Invalid value: "object": failed rule: size(self) == 1',
+        "spec: Invalid value: \"object\": failed rule: self.all(k, k == 'a')",
+        "spec: Invalid value: \"object\": failed rule: self.b == 'self.a'",
+    ]

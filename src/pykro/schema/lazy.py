@@ -85,6 +85,14 @@ class SchemaView(Mapping[str, Any]):
         self._children[key] = value
         return value
 
+    def get(self, key: str, default: Any = None) -> Any:
+        # Mapping.get goes through a KeyError for every absent key; the hot schema walks (apply,
+        # pruning, validation) mostly ask for absent ones (`x-kubernetes-map-type`, `default`...).
+        children = self._children
+        if key in children:
+            return children[key]
+        return self[key] if key in self._node else default
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._node)
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -15,6 +16,8 @@ from pykro.cel.compiler import compile_untyped, evaluate
 from pykro.cel.errors import CelError
 
 _OLD_SELF = re.compile(r"\boldSelf\b")
+# `self` and the field it selects, if it selects one (`self.all(...)` calls a macro: no field)
+_SELF = re.compile(r"\bself\b(?:\.([A-Za-z_][A-Za-z0-9_]*)\b(?!\s*\())?")
 _REASONS = {
     "FieldValueInvalid": "Invalid value",
     "FieldValueForbidden": "Forbidden",
@@ -45,24 +48,29 @@ def check_rules(
         if transition and not has_old and not rule.get("optionalOldSelf"):
             continue
         activation = {"self": data, "oldSelf": old_data} if transition else {"self": data}
+        read = None if transition else _fields_read(text)
+        if read is not None and isinstance(data, dict):
+            # The CEL binding converts all it is given: give it only the fields the rule can reach.
+            evaluated = {"self": {k: data[k] for k in read if k in data}}
+        else:
+            evaluated = activation
         field = path
         field_path = rule.get("fieldPath")
         if isinstance(field_path, str) and field_path:
             field = path + field_path if field_path.startswith((".", "[")) else join_path(path, field_path)
         reason = str(rule.get("reason") or "FieldValueInvalid")
         label = _REASONS.get(reason, "Invalid value")
-        # Rule failures print the schema type as the bad value, as the real server does.
-        shown = json.dumps(str(schema.get("type") or type_name(value)))
         try:
-            outcome = _cel_rules(text, activation)
+            outcome = _cel_rules(text, evaluated)
         except _RuleError as err:
-            detail = str(err)
+            detail, shown = str(err), _shown(schema, value)
             causes.append(
                 Cause(field, f"Invalid value: {shown}: {detail} evaluating rule: {text}", "FieldValueInvalid")
             )
             continue
         if outcome is True:
             continue
+        shown = _shown(schema, value)
         message = (
             _rule_message(rule, activation)
             if outcome is False
@@ -74,6 +82,23 @@ def check_rules(
             causes.append(Cause(field, f"{label}: {shown}", reason))
         else:
             causes.append(Cause(field, f"Invalid value: {shown}: {message}", "FieldValueInvalid"))
+
+
+@functools.lru_cache(maxsize=1024)
+def _fields_read(rule: str) -> frozenset[str] | None:
+    """The fields of `self` a rule can read when it only ever selects fields of it (`self.spec...`);
+    None when it may look at `self` whole (`size(self)`, `self[...]`, a macro binding `self`)."""
+    fields = set()
+    for match in _SELF.finditer(rule):
+        if match.group(1) is None:
+            return None
+        fields.add(match.group(1))
+    return frozenset(fields)
+
+
+def _shown(schema: Mapping[str, Any], value: Any) -> str:
+    """Rule failures print the schema type as the bad value, as the real server does."""
+    return json.dumps(str(schema.get("type") or type_name(value)))
 
 
 class _RuleError(Exception):

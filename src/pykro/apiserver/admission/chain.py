@@ -21,6 +21,7 @@ from pykro.apiserver.registry.apply import ApplyError, update_managed_fields
 from pykro.apiserver.registry.kinds import ServedKind
 from pykro.apiserver.registry.pipeline import Step, WriteContext, WritePipeline
 from pykro.apiserver.storage.store import Store
+from pykro.jsontypes import copy_json
 
 SERVICE_CIDR = "10.96.0.0/12"
 NODE_PORTS = range(30000, 32768)
@@ -118,28 +119,32 @@ class Admission:
         return self.schema_for(kind)
 
     def prune_and_default(self, ctx: WriteContext) -> None:
+        if ctx.subresource != "status":
+            self._admit(ctx, ctx.obj)  # the pipeline owns ctx.obj: no copy
+            return
+        # Only the status is new; the rest is the stored object, admitted under the version it was
+        # written in (which may not be this request's: a v1 HPA's status written through v2).
+        admitted = copy_json(ctx.obj)
+        self._admit(ctx, admitted)
+        kept = {k: v for k, v in ctx.obj.items() if k != "status"}
+        if "status" in admitted:
+            kept["status"] = admitted["status"]
+        ctx.obj = kept
+
+    def _admit(self, ctx: WriteContext, obj: dict[str, Any]) -> None:
+        """Prune (and for custom resources default) `obj` in place by the kind's schema; default
+        a built-in kind's fields as its Go defaulting functions do."""
         schema = self._structural(ctx.kind)
         if schema:
             unknown: list[str] = []
             if ctx.kind.crd is not None:
-                obj = structural.default_and_prune(ctx.obj, schema, unknown)
+                structural.default_and_prune_in_place(obj, schema, unknown)
             else:
-                obj = structural.prune(
-                    ctx.obj, schema, unknown
-                )  # the typed decoder of the real server drops them
+                # the typed decoder of the real server drops them
+                structural.prune_in_place(obj, schema, unknown)
             self._unknown_fields(ctx, unknown)
-        else:
-            obj = ctx.obj
         if ctx.kind.crd is None:
-            obj = defaults.apply_defaults(ctx.kind.gvk, obj)
-        if ctx.subresource == "status":
-            # Only the status is new; the rest is the stored object, admitted under the version it was
-            # written in (which may not be this request's: a v1 HPA's status written through v2).
-            kept = {k: v for k, v in ctx.obj.items() if k != "status"}
-            if "status" in obj:
-                kept["status"] = obj["status"]
-            obj = kept
-        ctx.obj = obj
+            defaults.set_defaults(ctx.kind.gvk, obj)
 
     @staticmethod
     def _unknown_fields(ctx: WriteContext, unknown: list[str]) -> None:

@@ -22,16 +22,21 @@ _NO_SPEC = frozenset({"Secret", "Namespace", "PodTemplate", "PriorityClass", "En
 def apply_defaults(gvk: GVK, obj: Mapping[str, Any]) -> Obj:
     """A defaulted copy of `obj`; kinds without known defaults come back unchanged."""
     result = copy_json(dict(obj))
+    set_defaults(gvk, result)
+    return result
+
+
+def set_defaults(gvk: GVK, obj: Obj) -> None:
+    """`apply_defaults` changing `obj` itself (for a caller that owns it)."""
     handler = _HANDLERS.get((gvk.group, gvk.kind))
     if handler is None:
-        return result
+        return
     if gvk.kind not in _NO_SPEC:
-        if result.get("spec") is None:
-            result["spec"] = {}
-        if not isinstance(result["spec"], dict):
-            return result  # validation reports the bad type; defaulting has nothing to hold on to
-    handler(result)
-    return result
+        if obj.get("spec") is None:
+            obj["spec"] = {}
+        if not isinstance(obj["spec"], dict):
+            return  # validation reports the bad type; defaulting has nothing to hold on to
+    handler(obj)
 
 
 # ---------------------------------------------------------------- pods

@@ -23,10 +23,16 @@ def default_and_prune(
     The paths of pruned unknown fields are appended to `unknown` when given.
     """
     result = copy_json(dict(obj))
-    _prune(result, schema, root=True, unknown=unknown, path="")
-    _default(result, schema)
-    _prune(result, schema, root=True, unknown=None, path="")  # defaults are pruned too
+    default_and_prune_in_place(result, schema, unknown)
     return result
+
+
+def default_and_prune_in_place(
+    obj: dict[str, Any], schema: Mapping[str, Any], unknown: list[str] | None = None
+) -> None:
+    """`default_and_prune` changing `obj` itself (for a caller that owns it)."""
+    _prune(obj, schema, root=True, unknown=unknown, path="")
+    _default(obj, schema, root=True)
 
 
 def prune(
@@ -34,8 +40,13 @@ def prune(
 ) -> dict[str, Any]:
     """A copy of `obj` without the fields `schema` does not declare (and non-nullable nulls)."""
     result = copy_json(dict(obj))
-    _prune(result, schema, root=True, unknown=unknown, path="")
+    prune_in_place(result, schema, unknown)
     return result
+
+
+def prune_in_place(obj: dict[str, Any], schema: Mapping[str, Any], unknown: list[str] | None = None) -> None:
+    """`prune` changing `obj` itself (for a caller that owns it)."""
+    _prune(obj, schema, root=True, unknown=unknown, path="")
 
 
 def unknown_fields(obj: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
@@ -73,7 +84,8 @@ def _prune(
             if child is None and not sub.get("nullable") and "default" not in sub:
                 del value[name]
                 continue
-            _prune(child, sub, root=False, unknown=unknown, path=here)
+            if isinstance(child, (dict, list)):
+                _prune(child, sub, root=False, unknown=unknown, path=here)
     elif isinstance(value, list):
         items = schema.get("items")
         if isinstance(items, Mapping):
@@ -81,9 +93,13 @@ def _prune(
                 _prune(item, items, root=False, unknown=unknown, path=f"{path}[{i}]")
 
 
-def _default(value: Any, schema: Mapping[str, Any]) -> None:
+def _default(value: Any, schema: Mapping[str, Any], *, root: bool = False, prune: bool = True) -> None:
+    """Apply defaults top-down. A default put in is pruned as it goes in (defaults are pruned too), as
+    pruning the whole object again would, the rest being pruned already; `prune` is False below the
+    metadata that pruning leaves alone."""
     if isinstance(value, dict):
         props = schema.get("properties")
+        keeps_meta = root or bool(schema.get("x-kubernetes-embedded-resource"))
         if isinstance(props, Mapping):
             for name, sub in props.items():
                 if not isinstance(sub, Mapping):
@@ -92,15 +108,19 @@ def _default(value: Any, schema: Mapping[str, Any]) -> None:
                     name not in value or (value[name] is None and not sub.get("nullable"))
                 ):
                     value[name] = copy_json(sub["default"])
+                    if prune and not (keeps_meta and name in _ROOT_META):
+                        _prune(value[name], sub, root=False, unknown=None, path="")
         extra = schema.get("additionalProperties")
         for name, child in value.items():
             sub = props.get(name) if isinstance(props, Mapping) and name in props else extra
             if isinstance(sub, Mapping):
-                _default(child, sub)
+                _default(child, sub, prune=prune and not (keeps_meta and name in _ROOT_META))
     elif isinstance(value, list):
         items = schema.get("items")
         if isinstance(items, Mapping):
             for i, item in enumerate(value):
                 if item is None and "default" in items and not items.get("nullable"):
                     value[i] = copy_json(items["default"])
-                _default(value[i], items)
+                    if prune:
+                        _prune(value[i], items, root=False, unknown=None, path="")
+                _default(value[i], items, prune=prune)

@@ -105,7 +105,6 @@ def _enum(value: Any, schema: Mapping[str, Any], path: str, causes: list[Cause])
 
 
 def _string(value: str, schema: Mapping[str, Any], path: str, causes: list[Cause]) -> None:
-    shown = go_value(value)
     max_length = schema.get("maxLength")
     if isinstance(max_length, int) and len(value) > max_length:
         limit = f"{max_length} {plural(max_length, 'byte')}"
@@ -115,7 +114,8 @@ def _string(value: str, schema: Mapping[str, Any], path: str, causes: list[Cause
         causes.append(
             Cause(
                 path,
-                f"Invalid value: {shown}: {path} in body should be at least {min_length} chars long",
+                f"Invalid value: {go_value(value)}: {path} in body should be at least {min_length} chars "
+                "long",
                 "FieldValueInvalid",
             )
         )
@@ -131,13 +131,14 @@ def _string(value: str, schema: Mapping[str, Any], path: str, causes: list[Cause
             causes.append(
                 Cause(
                     path,
-                    f"Invalid value: {shown}: {path} in body should match '{pattern}'",
+                    f"Invalid value: {go_value(value)}: {path} in body should match '{pattern}'",
                     "FieldValueInvalid",
                 )
             )
     fmt = schema.get("format")
     check = FORMATS.get(str(fmt)) if fmt else None
     if check is not None and not check(value):
+        shown = go_value(value)
         causes.append(
             Cause(
                 path,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 Path = tuple[str, ...]
@@ -49,17 +50,25 @@ class FieldPathError(ValueError):
 
 
 def is_untyped(schema: Mapping[str, Any]) -> bool:
-    return not any(k in schema for k in ("type", "properties", "items", "additionalProperties"))
+    return not (
+        "type" in schema or "properties" in schema or "items" in schema or "additionalProperties" in schema
+    )
+
+
+# What schemas are mostly made of (CRD dicts, the registry views' read-only `properties`), checked
+# before the Mapping ABC: `isinstance(x, Mapping)` is slow, for a mappingproxy most of all (never cached).
+_SCHEMA_MAPPINGS = (dict, MappingProxyType)
 
 
 def child_schema(schema: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
     """Schema of field `name`, `{}` (untyped) when unknown fields are kept, None when undeclared."""
     props = schema.get("properties")
-    if isinstance(props, Mapping) and name in props:
-        sub = props[name]
-        return sub if isinstance(sub, Mapping) else _EMPTY
+    if props is not None and (isinstance(props, _SCHEMA_MAPPINGS) or isinstance(props, Mapping)):
+        if name in props:
+            sub = props[name]
+            return sub if isinstance(sub, _SCHEMA_MAPPINGS) or isinstance(sub, Mapping) else _EMPTY
     extra = schema.get("additionalProperties")
-    if isinstance(extra, Mapping):
+    if extra is not None and (isinstance(extra, _SCHEMA_MAPPINGS) or isinstance(extra, Mapping)):
         return extra
     # An object declaring no fields at all (`{type: object}`, as CRDs write metadata) is taken as free-form.
     free_form = schema.get("type") == "object" and "properties" not in schema and extra is None
@@ -246,21 +255,20 @@ def is_untracked(path: Path) -> bool:
 
 
 def _walk(value: Any, schema: Mapping[str, Any], path: Path, out: set[Path], track_maps: bool) -> None:
-    if isinstance(value, Mapping):
+    """`value` is decoded JSON: dicts, lists and scalars."""
+    if isinstance(value, dict):
         if is_atomic_map(schema) or not value:
             out.add(path)
             return
         if track_maps and path and is_granular_map_type(schema):
             out.add(path)
         for name, sub in value.items():
+            here = (*path, field(str(name)))
+            if not isinstance(sub, (dict, list)):
+                out.add(here)  # a scalar is a member whatever its schema
+                continue
             sub_schema = child_schema(schema, str(name))
-            _walk(
-                sub,
-                sub_schema if sub_schema is not None else _EMPTY,
-                (*path, field(str(name))),
-                out,
-                track_maps,
-            )
+            _walk(sub, sub_schema if sub_schema is not None else _EMPTY, here, out, track_maps)
     elif isinstance(value, list):
         kind = list_type(schema)
         if kind == "atomic" or (is_untyped(schema)):
@@ -289,23 +297,27 @@ def has_prefix(paths: Iterable[Path], prefix: Path) -> bool:
 
 
 def to_fields_v1(fields: FieldSet) -> dict[str, Any]:
-    """Serialize to the nested `fieldsV1` mapping (`{}` leaves, `.` marks a member with children)."""
+    """Serialize to the nested `fieldsV1` mapping (`{}` leaves, `.` marks a member with children).
+
+    Keys come in the real server's order, `.` first and then sorted. Visiting the paths in sorted order
+    builds every node's children in that order, and reaches each member before its descendants, so its
+    `.` goes in first; a member that gets no children is a plain `{}` leaf.
+    """
     root: dict[str, Any] = {}
+    members: list[dict[str, Any]] = []
     for path in sorted(fields):
         node = root
         for element in path:
-            node = node.setdefault(element, {})
-    for path in fields:
-        node = root
-        for element in path:
-            node = node[element]
-        if node:
-            node["."] = {}
-    return _sorted_tree(root)
-
-
-def _sorted_tree(node: dict[str, Any]) -> dict[str, Any]:
-    return {k: _sorted_tree(node[k]) for k in sorted(node, key=lambda k: (k != ".", k))}
+            child = node.get(element)
+            if child is None:
+                child = node[element] = {}
+            node = child
+        node["."] = {}
+        members.append(node)
+    for node in members:
+        if len(node) == 1:
+            del node["."]
+    return root
 
 
 def from_fields_v1(tree: Mapping[str, Any]) -> FieldSet:

@@ -1,4 +1,10 @@
-"""`metadata.managedFields` entries: parse, serialize, identify and describe them."""
+"""`metadata.managedFields` entries: parse, serialize, identify and describe them.
+
+Every write parses the stored entries and serializes the new ones, and most entries are the same from
+one write to the next (a status PUT changes one manager's fields at most). So field sets are remembered
+by their `fieldsV1` JSON text and the JSON text by field set (bounded): an unchanged entry costs a
+lookup. What a caller gets is always its own fresh `fieldsV1` mapping.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from typing import Any
 
 from pykro.apiserver.machinery.fieldpath import FieldPathError, FieldSet, from_fields_v1, to_fields_v1
 from pykro.errors import PykroError
+from pykro.jsontypes import decode_json, encode_json
 
 APPLY = "Apply"
 UPDATE = "Update"
@@ -66,7 +73,7 @@ def parse_entries(raw: Any) -> list[ManagedFieldsEntry]:
         if item.get("fieldsType", "FieldsV1") != "FieldsV1":
             raise ManagedFieldsError(f'{where}.fieldsType: Unsupported value: "{item.get("fieldsType")}"')
         try:
-            fields = from_fields_v1(item.get("fieldsV1") or {})
+            fields = _field_set(item.get("fieldsV1") or {})
         except FieldPathError as err:
             raise ManagedFieldsError(f"{where}.fieldsV1: {err}") from err
         entries.append(
@@ -82,6 +89,39 @@ def parse_entries(raw: Any) -> list[ManagedFieldsEntry]:
     return entries
 
 
+_MEMO_SIZE = 4096
+_field_sets: dict[bytes, FieldSet] = {}
+_fields_v1_texts: dict[FieldSet, bytes] = {}
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(memo) >= _MEMO_SIZE:
+        del memo[next(iter(memo))]  # the oldest
+    memo[key] = value
+
+
+def _field_set(tree: Any) -> FieldSet:
+    """`from_fields_v1(tree)`, remembered by the tree's JSON text."""
+    try:
+        text = encode_json(tree)
+    except (TypeError, ValueError):
+        return from_fields_v1(tree)
+    fields = _field_sets.get(text)
+    if fields is None:
+        fields = from_fields_v1(tree)
+        _remember(_field_sets, text, fields)
+    return fields
+
+
+def _fields_v1_json(fields: FieldSet) -> bytes:
+    """`to_fields_v1(fields)` as JSON text, remembered by field set."""
+    text = _fields_v1_texts.get(fields)
+    if text is None:
+        text = encode_json(to_fields_v1(fields))
+        _remember(_fields_v1_texts, fields, text)
+    return text
+
+
 def serialize_entries(entries: Iterable[ManagedFieldsEntry]) -> list[dict[str, Any]]:
     """Entries as the server stores them: empty ones dropped, sorted like the real field manager."""
     kept = sorted(
@@ -93,7 +133,7 @@ def serialize_entries(entries: Iterable[ManagedFieldsEntry]) -> list[dict[str, A
         item: dict[str, Any] = {
             "apiVersion": e.api_version,
             "fieldsType": "FieldsV1",
-            "fieldsV1": to_fields_v1(e.fields),
+            "fieldsV1": decode_json(_fields_v1_json(e.fields)),
             "manager": e.manager,
             "operation": e.operation,
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -35,6 +36,7 @@ def name_check(group: str, plural: str) -> NameCheck:
     return dns1123_subdomain
 
 
+@functools.lru_cache(maxsize=4096)  # label and annotation keys repeat across objects
 def _qualified_key(key: str) -> str | None:
     prefix, sep, name = key.rpartition("/")
     if sep and (not prefix or dns1123_subdomain(prefix)):

@@ -43,7 +43,7 @@ from pykro.apiserver.machinery.managedfields import (
 )
 from pykro.apiserver.machinery.patch import json_equal
 from pykro.errors import Problem, PykroError
-from pykro.jsontypes import copy_json
+from pykro.jsontypes import copy_json, encode_json
 
 _EMPTY: Mapping[str, Any] = {}
 
@@ -131,7 +131,11 @@ def server_side_apply(
     try:
         new_set = to_field_set(config, schema)
         merged = _merge(base, config, schema)
-        changed = _diff(base, merged, schema) if live is not None else frozenset()
+        changed = (
+            frozenset().union(*_diff(base, merged, schema, members=False))
+            if live is not None
+            else frozenset()
+        )
     except FieldPathError as err:
         raise ApplyError(str(err)) from err
 
@@ -152,7 +156,7 @@ def server_side_apply(
     if conflicts and not force:
         raise ApplyConflict(conflicts)
     sets_changed = any(stolen)
-    others = [replace(e, fields=e.fields - hit) for e, hit in zip(others, stolen, strict=True)]
+    others = [replace(e, fields=e.fields - hit) if hit else e for e, hit in zip(others, stolen, strict=True)]
 
     # structured-merge-diff's prune: what the applier owned last time and no manager (the applier's
     # new configuration included) owns now goes, with everything below it; named struct fields count
@@ -203,7 +207,8 @@ def update_managed_fields(
     entries = _entries(old)
     new_meta = new.get("metadata")
     sent = new_meta.get("managedFields") if isinstance(new_meta, Mapping) else None
-    if sent is not None:
+    stored = (old.get("metadata") or {}).get("managedFields") if old is not None else None
+    if sent is not None and (stored is None or encode_json(sent) != encode_json(stored)):
         # A client may rewrite managedFields (e.g. `[]` strips them); a GET-modify-PUT sends them back as-is.
         try:
             sent_entries = parse_entries(sent)
@@ -220,20 +225,19 @@ def update_managed_fields(
             touched = to_field_set(after, schema, track_maps=True)
             removed: FieldSet = frozenset()
         else:
-            touched = _diff(before, after, schema, track_maps=True)
-            removed = frozenset(p for p in touched if not get_path(after, p, schema)[0])
-            touched = touched - removed
+            touched, removed = _diff(before, after, schema, track_maps=True)
     except FieldPathError as err:
         raise ApplyError(str(err)) from err
     api_version = str(new.get("apiVersion", ""))
     me = ManagedFieldsEntry(manager, operation, api_version, now, frozenset(), subresource)
     result: list[ManagedFieldsEntry] = []
+    taken = touched | removed
     for entry in entries:
         if entry.identity == me.identity:
             me = entry
             continue
-        kept = frozenset(p for p in entry.fields if not _within(p, touched | removed))
-        result.append(replace(entry, fields=kept))
+        lost = frozenset(p for p in entry.fields if _within(p, taken))
+        result.append(replace(entry, fields=entry.fields - lost) if lost else entry)
     mine = frozenset(p for p in me.fields if not _within(p, removed)) | touched
     if mine != me.fields:
         me = replace(me, fields=mine, time=now)
@@ -254,7 +258,10 @@ def _entries(obj: Mapping[str, Any] | None) -> list[ManagedFieldsEntry]:
 
 def _within(path: Path, paths: FieldSet | set[Path]) -> bool:
     """`path` or one of its ancestors is in `paths`."""
-    return any(path[:i] in paths for i in range(1, len(path) + 1))
+    for i in range(1, len(path) + 1):
+        if path[:i] in paths:
+            return True
+    return False
 
 
 def _reset(obj: Any, subresource: str, status_subresource: bool) -> dict[str, Any]:
@@ -315,11 +322,14 @@ def _has_members(schema: Mapping[str, Any]) -> bool:
 
 
 def _clean(value: Any) -> Any:
-    """Drop nulls: a null in an applied configuration means 'not specified'."""
+    """Drop nulls: a null in an applied configuration means 'not specified'. The containers of the
+    result are new: `_merge` takes them over without copying."""
     if isinstance(value, Mapping):
-        return {k: _clean(v) for k, v in value.items() if v is not None}
+        return {
+            k: _clean(v) if isinstance(v, (Mapping, list)) else v for k, v in value.items() if v is not None
+        }
     if isinstance(value, list):
-        return [_clean(v) for v in value]
+        return [_clean(v) if isinstance(v, (Mapping, list)) else v for v in value]
     return value
 
 
@@ -337,7 +347,7 @@ def _check_declared(value: Any, schema: Mapping[str, Any], path: Path) -> None:
             else type(value).__name__
         )
         raise ApplyError(f"{path_to_string(path) or '.'}: expected {expected[1]}, got {got}")
-    if isinstance(value, Mapping) and not is_atomic_map(schema):
+    if isinstance(value, dict) and not is_atomic_map(schema):
         for name, sub in value.items():
             sub_schema = child_schema(schema, str(name))
             here = (*path, field(str(name)))
@@ -350,20 +360,22 @@ def _check_declared(value: Any, schema: Mapping[str, Any], path: Path) -> None:
 
 
 def _merge(live: Any, applied: Any, schema: Mapping[str, Any]) -> Any:
-    if isinstance(applied, Mapping):
-        if not isinstance(live, Mapping) or is_atomic_map(schema):
-            return copy_json(dict(applied))
+    """`applied` merged into `live`; both are decoded JSON, and `applied` (a `_clean` result, nothing
+    else holds it) is taken over, not copied."""
+    if isinstance(applied, dict):
+        if not isinstance(live, dict) or is_atomic_map(schema):
+            return applied
         out = dict(live)
         for name, value in applied.items():
             sub = child_schema(schema, name) or _EMPTY
-            out[name] = _merge(live[name], value, sub) if name in live else copy_json(value)
+            out[name] = _merge(live[name], value, sub) if name in live else value
         return out
     if isinstance(applied, list):
         kind = list_type(schema)
         if not isinstance(live, list) or kind == "atomic" or is_untyped(schema):
-            return copy_json(applied)
+            return applied
         return _merge_members(live, applied, schema, kind == "map")
-    return copy_json(applied)
+    return applied
 
 
 def _merge_members(
@@ -388,7 +400,7 @@ def _merge_members(
         if merge_items and element in live_items:
             out.append(_merge(live_items[element], item, item_schema(schema)))
         else:
-            out.append(copy_json(item))
+            out.append(copy_json(item))  # an applied list may repeat a key: each place its own copy
         if element == next_shared:
             next_shared = next(shared, None)
 
@@ -416,53 +428,67 @@ def _merge_members(
 
 
 def _diff(
-    a: Any, b: Any, schema: Mapping[str, Any], path: Path = (), *, track_maps: bool = False
-) -> FieldSet:
-    """Paths that differ between `a` and `b`: changed leaves, added and removed members."""
-    out: set[Path] = set()
-    _diff_into(a, b, schema, path, out, track_maps)
-    # from the root, server-owned fields (a generation bump) belong to nobody
-    return frozenset(p for p in out if p and (path or not is_untracked(p)))
+    a: Any, b: Any, schema: Mapping[str, Any], *, track_maps: bool = False, members: bool = True
+) -> tuple[FieldSet, FieldSet]:
+    """What differs between objects `a` and `b`: (paths `b` adds or changes, paths of `a` that `b` no
+    longer has). An added value comes with its members unless `members` is False (enough to tell which
+    owned fields a change touches: a member is within its added parent)."""
+    diff = _Diff(track_maps, members)
+    diff.walk(a, b, schema, ())
+    # server-owned fields (a generation bump) belong to nobody
+    return (
+        frozenset(p for p in diff.changed if p and not is_untracked(p)),
+        frozenset(p for p in diff.gone if p and not is_untracked(p)),
+    )
 
 
-def _added(value: Any, schema: Mapping[str, Any], path: Path, out: set[Path], track_maps: bool) -> None:
-    out.add(path)
-    out.update((*path, *p) for p in to_field_set_relative(value, schema, track_maps))
+class _Diff:
+    """The walk behind `_diff`; the values are decoded JSON (dicts, lists, scalars)."""
+
+    def __init__(self, track_maps: bool, members: bool) -> None:
+        self.track_maps = track_maps
+        self.members = members
+        self.changed: set[Path] = set()
+        self.gone: set[Path] = set()
+
+    def walk(self, a: Any, b: Any, schema: Mapping[str, Any], path: Path) -> None:
+        if a is b:
+            return  # apply's merge shares what it did not touch: whole subtrees are skipped
+        if isinstance(a, dict) and isinstance(b, dict) and not is_atomic_map(schema):
+            for name, value in b.items():
+                sub = child_schema(schema, str(name)) or _EMPTY
+                here = (*path, field(str(name)))
+                if name not in a:
+                    self.added(value, sub, here)
+                else:
+                    self.walk(a[name], value, sub, here)
+            self.gone.update((*path, field(str(name))) for name in a if name not in b)
+            return
+        kind = list_type(schema) if isinstance(a, list) and isinstance(b, list) else "atomic"
+        if kind != "atomic" and not is_untyped(schema):
+            old = {item_element(item, i, schema): item for i, item in enumerate(a)}
+            new = {item_element(item, i, schema): item for i, item in enumerate(b)}
+            for element, item in new.items():
+                here = (*path, element)
+                if element not in old:
+                    self.added(item, item_schema(schema), here)
+                elif kind == "map":
+                    self.walk(old[element], item, item_schema(schema), here)
+            self.gone.update((*path, element) for element in old if element not in new)
+            return
+        if not json_equal(a, b):
+            self.changed.add(path)
+
+    def added(self, value: Any, schema: Mapping[str, Any], path: Path) -> None:
+        self.changed.add(path)
+        if self.members:
+            self.changed.update((*path, *p) for p in to_field_set_relative(value, schema, self.track_maps))
 
 
 def to_field_set_relative(value: Any, schema: Mapping[str, Any], track_maps: bool) -> FieldSet:
     """Field set of a sub-value; metadata stripping does not apply below the root."""
     wrapped = to_field_set({"x": value}, {"properties": {"x": schema}}, track_maps=track_maps)
     return frozenset(p[1:] for p in wrapped if len(p) > 1)
-
-
-def _diff_into(
-    a: Any, b: Any, schema: Mapping[str, Any], path: Path, out: set[Path], track_maps: bool
-) -> None:
-    if isinstance(a, Mapping) and isinstance(b, Mapping) and not is_atomic_map(schema):
-        for name, value in b.items():
-            sub = child_schema(schema, str(name)) or _EMPTY
-            here = (*path, field(str(name)))
-            if name not in a:
-                _added(value, sub, here, out, track_maps)
-            else:
-                _diff_into(a[name], value, sub, here, out, track_maps)
-        out.update((*path, field(str(name))) for name in a if name not in b)
-        return
-    kind = list_type(schema)
-    if isinstance(a, list) and isinstance(b, list) and kind != "atomic" and not is_untyped(schema):
-        old = {item_element(item, i, schema): item for i, item in enumerate(a)}
-        new = {item_element(item, i, schema): item for i, item in enumerate(b)}
-        for element, item in new.items():
-            here = (*path, element)
-            if element not in old:
-                _added(item, item_schema(schema), here, out, track_maps)
-            elif kind == "map":
-                _diff_into(old[element], item, item_schema(schema), here, out, track_maps)
-        out.update((*path, element) for element in old if element not in new)
-        return
-    if not json_equal(a, b):
-        out.add(path)
 
 
 def _drop_empty_parents(obj: dict[str, Any], path: Path, schema: Mapping[str, Any], owned: set[Path]) -> None:

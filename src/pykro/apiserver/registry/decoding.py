@@ -115,11 +115,10 @@ def _finite(value: Any) -> None:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise DecodeError(f"json: unsupported value: {_go_float(value)}")
-    elif isinstance(value, dict):
-        for item in value.values():
-            _finite(item)
-    elif isinstance(value, list):
-        for item in value:
+        return
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for item in items:
+        if isinstance(item, (float, dict, list)):  # strings, the bulk of an object, need no call
             _finite(item)
 
 

@@ -133,12 +133,12 @@ class Catalog:
         return [(g, sorted(versions[g], key=version_priority)) for g in sorted(versions, key=order)]
 
     def preferred(self, group: str, plural: str) -> ServedKind | None:
-        for g, versions in self.groups():
-            if g == group:
-                for v in versions:
-                    k = self.lookup(g, v, plural)
-                    if k is not None:
-                        return k
+        """The resource in its group's preferred version that serves it (the order `groups` lists).
+        Only this group's versions are sorted: the garbage collector asks for every object it checks."""
+        for v in sorted((v for g, v in self._by_gv if g == group), key=version_priority):
+            k = self.lookup(group, v, plural)
+            if k is not None:
+                return k
         return None
 
     def find_kind(self, group: str, version: str, kind: str) -> ServedKind | None:
