@@ -29,7 +29,7 @@ from cel_expr_python import cel
 
 from pykro.cel import checked, library
 from pykro.cel.checked import AstInfo, CelType
-from pykro.cel.data import plain
+from pykro.cel.data import Selection, field_selection, plain, select_fields
 from pykro.cel.errors import CompileError, DataPending, EvaluationError
 from pykro.cel.types import SchemaTypes, TypeNode, build_types
 from pykro.cel.values import ConversionError, convert, is_plain
@@ -175,6 +175,8 @@ class Program:
     output_type: CelType
     _compiled: Any = field(repr=False)
     _plain: bool = field(repr=False)
+    # Per variable the program only selects fields of, those fields (see `data.field_selection`).
+    _selects: Mapping[str, Selection] = field(default_factory=dict, repr=False)
 
     def evaluate(self, activation: Mapping[str, Any] | Any) -> Any:
         return evaluate(self, activation)
@@ -185,6 +187,11 @@ def evaluate(program: Program, activation: Mapping[str, Any] | Any) -> Any:
 
     Returns JSON-native Python values; raises `DataPending` or `EvaluationError`.
     """
+    if program._selects and isinstance(activation, Mapping):
+        # The binding converts all it is given into CEL values: give it only what the program reads
+        # (an object's managedFields alone are often most of it).
+        selects = program._selects
+        activation = {k: select_fields(v, selects[k]) if k in selects else v for k, v in activation.items()}
     try:
         if isinstance(activation, Mapping):
             value = program._compiled.eval(data=activation)
@@ -334,7 +341,14 @@ class CelCompiler:
         _check_cost(serialized, src)
         unwrap = out.kind == "optional_type"
         shown = out.params[0] if unwrap and out.params else out
-        program = Program(expression, src, shown, _runtime_program(expression, unwrap, src), is_plain(shown))
+        program = Program(
+            expression,
+            src,
+            shown,
+            _runtime_program(expression, unwrap, src),
+            is_plain(shown),
+            field_selection(info.paths),
+        )
         result = CheckedExpression(
             expression=expression,
             source=src,
@@ -349,7 +363,7 @@ class CelCompiler:
 
 def _with_source(hit: CheckedExpression, source: str) -> CheckedExpression:
     p = hit.program
-    program = Program(p.expression, source, p.output_type, p._compiled, p._plain)
+    program = Program(p.expression, source, p.output_type, p._compiled, p._plain, p._selects)
     return CheckedExpression(hit.expression, source, hit.output_type, hit.variables, hit.references, program)
 
 

@@ -14,7 +14,7 @@ import base64
 import binascii
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from google.protobuf import duration_pb2, timestamp_pb2
@@ -141,3 +141,38 @@ def plain(value: Any, depth: int = 0) -> Any:
     if isinstance(value, tuple):
         return [plain(v, depth + 1) for v in value]
     return value
+
+
+Selection = dict[str, "Selection"]  # field → the part of it read; {} = all of it
+
+
+def field_selection(paths: Iterable[str]) -> dict[str, Selection]:
+    """Per variable that an expression only ever reaches through field selections (`schema.spec.x`),
+    the tree of fields it selects; a variable also used whole (`size(schema.spec)` selects `spec` whole,
+    `schema` alone all of it) is left out or cut at that field. `paths` are an expression's field
+    paths (`AstInfo.paths`: macros, indexes and `has()` end a path at what they apply to)."""
+    chains: dict[str, set[tuple[str, ...]]] = {}
+    for path in paths:
+        root, *fields = path.split(".")
+        chains.setdefault(root, set()).add(tuple(fields))
+    selections: dict[str, Selection] = {}
+    for root, selected in chains.items():
+        if () in selected:
+            continue  # read whole
+        tree: Selection = {}
+        for chain in selected:
+            if any(chain[:i] in selected for i in range(1, len(chain))):
+                continue  # a shorter chain takes that field whole
+            node = tree
+            for name in chain:
+                node = node.setdefault(name, {})
+        selections[root] = tree
+    return selections
+
+
+def select_fields(value: Any, selection: Selection) -> Any:
+    """`value` cut down to `selection` (shared, not copied); what it lacks stays absent, so presence
+    tests and missing-key errors come out as on the whole value."""
+    if not selection or type(value) is not dict:
+        return value
+    return {k: select_fields(value[k], sub) for k, sub in selection.items() if k in value}
