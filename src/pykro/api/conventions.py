@@ -6,6 +6,7 @@ so pykro and upstream kro recognise each other's objects.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -121,8 +122,8 @@ class InstanceIdentity:
             str(m.get("uid") or ""),
         )
 
-    @property
-    def applyset_id(self) -> str:
+    @functools.cached_property
+    def applyset_id(self) -> str:  # a sha256: asked for several times per reconcile
         return applyset_id(self.name, self.namespace, self.kind, self.group)
 
     def managed_labels(self, rgd_name: str, rgd_uid: str) -> dict[str, str]:

@@ -6,9 +6,10 @@ so a reconcile that finds nothing new writes an identical status and triggers no
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from pykro.jsontypes import copy_json
 
 Condition = dict[str, Any]
 
@@ -32,7 +33,7 @@ class ConditionSet:
         self.generation = generation
         self.now = now
         self._by_type: dict[str, Condition] = {
-            str(c["type"]): copy.deepcopy(dict(c)) for c in existing if isinstance(c, Mapping) and "type" in c
+            str(c["type"]): copy_json(dict(c)) for c in existing if isinstance(c, Mapping) and "type" in c
         }
         for kind in (*self.dependents, root):
             if kind not in self._by_type:
@@ -87,4 +88,4 @@ class ConditionSet:
         """Sorted by transition time with the root last, as kro writes them."""
         others = [c for t, c in self._by_type.items() if t != self.root]
         others.sort(key=lambda c: str(c.get("lastTransitionTime", "")))
-        return [copy.deepcopy(c) for c in (*others, self._by_type[self.root])]
+        return [copy_json(c) for c in (*others, self._by_type[self.root])]
