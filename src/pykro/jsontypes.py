@@ -17,7 +17,7 @@ _decode = msgspec.json.Decoder().decode
 
 def encode_json(value: Any) -> bytes:
     """Compact JSON, UTF-8: msgspec's encoder (several times faster than `json.dumps` on Kubernetes
-    objects), or the standard one for what msgspec refuses (a value of a type JSON has no form for)."""
+    objects), or the standard one for what msgspec refuses and it takes (bool or None map keys)."""
     try:
         return _encode(value)
     except (TypeError, OverflowError):
